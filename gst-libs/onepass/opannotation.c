@@ -1,0 +1,334 @@
+/* onepass: the plain annotation record shared by the metas, readers and writers.
+ * SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "opannotation.h"
+
+#include <string.h>
+
+static const gchar *const kind_names[] = { "user", "predicted", "detection" };
+
+const gchar *
+op_instance_kind_to_string (OpInstanceKind kind)
+{
+  g_return_val_if_fail ((guint) kind < G_N_ELEMENTS (kind_names), "user");
+  return kind_names[kind];
+}
+
+gboolean
+op_instance_kind_from_string (const gchar * str, OpInstanceKind * kind)
+{
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (kind_names); i++) {
+    if (g_strcmp0 (str, kind_names[i]) == 0) {
+      *kind = (OpInstanceKind) i;
+      return TRUE;
+    }
+  }
+  return FALSE;
+}
+
+/**
+ * op_instance_init:
+ *
+ * Sets up @inst with @n_keypoints missing keypoints, untracked, no score,
+ * no bbox.
+ */
+void
+op_instance_init (OpInstance * inst, OpInstanceKind kind, guint n_keypoints)
+{
+  guint i;
+
+  memset (inst, 0, sizeof (*inst));
+  inst->kind = kind;
+  inst->track = -1;
+  inst->score = NAN;
+  inst->n_keypoints = n_keypoints;
+  inst->keypoints = n_keypoints ? g_new (OpKeypoint, n_keypoints) : NULL;
+  for (i = 0; i < n_keypoints; i++) {
+    inst->keypoints[i].x = inst->keypoints[i].y = NAN;
+    inst->keypoints[i].visible = FALSE;
+    inst->keypoints[i].score = NAN;
+  }
+}
+
+void
+op_instance_clear (OpInstance * inst)
+{
+  g_clear_pointer (&inst->keypoints, g_free);
+  inst->n_keypoints = 0;
+}
+
+void
+op_instance_copy_into (OpInstance * dest, const OpInstance * src)
+{
+  *dest = *src;
+  dest->keypoints = src->n_keypoints ?
+      g_memdup2 (src->keypoints, src->n_keypoints * sizeof (OpKeypoint)) : NULL;
+}
+
+guint
+op_instance_count_present (const OpInstance * inst)
+{
+  guint i, n = 0;
+
+  for (i = 0; i < inst->n_keypoints; i++)
+    if (op_keypoint_is_present (&inst->keypoints[i]))
+      n++;
+  return n;
+}
+
+/**
+ * op_instance_bounds:
+ * @bounds: (out): [x, y, w, h] of the present keypoints
+ *
+ * Returns: FALSE when no keypoint is present
+ */
+gboolean
+op_instance_bounds (const OpInstance * inst, gdouble bounds[4])
+{
+  gdouble x0 = INFINITY, y0 = INFINITY, x1 = -INFINITY, y1 = -INFINITY;
+  guint i;
+
+  for (i = 0; i < inst->n_keypoints; i++) {
+    const OpKeypoint *kp = &inst->keypoints[i];
+    if (!op_keypoint_is_present (kp))
+      continue;
+    x0 = MIN (x0, kp->x);
+    y0 = MIN (y0, kp->y);
+    x1 = MAX (x1, kp->x);
+    y1 = MAX (y1, kp->y);
+  }
+  if (x0 > x1)
+    return FALSE;
+  bounds[0] = x0;
+  bounds[1] = y0;
+  bounds[2] = x1 - x0;
+  bounds[3] = y1 - y0;
+  return TRUE;
+}
+
+static void
+instance_clear_func (gpointer data)
+{
+  op_instance_clear (data);
+}
+
+void
+op_annotation_init (OpAnnotation * ann)
+{
+  memset (ann, 0, sizeof (*ann));
+  ann->source = g_intern_static_string ("");
+  ann->pts = GST_CLOCK_TIME_NONE;
+  ann->instances = g_array_new (FALSE, FALSE, sizeof (OpInstance));
+  g_array_set_clear_func (ann->instances, instance_clear_func);
+}
+
+void
+op_annotation_clear (OpAnnotation * ann)
+{
+  g_clear_pointer (&ann->skeleton, op_skeleton_unref);
+  g_clear_pointer (&ann->instances, g_array_unref);
+}
+
+/**
+ * op_annotation_copy_into:
+ * @dest: an initialised annotation whose contents are replaced
+ *
+ * Deep-copies instances; the skeleton is shared, not copied.
+ */
+void
+op_annotation_copy_into (OpAnnotation * dest, const OpAnnotation * src)
+{
+  guint i;
+
+  g_array_set_size (dest->instances, 0);
+  op_annotation_set_skeleton (dest, src->skeleton);
+  dest->source = src->source;
+  dest->frame_index = src->frame_index;
+  dest->pts = src->pts;
+  dest->width = src->width;
+  dest->height = src->height;
+  dest->has_crop = src->has_crop;
+  dest->crop = src->crop;
+  for (i = 0; i < src->instances->len; i++)
+    op_annotation_append_instance (dest, op_annotation_get_instance (src, i));
+}
+
+void
+op_annotation_set_skeleton (OpAnnotation * ann, OpSkeleton * skeleton)
+{
+  if (ann->skeleton == skeleton)
+    return;
+  if (skeleton)
+    op_skeleton_ref (skeleton);
+  if (ann->skeleton)
+    op_skeleton_unref (ann->skeleton);
+  ann->skeleton = skeleton;
+}
+
+/**
+ * op_annotation_add_instance:
+ *
+ * Appends an instance with one missing keypoint per skeleton node.
+ *
+ * Returns: (transfer none): the new instance, valid until the next add
+ */
+OpInstance *
+op_annotation_add_instance (OpAnnotation * ann, OpInstanceKind kind)
+{
+  OpInstance inst;
+
+  op_instance_init (&inst, kind, ann->skeleton ? ann->skeleton->n_nodes : 0);
+  g_array_append_val (ann->instances, inst);
+  return &g_array_index (ann->instances, OpInstance, ann->instances->len - 1);
+}
+
+void
+op_annotation_append_instance (OpAnnotation * ann, const OpInstance * inst)
+{
+  OpInstance copy;
+
+  op_instance_copy_into (&copy, inst);
+  g_array_append_val (ann->instances, copy);
+}
+
+OpInstance *
+op_annotation_get_instance (const OpAnnotation * ann, guint i)
+{
+  g_return_val_if_fail (i < ann->instances->len, NULL);
+  return &g_array_index (ann->instances, OpInstance, i);
+}
+
+guint
+op_annotation_n_instances (const OpAnnotation * ann)
+{
+  return ann->instances->len;
+}
+
+/**
+ * op_coord_scale:
+ *
+ * Maps a coordinate when an axis of @in_size pixels is resized to @out_size
+ * pixels, with pixel centres at integers: (v + 0.5) * out / in - 0.5.
+ * NaN stays NaN; an unchanged size returns @v bit for bit.
+ */
+gdouble
+op_coord_scale (gdouble v, gdouble in_size, gdouble out_size)
+{
+  if (in_size == out_size || in_size <= 0)
+    return v;
+  return (v + 0.5) * out_size / in_size - 0.5;
+}
+
+/**
+ * op_frame_to_crop:
+ *
+ * The design's crop formula: ((x + 0.5 - rect.x) * W / rect.w - 0.5, ...).
+ */
+void
+op_frame_to_crop (const gint rect[4], guint crop_w, guint crop_h,
+    gdouble x, gdouble y, gdouble * cx, gdouble * cy)
+{
+  *cx = (x + 0.5 - rect[0]) * crop_w / rect[2] - 0.5;
+  *cy = (y + 0.5 - rect[1]) * crop_h / rect[3] - 0.5;
+}
+
+/**
+ * op_crop_to_frame:
+ *
+ * The inverse of op_frame_to_crop(), used by compositor328.
+ */
+void
+op_crop_to_frame (const gint rect[4], guint crop_w, guint crop_h,
+    gdouble cx, gdouble cy, gdouble * x, gdouble * y)
+{
+  *x = (cx + 0.5) * rect[2] / crop_w - 0.5 + rect[0];
+  *y = (cy + 0.5) * rect[3] / crop_h - 0.5 + rect[1];
+}
+
+static void
+rescale_instance (OpInstance * inst, guint in_w, guint in_h, guint out_w,
+    guint out_h)
+{
+  guint k;
+
+  for (k = 0; k < inst->n_keypoints; k++) {
+    inst->keypoints[k].x = op_coord_scale (inst->keypoints[k].x, in_w, out_w);
+    inst->keypoints[k].y = op_coord_scale (inst->keypoints[k].y, in_h, out_h);
+  }
+  if (inst->has_bbox) {
+    /* the box's corner moves like a point, its extent scales linearly */
+    inst->bbox[0] = op_coord_scale (inst->bbox[0], in_w, out_w);
+    inst->bbox[1] = op_coord_scale (inst->bbox[1], in_h, out_h);
+    if (in_w != out_w)
+      inst->bbox[2] = inst->bbox[2] * out_w / in_w;
+    if (in_h != out_h)
+      inst->bbox[3] = inst->bbox[3] * out_h / in_h;
+  }
+}
+
+/**
+ * op_annotation_rescale:
+ *
+ * Applies a resize of the image the annotation describes to
+ * @new_width x @new_height: the frame for a frame annotation (keypoints,
+ * boxes and frame size change), the crop for a crop annotation (crop-space
+ * keypoints and crop size change; the rect stays in frame coordinates).
+ */
+void
+op_annotation_rescale (OpAnnotation * ann, guint new_width, guint new_height)
+{
+  guint *w = ann->has_crop ? &ann->crop.width : &ann->width;
+  guint *h = ann->has_crop ? &ann->crop.height : &ann->height;
+  guint i;
+
+  if (*w == 0 || *h == 0 || (*w == new_width && *h == new_height))
+    return;
+  for (i = 0; i < ann->instances->len; i++)
+    rescale_instance (op_annotation_get_instance (ann, i), *w, *h, new_width,
+        new_height);
+  *w = new_width;
+  *h = new_height;
+}
+
+/**
+ * op_source_name_from_uri:
+ *
+ * The design's source name: the base name of a file path or URI without its
+ * extension, with every character outside [A-Za-z0-9._-] replaced by '_'.
+ *
+ * Returns: (transfer full): the source name
+ */
+gchar *
+op_source_name_from_uri (const gchar * uri_or_path)
+{
+  gchar *path = NULL, *base, *dot, *p, *sep, *bsep;
+
+  if (uri_or_path == NULL || *uri_or_path == '\0')
+    return g_strdup ("unknown");
+  if (gst_uri_is_valid (uri_or_path))
+    path = g_filename_from_uri (uri_or_path, NULL, NULL);
+  if (path == NULL) {
+    /* not a file URI: take the last path component of whatever it is */
+    const gchar *q = strrchr (uri_or_path, '?');
+    path = q ? g_strndup (uri_or_path, q - uri_or_path) : g_strdup (uri_or_path);
+  }
+  /* labels store paths from the labeler's machine: '\\' separates too */
+  sep = strrchr (path, '/');
+  bsep = strrchr (path, '\\');
+  if (bsep && (!sep || bsep > sep))
+    sep = bsep;
+  base = g_strdup (sep ? sep + 1 : path);
+  g_free (path);
+  dot = strrchr (base, '.');
+  if (dot && dot != base)
+    *dot = '\0';
+  for (p = base; *p; p++)
+    if (!g_ascii_isalnum (*p) && *p != '.' && *p != '_' && *p != '-')
+      *p = '_';
+  if (*base == '\0') {
+    g_free (base);
+    return g_strdup ("unknown");
+  }
+  return base;
+}
