@@ -1,0 +1,154 @@
+/* onepass: reader for onepass JSON lines (.jsonl, .jsonl.gz): the design's
+ * annotation JSON, one object per line, as batchsink format=jsonl writes it.
+ *
+ * Videos are the distinct "source" names in order of first appearance.
+ * Crop lines are mapped back to frame coordinates through their rect, so a
+ * crop dataset can label its source video again.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "oplabelreaders.h"
+
+#include <gio/gio.h>
+#include <onepass/opjson.h>
+#include <string.h>
+
+static gboolean
+jsonl_probe (const gchar * path, const guint8 * head, gsize len)
+{
+  gsize i;
+
+  if (len >= 2 && head[0] == 0x1f && head[1] == 0x8b)
+    return TRUE;                /* gzip: only JSON lines are read that way */
+  for (i = 0; i < len; i++) {
+    if (head[i] == ' ' || head[i] == '\t' || head[i] == '\r' || head[i] == '\n')
+      continue;
+    return head[i] == '{';
+  }
+  return FALSE;
+}
+
+static void
+crop_to_frame (OpAnnotation * ann)
+{
+  OpInstance *inst = op_annotation_get_instance (ann, 0);
+  const OpCropInfo *c = &ann->crop;
+  guint k;
+
+  for (k = 0; k < inst->n_keypoints; k++) {
+    OpKeypoint *kp = &inst->keypoints[k];
+    if (!isnan (kp->x) && !isnan (kp->y))
+      op_crop_to_frame (c->rect, c->width, c->height, kp->x, kp->y, &kp->x,
+          &kp->y);
+  }
+  if (inst->has_bbox) {
+    op_crop_to_frame (c->rect, c->width, c->height, inst->bbox[0],
+        inst->bbox[1], &inst->bbox[0], &inst->bbox[1]);
+    inst->bbox[2] *= (gdouble) c->rect[2] / c->width;
+    inst->bbox[3] *= (gdouble) c->rect[3] / c->height;
+  }
+  ann->has_crop = FALSE;
+}
+
+static guint
+video_for_source (OpLabels * l, const gchar * source)
+{
+  guint i;
+
+  for (i = 0; i < l->videos->len; i++)
+    if (g_strcmp0 (g_ptr_array_index (l->videos, i), source) == 0)
+      return i;
+  g_ptr_array_add (l->videos, g_strdup (source));
+  return l->videos->len - 1;
+}
+
+static OpLabels *
+jsonl_load (const gchar * path, GError ** error)
+{
+  GFile *file = g_file_new_for_path (path);
+  GInputStream *raw, *in;
+  GDataInputStream *data;
+  OpLabels *labels = NULL;
+  OpSkeleton *skeleton = NULL;
+  OpAnnotation ann;
+  guint8 magic[2] = { 0, 0 };
+  gchar *line;
+  gsize len;
+  guint64 lineno = 0;
+  GError *err = NULL;
+
+  raw = G_INPUT_STREAM (g_file_read (file, NULL, &err));
+  g_object_unref (file);
+  if (raw == NULL)
+    goto io_error;
+  if (g_input_stream_read (raw, magic, 2, NULL, NULL) < 0
+      || !g_seekable_seek (G_SEEKABLE (raw), 0, G_SEEK_SET, NULL, &err)) {
+    g_object_unref (raw);
+    goto io_error;
+  }
+  if (magic[0] == 0x1f && magic[1] == 0x8b) {
+    GConverter *gz = G_CONVERTER (g_zlib_decompressor_new
+        (G_ZLIB_COMPRESSOR_FORMAT_GZIP));
+    in = g_converter_input_stream_new (raw, gz);
+    g_object_unref (gz);
+    g_object_unref (raw);
+  } else {
+    in = raw;
+  }
+  data = g_data_input_stream_new (in);
+  g_object_unref (in);
+
+  labels = op_labels_new (path, "jsonl");
+  op_annotation_init (&ann);
+  while ((line = g_data_input_stream_read_line (data, &len, NULL, &err))) {
+    OpLabeledFrame *f;
+    lineno++;
+    if (len == 0 || g_strstrip (line)[0] == '\0') {
+      g_free (line);
+      continue;
+    }
+    if (!op_annotation_from_json (&ann, line, -1, skeleton, &err)) {
+      g_free (line);
+      g_set_error (error, OP_LABELS_ERROR, OP_LABELS_ERROR_CORRUPT,
+          "line %" G_GUINT64_FORMAT ": %s", lineno, err->message);
+      g_clear_error (&err);
+      goto fail;
+    }
+    g_free (line);
+    if (ann.skeleton != skeleton) {
+      g_clear_pointer (&skeleton, op_skeleton_unref);
+      skeleton = ann.skeleton ? op_skeleton_ref (ann.skeleton) : NULL;
+    }
+    if (ann.has_crop)
+      crop_to_frame (&ann);
+    f = op_labels_add_frame (labels, video_for_source (labels, ann.source),
+        ann.frame_index, ann.skeleton);
+    op_annotation_copy_into (&f->ann, &ann);
+  }
+  if (err) {
+    g_set_error (error, OP_LABELS_ERROR, OP_LABELS_ERROR_CORRUPT,
+        "after line %" G_GUINT64_FORMAT ": %s", lineno, err->message);
+    g_clear_error (&err);
+    goto fail;
+  }
+  if (labels->frames->len == 0)
+    op_labels_add_warning (labels, "the file holds no annotations");
+  op_annotation_clear (&ann);
+  g_clear_pointer (&skeleton, op_skeleton_unref);
+  g_object_unref (data);
+  return labels;
+
+fail:
+  op_annotation_clear (&ann);
+  g_clear_pointer (&skeleton, op_skeleton_unref);
+  g_object_unref (data);
+  op_labels_free (labels);
+  return NULL;
+
+io_error:
+  g_set_error (error, OP_LABELS_ERROR, OP_LABELS_ERROR_OPEN, "cannot read: %s",
+      err ? err->message : "read failed");
+  g_clear_error (&err);
+  return NULL;
+}
+
+const OpLabelReader op_jsonl_reader = { "jsonl", jsonl_probe, jsonl_load };

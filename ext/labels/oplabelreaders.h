@@ -1,0 +1,20 @@
+/* onepass: the label readers (SLEAP .slp/.pkg.slp, SLEAP analysis .h5,
+ * onepass JSON lines) behind the OpLabelReader interface.
+ * SPDX-License-Identifier: LGPL-2.1-or-later */
+#ifndef __OP_LABEL_READERS_H__
+#define __OP_LABEL_READERS_H__
+
+#include <onepass/oplabels.h>
+
+G_BEGIN_DECLS
+
+/* %NULL-terminated, in probing order */
+extern const OpLabelReader *const op_label_readers[];
+
+extern const OpLabelReader op_jsonl_reader;
+
+OpLabels *op_label_readers_load (const gchar * path, GError ** error);
+
+G_END_DECLS
+
+#endif /* __OP_LABEL_READERS_H__ */
