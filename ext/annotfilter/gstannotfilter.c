@@ -1,0 +1,973 @@
+/* onepass: annotfilter
+ * SPDX-License-Identifier: LGPL-2.1-or-later */
+
+/**
+ * SECTION:element-annotfilter
+ * @title: annotfilter
+ * @see_also: cropextract, batchsink
+ *
+ * Loads a label file once (in the READY→PAUSED change), attaches each
+ * labeled frame's instances to that frame as an #OpAnnotationMeta, and
+ * drops (or, with `mode=tag`, passes untouched) the frames without labels.
+ * With `skip=true` it seeks upstream past long unlabeled stretches, so the
+ * decoder never decodes them, and ends the stream after the last labeled
+ * frame; the output stays frame-exact.
+ *
+ * Label formats, detected from the content, not the name: SLEAP `.slp`
+ * and `.pkg.slp` (format 1.0 to 2.x), SLEAP analysis `.h5` (matlab,
+ * standard and custom layouts), and onepass JSON lines (`.jsonl`,
+ * `.jsonl.gz`, the annotation JSON that batchsink writes).
+ *
+ * Frame identity: the frame index is the 0-based presentation-order index,
+ * round ((pts - first_pts) * framerate) relative to the stream's first
+ * frame, cross-checked with a count of decoded frames (a disagreement is
+ * logged once as a warning). Variable-framerate streams (framerate 0/1) use
+ * the count and are never seeked.
+ *
+ * The attached meta holds the source name (the upstream URI's base name
+ * without extension, else the label file's video name), the frame index,
+ * the buffer PTS, the frame size, the shared skeleton and the counted
+ * instances in the label file's order, keypoints in frame coordinates
+ * (pixel centres at integers).
+ *
+ * ## Seeking past unlabeled stretches
+ *
+ * In `mode=drop` with `skip=true`, when the next labeled frame is more than
+ * `skip-min-frames` frames ahead, annotfilter sends a flushing, accurate
+ * seek upstream (from a helper thread, never from the streaming thread)
+ * and swallows the flush and segment events that seek causes, so
+ * downstream sees one continuous segment with a gap. After the last
+ * labeled frame it sends EOS downstream and returns EOS upstream. A source
+ * that refuses the seek is simply decoded through.
+ *
+ * Dropped frames and skipped stretches become GAP events, so aggregators
+ * downstream never stall. The first buffer after a drop is flagged DISCONT.
+ *
+ * ## Messages
+ *
+ * At EOS (also an early one) an element message `annotfilter-stats`:
+ *
+ * * `frames-seen` (guint64): frames that reached annotfilter
+ * * `frames-passed` (guint64): frames passed with a meta
+ * * `frames-decoded-skipped` (guint64): frames never decoded because of
+ *   skipping (jumped over by seeks or cut off by the early end)
+ * * `instances` (guint64): instances attached in all passed frames
+ * * `labeled-frames` (guint): frames of this video with counted instances
+ * * `labeled-frames-missing` (guint): labeled frames the video never
+ *   reached (beyond its end, or absent from the stream)
+ * * `seeks` (guint): seeks sent upstream
+ * * `video-index` (gint), `source` (string), `location` (string)
+ *
+ * and a warning message when `labeled-frames-missing` > 0, listing the
+ * first ones. Warnings are also posted for usable but odd label data (an
+ * unknown format version, duplicated frames) and when no frame of the
+ * chosen video has counted instances.
+ *
+ * ## Errors
+ *
+ * Fails the READY→PAUSED change with an error naming the file and the
+ * problem when the labels cannot be read (missing file, not HDF5 or JSON,
+ * missing tables, indices out of range, unsupported features such as
+ * `/video_crops`), or `video-index` is out of range. When `video-index=-1`
+ * and the file holds several videos, the one whose file base name matches
+ * the upstream URI is used; no or several matches are a stream error that
+ * lists the videos.
+ *
+ * ## Example launch line
+ * |[
+ * gst-launch-1.0 filesrc location=clip.mp4 ! decodebin ! \
+ *   annotfilter location=clip.slp instances=predicted ! fakesink
+ * ]| Decodes only around the labeled frames of clip.mp4 and passes those.
+ *
+ * Since: 0.1
+ */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "gstannotfilter.h"
+
+#include <gst/video/video.h>
+#include <onepass/onepass.h>
+#include <oplabelreaders.h>
+
+#include "frameclock.h"
+#include "labelselect.h"
+
+GST_DEBUG_CATEGORY_STATIC (op_annot_filter_debug);
+#define GST_CAT_DEFAULT op_annot_filter_debug
+
+typedef enum {
+  OP_ANNOT_FILTER_MODE_DROP,
+  OP_ANNOT_FILTER_MODE_TAG,
+} OpAnnotFilterMode;
+
+#define DEFAULT_LOCATION NULL
+#define DEFAULT_VIDEO_INDEX -1
+#define DEFAULT_INSTANCES OP_INSTANCES_USER
+#define DEFAULT_MIN_KEYPOINTS 1
+#define DEFAULT_MODE OP_ANNOT_FILTER_MODE_DROP
+#define DEFAULT_SKIP TRUE
+#define DEFAULT_SKIP_MIN_FRAMES 0
+/* with skip-min-frames=0: seek when the gap exceeds this much video,
+ * about one GOP of common encodes; a shorter gap decodes faster than a
+ * seek, which decodes from the previous keyframe anyway */
+#define AUTO_SKIP_SECONDS 2
+
+enum {
+  PROP_0,
+  PROP_LOCATION,
+  PROP_VIDEO_INDEX,
+  PROP_INSTANCES,
+  PROP_MIN_KEYPOINTS,
+  PROP_MODE,
+  PROP_SKIP,
+  PROP_SKIP_MIN_FRAMES,
+};
+
+struct _OpAnnotFilter {
+  GstBaseTransform parent;
+
+  /* properties (OBJECT_LOCK) */
+  gchar *location;
+  gint video_index;
+  OpInstanceFilter instances;
+  guint min_keypoints;
+  OpAnnotFilterMode mode;
+  gboolean skip;
+  guint skip_min_frames;
+
+  /* settings snapshot and labels: set in start(), read-only afterwards */
+  struct {
+    gchar *location;
+    gint video_index;
+    OpInstanceFilter instances;
+    guint min_keypoints;
+    OpAnnotFilterMode mode;
+    gboolean skip;
+    guint skip_min_frames;
+  } cfg;
+  OpLabels *labels;
+
+  /* streaming state (streaming thread; flush-stop holds the stream lock) */
+  gboolean resolved;
+  guint video;
+  const gchar *source;
+  OpTargetList *targets;
+  OpFrameClock clock;
+  guint width, height;
+  GstClockTime duration;        /* upstream duration, NONE if unknown */
+  GstClockTime out_end;         /* end of the last buffer or gap pushed */
+  gboolean discont;
+  gboolean done;                /* sent our own EOS */
+  gboolean swallow_segment;
+  gboolean warned_disagree;
+  guint64 last_seek_target;
+  struct {
+    guint64 seen, passed, skipped, instances;
+    guint seeks;
+  } stats;
+
+  /* the seek handshake with the helper thread (OBJECT_LOCK) */
+  guint32 seek_seqnum;          /* GST_SEQNUM_INVALID when none in flight */
+  gboolean seek_refused;
+};
+
+static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
+    GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS ("video/x-raw(ANY)"));
+static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
+    GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS ("video/x-raw(ANY)"));
+
+#define op_annot_filter_parent_class parent_class
+G_DEFINE_TYPE_WITH_CODE (OpAnnotFilter, op_annot_filter,
+    GST_TYPE_BASE_TRANSFORM, GST_DEBUG_CATEGORY_INIT (op_annot_filter_debug,
+        "annotfilter", 0, "onepass annotated-frame filter"));
+GST_ELEMENT_REGISTER_DEFINE (annotfilter, "annotfilter", GST_RANK_NONE,
+    OP_TYPE_ANNOT_FILTER);
+
+#define OP_TYPE_ANNOT_FILTER_INSTANCES (op_annot_filter_instances_get_type ())
+static GType
+op_annot_filter_instances_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {OP_INSTANCES_USER, "User-labeled instances", "user"},
+    {OP_INSTANCES_PREDICTED, "Predicted instances", "predicted"},
+    {OP_INSTANCES_ALL, "User-labeled and predicted instances", "all"},
+    {0, NULL, NULL},
+  };
+
+  if (g_once_init_enter (&type))
+    g_once_init_leave (&type,
+        g_enum_register_static ("OpAnnotFilterInstances", values));
+  return type;
+}
+
+#define OP_TYPE_ANNOT_FILTER_MODE (op_annot_filter_mode_get_type ())
+static GType
+op_annot_filter_mode_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {OP_ANNOT_FILTER_MODE_DROP, "Drop frames without counted instances "
+          "(GAP events in their place)", "drop"},
+    {OP_ANNOT_FILTER_MODE_TAG, "Pass every frame, attach the meta to "
+          "annotated ones", "tag"},
+    {0, NULL, NULL},
+  };
+
+  if (g_once_init_enter (&type))
+    g_once_init_leave (&type,
+        g_enum_register_static ("OpAnnotFilterMode", values));
+  return type;
+}
+
+static void op_annot_filter_finalize (GObject * object);
+static void op_annot_filter_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec);
+static void op_annot_filter_get_property (GObject * object, guint prop_id,
+    GValue * value, GParamSpec * pspec);
+static gboolean op_annot_filter_start (GstBaseTransform * trans);
+static gboolean op_annot_filter_stop (GstBaseTransform * trans);
+static gboolean op_annot_filter_set_caps (GstBaseTransform * trans,
+    GstCaps * incaps, GstCaps * outcaps);
+static gboolean op_annot_filter_sink_event (GstBaseTransform * trans,
+    GstEvent * event);
+static GstFlowReturn op_annot_filter_transform_ip (GstBaseTransform * trans,
+    GstBuffer * buf);
+
+static void
+op_annot_filter_class_init (OpAnnotFilterClass * klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+  GstBaseTransformClass *trans_class = GST_BASE_TRANSFORM_CLASS (klass);
+  const GParamFlags flags = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+      GST_PARAM_MUTABLE_READY;
+
+  gobject_class->set_property = op_annot_filter_set_property;
+  gobject_class->get_property = op_annot_filter_get_property;
+  gobject_class->finalize = op_annot_filter_finalize;
+
+  /**
+   * OpAnnotFilter:location:
+   *
+   * The label file: SLEAP .slp / .pkg.slp / analysis .h5, or onepass JSON
+   * lines (.jsonl, .jsonl.gz). The format is detected from the content.
+   */
+  g_object_class_install_property (gobject_class, PROP_LOCATION,
+      g_param_spec_string ("location", "Location",
+          "Label file (SLEAP .slp/.pkg.slp/analysis .h5 or onepass .jsonl[.gz])",
+          DEFAULT_LOCATION, flags));
+  /**
+   * OpAnnotFilter:video-index:
+   *
+   * Which video of a multi-video label file this stream is. -1: the only
+   * one, else the one whose file base name matches the upstream URI.
+   */
+  g_object_class_install_property (gobject_class, PROP_VIDEO_INDEX,
+      g_param_spec_int ("video-index", "Video index",
+          "Video of the label file this stream shows (-1 = the only one, or "
+          "the one matching the upstream file name)", -1, G_MAXINT,
+          DEFAULT_VIDEO_INDEX, flags));
+  /**
+   * OpAnnotFilter:instances:
+   *
+   * Which instances count: user-labeled, predicted, or all.
+   */
+  g_object_class_install_property (gobject_class, PROP_INSTANCES,
+      g_param_spec_enum ("instances", "Instances",
+          "Which instances count", OP_TYPE_ANNOT_FILTER_INSTANCES,
+          DEFAULT_INSTANCES, flags));
+  /**
+   * OpAnnotFilter:min-keypoints:
+   *
+   * An instance counts when it has at least this many present keypoints
+   * (visible and not NaN); a detection counts when it has a box.
+   */
+  g_object_class_install_property (gobject_class, PROP_MIN_KEYPOINTS,
+      g_param_spec_uint ("min-keypoints", "Minimum keypoints",
+          "Present keypoints an instance needs to count", 0, G_MAXUINT,
+          DEFAULT_MIN_KEYPOINTS, flags));
+  /**
+   * OpAnnotFilter:mode:
+   *
+   * `drop`: pass only frames with counted instances (GAP events for the
+   * rest); `tag`: pass every frame, the annotated ones with the meta.
+   */
+  g_object_class_install_property (gobject_class, PROP_MODE,
+      g_param_spec_enum ("mode", "Mode", "What to do with unlabeled frames",
+          OP_TYPE_ANNOT_FILTER_MODE, DEFAULT_MODE, flags));
+  /**
+   * OpAnnotFilter:skip:
+   *
+   * In drop mode, seek upstream past unlabeled stretches longer than
+   * skip-min-frames and end the stream after the last labeled frame.
+   */
+  g_object_class_install_property (gobject_class, PROP_SKIP,
+      g_param_spec_boolean ("skip", "Skip",
+          "Seek past long unlabeled stretches so they are never decoded "
+          "(drop mode only)", DEFAULT_SKIP, flags));
+  /**
+   * OpAnnotFilter:skip-min-frames:
+   *
+   * The shortest unlabeled stretch worth a seek, in frames. 0 = automatic:
+   * 2 seconds of video, about one GOP of common encodes.
+   */
+  g_object_class_install_property (gobject_class, PROP_SKIP_MIN_FRAMES,
+      g_param_spec_uint ("skip-min-frames", "Skip minimum frames",
+          "Seek only when the next labeled frame is more than this many "
+          "frames ahead (0 = 2 seconds of video)", 0, G_MAXUINT,
+          DEFAULT_SKIP_MIN_FRAMES, flags));
+
+  gst_element_class_add_static_pad_template (element_class, &src_template);
+  gst_element_class_add_static_pad_template (element_class, &sink_template);
+  gst_element_class_set_static_metadata (element_class,
+      "Annotated frame filter", "Filter/Analyzer/Video",
+      "Attaches labels (SLEAP, onepass JSON lines) to the frames that carry "
+      "them and drops or skips the rest", "onepass developers");
+
+  trans_class->start = GST_DEBUG_FUNCPTR (op_annot_filter_start);
+  trans_class->stop = GST_DEBUG_FUNCPTR (op_annot_filter_stop);
+  trans_class->set_caps = GST_DEBUG_FUNCPTR (op_annot_filter_set_caps);
+  trans_class->sink_event = GST_DEBUG_FUNCPTR (op_annot_filter_sink_event);
+  trans_class->transform_ip = GST_DEBUG_FUNCPTR (op_annot_filter_transform_ip);
+  trans_class->passthrough_on_same_caps = FALSE;
+
+  gst_type_mark_as_plugin_api (OP_TYPE_ANNOT_FILTER_INSTANCES, 0);
+  gst_type_mark_as_plugin_api (OP_TYPE_ANNOT_FILTER_MODE, 0);
+}
+
+static void
+op_annot_filter_init (OpAnnotFilter * self)
+{
+  self->location = g_strdup (DEFAULT_LOCATION);
+  self->video_index = DEFAULT_VIDEO_INDEX;
+  self->instances = DEFAULT_INSTANCES;
+  self->min_keypoints = DEFAULT_MIN_KEYPOINTS;
+  self->mode = DEFAULT_MODE;
+  self->skip = DEFAULT_SKIP;
+  self->skip_min_frames = DEFAULT_SKIP_MIN_FRAMES;
+  self->seek_seqnum = GST_SEQNUM_INVALID;
+  /* in place: the meta goes onto the frame itself, never a pixel copy */
+  gst_base_transform_set_in_place (GST_BASE_TRANSFORM (self), TRUE);
+  gst_base_transform_set_passthrough (GST_BASE_TRANSFORM (self), FALSE);
+}
+
+static void
+op_annot_filter_finalize (GObject * object)
+{
+  OpAnnotFilter *self = OP_ANNOT_FILTER (object);
+
+  g_free (self->location);
+  g_free (self->cfg.location);
+  op_labels_free (self->labels);
+  op_target_list_free (self->targets);
+  G_OBJECT_CLASS (parent_class)->finalize (object);
+}
+
+/* ------------------------------------------------------------ start/stop */
+
+static void
+reset_streaming_state (OpAnnotFilter * self)
+{
+  self->resolved = FALSE;
+  self->video = 0;
+  self->source = NULL;
+  g_clear_pointer (&self->targets, op_target_list_free);
+  op_frame_clock_reset (&self->clock);
+  op_frame_clock_set_rate (&self->clock, 0, 1);
+  self->width = self->height = 0;
+  self->duration = GST_CLOCK_TIME_NONE;
+  self->out_end = GST_CLOCK_TIME_NONE;
+  self->discont = FALSE;
+  self->done = FALSE;
+  self->swallow_segment = FALSE;
+  self->warned_disagree = FALSE;
+  self->last_seek_target = G_MAXUINT64;
+  memset (&self->stats, 0, sizeof (self->stats));
+  GST_OBJECT_LOCK (self);
+  self->seek_seqnum = GST_SEQNUM_INVALID;
+  self->seek_refused = FALSE;
+  GST_OBJECT_UNLOCK (self);
+}
+
+static gchar *
+list_videos (const OpLabels * labels)
+{
+  GString *s = g_string_new (NULL);
+  guint i;
+
+  for (i = 0; i < labels->videos->len; i++)
+    g_string_append_printf (s, "%s%u: %s", i ? ", " : "", i,
+        (const gchar *) g_ptr_array_index (labels->videos, i));
+  return g_string_free (s, FALSE);
+}
+
+static gboolean
+op_annot_filter_start (GstBaseTransform * trans)
+{
+  OpAnnotFilter *self = OP_ANNOT_FILTER (trans);
+  GError *err = NULL;
+  guint i;
+
+  GST_OBJECT_LOCK (self);
+  g_free (self->cfg.location);
+  self->cfg.location = g_strdup (self->location);
+  self->cfg.video_index = self->video_index;
+  self->cfg.instances = self->instances;
+  self->cfg.min_keypoints = self->min_keypoints;
+  self->cfg.mode = self->mode;
+  self->cfg.skip = self->skip;
+  self->cfg.skip_min_frames = self->skip_min_frames;
+  GST_OBJECT_UNLOCK (self);
+
+  reset_streaming_state (self);
+  op_labels_free (self->labels);
+  self->labels = op_label_readers_load (self->cfg.location, &err);
+  if (self->labels == NULL)
+    goto load_failed;
+
+  GST_INFO_OBJECT (self, "%s: %s labels, %u labeled frames in %u videos",
+      self->cfg.location, self->labels->format, self->labels->frames->len,
+      self->labels->videos->len);
+  for (i = 0; i < self->labels->warnings->len; i++)
+    GST_ELEMENT_WARNING (self, STREAM, FORMAT, ("%s: %s", self->cfg.location,
+            (const gchar *) g_ptr_array_index (self->labels->warnings, i)),
+        (NULL));
+
+  if (self->cfg.video_index >= 0 && self->labels->videos->len > 0
+      && (guint) self->cfg.video_index >= self->labels->videos->len)
+    goto bad_video_index;
+  return TRUE;
+
+  /* ERRORS */
+load_failed:
+  {
+    if (g_error_matches (err, OP_LABELS_ERROR, OP_LABELS_ERROR_OPEN))
+      GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ, ("%s", err->message),
+          (NULL));
+    else if (g_error_matches (err, OP_LABELS_ERROR, OP_LABELS_ERROR_FORMAT))
+      GST_ELEMENT_ERROR (self, STREAM, WRONG_TYPE, ("%s", err->message),
+          (NULL));
+    else
+      GST_ELEMENT_ERROR (self, STREAM, FORMAT, ("%s", err->message), (NULL));
+    g_clear_error (&err);
+    return FALSE;
+  }
+bad_video_index:
+  {
+    gchar *videos = list_videos (self->labels);
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+        ("%s: video-index %d does not exist; the file has %u videos (%s)",
+            self->cfg.location, self->cfg.video_index,
+            self->labels->videos->len, videos), (NULL));
+    g_free (videos);
+    g_clear_pointer (&self->labels, op_labels_free);
+    return FALSE;
+  }
+}
+
+static gboolean
+op_annot_filter_stop (GstBaseTransform * trans)
+{
+  OpAnnotFilter *self = OP_ANNOT_FILTER (trans);
+
+  reset_streaming_state (self);
+  g_clear_pointer (&self->labels, op_labels_free);
+  return TRUE;
+}
+
+static gboolean
+op_annot_filter_set_caps (GstBaseTransform * trans, GstCaps * incaps,
+    GstCaps * outcaps)
+{
+  OpAnnotFilter *self = OP_ANNOT_FILTER (trans);
+  GstVideoInfo info;
+
+  if (!gst_video_info_from_caps (&info, incaps)) {
+    GST_WARNING_OBJECT (self, "cannot parse caps %" GST_PTR_FORMAT, incaps);
+    return FALSE;
+  }
+  /* a size change keeps the frame count: indices stay relative to the
+   * stream's first frame */
+  self->width = GST_VIDEO_INFO_WIDTH (&info);
+  self->height = GST_VIDEO_INFO_HEIGHT (&info);
+  op_frame_clock_set_rate (&self->clock, GST_VIDEO_INFO_FPS_N (&info),
+      GST_VIDEO_INFO_FPS_D (&info));
+  GST_DEBUG_OBJECT (self, "%ux%u at %d/%d fps", self->width, self->height,
+      GST_VIDEO_INFO_FPS_N (&info), GST_VIDEO_INFO_FPS_D (&info));
+  return TRUE;
+}
+
+/* ------------------------------------------------ choosing the video */
+
+static gchar *
+query_upstream_uri (OpAnnotFilter * self)
+{
+  GstQuery *q = gst_query_new_uri ();
+  gchar *uri = NULL;
+
+  if (gst_pad_peer_query (GST_BASE_TRANSFORM_SINK_PAD (self), q))
+    gst_query_parse_uri (q, &uri);
+  gst_query_unref (q);
+  return uri;
+}
+
+static GstClockTime
+query_upstream_duration (OpAnnotFilter * self)
+{
+  gint64 dur = -1;
+
+  if (!gst_pad_peer_query_duration (GST_BASE_TRANSFORM_SINK_PAD (self),
+          GST_FORMAT_TIME, &dur) || dur <= 0)
+    return GST_CLOCK_TIME_NONE;
+  return (GstClockTime) dur;
+}
+
+/* picks the video and builds the list of frames to pass; called on the
+ * first buffer, when upstream can answer the URI query */
+static gboolean
+resolve_video (OpAnnotFilter * self)
+{
+  OpLabels *labels = self->labels;
+  gchar *uri = query_upstream_uri (self);
+  gchar *stream_name = uri ? op_source_name_from_uri (uri) : NULL;
+  gint video = self->cfg.video_index;
+  gchar *name;
+  guint i, matches = 0;
+
+  if (video < 0 && labels->videos->len > 1) {
+    for (i = 0; stream_name && i < labels->videos->len; i++) {
+      gchar *v = op_source_name_from_uri (g_ptr_array_index (labels->videos,
+              i));
+      if (g_strcmp0 (v, stream_name) == 0) {
+        video = (gint) i;
+        matches++;
+      }
+      g_free (v);
+    }
+    if (matches != 1)
+      goto no_match;
+  }
+  self->video = video < 0 ? 0 : (guint) video;
+
+  if (stream_name)
+    name = g_strdup (stream_name);
+  else if (self->video < labels->videos->len)
+    name = op_source_name_from_uri (g_ptr_array_index (labels->videos,
+            self->video));
+  else
+    name = g_strdup ("unknown");
+  self->source = g_intern_string (name);
+  g_free (name);
+
+  self->targets = op_target_list_new (labels, self->video,
+      self->cfg.instances, self->cfg.min_keypoints);
+  self->duration = query_upstream_duration (self);
+  self->resolved = TRUE;
+  GST_INFO_OBJECT (self, "stream %s (uri %s) is video %u: %u frames with "
+      "counted instances, %" G_GUINT64_FORMAT " instances", self->source,
+      GST_STR_NULL (uri), self->video, self->targets->targets->len,
+      self->targets->n_instances);
+
+  if (self->targets->targets->len == 0) {
+    static const gchar *const which[] = { "user", "predicted", "user or "
+          "predicted"
+    };
+    GST_ELEMENT_WARNING (self, STREAM, FORMAT,
+        ("%s: no frame of video %u has %s instances with at least %u present "
+            "keypoints (%u labeled frames in the file; see the instances and "
+            "min-keypoints properties)", self->cfg.location, self->video,
+            which[self->cfg.instances], self->cfg.min_keypoints,
+            op_labels_count_frames (labels, self->video)), (NULL));
+  }
+  g_free (uri);
+  g_free (stream_name);
+  return TRUE;
+
+no_match:
+  {
+    gchar *videos = list_videos (labels);
+    GST_ELEMENT_ERROR (self, STREAM, FAILED,
+        ("%s: the file holds %u videos and %s; set video-index (videos: %s)",
+            self->cfg.location, labels->videos->len, matches == 0 ?
+            (stream_name ? "none matches this stream's file name" :
+                "upstream reports no file name") :
+            "several match this stream's file name", videos),
+        ("stream uri: %s", GST_STR_NULL (uri)));
+    g_free (videos);
+    g_free (uri);
+    g_free (stream_name);
+    return FALSE;
+  }
+}
+
+/* ---------------------------------------------------------- messages */
+
+static void
+post_stats (OpAnnotFilter * self)
+{
+  GString *missing = g_string_new (NULL);
+  guint n_missing = 0, n_labeled = 0;
+  GstStructure *s;
+
+  if (self->targets) {
+    n_labeled = self->targets->targets->len;
+    n_missing = op_target_list_count_unreached (self->targets, missing);
+  }
+  s = gst_structure_new ("annotfilter-stats",
+      "frames-seen", G_TYPE_UINT64, self->stats.seen,
+      "frames-passed", G_TYPE_UINT64, self->stats.passed,
+      "frames-decoded-skipped", G_TYPE_UINT64, self->stats.skipped,
+      "instances", G_TYPE_UINT64, self->stats.instances,
+      "labeled-frames", G_TYPE_UINT, n_labeled,
+      "labeled-frames-missing", G_TYPE_UINT, n_missing,
+      "seeks", G_TYPE_UINT, self->stats.seeks,
+      "video-index", G_TYPE_INT, (gint) self->video,
+      "source", G_TYPE_STRING, GST_STR_NULL (self->source),
+      "location", G_TYPE_STRING, GST_STR_NULL (self->cfg.location), NULL);
+  GST_INFO_OBJECT (self, "%" GST_PTR_FORMAT, s);
+  gst_element_post_message (GST_ELEMENT (self),
+      gst_message_new_element (GST_OBJECT (self), s));
+  if (n_missing > 0)
+    GST_ELEMENT_WARNING (self, STREAM, FAILED,
+        ("%s: %u of %u labeled frames of video %u were never reached by the "
+            "stream (frames %s%s): they lie beyond the end of the video or "
+            "the stream skipped them", self->cfg.location, n_missing,
+            n_labeled, self->video, missing->str, n_missing > 10 ? ", ..." :
+            ""), (NULL));
+  g_string_free (missing, TRUE);
+}
+
+/* ------------------------------------------------------------ seeking */
+
+static void
+do_seek (GstElement * element, gpointer user_data)
+{
+  OpAnnotFilter *self = OP_ANNOT_FILTER (element);
+  GstEvent *seek = user_data;
+  gboolean ok;
+
+  ok = gst_pad_push_event (GST_BASE_TRANSFORM_SINK_PAD (self),
+      gst_event_ref (seek));
+  GST_OBJECT_LOCK (self);
+  if (!ok)
+    self->seek_refused = TRUE;
+  self->seek_seqnum = GST_SEQNUM_INVALID;
+  GST_OBJECT_UNLOCK (self);
+  if (!ok)
+    GST_INFO_OBJECT (self, "upstream refused the seek; decoding through");
+}
+
+/* asks upstream to jump to frame @target; returns FALSE when no seek was
+ * sent (one in flight, or upstream refuses seeks) */
+static gboolean
+seek_to_frame (OpAnnotFilter * self, guint64 target)
+{
+  GstClockTime dur = op_frame_clock_frame_duration (&self->clock);
+  GstClockTime pts = op_frame_clock_pts_of (&self->clock, target);
+  GstClockTime start;
+  GstEvent *seek;
+  guint32 seqnum;
+
+  /* A quarter frame late: the frame before ends before the new segment
+   * and is clipped away; the target overlaps it and is kept (the decoder
+   * moves its timestamp to the segment start, which still rounds to the
+   * target). Seek positions are stream time, not timestamps. */
+  start = gst_segment_to_stream_time (&GST_BASE_TRANSFORM (self)->segment,
+      GST_FORMAT_TIME, pts + dur / 4);
+  if (!GST_CLOCK_TIME_IS_VALID (start))
+    return FALSE;
+  GST_OBJECT_LOCK (self);
+  if (self->seek_refused || self->seek_seqnum != GST_SEQNUM_INVALID) {
+    GST_OBJECT_UNLOCK (self);
+    return FALSE;
+  }
+  seqnum = self->seek_seqnum = gst_util_seqnum_next ();
+  GST_OBJECT_UNLOCK (self);
+
+  seek = gst_event_new_seek (1.0, GST_FORMAT_TIME,
+      GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_ACCURATE, GST_SEEK_TYPE_SET,
+      (gint64) start, GST_SEEK_TYPE_NONE, -1);
+  gst_event_set_seqnum (seek, seqnum);
+  GST_DEBUG_OBJECT (self, "seeking to frame %" G_GUINT64_FORMAT " at %"
+      GST_TIME_FORMAT, target, GST_TIME_ARGS (start));
+  self->last_seek_target = target;
+  self->stats.seeks++;
+  /* never from the streaming thread: the seek flushes through it */
+  gst_element_call_async (GST_ELEMENT (self), do_seek, seek,
+      (GDestroyNotify) gst_event_unref);
+  return TRUE;
+}
+
+static guint64
+skip_threshold (OpAnnotFilter * self)
+{
+  if (self->cfg.skip_min_frames > 0)
+    return self->cfg.skip_min_frames;
+  return MAX (1, gst_util_uint64_scale_round (AUTO_SKIP_SECONDS,
+          self->clock.fps_n, self->clock.fps_d));
+}
+
+static guint64
+frames_in_stream (OpAnnotFilter * self)
+{
+  if (!GST_CLOCK_TIME_IS_VALID (self->duration) || self->clock.fps_n <= 0)
+    return 0;
+  return gst_util_uint64_scale_round (self->duration, self->clock.fps_n,
+      (guint64) self->clock.fps_d * GST_SECOND);
+}
+
+/* ------------------------------------------------------------ events */
+
+static void
+push_gap (OpAnnotFilter * self, GstClockTime pts, GstClockTime duration)
+{
+  if (!GST_CLOCK_TIME_IS_VALID (pts))
+    return;
+  gst_pad_push_event (GST_BASE_TRANSFORM_SRC_PAD (self),
+      gst_event_new_gap (pts, duration));
+  if (GST_CLOCK_TIME_IS_VALID (duration))
+    self->out_end = pts + duration;
+}
+
+/* a gap over whatever was jumped between the last output and @pts; the
+ * nanoseconds that timestamp rounding leaves between frames are no jump */
+static void
+fill_gap_until (OpAnnotFilter * self, GstClockTime pts)
+{
+  if (GST_CLOCK_TIME_IS_VALID (self->out_end) && GST_CLOCK_TIME_IS_VALID (pts)
+      && pts > self->out_end + GST_MSECOND)
+    push_gap (self, self->out_end, pts - self->out_end);
+}
+
+static gboolean
+is_our_seek (OpAnnotFilter * self, GstEvent * event)
+{
+  gboolean ours;
+
+  GST_OBJECT_LOCK (self);
+  ours = self->seek_seqnum != GST_SEQNUM_INVALID
+      && gst_event_get_seqnum (event) == self->seek_seqnum;
+  GST_OBJECT_UNLOCK (self);
+  return ours;
+}
+
+static gboolean
+op_annot_filter_sink_event (GstBaseTransform * trans, GstEvent * event)
+{
+  OpAnnotFilter *self = OP_ANNOT_FILTER (trans);
+
+  switch (GST_EVENT_TYPE (event)) {
+    case GST_EVENT_FLUSH_START:
+      if (is_our_seek (self, event)) {
+        gst_event_unref (event);
+        return TRUE;
+      }
+      break;
+    case GST_EVENT_FLUSH_STOP:
+      /* serialized: the streaming thread is outside transform_ip here */
+      self->clock.expect_jump = TRUE;
+      self->discont = TRUE;
+      if (is_our_seek (self, event)) {
+        /* downstream keeps its segment and sees a gap instead */
+        self->swallow_segment = TRUE;
+        gst_event_unref (event);
+        return TRUE;
+      }
+      self->out_end = GST_CLOCK_TIME_NONE;
+      self->done = FALSE;
+      break;
+    case GST_EVENT_SEGMENT:
+      if (self->swallow_segment) {
+        self->swallow_segment = FALSE;
+        gst_event_unref (event);
+        return TRUE;
+      }
+      break;
+    case GST_EVENT_EOS:
+      if (self->done) {
+        /* we already ended the stream downstream */
+        gst_event_unref (event);
+        return TRUE;
+      }
+      if (self->labels)
+        post_stats (self);
+      break;
+    default:
+      break;
+  }
+  return GST_BASE_TRANSFORM_CLASS (parent_class)->sink_event (trans, event);
+}
+
+/* ---------------------------------------------------------- data path */
+
+static GstFlowReturn
+end_stream_early (OpAnnotFilter * self, guint64 index)
+{
+  guint64 total = frames_in_stream (self);
+
+  if (total > index + 1)
+    self->stats.skipped += total - index - 1;
+  GST_INFO_OBJECT (self, "no labeled frame after %" G_GUINT64_FORMAT
+      "; ending the stream", index);
+  self->done = TRUE;
+  post_stats (self);
+  gst_pad_push_event (GST_BASE_TRANSFORM_SRC_PAD (self), gst_event_new_eos ());
+  return GST_FLOW_EOS;
+}
+
+static GstFlowReturn
+op_annot_filter_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
+{
+  OpAnnotFilter *self = OP_ANNOT_FILTER (trans);
+  GstClockTime pts = GST_BUFFER_PTS (buf);
+  GstClockTime dur = GST_BUFFER_DURATION (buf);
+  gint64 previous = self->clock.last_index;
+  gboolean jumped = self->clock.expect_jump, disagrees;
+  OpTarget *target, *next;
+  guint64 index;
+
+  if (self->done)
+    return GST_FLOW_EOS;
+  if (!self->resolved && !resolve_video (self))
+    return GST_FLOW_ERROR;
+
+  self->stats.seen++;
+  index = op_frame_clock_index (&self->clock, pts, &disagrees);
+  if (disagrees && !self->warned_disagree) {
+    self->warned_disagree = TRUE;
+    GST_WARNING_OBJECT (self, "frame at %" GST_TIME_FORMAT " is frame %"
+        G_GUINT64_FORMAT " by its timestamp but frame %" G_GINT64_FORMAT
+        " by count; using the timestamp", GST_TIME_ARGS (pts), index,
+        previous + 1);
+  }
+  if (jumped && previous >= 0 && index > (guint64) previous + 1)
+    self->stats.skipped += index - (guint64) previous - 1;
+  if (!GST_CLOCK_TIME_IS_VALID (dur))
+    dur = op_frame_clock_frame_duration (&self->clock);
+
+  target = op_target_list_find (self->targets, index);
+  if (target) {
+    OpAnnotationMeta *meta;
+
+    target->reached = TRUE;
+    if (self->cfg.mode == OP_ANNOT_FILTER_MODE_DROP)
+      fill_gap_until (self, pts);
+    meta = op_buffer_add_annotation_meta (buf, &target->ann);
+    meta->ann.source = self->source;
+    meta->ann.pts = pts;
+    meta->ann.width = self->width;
+    meta->ann.height = self->height;
+    self->stats.passed++;
+    self->stats.instances += op_annotation_n_instances (&target->ann);
+    if (self->discont) {
+      GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_DISCONT);
+      self->discont = FALSE;
+    }
+    if (GST_CLOCK_TIME_IS_VALID (pts) && GST_CLOCK_TIME_IS_VALID (dur))
+      self->out_end = pts + dur;
+    GST_LOG_OBJECT (self, "frame %" G_GUINT64_FORMAT ": %u instances", index,
+        op_annotation_n_instances (&target->ann));
+    return GST_FLOW_OK;
+  }
+
+  if (self->cfg.mode == OP_ANNOT_FILTER_MODE_TAG)
+    return GST_FLOW_OK;
+
+  /* drop mode: decide whether the stretch ahead is worth skipping */
+  if (self->cfg.skip) {
+    guint64 total = frames_in_stream (self);
+    next = op_target_list_next (self->targets, index + 1);
+    if (next && total > 0 && next->frame_index >= total)
+      next = NULL;              /* beyond the end: reported at EOS */
+    if (next == NULL)
+      return end_stream_early (self, index);
+    if (next && op_frame_clock_is_timed (&self->clock)
+        && next->frame_index - index > skip_threshold (self)
+        && next->frame_index != self->last_seek_target)
+      seek_to_frame (self, next->frame_index);
+  }
+
+  fill_gap_until (self, pts);
+  push_gap (self, pts, dur);
+  self->discont = TRUE;
+  return GST_BASE_TRANSFORM_FLOW_DROPPED;
+}
+
+/* ------------------------------------------------------------ properties */
+
+static void
+op_annot_filter_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  OpAnnotFilter *self = OP_ANNOT_FILTER (object);
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_LOCATION:
+      g_free (self->location);
+      self->location = g_value_dup_string (value);
+      break;
+    case PROP_VIDEO_INDEX:
+      self->video_index = g_value_get_int (value);
+      break;
+    case PROP_INSTANCES:
+      self->instances = g_value_get_enum (value);
+      break;
+    case PROP_MIN_KEYPOINTS:
+      self->min_keypoints = g_value_get_uint (value);
+      break;
+    case PROP_MODE:
+      self->mode = g_value_get_enum (value);
+      break;
+    case PROP_SKIP:
+      self->skip = g_value_get_boolean (value);
+      break;
+    case PROP_SKIP_MIN_FRAMES:
+      self->skip_min_frames = g_value_get_uint (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+op_annot_filter_get_property (GObject * object, guint prop_id, GValue * value,
+    GParamSpec * pspec)
+{
+  OpAnnotFilter *self = OP_ANNOT_FILTER (object);
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_LOCATION:
+      g_value_set_string (value, self->location);
+      break;
+    case PROP_VIDEO_INDEX:
+      g_value_set_int (value, self->video_index);
+      break;
+    case PROP_INSTANCES:
+      g_value_set_enum (value, self->instances);
+      break;
+    case PROP_MIN_KEYPOINTS:
+      g_value_set_uint (value, self->min_keypoints);
+      break;
+    case PROP_MODE:
+      g_value_set_enum (value, self->mode);
+      break;
+    case PROP_SKIP:
+      g_value_set_boolean (value, self->skip);
+      break;
+    case PROP_SKIP_MIN_FRAMES:
+      g_value_set_uint (value, self->skip_min_frames);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}

@@ -1,0 +1,48 @@
+/* onepass: which labeled frames annotfilter passes, and with which instances.
+ * SPDX-License-Identifier: LGPL-2.1-or-later */
+#ifndef __OP_LABEL_SELECT_H__
+#define __OP_LABEL_SELECT_H__
+
+#include <onepass/oplabels.h>
+
+G_BEGIN_DECLS
+
+/**
+ * OpInstanceFilter:
+ * @OP_INSTANCES_USER: user-labeled instances only
+ * @OP_INSTANCES_PREDICTED: predicted instances only
+ * @OP_INSTANCES_ALL: both
+ */
+typedef enum {
+  OP_INSTANCES_USER,
+  OP_INSTANCES_PREDICTED,
+  OP_INSTANCES_ALL,
+} OpInstanceFilter;
+
+/* One frame to pass: the labels' instances after filtering, in file order. */
+typedef struct {
+  guint64 frame_index;
+  OpAnnotation ann;
+  gboolean reached;
+} OpTarget;
+
+/*
+ * The frames of one video that carry at least one counted instance, sorted
+ * by frame index, built once when the video is known.
+ */
+typedef struct {
+  GArray *targets;              /* OpTarget */
+  guint64 n_instances;
+} OpTargetList;
+
+OpTargetList *op_target_list_new   (const OpLabels * labels, guint video,
+                                    OpInstanceFilter which, guint min_keypoints);
+void          op_target_list_free  (OpTargetList * list);
+OpTarget     *op_target_list_find  (OpTargetList * list, guint64 frame_index);
+OpTarget     *op_target_list_next  (OpTargetList * list, guint64 frame_index);
+guint         op_target_list_count_unreached (const OpTargetList * list,
+                                              GString * first_few);
+
+G_END_DECLS
+
+#endif /* __OP_LABEL_SELECT_H__ */

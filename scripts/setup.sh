@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# onepass set-up: install what is needed (Debian bookworm), build, then
+#   scripts/setup.sh demo   run the main job on the shipped sample data
+#   scripts/setup.sh test   run the whole test suite (what CI runs)
+#   scripts/setup.sh build  only install and build
+# Set ONEPASS_NO_INSTALL=1 to skip apt-get (everything already installed).
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+mode=${1:-test}
+build=${ONEPASS_BUILD_DIR:-$root/build}
+
+install_deps() {
+  local missing=()
+  while read -r pkg; do
+    case "$pkg" in ''|'#'*) continue ;; esac
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" \
+      || missing+=("$pkg")
+  done < "$root/scripts/debian-packages.txt"
+  [ ${#missing[@]} -eq 0 ] && return 0
+  local sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo=sudo
+  echo "onepass: installing ${missing[*]}" >&2
+  $sudo apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+}
+
+build_tree() {
+  if [ -f "$build/build.ninja" ]; then
+    meson setup --reconfigure "$build" "$root" >/dev/null
+  else
+    meson setup "$build" "$root"
+  fi
+  ninja -C "$build"
+}
+
+# "N passed, N failed" from meson's log, for humans and CI alike
+summarize() {
+  python3 - "$@" <<'PY'
+import json, sys
+passed = failed = skipped = 0
+for path in sys.argv[1:]:
+    try:
+        lines = open(path).read().splitlines()
+    except OSError:
+        continue
+    for line in lines:
+        r = json.loads(line).get("result")
+        if r in ("OK", "EXPECTEDFAIL"): passed += 1
+        elif r == "SKIP": skipped += 1
+        else: failed += 1
+print(f"onepass tests: {passed} passed, {failed} failed" + (f", {skipped} skipped" if skipped else ""))
+PY
+}
+
+run_tests() {
+  local rc=0 logs="$build/meson-logs"
+  rm -f "$logs"/testlog*.json
+  meson test -C "$build" --print-errorlogs --num-processes 2 || rc=1
+  # the library and element check tests again under valgrind (memcheck,
+  # definite leaks fail); long decode-heavy cases are trimmed inside
+  meson test -C "$build" --setup valgrind --print-errorlogs --num-processes 2 \
+    --suite meta --suite annotfilter || rc=1
+  summarize "$logs/testlog.json" "$logs/testlog-valgrind.json"
+  return $rc
+}
+
+[ "${ONEPASS_NO_INSTALL:-0}" = 1 ] || install_deps
+build_tree
+case "$mode" in
+  build) ;;
+  test) run_tests ;;
+  demo) "$root/scripts/demo.sh" "$build" ;;
+  *) echo "usage: $0 demo|test|build" >&2; exit 2 ;;
+esac
