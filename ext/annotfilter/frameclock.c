@@ -8,6 +8,8 @@ op_frame_clock_reset (OpFrameClock * c)
   c->first_pts = GST_CLOCK_TIME_NONE;
   c->last_index = -1;
   c->expect_jump = FALSE;
+  c->ever_jumped = FALSE;
+  c->counting = FALSE;
   c->disagreements = 0;
 }
 
@@ -21,7 +23,7 @@ op_frame_clock_set_rate (OpFrameClock * c, gint fps_n, gint fps_d)
 gboolean
 op_frame_clock_is_timed (const OpFrameClock * c)
 {
-  return c->fps_n > 0 && GST_CLOCK_TIME_IS_VALID (c->first_pts);
+  return c->fps_n > 0 && !c->counting && GST_CLOCK_TIME_IS_VALID (c->first_pts);
 }
 
 /**
@@ -41,7 +43,9 @@ op_frame_clock_index (OpFrameClock * c, GstClockTime pts, gboolean * disagrees)
   if (c->last_index < 0 && GST_CLOCK_TIME_IS_VALID (pts))
     c->first_pts = pts;
 
-  if (c->fps_n > 0 && GST_CLOCK_TIME_IS_VALID (pts)
+  if (c->expect_jump)
+    c->ever_jumped = TRUE;
+  if (c->fps_n > 0 && !c->counting && GST_CLOCK_TIME_IS_VALID (pts)
       && GST_CLOCK_TIME_IS_VALID (c->first_pts)) {
     if (pts >= c->first_pts) {
       /* round to nearest: timestamps of 1001-based rates are truncated */
@@ -53,6 +57,10 @@ op_frame_clock_index (OpFrameClock * c, GstClockTime pts, gboolean * disagrees)
     if (index != counted && !c->expect_jump && c->last_index >= 0) {
       *disagrees = TRUE;
       c->disagreements++;
+      if (!c->ever_jumped) {
+        c->counting = TRUE;
+        index = counted;
+      }
     }
   }
   c->expect_jump = FALSE;

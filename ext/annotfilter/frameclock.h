@@ -10,14 +10,19 @@ G_BEGIN_DECLS
 /*
  * The design's frame identity: round ((pts - first_pts) * fps), relative to
  * the first frame of the stream, cross-checked with a count of decoded
- * frames. Variable-framerate streams (fps 0/1) and buffers without a PTS fall
- * back to the count.
+ * frames. Variable-framerate streams (fps 0/1) and buffers without a PTS use
+ * the count. A stream that claims a constant rate but whose timestamps
+ * disagree with the count before any seek is variable-rate in disguise
+ * (dropped frames, timestamps kept): SLEAP's frame_idx is the n-th decoded
+ * frame, so the clock switches to counting for good.
  */
 typedef struct {
   gint fps_n, fps_d;
   GstClockTime first_pts;
   gint64 last_index;            /* -1 before the first frame */
-  gboolean expect_jump;         /* after our own seek the count restarts */
+  gboolean expect_jump;         /* after a seek the count restarts */
+  gboolean ever_jumped;
+  gboolean counting;            /* switched to counting decoded frames */
   guint64 disagreements;
 } OpFrameClock;
 

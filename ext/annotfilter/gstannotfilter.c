@@ -20,9 +20,11 @@
  *
  * Frame identity: the frame index is the 0-based presentation-order index,
  * round ((pts - first_pts) * framerate) relative to the stream's first
- * frame, cross-checked with a count of decoded frames (a disagreement is
- * logged once as a warning). Variable-framerate streams (framerate 0/1) use
- * the count and are never seeked.
+ * frame, cross-checked with a count of decoded frames. Variable-framerate
+ * streams (framerate 0/1) use the count and are never seeked; so are
+ * streams whose timestamps disagree with the count before the first seek
+ * (frames dropped with their timestamps kept, while the caps claim a
+ * constant rate), with a warning message.
  *
  * The attached meta holds the source name (the upstream URI's base name
  * without extension, else the label file's video name), the frame index,
@@ -839,10 +841,20 @@ op_annot_filter_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
   index = op_frame_clock_index (&self->clock, pts, &disagrees);
   if (disagrees && !self->warned_disagree) {
     self->warned_disagree = TRUE;
-    GST_WARNING_OBJECT (self, "frame at %" GST_TIME_FORMAT " is frame %"
-        G_GUINT64_FORMAT " by its timestamp but frame %" G_GINT64_FORMAT
-        " by count; using the timestamp", GST_TIME_ARGS (pts), index,
-        previous + 1);
+    if (self->clock.counting)
+      GST_ELEMENT_WARNING (self, STREAM, FORMAT,
+          ("%s: the stream claims %d/%d fps but its timestamps skip frames "
+              "(the frame at %" GST_TIME_FORMAT " is frame %" G_GUINT64_FORMAT
+              " by count): counting decoded frames from here on, as SLEAP "
+              "does, and not seeking", self->source, self->clock.fps_n,
+              self->clock.fps_d, GST_TIME_ARGS (pts), index), (NULL));
+    else
+      GST_ELEMENT_WARNING (self, STREAM, FORMAT,
+          ("%s: after a seek, the frame at %" GST_TIME_FORMAT " is frame %"
+              G_GUINT64_FORMAT " by timestamp but frame %" G_GINT64_FORMAT
+              " by count; the stream's frame rate is not constant, so frame "
+              "indices may be off: use skip=false for this video",
+              self->source, GST_TIME_ARGS (pts), index, previous + 1), (NULL));
   }
   if (jumped && previous >= 0 && index > (guint64) previous + 1)
     self->stats.skipped += index - (guint64) previous - 1;

@@ -101,10 +101,10 @@ count_gaps (GstPad * pad, GstPadProbeInfo * info, gpointer data)
 }
 
 static void
-run_pipeline (const gchar * af_props, RunResult * r)
+run_pipeline_on (const gchar * video, const gchar * af_props, RunResult * r)
 {
   gchar *desc = g_strdup_printf ("filesrc location=\"%s\" ! decodebin ! "
-      "annotfilter name=af %s ! appsink name=sink sync=false", video_path,
+      "annotfilter name=af %s ! appsink name=sink sync=false", video,
       af_props);
   GError *err = NULL;
   GstElement *pipe = gst_parse_launch (desc, &err);
@@ -202,6 +202,12 @@ run_pipeline (const gchar * af_props, RunResult * r)
   g_free (desc);
 }
 
+static void
+run_pipeline (const gchar * af_props, RunResult * r)
+{
+  run_pipeline_on (video_path, af_props, r);
+}
+
 static guint64
 stat_u64 (RunResult * r, const gchar * field)
 {
@@ -222,6 +228,36 @@ stat_uint (RunResult * r, const gchar * field)
   return v;
 }
 
+/* frame n = the n-th decoded frame (SLEAP's meaning), checksum of it */
+static GHashTable *
+decode_by_count (const gchar * path, GString * listing)
+{
+  GHashTable *sums = g_hash_table_new_full (g_int64_hash, g_int64_equal,
+      g_free, NULL);
+  gchar *desc = g_strdup_printf ("filesrc location=\"%s\" ! decodebin ! "
+      "appsink name=sink sync=false", path);
+  GstElement *pipe = gst_parse_launch (desc, NULL);
+  GstElement *sink = gst_bin_get_by_name (GST_BIN (pipe), "sink");
+  GstSample *sample;
+  guint64 n = 0;
+
+  gst_element_set_state (pipe, GST_STATE_PLAYING);
+  while ((sample = gst_app_sink_pull_sample (GST_APP_SINK (sink)))) {
+    gint64 *key = g_new (gint64, 1);
+    guint32 sum = checksum (gst_sample_get_buffer (sample));
+    *key = (gint64) n++;
+    g_hash_table_insert (sums, key, GUINT_TO_POINTER (sum));
+    if (listing)
+      g_string_append_printf (listing, "%u\n", sum);
+    gst_sample_unref (sample);
+  }
+  gst_element_set_state (pipe, GST_STATE_NULL);
+  gst_object_unref (sink);
+  gst_object_unref (pipe);
+  g_free (desc);
+  return sums;
+}
+
 /* the reference checksums are cached in a file, so each forked test
  * does not decode the whole video again (the slow part under valgrind) */
 static gchar *
@@ -238,9 +274,7 @@ reference_cache_path (void)
 static void
 decode_everything (void)
 {
-  gchar *cache = reference_cache_path (), *contents = NULL, *desc, *tmp;
-  GstElement *pipe, *sink;
-  GstSample *sample;
+  gchar *cache = reference_cache_path (), *contents = NULL, *tmp;
   GString *out;
   guint64 n = 0;
 
@@ -265,34 +299,20 @@ decode_everything (void)
   }
 
   out = g_string_new (NULL);
-  desc = g_strdup_printf ("filesrc location=\"%s\" ! decodebin ! "
-      "appsink name=sink sync=false", video_path);
-  pipe = gst_parse_launch (desc, NULL);
-  sink = gst_bin_get_by_name (GST_BIN (pipe), "sink");
-  gst_element_set_state (pipe, GST_STATE_PLAYING);
-  while ((sample = gst_app_sink_pull_sample (GST_APP_SINK (sink)))) {
-    gint64 *key = g_new (gint64, 1);
-    guint32 sum = checksum (gst_sample_get_buffer (sample));
-    *key = (gint64) n++;
-    g_hash_table_insert (full_decode, key, GUINT_TO_POINTER (sum));
-    g_string_append_printf (out, "%u\n", sum);
-    gst_sample_unref (sample);
-  }
-  gst_element_set_state (pipe, GST_STATE_NULL);
-  gst_object_unref (sink);
-  gst_object_unref (pipe);
+  g_hash_table_unref (full_decode);
+  full_decode = decode_by_count (video_path, out);
   fail_unless_equals_int (g_hash_table_size (full_decode), 1100);
   tmp = g_strdup_printf ("%s.%u", cache, g_random_int ());
   if (g_file_set_contents (tmp, out->str, -1, NULL))
     g_rename (tmp, cache);
   g_free (tmp);
   g_string_free (out, TRUE);
-  g_free (desc);
   g_free (cache);
 }
 
 static void
-check_frames (RunResult * r, const guint64 * want, guint n)
+check_frames_in (RunResult * r, const guint64 * want, guint n,
+    GHashTable * reference)
 {
   guint i;
 
@@ -304,8 +324,14 @@ check_frames (RunResult * r, const guint64 * want, guint n)
         want[i]);
     /* the very frame, not a neighbour: pixels equal a full decode's */
     fail_unless_equals_int (g_array_index (r->sums, guint32, i),
-        GPOINTER_TO_UINT (g_hash_table_lookup (full_decode, &key)));
+        GPOINTER_TO_UINT (g_hash_table_lookup (reference, &key)));
   }
+}
+
+static void
+check_frames (RunResult * r, const guint64 * want, guint n)
+{
+  check_frames_in (r, want, n, full_decode);
 }
 
 static void
@@ -644,6 +670,52 @@ GST_START_TEST (test_reuse_after_stop)
 }
 GST_END_TEST;
 
+GST_START_TEST (test_vfr_disguised_as_cfr)
+{
+  /* 120 frames at 30 fps with frames 30-39 and every 13th dropped and the
+   * timestamps kept: the container still says 30/1. SLEAP's frame n is the
+   * n-th decoded frame, so annotfilter must count. */
+  gchar *vfr = g_build_filename (tmpdir, "vfr.mp4", NULL);
+  gchar *argv[] = { (gchar *) "ffmpeg", (gchar *) "-hide_banner",
+    (gchar *) "-loglevel", (gchar *) "error", (gchar *) "-y",
+    (gchar *) "-f", (gchar *) "lavfi", (gchar *) "-i",
+    (gchar *) "testsrc2=size=160x120:rate=30:duration=4",
+    (gchar *) "-vf",
+    (gchar *) "select='not(between(n\\,30\\,39))*not(eq(mod(n\\,13)\\,0))'",
+    (gchar *) "-fps_mode", (gchar *) "passthrough", (gchar *) "-c:v",
+    (gchar *) "libx264", (gchar *) "-pix_fmt", (gchar *) "yuv420p", vfr, NULL
+  };
+  const guint64 frames[] = { 5, 25, 26, 27, 60, 90 };
+  gchar *labels, *props;
+  GHashTable *reference;
+  gint status = -1;
+  RunResult r;
+  GList *l;
+  gboolean warned = FALSE;
+
+  fail_unless (g_spawn_sync (NULL, argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
+          NULL, NULL, &status, NULL) && status == 0, "ffmpeg failed");
+  reference = decode_by_count (vfr, NULL);
+  fail_unless (g_hash_table_size (reference) < 110, "no frames were dropped");
+  labels = labels_for_frames (frames, G_N_ELEMENTS (frames));
+  /* the first dropped frame (13) comes before any stretch long enough to
+   * seek over, so the clock learns the stream is variable-rate in time */
+  props = g_strdup_printf ("location=\"%s\"", labels);
+  run_pipeline_on (vfr, props, &r);
+  check_frames_in (&r, frames, G_N_ELEMENTS (frames), reference);
+  fail_unless_equals_int (stat_uint (&r, "seeks"), 0);
+  for (l = r.warnings; l; l = l->next)
+    if (strstr (l->data, "counting decoded frames"))
+      warned = TRUE;
+  fail_unless (warned, "no warning about the variable frame rate");
+  run_result_clear (&r);
+  g_hash_table_unref (reference);
+  g_free (props);
+  g_free (labels);
+  g_free (vfr);
+}
+GST_END_TEST;
+
 static Suite *
 annotfilter_suite (void)
 {
@@ -663,6 +735,7 @@ annotfilter_suite (void)
   tcase_add_test (tc, test_bad_labels);
   tcase_add_test (tc, test_multi_video_by_uri);
   tcase_add_test (tc, test_reuse_after_stop);
+  tcase_add_test (tc, test_vfr_disguised_as_cfr);
   return s;
 }
 
