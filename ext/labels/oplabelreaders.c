@@ -1,8 +1,46 @@
 /* onepass: the table of label readers, tried in this order.
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "oplabelreaders.h"
+#include "h5util.h"
+
+/* Last resort for HDF5 files that neither SLEAP reader claimed: says why,
+ * instead of the dispatcher's generic "not a label file". */
+static gboolean
+hdf5_other_probe (const gchar * path, const guint8 * head, gsize len)
+{
+  return op_h5_has_signature (head, len);
+}
+
+static OpLabels *
+hdf5_other_load (const gchar * path, GError ** error)
+{
+  GError *err = NULL;
+  hid_t file;
+
+  op_h5_lock ();
+  file = op_h5_open (path, &err);
+  if (file >= 0) {
+    gboolean has_meta = op_h5_exists (file, "metadata");
+    H5Fclose (file);
+    g_set_error (error, OP_LABELS_ERROR, OP_LABELS_ERROR_FORMAT,
+        "an HDF5 file, but neither SLEAP labels (%s) nor a SLEAP analysis "
+        "file (no track_occupancy dataset)", has_meta ?
+        "/metadata has no format_id attribute" : "no /metadata group");
+  } else {
+    g_propagate_error (error, err);
+  }
+  op_h5_unlock ();
+  return NULL;
+}
+
+static const OpLabelReader hdf5_other_reader = { "hdf5", hdf5_other_probe,
+  hdf5_other_load
+};
 
 const OpLabelReader *const op_label_readers[] = {
+  &op_slp_reader,
+  &op_analysis_reader,
+  &hdf5_other_reader,
   &op_jsonl_reader,
   NULL
 };

@@ -11,6 +11,8 @@ G_BEGIN_DECLS
 /* %NULL-terminated, in probing order */
 extern const OpLabelReader *const op_label_readers[];
 
+extern const OpLabelReader op_slp_reader;
+extern const OpLabelReader op_analysis_reader;
 extern const OpLabelReader op_jsonl_reader;
 
 OpLabels *op_label_readers_load (const gchar * path, GError ** error);

@@ -1,0 +1,533 @@
+/* onepass: small libhdf5 helpers shared by the SLEAP readers.
+ *
+ * Errors are OP_LABELS_ERROR_CORRUPT unless said otherwise, with a message
+ * naming the object ("/frames: ...") and libhdf5's innermost complaint.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "h5util.h"
+
+#include <glib/gstdio.h>
+#include <onepass/oplabels.h>
+#include <string.h>
+
+/* libhdf5 may be built without thread safety; a process-wide lock makes two
+ * elements loading labels at the same time safe either way. */
+static GMutex h5_lock;
+static H5E_auto2_t saved_func;
+static gpointer saved_data;
+
+/* gzip cannot expand more than about 1:1032, so a dataset claiming far more
+ * bytes than it stores is damaged (and would make us allocate or loop for
+ * nothing). */
+#define MAX_EXPANSION 2048
+#define SMALL_DATASET (64 * 1024 * 1024)
+
+void
+op_h5_lock (void)
+{
+  g_mutex_lock (&h5_lock);
+  H5Eget_auto2 (H5E_DEFAULT, &saved_func, &saved_data);
+  H5Eset_auto2 (H5E_DEFAULT, NULL, NULL);
+}
+
+void
+op_h5_unlock (void)
+{
+  H5Eclear2 (H5E_DEFAULT);
+  H5Eset_auto2 (H5E_DEFAULT, saved_func, saved_data);
+  g_mutex_unlock (&h5_lock);
+}
+
+gboolean
+op_h5_has_signature (const guint8 * head, gsize len)
+{
+  static const guint8 sig[8] = { 0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n' };
+  gsize off;
+
+  /* a user block moves the superblock to 512, 1024, 2048, ... */
+  for (off = 0; off + sizeof (sig) <= len; off = off ? off * 2 : 512)
+    if (memcmp (head + off, sig, sizeof (sig)) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+static herr_t
+walk_innermost (unsigned n, const H5E_error2_t * e, void *data)
+{
+  gchar **msg = data;
+
+  if (*msg == NULL && e->desc && *e->desc)
+    *msg = g_strdup (e->desc);
+  return 0;
+}
+
+/**
+ * op_h5_take_error:
+ *
+ * Returns: (transfer full): the innermost message on libhdf5's error stack
+ *   (never %NULL), and clears the stack
+ */
+gchar *
+op_h5_take_error (void)
+{
+  gchar *msg = NULL;
+
+  H5Ewalk2 (H5E_DEFAULT, H5E_WALK_UPWARD, walk_innermost, &msg);
+  H5Eclear2 (H5E_DEFAULT);
+  return msg ? msg : g_strdup ("HDF5 reported no reason");
+}
+
+static void
+set_h5_error (GError ** error, gint code, const gchar * what)
+{
+  gchar *why = op_h5_take_error ();
+
+  g_set_error (error, OP_LABELS_ERROR, code, "%s: %s", what, why);
+  g_free (why);
+}
+
+/* The last file HDF5 refused, so the probes and the load do not each
+ * retry it: libhdf5 1.10.8 leaks an object header on some failed opens. */
+static gchar *refused_path;
+static gchar *refused_why;
+static struct stat refused_stat;
+
+static gboolean
+same_file (const struct stat *a, const struct stat *b)
+{
+  return a->st_dev == b->st_dev && a->st_ino == b->st_ino
+      && a->st_size == b->st_size && a->st_mtime == b->st_mtime;
+}
+
+hid_t
+op_h5_open (const gchar * path, GError ** error)
+{
+  hid_t fapl;
+  hid_t file;
+  struct stat st;
+  gboolean have_stat = g_stat (path, &st) == 0;
+
+  if (have_stat && refused_path && g_strcmp0 (path, refused_path) == 0
+      && same_file (&st, &refused_stat)) {
+    g_set_error (error, OP_LABELS_ERROR, OP_LABELS_ERROR_CORRUPT, "%s",
+        refused_why);
+    return -1;
+  }
+  fapl = H5Pcreate (H5P_FILE_ACCESS);
+
+  /* close every object with the file, so an early return cannot leak */
+  H5Pset_fclose_degree (fapl, H5F_CLOSE_STRONG);
+  file = H5Fopen (path, H5F_ACC_RDONLY, fapl);
+  /* take the reason first: the next API call clears the error stack */
+  if (file < 0) {
+    gchar *why = op_h5_take_error ();
+
+    g_free (refused_path);
+    g_free (refused_why);
+    refused_path = have_stat ? g_strdup (path) : NULL;
+    refused_stat = st;
+    refused_why = g_strdup_printf ("HDF5 cannot open the file (damaged or "
+        "truncated?): %s", why);
+    g_set_error (error, OP_LABELS_ERROR, OP_LABELS_ERROR_CORRUPT, "%s",
+        refused_why);
+    g_free (why);
+  }
+  H5Pclose (fapl);
+  return file;
+}
+
+/* whether every component of @path exists (H5Lexists needs the parents) */
+gboolean
+op_h5_exists (hid_t loc, const gchar * path)
+{
+  gchar **parts = g_strsplit (path, "/", -1);
+  GString *sofar = g_string_new (NULL);
+  gboolean ok = TRUE;
+  guint i;
+
+  for (i = 0; parts[i] && ok; i++) {
+    if (*parts[i] == '\0')
+      continue;
+    if (sofar->len)
+      g_string_append_c (sofar, '/');
+    g_string_append (sofar, parts[i]);
+    ok = H5Lexists (loc, sofar->str, H5P_DEFAULT) > 0;
+  }
+  if (ok && sofar->len)
+    ok = H5Oexists_by_name (loc, sofar->str, H5P_DEFAULT) > 0;
+  H5Eclear2 (H5E_DEFAULT);
+  g_string_free (sofar, TRUE);
+  g_strfreev (parts);
+  return ok;
+}
+
+/* Reads @n strings of file type @ftype from an attribute (@attr >= 0) or a
+ * dataset into a NULL-terminated vector. Handles fixed-length (any padding)
+ * and variable-length strings. */
+static gchar **
+read_strings (hid_t attr, hid_t dset, hid_t ftype, hid_t space, gsize n,
+    const gchar * what, GError ** error)
+{
+  gchar **out = NULL;
+  hid_t mtype = H5Tcopy (H5T_C_S1);
+  herr_t rc;
+  gsize i;
+
+  if (H5Tis_variable_str (ftype) > 0) {
+    gchar **buf = g_new0 (gchar *, n);
+
+    H5Tset_size (mtype, H5T_VARIABLE);
+    H5Tset_cset (mtype, H5Tget_cset (ftype));
+    rc = attr >= 0 ? H5Aread (attr, mtype, buf) :
+        H5Dread (dset, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf);
+    if (rc >= 0) {
+      out = g_new0 (gchar *, n + 1);
+      for (i = 0; i < n; i++)
+        out[i] = g_strdup (buf[i] ? buf[i] : "");
+      H5Dvlen_reclaim (mtype, space, H5P_DEFAULT, buf);
+    }
+    g_free (buf);
+  } else {
+    gsize size = H5Tget_size (ftype);
+    gchar *buf;
+
+    if (size == 0 || n > G_MAXSIZE / size) {
+      g_set_error (error, OP_LABELS_ERROR, OP_LABELS_ERROR_CORRUPT,
+          "%s: bad string size", what);
+      H5Tclose (mtype);
+      return NULL;
+    }
+    buf = g_try_malloc0 (n * size);
+    if (buf == NULL) {
+      g_set_error (error, OP_LABELS_ERROR, OP_LABELS_ERROR_CORRUPT,
+          "%s: %" G_GSIZE_FORMAT " strings do not fit in memory", what, n);
+      H5Tclose (mtype);
+      return NULL;
+    }
+    /* NULLPAD in memory: the file's strings need not be terminated */
+    H5Tset_size (mtype, size);
+    H5Tset_strpad (mtype, H5T_STR_NULLPAD);
+    rc = attr >= 0 ? H5Aread (attr, mtype, buf) :
+        H5Dread (dset, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf);
+    if (rc >= 0) {
+      out = g_new0 (gchar *, n + 1);
+      for (i = 0; i < n; i++)
+        out[i] = g_strndup (buf + i * size, size);
+    }
+    g_free (buf);
+  }
+  H5Tclose (mtype);
+  if (out == NULL) {
+    gchar *w = g_strdup_printf ("%s: cannot read the strings", what);
+    set_h5_error (error, OP_LABELS_ERROR_CORRUPT, w);
+    g_free (w);
+  }
+  return out;
+}
+
+/* the element count of @space, or -1 when its rank passes @max_rank */
+static gssize
+count_elements (hid_t space, gint max_rank)
+{
+  gint rank = H5Sget_simple_extent_ndims (space);
+  gssize n = H5Sget_simple_extent_npoints (space);
+
+  if (rank < 0 || rank > max_rank || n < 0)
+    return -1;
+  return n;
+}
+
+/**
+ * op_h5_read_string_attr:
+ *
+ * Returns: (transfer full) (nullable): the scalar string attribute @attr of
+ *   @obj, or %NULL with @error set (missing, not a string, unreadable)
+ */
+gchar *
+op_h5_read_string_attr (hid_t obj, const gchar * obj_name, const gchar * attr,
+    GError ** error)
+{
+  gchar *what = g_strdup_printf ("%s attribute %s", obj_name, attr);
+  gchar *value = NULL, **v;
+  hid_t a, t = -1, s = -1;
+
+  if (H5Aexists (obj, attr) <= 0) {
+    H5Eclear2 (H5E_DEFAULT);
+    g_set_error (error, OP_LABELS_ERROR, OP_LABELS_ERROR_CORRUPT,
+        "%s is missing", what);
+    g_free (what);
+    return NULL;
+  }
+  a = H5Aopen (obj, attr, H5P_DEFAULT);
+  if (a < 0) {
+    set_h5_error (error, OP_LABELS_ERROR_CORRUPT, what);
+    g_free (what);
+    return NULL;
+  }
+  t = H5Aget_type (a);
+  s = H5Aget_space (a);
+  if (t < 0 || s < 0 || H5Tget_class (t) != H5T_STRING
+      || count_elements (s, 1) != 1) {
+    H5Eclear2 (H5E_DEFAULT);
+    g_set_error (error, OP_LABELS_ERROR, OP_LABELS_ERROR_CORRUPT,
+        "%s is not a single string", what);
+  } else if ((v = read_strings (a, -1, t, s, 1, what, error))) {
+    value = g_strdup (v[0]);
+    g_strfreev (v);
+  }
+  if (t >= 0)
+    H5Tclose (t);
+  if (s >= 0)
+    H5Sclose (s);
+  H5Aclose (a);
+  g_free (what);
+  return value;
+}
+
+gboolean
+op_h5_read_double_attr (hid_t obj, const gchar * obj_name, const gchar * attr,
+    gdouble * out, GError ** error)
+{
+  hid_t a, t, s;
+  gboolean ok = FALSE;
+  H5T_class_t cls;
+
+  if (H5Aexists (obj, attr) <= 0) {
+    H5Eclear2 (H5E_DEFAULT);
+    g_set_error (error, OP_LABELS_ERROR, OP_LABELS_ERROR_CORRUPT,
+        "%s has no %s attribute", obj_name, attr);
+    return FALSE;
+  }
+  a = H5Aopen (obj, attr, H5P_DEFAULT);
+  if (a < 0) {
+    set_h5_error (error, OP_LABELS_ERROR_CORRUPT, attr);
+    return FALSE;
+  }
+  t = H5Aget_type (a);
+  s = H5Aget_space (a);
+  cls = H5Tget_class (t);
+  if ((cls == H5T_FLOAT || cls == H5T_INTEGER) && count_elements (s, 1) == 1
+      && H5Aread (a, H5T_NATIVE_DOUBLE, out) >= 0) {
+    ok = TRUE;
+  } else if (cls == H5T_ENUM && count_elements (s, 1) == 1
+      && H5Tget_size (t) <= 8) {
+    /* h5py bools are enums: read the raw value, convert from the base */
+    hid_t base = H5Tget_super (t);
+    union
+    {
+      guint8 raw[16];
+      gdouble d;
+    } buf;
+    memset (&buf, 0, sizeof (buf));
+    ok = H5Aread (a, t, buf.raw) >= 0 && H5Tconvert (base, H5T_NATIVE_DOUBLE,
+        1, buf.raw, NULL, H5P_DEFAULT) >= 0;
+    *out = buf.d;
+    H5Tclose (base);
+  }
+  if (!ok)
+    g_set_error (error, OP_LABELS_ERROR, OP_LABELS_ERROR_CORRUPT,
+        "%s attribute %s is not a single number", obj_name, attr);
+  H5Eclear2 (H5E_DEFAULT);
+  H5Tclose (t);
+  H5Sclose (s);
+  H5Aclose (a);
+  return ok;
+}
+
+/**
+ * op_h5_read_strings:
+ * @n: (out): number of strings
+ *
+ * Reads a scalar or 1-D string dataset. An empty dataset of any type (h5py
+ * stores an empty list as float64) gives no strings.
+ *
+ * Returns: (transfer full) (nullable): %NULL-terminated strings
+ */
+gchar **
+op_h5_read_strings (hid_t loc, const gchar * name, guint * n, GError ** error)
+{
+  return op_h5_read_strings_nd (loc, name, 1, n, error);
+}
+
+/**
+ * op_h5_read_strings_nd:
+ * @max_rank: highest rank accepted; the strings come in row-major order
+ *
+ * Like op_h5_read_strings() for arrays of strings (edge_names is N x 2).
+ */
+gchar **
+op_h5_read_strings_nd (hid_t loc, const gchar * name, gint max_rank,
+    guint * n, GError ** error)
+{
+  gchar *what = g_strdup_printf ("/%s", name);
+  gchar **out = NULL;
+  hid_t d, t = -1, s = -1;
+  gssize count;
+
+  *n = 0;
+  d = H5Dopen2 (loc, name, H5P_DEFAULT);
+  if (d < 0) {
+    set_h5_error (error, OP_LABELS_ERROR_CORRUPT, what);
+    g_free (what);
+    return NULL;
+  }
+  t = H5Dget_type (d);
+  s = H5Dget_space (d);
+  count = count_elements (s, max_rank);
+  if (count == 0) {
+    out = g_new0 (gchar *, 1);
+  } else if (count < 0 || count > G_MAXINT32 || t < 0
+      || H5Tget_class (t) != H5T_STRING) {
+    g_set_error (error, OP_LABELS_ERROR, OP_LABELS_ERROR_CORRUPT,
+        "%s is not a list of strings", what);
+  } else if (op_h5_check_storage (d, what, (guint64) count * 8, error)) {
+    out = read_strings (-1, d, t, s, count, what, error);
+    if (out)
+      *n = count;
+  }
+  H5Eclear2 (H5E_DEFAULT);
+  if (t >= 0)
+    H5Tclose (t);
+  if (s >= 0)
+    H5Sclose (s);
+  H5Dclose (d);
+  g_free (what);
+  return out;
+}
+
+/**
+ * op_h5_read_string:
+ *
+ * Returns: (transfer full) (nullable): the scalar (or one-element) string
+ *   dataset @name
+ */
+gchar *
+op_h5_read_string (hid_t loc, const gchar * name, GError ** error)
+{
+  guint n;
+  gchar **v = op_h5_read_strings (loc, name, &n, error);
+  gchar *value = NULL;
+
+  if (v && n == 1)
+    value = g_strdup (v[0]);
+  else if (v)
+    g_set_error (error, OP_LABELS_ERROR, OP_LABELS_ERROR_CORRUPT,
+        "/%s holds %u strings, not one", name, n);
+  g_strfreev (v);
+  return value;
+}
+
+/**
+ * op_h5_check_storage:
+ * @n_bytes: what reading the whole dataset will produce in memory
+ *
+ * Refuses datasets that claim far more data than the file stores: reading
+ * them would only allocate and produce fill values.
+ */
+gboolean
+op_h5_check_storage (hid_t dset, const gchar * name, guint64 n_bytes,
+    GError ** error)
+{
+  guint64 stored = H5Dget_storage_size (dset);
+
+  H5Eclear2 (H5E_DEFAULT);
+  if (n_bytes <= SMALL_DATASET || stored >= n_bytes / MAX_EXPANSION)
+    return TRUE;
+  g_set_error (error, OP_LABELS_ERROR, OP_LABELS_ERROR_CORRUPT,
+      "%s claims %" G_GUINT64_FORMAT " bytes of data but the file stores only "
+      "%" G_GUINT64_FORMAT, name, n_bytes, stored);
+  return FALSE;
+}
+
+/**
+ * op_h5_read_table:
+ * @defaults: one row of values for the members the file lacks
+ * @n_rows: (out): rows read
+ *
+ * Reads the 1-D compound dataset @name, converting the members named in
+ * @fields by name (HDF5 matches compound members by name and converts
+ * their types, so 9- and 10-member /instances read alike).
+ *
+ * Returns: (transfer full) (nullable): @n_rows rows of @row_size bytes
+ */
+gpointer
+op_h5_read_table (hid_t loc, const gchar * name, const OpH5Field * fields,
+    guint n_fields, gsize row_size, gconstpointer defaults, gsize * n_rows,
+    GError ** error)
+{
+  gchar *what = g_strdup_printf ("/%s", name);
+  guint8 *rows = NULL;
+  hid_t d, ftype = -1, space = -1, mtype = -1;
+  herr_t rc = 0;
+  gssize count;
+  guint i;
+  gsize r;
+
+  *n_rows = 0;
+  d = H5Dopen2 (loc, name, H5P_DEFAULT);
+  if (d < 0) {
+    set_h5_error (error, OP_LABELS_ERROR_CORRUPT, what);
+    goto done;
+  }
+  ftype = H5Dget_type (d);
+  space = H5Dget_space (d);
+  count = count_elements (space, 1);
+  if (ftype < 0 || H5Tget_class (ftype) != H5T_COMPOUND || count < 0
+      || H5Sget_simple_extent_ndims (space) != 1) {
+    g_set_error (error, OP_LABELS_ERROR, OP_LABELS_ERROR_CORRUPT,
+        "%s is not a table (a 1-D compound dataset)", what);
+    goto done;
+  }
+  if (count > G_MAXINT32) {
+    g_set_error (error, OP_LABELS_ERROR, OP_LABELS_ERROR_CORRUPT,
+        "%s has too many rows (%" G_GSSIZE_FORMAT ")", what, count);
+    goto done;
+  }
+  mtype = H5Tcreate (H5T_COMPOUND, row_size);
+  for (i = 0; i < n_fields; i++) {
+    if (H5Tget_member_index (ftype, fields[i].name) < 0) {
+      H5Eclear2 (H5E_DEFAULT);
+      if (fields[i].required) {
+        g_set_error (error, OP_LABELS_ERROR, OP_LABELS_ERROR_CORRUPT,
+            "%s has no \"%s\" field", what, fields[i].name);
+        goto done;
+      }
+      continue;
+    }
+    H5Tinsert (mtype, fields[i].name, fields[i].offset, fields[i].mem_type);
+  }
+  if (!op_h5_check_storage (d, what, (guint64) count * row_size, error))
+    goto done;
+  rows = g_try_malloc (MAX (count, 1) * row_size);
+  if (rows == NULL) {
+    g_set_error (error, OP_LABELS_ERROR, OP_LABELS_ERROR_CORRUPT,
+        "%s: %" G_GSSIZE_FORMAT " rows do not fit in memory", what, count);
+    goto done;
+  }
+  for (r = 0; r < (gsize) count; r++)
+    memcpy (rows + r * row_size, defaults, row_size);
+  if (count > 0)
+    rc = H5Dread (d, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, rows);
+  if (rc < 0) {
+    gchar *w = g_strdup_printf ("%s: cannot read the rows (wrong field types?)",
+        what);
+    set_h5_error (error, OP_LABELS_ERROR_CORRUPT, w);
+    g_free (w);
+    g_clear_pointer (&rows, g_free);
+    goto done;
+  }
+  *n_rows = count;
+
+done:
+  H5Eclear2 (H5E_DEFAULT);
+  if (mtype >= 0)
+    H5Tclose (mtype);
+  if (ftype >= 0)
+    H5Tclose (ftype);
+  if (space >= 0)
+    H5Sclose (space);
+  if (d >= 0)
+    H5Dclose (d);
+  g_free (what);
+  return rows;
+}

@@ -1,0 +1,567 @@
+/* Tests: the SLEAP label readers (.slp, .pkg.slp, analysis .h5) on the real
+ * files in ../shared/data/sleap, with constants checked by hand against
+ * h5dump, and their robustness on truncated and damaged copies. */
+#include <gst/check/gstcheck.h>
+#include <glib/gstdio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <onepass/onepass.h>
+#include <oplabelreaders.h>
+
+static gchar *
+data_path (const gchar * name)
+{
+  const gchar *root = g_getenv ("ONEPASS_SHARED_DATA");
+
+  return g_build_filename (root ? root : "../shared/data", "sleap", name, NULL);
+}
+
+static OpLabels *
+load_ok (const gchar * name)
+{
+  gchar *path = data_path (name);
+  GError *err = NULL;
+  OpLabels *l = op_label_readers_load (path, &err);
+
+  if (l == NULL)
+    fail ("%s: %s", name, err->message);
+  /* none of the real files is odd enough to warn about */
+  fail_unless_equals_int (l->warnings->len, 0);
+  g_free (path);
+  return l;
+}
+
+static const OpLabeledFrame *
+frame_at (const OpLabels * l, guint i)
+{
+  fail_unless (i < l->frames->len);
+  return &g_array_index (l->frames, OpLabeledFrame, i);
+}
+
+static OpInstance *
+inst_at (const OpLabeledFrame * f, guint i)
+{
+  fail_unless (i < op_annotation_n_instances (&f->ann));
+  return op_annotation_get_instance (&f->ann, i);
+}
+
+#define assert_close(a, b) fail_unless (fabs ((a) - (b)) < 1e-6, \
+    "%.9f != %.9f", (gdouble) (a), (gdouble) (b))
+
+/* labels.v002.slp: frames stored 0, 990, 440, 110, 220, ...; h5dump shows
+ * 9 user and 12 predicted instances */
+GST_START_TEST (test_unsorted_frames)
+{
+  OpLabels *l = load_ok ("labels.v002.slp");
+  const guint64 want[] = { 0, 110, 220, 330, 440, 550, 660, 770, 880, 990 };
+  guint i, k, n_user = 0, n_pred = 0;
+  const OpLabeledFrame *f;
+  OpInstance *inst;
+
+  fail_unless_equals_string (l->format, "slp");
+  fail_unless_equals_int (l->videos->len, 1);
+  fail_unless (g_str_has_suffix (g_ptr_array_index (l->videos, 0),
+          "/centered_pair_low_quality.mp4"));
+  fail_unless_equals_int (l->frames->len, 10);
+  for (i = 0; i < l->frames->len; i++) {
+    f = frame_at (l, i);
+    fail_unless_equals_uint64 (f->ann.frame_index, want[i]);
+    fail_unless_equals_int (f->video, 0);
+    for (k = 0; k < op_annotation_n_instances (&f->ann); k++) {
+      if (inst_at (f, k)->kind == OP_INSTANCE_USER)
+        n_user++;
+      else
+        n_pred++;
+    }
+  }
+  fail_unless_equals_int (n_user, 9);
+  fail_unless_equals_int (n_pred, 12);
+  /* frame 770 holds predicted, predicted, user, user in file order */
+  f = op_labels_lookup (l, 0, 770);
+  fail_unless_equals_int (op_annotation_n_instances (&f->ann), 4);
+  fail_unless_equals_int (inst_at (f, 0)->kind, OP_INSTANCE_PREDICTED);
+  fail_unless_equals_int (inst_at (f, 1)->kind, OP_INSTANCE_PREDICTED);
+  fail_unless_equals_int (inst_at (f, 2)->kind, OP_INSTANCE_USER);
+  fail_unless_equals_int (inst_at (f, 3)->kind, OP_INSTANCE_USER);
+  /* frame 0, first user instance: /points rows 0 and 1 */
+  inst = inst_at (frame_at (l, 0), 0);
+  fail_unless_equals_int (inst->n_keypoints, 2);
+  assert_close (inst->keypoints[0].x, 91.88698768);
+  assert_close (inst->keypoints[0].y, 204.01884253);
+  assert_close (inst->keypoints[1].x, 151.53696925);
+  assert_close (inst->keypoints[1].y, 159.82503365);
+  fail_unless (inst->keypoints[0].visible);
+  fail_unless (isnan (inst->score));
+  fail_unless (isnan (inst->keypoints[0].score));
+  fail_unless_equals_int (inst->track, -1);
+  fail_unless (inst->track_name == NULL);
+  /* every frame shares the file's one skeleton */
+  fail_unless (frame_at (l, 0)->ann.skeleton == frame_at (l, 9)->ann.skeleton);
+  op_labels_free (l);
+}
+
+GST_END_TEST;
+
+/* every frame predicted: 1100 frames, 2274 instances, 27 tracks, 24 nodes,
+ * 5956 NaN points (data README); frame 0 values from h5dump */
+GST_START_TEST (test_predictions)
+{
+  OpLabels *l = load_ok ("centered_pair_predictions.slp");
+  const OpLabeledFrame *f;
+  OpInstance *inst;
+  guint i, k, j, n_inst = 0, n_nan = 0;
+  OpSkeleton *sk;
+
+  fail_unless_equals_int (l->frames->len, 1100);
+  for (i = 0; i < l->frames->len; i++) {
+    f = frame_at (l, i);
+    fail_unless_equals_uint64 (f->ann.frame_index, i);
+    for (k = 0; k < op_annotation_n_instances (&f->ann); k++) {
+      inst = inst_at (f, k);
+      fail_unless_equals_int (inst->kind, OP_INSTANCE_PREDICTED);
+      fail_unless (inst->track >= 0 && inst->track < 27);
+      for (j = 0; j < inst->n_keypoints; j++) {
+        if (isnan (inst->keypoints[j].x)) {
+          n_nan++;
+          fail_if (inst->keypoints[j].visible);
+        }
+      }
+      n_inst++;
+    }
+  }
+  fail_unless_equals_int (n_inst, 2274);
+  fail_unless_equals_int (n_nan, 5956);
+  fail_unless_equals_int (op_annotation_n_instances (&frame_at (l,
+              1099)->ann), 5);
+
+  f = frame_at (l, 0);
+  sk = f->ann.skeleton;
+  fail_unless_equals_string (sk->name, "Skeleton-count(0)");
+  fail_unless_equals_int (sk->n_nodes, 24);
+  fail_unless_equals_string (sk->nodes[0], "head");
+  fail_unless_equals_string (sk->nodes[23], "hindlegR3");
+  fail_unless_equals_int (sk->n_edges, 23);
+  inst = inst_at (f, 0);
+  fail_unless_equals_int (inst->track, 0);
+  fail_unless_equals_string (inst->track_name, "1");
+  assert_close (inst->score, 39.072227478027344);
+  assert_close (inst->keypoints[0].x, 201);
+  assert_close (inst->keypoints[0].y, 186);
+  assert_close (inst->keypoints[0].score, 0.82588381);
+  assert_close (inst->keypoints[1].x, 213);
+  assert_close (inst->keypoints[1].score, 0.83165634);
+  op_labels_free (l);
+}
+
+GST_END_TEST;
+
+/* global nodes ["B", "A"], skeleton ids [1, 0]: keypoints are A then B, and
+ * the one link (global 1 -> 0) is the edge A -> B */
+GST_START_TEST (test_skeleton_order)
+{
+  OpLabels *l = load_ok ("minimal_instance.pkg.slp");
+  const OpLabeledFrame *f = frame_at (l, 0);
+  OpSkeleton *sk = f->ann.skeleton;
+  OpInstance *inst = inst_at (f, 0);
+
+  fail_unless_equals_int (sk->n_nodes, 2);
+  fail_unless_equals_string (sk->nodes[0], "A");
+  fail_unless_equals_string (sk->nodes[1], "B");
+  fail_unless_equals_int (sk->n_edges, 1);
+  fail_unless_equals_int (sk->edges[0], 0);
+  fail_unless_equals_int (sk->edges[1], 1);
+  assert_close (inst->keypoints[0].x, 92.65220773208894);
+  assert_close (inst->keypoints[0].y, 202.7259777426982);
+  assert_close (inst->keypoints[1].x, 152.34188115939048);
+  /* embedded video ".": the name comes from /video0/source_video */
+  fail_unless_equals_string (g_ptr_array_index (l->videos, 0),
+      "tests/data/json_format_v1/centered_pair_low_quality.mp4");
+  fail_unless_equals_int (op_annotation_n_instances (&f->ann), 2);
+  op_labels_free (l);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_legacy_shift)
+{
+  OpLabels *l = load_ok ("test_grid_labels.legacy.slp");
+  OpInstance *inst = inst_at (frame_at (l, 0), 0);
+  const gdouble want[3][2] = { {-1, -1}, {-0.5, -0.5}, {-1, 0} };
+  guint k;
+
+  fail_unless_equals_int (inst->n_keypoints, 3);
+  for (k = 0; k < 3; k++) {
+    fail_unless_equals_float (inst->keypoints[k].x, want[k][0]);
+    fail_unless_equals_float (inst->keypoints[k].y, want[k][1]);
+  }
+  op_labels_free (l);
+}
+
+GST_END_TEST;
+
+/* typical.slp: user instances from /points, the predicted one from
+ * /pred_points, both starting at row 0 */
+GST_START_TEST (test_separate_point_tables)
+{
+  OpLabels *l = load_ok ("typical.slp");
+  const OpLabeledFrame *f = frame_at (l, 0);
+  OpInstance *user = inst_at (f, 0), *pred = inst_at (f, 2);
+
+  fail_unless_equals_int (op_annotation_n_instances (&f->ann), 3);
+  fail_unless_equals_int (user->kind, OP_INSTANCE_USER);
+  fail_unless_equals_string (user->track_name, "1");
+  fail_unless_equals_string (inst_at (f, 1)->track_name, "2");
+  fail_unless_equals_int (pred->kind, OP_INSTANCE_PREDICTED);
+  fail_unless_equals_int (pred->track, -1);
+  fail_unless (!isnan (pred->keypoints[0].score));
+  fail_unless (isnan (user->keypoints[0].score));
+  op_labels_free (l);
+}
+
+GST_END_TEST;
+
+/* exactly equal, or both NaN */
+static gboolean
+same_double (gdouble a, gdouble b)
+{
+  return a == b || (isnan (a) && isnan (b));
+}
+
+static void
+assert_same_labels (const OpLabels * a, const OpLabels * b)
+{
+  guint i, k, j;
+
+  fail_unless_equals_int (a->frames->len, b->frames->len);
+  for (i = 0; i < a->frames->len; i++) {
+    const OpLabeledFrame *fa = frame_at (a, i), *fb = frame_at (b, i);
+    fail_unless_equals_uint64 (fa->ann.frame_index, fb->ann.frame_index);
+    fail_unless_equals_int (op_annotation_n_instances (&fa->ann),
+        op_annotation_n_instances (&fb->ann));
+    for (k = 0; k < op_annotation_n_instances (&fa->ann); k++) {
+      OpInstance *ia = inst_at (fa, k), *ib = inst_at (fb, k);
+      fail_unless_equals_int (ia->kind, ib->kind);
+      fail_unless_equals_int (ia->track, ib->track);
+      fail_unless (ia->track_name == ib->track_name);
+      fail_unless (same_double (ia->score, ib->score));
+      for (j = 0; j < ia->n_keypoints; j++) {
+        OpKeypoint *pa = &ia->keypoints[j], *pb = &ib->keypoints[j];
+        fail_unless (pa->visible == pb->visible);
+        fail_unless (same_double (pa->x, pb->x));
+        fail_unless (same_double (pa->y, pb->y));
+        fail_unless (same_double (pa->score, pb->score));
+      }
+    }
+  }
+}
+
+/* the matlab and standard layouts of one export read identically, and
+ * agree with the .slp they were exported from, slot by track */
+GST_START_TEST (test_analysis_layouts)
+{
+  OpLabels *m = load_ok ("centered_pair_matlab.analysis.h5");
+  OpLabels *s = load_ok ("centered_pair_standard.analysis.h5");
+  OpLabels *p = load_ok ("centered_pair_predictions.slp");
+  guint i, k, j, n_inst = 0;
+
+  fail_unless_equals_string (m->format, "analysis-h5");
+  fail_unless_equals_string (g_ptr_array_index (m->videos, 0),
+      "tests/data/videos/centered_pair_low_quality.mp4");
+  assert_same_labels (m, s);
+  fail_unless_equals_int (m->frames->len, p->frames->len);
+  for (i = 0; i < p->frames->len; i++) {
+    const OpLabeledFrame *fp = frame_at (p, i), *fm = frame_at (m, i);
+    fail_unless_equals_string (fm->ann.skeleton->nodes[5],
+        fp->ann.skeleton->nodes[5]);
+    for (k = 0; k < op_annotation_n_instances (&fp->ann); k++) {
+      OpInstance *ip = inst_at (fp, k), *im = NULL;
+      for (j = 0; j < op_annotation_n_instances (&fm->ann); j++)
+        if (inst_at (fm, j)->track == ip->track)
+          im = inst_at (fm, j);
+      fail_unless (im != NULL, "frame %u track %d missing", i, ip->track);
+      fail_unless (im->track_name == ip->track_name);
+      fail_unless_equals_int (im->kind, OP_INSTANCE_PREDICTED);
+      assert_close (im->score, ip->score);
+      for (j = 0; j < ip->n_keypoints; j++) {
+        fail_unless (im->keypoints[j].visible == ip->keypoints[j].visible);
+        if (ip->keypoints[j].visible) {
+          assert_close (im->keypoints[j].x, ip->keypoints[j].x);
+          assert_close (im->keypoints[j].y, ip->keypoints[j].y);
+          assert_close (im->keypoints[j].score, ip->keypoints[j].score);
+        }
+      }
+      n_inst++;
+    }
+  }
+  fail_unless_equals_int (n_inst, 2274);
+  op_labels_free (m);
+  op_labels_free (s);
+  op_labels_free (p);
+}
+
+GST_END_TEST;
+
+/* layouts without dims: legacy matlab order and transpose=false; values
+ * checked by hand with h5dump */
+GST_START_TEST (test_analysis_legacy)
+{
+  OpLabels *l = load_ok ("legacy_nodims.analysis.h5");
+  OpInstance *inst;
+
+  fail_unless_equals_int (l->frames->len, 3);
+  inst = inst_at (frame_at (l, 2), 0);
+  fail_unless_equals_string (frame_at (l, 2)->ann.skeleton->nodes[1], "tail");
+  assert_close (inst->keypoints[0].x, 102);
+  assert_close (inst->keypoints[0].y, 202);
+  assert_close (inst->keypoints[1].x, 152);
+  assert_close (inst->keypoints[1].y, 252);
+  assert_close (inst->score, 0.95);
+  fail_unless_equals_string (inst->track_name, "animal1");
+  op_labels_free (l);
+
+  l = load_ok ("legacy_transpose_false.analysis.h5");
+  fail_unless_equals_int (l->frames->len, 1);
+  inst = inst_at (frame_at (l, 0), 0);
+  assert_close (inst->keypoints[0].x, 100);
+  assert_close (inst->keypoints[0].y, 150);
+  assert_close (inst->keypoints[1].x, 200);
+  assert_close (inst->keypoints[1].y, 250);
+  assert_close (inst->keypoints[0].score, 0.9);
+  fail_unless_equals_string (g_ptr_array_index (l->videos, 0),
+      "legacy_video.mp4");
+  op_labels_free (l);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_refused)
+{
+  gchar *path = data_path ("cropped_format_2_3.pkg.slp");
+  GError *err = NULL;
+
+  fail_unless (op_label_readers_load (path, &err) == NULL);
+  fail_unless (g_error_matches (err, OP_LABELS_ERROR,
+          OP_LABELS_ERROR_UNSUPPORTED));
+  fail_unless (g_str_has_prefix (err->message, path));
+  fail_unless (strstr (err->message, "video_crops") != NULL);
+  g_clear_error (&err);
+  g_free (path);
+
+  /* embedded images only: HDF5, but no labels */
+  path = data_path ("vlen_multiframe.pkg.slp");
+  fail_unless (op_label_readers_load (path, &err) == NULL);
+  fail_unless (g_error_matches (err, OP_LABELS_ERROR, OP_LABELS_ERROR_FORMAT));
+  fail_unless (strstr (err->message, "no /metadata") != NULL);
+  g_clear_error (&err);
+  g_free (path);
+}
+
+GST_END_TEST;
+
+/* the readers' table still reaches JSON lines: a frame read from .slp,
+ * written as annotation JSON, reads back the same */
+GST_START_TEST (test_jsonl_round_trip)
+{
+  OpLabels *l = load_ok ("typical.slp"), *back;
+  const OpLabeledFrame *f = frame_at (l, 0);
+  gchar *json, *path = NULL;
+  GError *err = NULL;
+  gint fd = g_file_open_tmp ("onepass-rt-XXXXXX.jsonl", &path, NULL);
+  OpAnnotation ann = f->ann;
+
+  fail_unless (fd >= 0);
+  close (fd);
+  ann.source = "typical";
+  json = op_annotation_to_json (&ann, TRUE);
+  fail_unless (g_file_set_contents (path, json, -1, NULL));
+  back = op_label_readers_load (path, &err);
+  fail_unless (back != NULL, "%s", err ? err->message : "");
+  fail_unless_equals_string (back->format, "jsonl");
+  assert_same_labels (l, back);
+  op_labels_free (back);
+  op_labels_free (l);
+  g_free (json);
+  g_unlink (path);
+  g_free (path);
+}
+
+GST_END_TEST;
+
+static const gchar *const real_files[] = {
+  "centered_pair_predictions.slp", "cropped_format_2_3.pkg.slp",
+  "labels.v002.slp", "minimal_instance.pkg.slp", "minimal_instance.slp",
+  "py_written_27_category.slp", "test_grid_labels.legacy.slp", "typical.slp",
+  "vlen_multiframe.pkg.slp", "centered_pair_matlab.analysis.h5",
+  "centered_pair_standard.analysis.h5", "legacy_nodims.analysis.h5",
+  "legacy_transpose_false.analysis.h5",
+  "untracked_single_standard.analysis.h5",
+};
+
+/* loads @data as a file: labels or an error, never a crash; a failure
+ * must say something */
+static void
+load_bytes (const gchar * dir, const gchar * name, const guint8 * data,
+    gsize len)
+{
+  gchar *path = g_build_filename (dir, name, NULL);
+  GError *err = NULL;
+  OpLabels *l;
+
+  fail_unless (g_file_set_contents (path, (const gchar *) data, len, NULL));
+  l = op_label_readers_load (path, &err);
+  if (l) {
+    op_labels_free (l);
+  } else {
+    fail_unless (err != NULL);
+    fail_unless (g_str_has_prefix (err->message, path), "%s", err->message);
+    g_clear_error (&err);
+  }
+  g_unlink (path);
+  g_free (path);
+}
+
+GST_START_TEST (test_truncated)
+{
+  gchar *dir = g_dir_make_tmp ("onepass-trunc-XXXXXX", NULL);
+  guint i, k;
+
+  for (i = 0; i < G_N_ELEMENTS (real_files); i++) {
+    gchar *path = data_path (real_files[i]), *data;
+    gsize len;
+    gsize cuts[7];
+
+    fail_unless (g_file_get_contents (path, &data, &len, NULL), "%s", path);
+    cuts[0] = 64;
+    cuts[1] = 512;
+    cuts[2] = 4096;
+    cuts[3] = len / 4;
+    cuts[4] = len / 2;
+    cuts[5] = len / 10 * 9;
+    cuts[6] = len - 1;
+    for (k = 0; k < G_N_ELEMENTS (cuts); k++)
+      if (cuts[k] < len)
+        load_bytes (dir, real_files[i], (const guint8 *) data, cuts[k]);
+    g_free (data);
+    g_free (path);
+  }
+  g_rmdir (dir);
+  g_free (dir);
+}
+
+GST_END_TEST;
+
+/* Loads @data in a child process (the onepass-labels tool): it must exit
+ * 0 (labels) or 1 (an error naming the file), never die on a signal.
+ * A child, because libhdf5 1.10.8 itself leaks an object header when
+ * H5Fopen fails on some damaged files, which memcheck would blame on us. */
+static void
+load_bytes_child (const gchar * dir, const gchar * name, const guint8 * data,
+    gsize len)
+{
+  const gchar *root = g_getenv ("ONEPASS_BUILD_ROOT");
+  gchar *tool = g_build_filename (root ? root : ".", "tools", "onepass-labels",
+      NULL);
+  gchar *path = g_build_filename (dir, name, NULL);
+  gchar *argv[] = { tool, (gchar *) "--summary", path, NULL };
+  gchar *err = NULL;
+  gint status;
+  GError *error = NULL;
+
+  fail_unless (g_file_set_contents (path, (const gchar *) data, len, NULL));
+  fail_unless (g_spawn_sync (NULL, argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL,
+          NULL, NULL, NULL, &err, &status, &error), "%s: %s", tool,
+      error ? error->message : "");
+  fail_unless (WIFEXITED (status), "%s: the reader died (signal %d)", path,
+      WIFSIGNALED (status) ? WTERMSIG (status) : 0);
+  fail_unless (WEXITSTATUS (status) <= 1, "%s: exit %d", path,
+      WEXITSTATUS (status));
+  if (WEXITSTATUS (status) == 1)
+    fail_unless (strstr (err, path) != NULL, "%s: %s", path, err);
+  g_free (err);
+  g_unlink (path);
+  g_free (path);
+  g_free (tool);
+}
+
+/* overwrite spans of the real files with pseudo-random bytes (fixed seed):
+ * the readers must fail cleanly or read what survives */
+GST_START_TEST (test_damaged)
+{
+  gchar *dir = g_dir_make_tmp ("onepass-damage-XXXXXX", NULL);
+  GRand *rand = g_rand_new_with_seed (4242);
+  guint i, k, j;
+
+  for (i = 0; i < G_N_ELEMENTS (real_files); i++) {
+    gchar *path = data_path (real_files[i]), *data;
+    gsize len;
+
+    fail_unless (g_file_get_contents (path, &data, &len, NULL), "%s", path);
+    for (k = 0; k < 6; k++) {
+      guint8 *copy = g_memdup2 (data, len);
+      gsize off = g_rand_int_range (rand, 0, len);
+      gsize span = MIN (len - off, (gsize) 1 << g_rand_int_range (rand, 0,
+              10));
+      for (j = 0; j < span; j++)
+        copy[off + j] = g_rand_int_range (rand, 0, 256);
+      load_bytes_child (dir, real_files[i], copy, len);
+      g_free (copy);
+    }
+    g_free (data);
+    g_free (path);
+  }
+  g_rand_free (rand);
+  g_rmdir (dir);
+  g_free (dir);
+}
+
+GST_END_TEST;
+
+/* the HDF5 signature and nothing sensible after it, in process */
+GST_START_TEST (test_junk)
+{
+  gchar *dir = g_dir_make_tmp ("onepass-junk-XXXXXX", NULL);
+  guint8 junk[4096];
+  gchar *path = g_build_filename (dir, "junk.h5", NULL);
+  GError *err = NULL;
+  guint j;
+
+  memcpy (junk, "\211HDF\r\n\032\n", 8);
+  for (j = 8; j < sizeof (junk); j++)
+    junk[j] = (j * 7919) & 0xff;
+  fail_unless (g_file_set_contents (path, (const gchar *) junk, sizeof (junk),
+          NULL));
+  fail_unless (op_label_readers_load (path, &err) == NULL);
+  fail_unless (g_str_has_prefix (err->message, path));
+  fail_unless (strstr (err->message, "HDF5") != NULL, "%s", err->message);
+  g_clear_error (&err);
+  g_unlink (path);
+  g_free (path);
+  g_rmdir (dir);
+  g_free (dir);
+}
+
+GST_END_TEST;
+
+static Suite *
+labelreaders_suite (void)
+{
+  Suite *s = suite_create ("labelreaders");
+  TCase *tc = tcase_create ("general");
+
+  suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_unsorted_frames);
+  tcase_add_test (tc, test_predictions);
+  tcase_add_test (tc, test_skeleton_order);
+  tcase_add_test (tc, test_legacy_shift);
+  tcase_add_test (tc, test_separate_point_tables);
+  tcase_add_test (tc, test_analysis_layouts);
+  tcase_add_test (tc, test_analysis_legacy);
+  tcase_add_test (tc, test_refused);
+  tcase_add_test (tc, test_jsonl_round_trip);
+  tcase_add_test (tc, test_truncated);
+  tcase_add_test (tc, test_damaged);
+  tcase_add_test (tc, test_junk);
+  return s;
+}
+
+GST_CHECK_MAIN (labelreaders);

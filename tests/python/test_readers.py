@@ -1,0 +1,565 @@
+#!/usr/bin/python3
+"""Checks the SLEAP readers against truth computed here with h5py/numpy.
+
+For every .slp, .pkg.slp and .analysis.h5 file in $ONEPASS_SHARED_DATA/sleap,
+this script reads the tables itself, following ../shared/spec/sleap-format.md,
+and compares the result with the JSON lines `$ONEPASS_LABELS_TOOL FILE`
+prints: the exact set and order of (video, frame_index), the instances of
+each frame in file order, their kind, track, track name and score, and every
+keypoint (x, y within 1e-6, visibility, score). It then crafts damaged copies
+with h5py and checks each gives a clear error (or a warning where the data
+is still usable). Exits non-zero on the first mismatch.
+"""
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import h5py
+import numpy as np
+
+DATA = os.path.join(os.environ.get("ONEPASS_SHARED_DATA", "../shared/data"),
+                    "sleap")
+TOOL = os.environ.get("ONEPASS_LABELS_TOOL")
+if not TOOL:
+    TOOL = os.path.join(os.environ.get("ONEPASS_BUILD_ROOT", "build"),
+                        "tools", "onepass-labels")
+
+failures = []
+checks = 0
+
+
+def check(cond, msg):
+    global checks
+    checks += 1
+    if not cond:
+        failures.append(msg)
+        print("FAIL:", msg)
+
+
+# `meson test --setup valgrind` wraps this script's python3 in memcheck,
+# which checks CPython, not us (the tool runs in children it does not
+# trace). So leave valgrind at once and run the tool itself under memcheck.
+VALGRIND = os.environ.get("ONEPASS_VALGRIND_TOOL") == "1"
+MEMCHECK_FAILED = 3
+
+
+def leave_valgrind():
+    if "vgpreload" not in os.environ.get("LD_PRELOAD", ""):
+        return
+    env = dict(os.environ)
+    env["LD_PRELOAD"] = ":".join(p for p in env["LD_PRELOAD"].split(":")
+                                 if "vgpreload" not in p)
+    env["ONEPASS_VALGRIND_TOOL"] = "1"
+    os.execve("/usr/bin/python3", ["/usr/bin/python3"] + sys.argv, env)
+
+
+def run_tool(path):
+    cmd = [TOOL, path]
+    if VALGRIND:
+        cmd = ["valgrind", "-q", "--tool=memcheck", "--leak-check=full",
+               "--errors-for-leak-kinds=definite",
+               "--error-exitcode=%d" % MEMCHECK_FAILED,
+               "--suppressions=/usr/share/glib-2.0/valgrind/glib.supp"] + cmd
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    check(p.returncode != MEMCHECK_FAILED or not VALGRIND,
+          "%s: memcheck: %s" % (path, p.stderr[-2000:]))
+    return p.returncode, p.stdout, p.stderr
+
+
+def text(v):
+    if isinstance(v, (bytes, np.bytes_)):
+        return v.decode("utf-8")
+    return str(v)
+
+
+def nan_to_none(v):
+    v = float(v)
+    return None if math.isnan(v) else v
+
+
+# ---------------------------------------------------------------- .slp truth
+
+def slp_video_name(f, i, vj):
+    """File name as stored; for an embedded video ("."), its source video."""
+    backend = vj.get("backend", {})
+    name = vj.get("filename", backend.get("filename"))
+    if name is None and backend.get("filenames"):
+        name = backend["filenames"][0]
+    if name is None:
+        name = ""
+    if name == ".":
+        ds = backend.get("dataset", "")
+        group = ds.split("/")[0] if ds.startswith("video") else "video%d" % i
+        g = f.get(group + "/source_video")
+        if g is not None and "json" in g.attrs:
+            sj = json.loads(text(g.attrs["json"]))
+            name = sj.get("filename", sj.get("backend", {}).get("filename",
+                                                               "."))
+    return name
+
+
+def slp_truth(path):
+    """{(video, frame): [instance dicts]}, video names, file-order keys."""
+    f = h5py.File(path, "r")
+    fmt = float(f["metadata"].attrs["format_id"])
+    meta = json.loads(text(f["metadata"].attrs["json"]))
+    shift = -0.5 if fmt < 1.1 else 0.0
+    skeletons = []
+    for sk in meta["skeletons"]:
+        skeletons.append([meta["nodes"][n["id"]]["name"] for n in sk["nodes"]])
+    videos, emb = [], []
+    vjs = f["videos_json"][()] if len(f["videos_json"]) else []
+    for i, v in enumerate(vjs):
+        vj = json.loads(text(v))
+        videos.append(slp_video_name(f, i, vj))
+        ds = vj.get("backend", {}).get("dataset", "") or ""
+        emb.append(int(ds[5:].split("/")[0])
+                   if ds.startswith("video") and ds[5:6].isdigit() else -1)
+    tracks = []
+    if len(f["tracks_json"]):
+        tracks = [json.loads(text(t))[1] for t in f["tracks_json"][()]]
+    frames = f["frames"][()]
+    insts = f["instances"][()]
+    points = f["points"][()]
+    pred = f["pred_points"][()]
+    ids = sorted(set(int(v) for v in frames["video"]))
+    if ids == list(range(len(videos))):
+        vmap = {i: i for i in ids}
+    else:
+        vmap = {i: (emb.index(i) if i in emb else i) for i in ids}
+    out = {}
+    for fr in frames:
+        key = (vmap[int(fr["video"])], int(fr["frame_idx"]))
+        lst = out.setdefault(key, [])
+        for k in range(int(fr["instance_id_start"]),
+                       int(fr["instance_id_end"])):
+            it = insts[k]
+            is_pred = int(it["instance_type"]) == 1
+            table = pred if is_pred else points
+            rows = table[int(it["point_id_start"]):int(it["point_id_end"])]
+            assert len(rows) == len(skeletons[int(it["skeleton"])])
+            kps = []
+            for p in rows:
+                x, y = float(p["x"]), float(p["y"])
+                if math.isnan(x) or math.isnan(y):
+                    kp = [None, None, 0]
+                else:
+                    kp = [x + shift, y + shift, 1 if bool(p["visible"]) else 0]
+                kp.append(nan_to_none(p["score"]) if is_pred else None)
+                kps.append(kp)
+            track = int(it["track"])
+            lst.append({
+                "kind": "predicted" if is_pred else "user",
+                "track": track,
+                "track_name": tracks[track] if track >= 0 else None,
+                "score": nan_to_none(it["score"]) if is_pred else None,
+                "keypoints": kps,
+                "nodes": skeletons[int(it["skeleton"])],
+            })
+    f.close()
+    return out, videos
+
+
+# ------------------------------------------------------- analysis .h5 truth
+
+def axes(ds, default):
+    if "dims" in ds.attrs:
+        return json.loads(text(ds.attrs["dims"]))
+    return default
+
+
+def canon(ds, names, default):
+    """the array transposed to the order @names (frame first)"""
+    order = axes(ds, default)
+    return np.transpose(ds[()], [order.index(n) for n in names])
+
+
+def analysis_truth(path):
+    f = h5py.File(path, "r")
+    tr = f["tracks"]
+    matlab = bool(f.attrs.get("transpose", True))
+    if matlab:
+        d4 = ["track", "xy", "node", "frame"]
+        d_occ, d3, d2 = ["frame", "track"], ["track", "node", "frame"], \
+            ["track", "frame"]
+    else:
+        d4 = ["frame", "node", "xy", "track"]
+        d_occ, d3, d2 = ["track", "frame"], ["frame", "node", "track"], \
+            ["frame", "track"]
+    xy = canon(tr, ["frame", "track", "node", "xy"], d4)
+    nf, nt, nn, _ = xy.shape
+    occ_ds = f["track_occupancy"]
+    occ_order = axes(occ_ds, d_occ)
+    occ = np.transpose(occ_ds[()], [occ_order.index(n)
+                                    for n in ["frame", "track"]])
+    if occ.shape != (nf, nt):
+        occ = occ.T
+    ps = canon(f["point_scores"], ["frame", "track", "node"], d3)
+    isc = canon(f["instance_scores"], ["frame", "track"], d2)
+    if isc.shape != (nf, nt):
+        isc = isc.T
+    names = [text(n) for n in f["track_names"][()]] \
+        if len(f["track_names"]) else []
+    video = text(f["video_path"][()]) if "video_path" in f else ""
+    nodes = [text(n) for n in f["node_names"][()]]
+    out = {}
+    for fi in range(nf):
+        for t in range(nt):
+            pts = xy[fi, t]
+            if occ[fi, t] == 0 and np.all(np.isnan(pts)):
+                continue
+            s = float(isc[fi, t])
+            kps = []
+            for k in range(nn):
+                x, y = float(pts[k, 0]), float(pts[k, 1])
+                if math.isnan(x) or math.isnan(y):
+                    kp = [None, None, 0]
+                else:
+                    kp = [x, y, 1]
+                kp.append(nan_to_none(ps[fi, t, k]))
+                kps.append(kp)
+            out.setdefault((0, fi), []).append({
+                "kind": "predicted" if math.isfinite(s) else "user",
+                "track": t if names else -1,
+                "track_name": names[t] if names else None,
+                "score": s if math.isfinite(s) else None,
+                "keypoints": kps,
+                "nodes": nodes,
+            })
+    f.close()
+    return out, [video]
+
+
+# ------------------------------------------------------------- comparison
+
+def close(a, b):
+    if a is None or b is None:
+        return a is None and b is None
+    return abs(a - b) <= 1e-6
+
+
+def compare(path, truth, videos):
+    name = os.path.basename(path)
+    rc, out, err = run_tool(path)
+    check(rc == 0, "%s: tool exit %d: %s" % (name, rc, err.strip()))
+    if rc != 0:
+        return
+    lines = [json.loads(line) for line in out.splitlines() if line.strip()]
+    got_keys = []
+    nodes = None
+    for obj in lines:
+        src = obj["source"]
+        check(src in videos, "%s: source %r not a video of the file"
+              % (name, src))
+        got_keys.append((videos.index(src), obj["frame_index"]))
+        if "skeleton" in obj:
+            nodes = obj["skeleton"]["nodes"]
+        want = truth.get(got_keys[-1])
+        if want is None:
+            check(False, "%s: unexpected frame %r" % (name, got_keys[-1]))
+            continue
+        insts = obj["instances"]
+        check(len(insts) == len(want), "%s frame %r: %d instances, want %d"
+              % (name, got_keys[-1], len(insts), len(want)))
+        for i, (g, w) in enumerate(zip(insts, want)):
+            where = "%s frame %r inst %d" % (name, got_keys[-1], i)
+            check(nodes == w["nodes"], "%s: nodes %r != %r"
+                  % (where, nodes, w["nodes"]))
+            for key in ("kind", "track", "track_name"):
+                check(g[key] == w[key], "%s: %s %r != %r"
+                      % (where, key, g[key], w[key]))
+            check(close(g["score"], w["score"]), "%s: score %r != %r"
+                  % (where, g["score"], w["score"]))
+            check(len(g["keypoints"]) == len(w["keypoints"]),
+                  "%s: keypoint count" % where)
+            for k, (gk, wk) in enumerate(zip(g["keypoints"],
+                                             w["keypoints"])):
+                ok = (close(gk[0], wk[0]) and close(gk[1], wk[1])
+                      and gk[2] == wk[2] and close(gk[3], wk[3]))
+                check(ok, "%s kp %d: %r != %r" % (where, k, gk, wk))
+    check(got_keys == sorted(truth.keys()),
+          "%s: frames %r... != %r..." % (name, got_keys[:5],
+                                         sorted(truth.keys())[:5]))
+    return lines
+
+
+def expect_error(path, *words):
+    rc, out, err = run_tool(path)
+    check(rc == 1, "%s: exit %d, want 1 (%s)" % (path, rc, err.strip()))
+    check(out == "", "%s: printed frames despite the error" % path)
+    for w in (path,) + words:
+        check(w in err, "%s: error %r lacks %r" % (path, err.strip(), w))
+    return err
+
+
+def expect_warning(path, *words):
+    rc, out, err = run_tool(path)
+    check(rc == 0, "%s: exit %d (%s)" % (path, rc, err.strip()))
+    check("warning" in err, "%s: no warning" % path)
+    for w in words:
+        check(w in err, "%s: warning %r lacks %r" % (path, err.strip(), w))
+    return out
+
+
+# ------------------------------------------------------- damaged copies
+
+def edit(tmp, src, name, fn):
+    dst = os.path.join(tmp, name)
+    shutil.copy(os.path.join(DATA, src), dst)
+    os.chmod(dst, 0o644)
+    with h5py.File(dst, "r+") as f:
+        fn(f)
+    return dst
+
+
+def set_field(f, table, row, field, value):
+    arr = f[table][()]
+    arr[field][row] = value
+    f[table][...] = arr
+
+
+def damaged(tmp):
+    # point_id_end beyond the predicted points table
+    p = edit(tmp, "labels.v002.slp", "beyond.slp", lambda f: set_field(
+        f, "instances", 17, "point_id_end", 99))
+    with h5py.File(p, "r") as f:
+        t = "/pred_points" if f["instances"][17]["instance_type"] else \
+            "/points"
+        rows = len(f[t[1:]])
+    expect_error(p, "/instances row 17", "point_id_end 99",
+                 "%s (%d rows)" % (t, rows))
+
+    # reversed and overlapping instance ranges, beyond /instances
+    def rev(f):
+        set_field(f, "frames", 0, "instance_id_start", 2)
+        set_field(f, "frames", 0, "instance_id_end", 1)
+    expect_error(edit(tmp, "labels.v002.slp", "rev.slp", rev),
+                 "/frames row 0", "reversed")
+
+    def overlap(f):
+        s = int(f["frames"][0]["instance_id_start"])
+        set_field(f, "frames", 3, "instance_id_start", s)
+    expect_error(edit(tmp, "labels.v002.slp", "overlap.slp", overlap),
+                 "/frames rows 0 and 3", "overlaps")
+    expect_error(edit(tmp, "labels.v002.slp", "beyondinst.slp",
+                      lambda f: set_field(f, "frames", 9, "instance_id_end",
+                                          500)),
+                 "/frames row 9", "instance_id_end 500", "(21 rows)")
+
+    # missing tables and attributes
+    def drop(name):
+        def fn(f):
+            del f[name]
+        return fn
+    expect_error(edit(tmp, "minimal_instance.slp", "noframes.slp",
+                      drop("frames")), "/frames table is missing")
+    expect_error(edit(tmp, "minimal_instance.slp", "nopoints.slp",
+                      drop("points")), "point_id_end 2 is beyond /points")
+    p = edit(tmp, "minimal_instance.slp", "nofmt.slp",
+             lambda f: f["metadata"].attrs.__delitem__("format_id"))
+    expect_error(p, "/metadata has no format_id")
+
+    # wrong dtypes
+    def float_points(f):
+        del f["points"]
+        f.create_dataset("points", data=np.zeros((4, 4)))
+    expect_error(edit(tmp, "minimal_instance.slp", "floatpts.slp",
+                      float_points), "/points is not a table")
+
+    def no_field(f):
+        arr = f["instances"][()]
+        names = [n for n in arr.dtype.names if n != "point_id_end"]
+        new = np.zeros(len(arr), dtype=[(n, arr.dtype[n]) for n in names])
+        for n in names:
+            new[n] = arr[n]
+        del f["instances"]
+        f.create_dataset("instances", data=new)
+    expect_error(edit(tmp, "minimal_instance.slp", "nofield.slp", no_field),
+                 "/instances has no \"point_id_end\" field")
+
+    def str_field(f):
+        arr = f["frames"][()]
+        dt = [(n, arr.dtype[n]) if n != "frame_idx" else (n, "S8")
+              for n in arr.dtype.names]
+        new = np.zeros(len(arr), dtype=dt)
+        for n in arr.dtype.names:
+            new[n] = arr[n] if n != "frame_idx" else b"zero"
+        del f["frames"]
+        f.create_dataset("frames", data=new)
+    expect_error(edit(tmp, "minimal_instance.slp", "strfield.slp",
+                      str_field), "/frames: cannot read")
+
+    # out-of-range references
+    expect_error(edit(tmp, "minimal_instance.slp", "badvideo.slp",
+                      lambda f: set_field(f, "frames", 0, "video", 5)),
+                 "video 5 does not map")
+    expect_error(edit(tmp, "minimal_instance.slp", "badskel.slp",
+                      lambda f: set_field(f, "instances", 1, "skeleton", 3)),
+                 "/instances row 1", "skeleton 3")
+    expect_error(edit(tmp, "minimal_instance.slp", "badcount.slp",
+                      lambda f: set_field(f, "instances", 0, "point_id_end",
+                                          1)),
+                 "/instances row 0", "1 points", "2 nodes")
+    expect_error(edit(tmp, "minimal_instance.slp", "badtrack.slp",
+                      lambda f: set_field(f, "instances", 0, "track", 4)),
+                 "/instances row 0", "track 4")
+    expect_error(edit(tmp, "minimal_instance.slp", "crop.slp",
+                      lambda f: f.create_dataset(
+                          "video_crops", data=np.bytes_("[]"))),
+                 "video_crops", "virtual crop")
+    expect_error(edit(tmp, "minimal_instance.slp", "badjson.slp",
+                      lambda f: f["metadata"].attrs.__setitem__(
+                          "json", np.bytes_("{nope"))),
+                 "/metadata json is not JSON")
+
+    def two_skeletons(f):
+        meta = json.loads(text(f["metadata"].attrs["json"]))
+        meta["skeletons"].append(meta["skeletons"][0])
+        f["metadata"].attrs["json"] = np.bytes_(json.dumps(meta))
+        set_field(f, "instances", 1, "skeleton", 1)
+    expect_error(edit(tmp, "minimal_instance.slp", "twoskel.slp",
+                      two_skeletons), "two skeletons (0 and 1)")
+
+    # usable but odd: warnings
+    def all_nan(f):
+        arr = f["points"][()]
+        arr["x"] = np.nan
+        arr["y"] = np.nan
+        f["points"][...] = arr
+    out = expect_warning(edit(tmp, "minimal_instance.slp", "nan.slp",
+                              all_nan), "2 instance(s) have no visible")
+    obj = json.loads(out.splitlines()[0])
+    check(all(kp[:3] == [None, None, 0] for i in obj["instances"]
+              for kp in i["keypoints"]), "nan.slp: keypoints not missing")
+    expect_warning(edit(tmp, "minimal_instance.slp", "future.slp",
+                        lambda f: f["metadata"].attrs.__setitem__(
+                            "format_id", 3.5)), "format_id 3.5")
+
+    # an invisible point with coordinates keeps them, visible 0 (no real
+    # fixture has one); the predicted table too
+    def invisible(f):
+        set_field(f, "points", 1, "visible", False)
+        set_field(f, "pred_points", 0, "visible", False)
+    p = edit(tmp, "typical.slp", "invisible.slp", invisible)
+    truth, videos = slp_truth(p)
+    lines = compare(p, truth, videos)
+    kps = [i["keypoints"] for i in lines[0]["instances"]]
+    check(kps[0][1][2] == 0 and kps[0][1][0] is not None
+          and kps[2][0][2] == 0 and kps[0][0][2] == 1,
+          "invisible.slp: %r" % kps)
+
+    # Python's json writes NaN/Infinity, which strict JSON parsers refuse
+    def py_nan(f):
+        meta = json.loads(text(f["metadata"].attrs["json"]))
+        meta["provenance"] = {"score": float("nan"), "n": "NaN \"x",
+                              "big": float("inf"), "small": float("-inf")}
+        f["metadata"].attrs["json"] = np.bytes_(json.dumps(meta))
+        vj = json.loads(text(f["videos_json"][0]))
+        vj["backend"]["fps"] = float("nan")
+        del f["videos_json"]
+        f.create_dataset("videos_json", data=[np.bytes_(json.dumps(vj))])
+    p = edit(tmp, "minimal_instance.slp", "pynan.slp", py_nan)
+    truth, videos = slp_truth(p)
+    compare(p, truth, videos)
+
+    # sparse embedded video ids (sleap-io writes N of videoN in /frames)
+    def sparse(f):
+        vj = [json.dumps({"backend": {"filename": "a.mp4",
+                                      "dataset": "video3/video"}}),
+              json.dumps({"backend": {"filename": "b.mp4",
+                                      "dataset": "video7/video"}})]
+        del f["videos_json"]
+        f.create_dataset("videos_json", data=[np.bytes_(v) for v in vj])
+        set_field(f, "frames", 0, "video", 7)
+    p = edit(tmp, "minimal_instance.slp", "sparse.slp", sparse)
+    truth, videos = slp_truth(p)
+    check(list(truth.keys()) == [(1, 0)], "sparse.slp truth %r" % truth)
+    compare(p, truth, videos)
+
+    # random bytes behind an HDF5 signature
+    p = os.path.join(tmp, "random.slp")
+    rng = np.random.default_rng(7)
+    with open(p, "wb") as fh:
+        fh.write(b"\x89HDF\r\n\x1a\n" + rng.bytes(4096))
+    expect_error(p, "HDF5")
+
+    # analysis files
+    def bad_dims(f):
+        f["tracks"].attrs["dims"] = '["frame", "frame", "node", "xy"]'
+    expect_error(edit(tmp, "untracked_single_standard.analysis.h5",
+                      "dims.analysis.h5", bad_dims), "tracks", "dims")
+
+    expect_error(edit(tmp, "untracked_single_standard.analysis.h5",
+                      "notracks.analysis.h5", drop("tracks")),
+                 "tracks dataset is missing")
+
+    def bad_nodes(f):
+        del f["node_names"]
+        f.create_dataset("node_names", data=[b"a", b"b", b"c"])
+    expect_error(edit(tmp, "untracked_single_standard.analysis.h5",
+                      "nodes.analysis.h5", bad_nodes), "node_names has 3")
+
+    def nan_tracks(f):
+        f["tracks"][...] = np.nan
+    out = expect_warning(edit(tmp, "untracked_single_standard.analysis.h5",
+                              "nan.analysis.h5", nan_tracks),
+                         "3 occupied slot(s) have no keypoint")
+    check(len(out.splitlines()) == 3, "nan.analysis.h5: frames kept")
+
+    def occ_zero(f):
+        f["track_occupancy"][...] = 0
+        f["tracks"][...] = np.nan
+    out = expect_warning(edit(tmp, "untracked_single_standard.analysis.h5",
+                              "empty.analysis.h5", occ_zero),
+                         "no occupied frame")
+    check(out == "", "empty.analysis.h5: printed frames")
+
+
+def main():
+    leave_valgrind()
+    files = sorted(os.listdir(DATA))
+    slps = [f for f in files if f.endswith(".slp")]
+    h5s = [f for f in files if f.endswith(".analysis.h5")]
+    check(len(slps) >= 9 and len(h5s) >= 5, "fixtures missing in %s" % DATA)
+    for name in slps:
+        path = os.path.join(DATA, name)
+        with h5py.File(path, "r") as f:
+            is_labels = "metadata" in f and "format_id" in f["metadata"].attrs
+            crop = "video_crops" in f
+        if crop:
+            expect_error(path, "video_crops")
+        elif not is_labels:
+            expect_error(path, "no /metadata")
+        else:
+            truth, videos = slp_truth(path)
+            compare(path, truth, videos)
+    for name in h5s:
+        path = os.path.join(DATA, name)
+        truth, videos = analysis_truth(path)
+        compare(path, truth, videos)
+
+    # hand-checked facts from the data README
+    rc, out, _ = run_tool(os.path.join(DATA, "test_grid_labels.legacy.slp"))
+    kps = json.loads(out)["instances"][0]["keypoints"]
+    check([k[:2] for k in kps] == [[-1, -1], [-0.5, -0.5], [-1, 0]],
+          "legacy 1.0 shift: %r" % kps)
+    rc, out, _ = run_tool(os.path.join(DATA,
+                                       "centered_pair_matlab.analysis.h5"))
+    rc2, out2, _ = run_tool(os.path.join(DATA,
+                                         "centered_pair_standard.analysis.h5"))
+    check(out == out2 and len(out.splitlines()) == 1100,
+          "matlab and standard layouts differ")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        damaged(tmp)
+
+    print("%d passed, %d failed" % (checks - len(failures), len(failures)))
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
