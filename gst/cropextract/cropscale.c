@@ -1,0 +1,369 @@
+/* cropextract: crop + bilinear scale of one image plane, with fill outside.
+ *
+ * Two orders, picked by the vertical scale, so that the expensive gather
+ * (two taps per output pixel from precomputed tables) runs as rarely as
+ * possible. Shrinking: vertical pass first (two source rows blended over
+ * the used column span, a straight loop the compiler vectorizes), then the
+ * gather once per output row. Enlarging: the gather once per source row
+ * (two rows cached; SSE2 for 3 and 4 bytes per pixel), then a vectorized
+ * vertical blend per output row. Weights are fixed point (8 bits when
+ * shrinking, 7 when enlarging, so rows fit 16-bit lanes); a zero weight
+ * reproduces the source byte exactly, and integer-aligned 1:1 maps copy.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "cropscale.h"
+
+#include <math.h>
+#include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
+struct _OpCropScaler
+{
+  guint max_dst_w, max_dst_h, max_src_w, max_ch;
+  gint *xa, *xb;                /* per output column: taps (source pixels) */
+  guint16 *xw;                  /* weight of the right tap, 0..256 */
+  gint *ya, *yb;                /* per output row: source rows */
+  guint16 *yw;
+  guint8 *tmp;                  /* one vertically blended source span */
+  gint16 *rows[2];              /* horizontally scaled source rows */
+  gint16 *wtab;                 /* per output column: 8 lane weights */
+  gint row_y[2];                /* which source row each holds, -1 none */
+};
+
+OpCropScaler *
+op_crop_scaler_new (guint max_dst_w, guint max_dst_h, guint max_src_w,
+    guint max_ch)
+{
+  OpCropScaler *s = g_new0 (OpCropScaler, 1);
+
+  s->max_dst_w = max_dst_w;
+  s->max_dst_h = max_dst_h;
+  s->max_src_w = max_src_w;
+  s->max_ch = max_ch;
+  s->xa = g_new (gint, max_dst_w);
+  s->xb = g_new (gint, max_dst_w);
+  s->xw = g_new (guint16, max_dst_w);
+  s->ya = g_new (gint, max_dst_h);
+  s->yb = g_new (gint, max_dst_h);
+  s->yw = g_new (guint16, max_dst_h);
+  /* zeroed + 8: SIMD loads may read past the span (with weight 0) */
+  s->tmp = g_new0 (guint8, (gsize) max_src_w * max_ch + 8);
+  /* + 4: the SIMD path stores 4 lanes per 3-byte pixel */
+  s->rows[0] = g_new (gint16, (gsize) max_dst_w * max_ch + 4);
+  s->rows[1] = g_new (gint16, (gsize) max_dst_w * max_ch + 4);
+  s->wtab = g_new (gint16, (gsize) max_dst_w * 8);
+  return s;
+}
+
+void
+op_crop_scaler_free (OpCropScaler * s)
+{
+  if (s == NULL)
+    return;
+  g_free (s->xa);
+  g_free (s->xb);
+  g_free (s->xw);
+  g_free (s->ya);
+  g_free (s->yb);
+  g_free (s->yw);
+  g_free (s->tmp);
+  g_free (s->rows[0]);
+  g_free (s->rows[1]);
+  g_free (s->wtab);
+  g_free (s);
+}
+
+/* Fills the tap tables of one axis for the output pixels whose centre maps
+ * inside the source ([0, src_n) in edge coordinates) and returns that
+ * contiguous range as [*d0, *d1). Taps are clamped to the source, so
+ * nothing outside it is ever read. */
+static void
+build_axis (gdouble scale, gdouble off, guint src_n, guint dst_n,
+    gint * ta, gint * tb, guint16 * tw, guint * d0, guint * d1)
+{
+  guint d, first = dst_n, end = dst_n;
+
+  for (d = 0; d < dst_n; d++) {
+    gdouble e = (d + 0.5) * scale + off;
+    gdouble p;
+    gint i;
+    guint w;
+
+    if (!(e >= 0.0 && e < (gdouble) src_n)) {
+      if (first != dst_n && end == dst_n)
+        end = d;
+      continue;
+    }
+    if (first == dst_n)
+      first = d;
+    p = CLAMP (e - 0.5, 0.0, (gdouble) src_n - 1.0);
+    i = (gint) floor (p);
+    w = (guint) floor ((p - i) * 256.0 + 0.5);
+    if (w >= 256) {
+      i++;
+      w = 0;
+    }
+    ta[d] = i;
+    tb[d] = MIN (i + 1, (gint) src_n - 1);
+    tw[d] = w;
+  }
+  *d0 = first;
+  *d1 = first == dst_n ? dst_n : end;
+}
+
+static void
+fill_span (guint8 * dst, guint n, guint ch, const guint8 * fill)
+{
+  guint i;
+
+  if (ch == 1) {
+    memset (dst, fill[0], n);
+    return;
+  }
+  for (i = 0; i < n; i++)
+    memcpy (dst + i * ch, fill, ch);
+}
+
+/* two source rows blended to 8 bits (16-bit lanes: at most 65408) */
+static void
+vblend (guint8 * restrict tmp, const guint8 * restrict r0,
+    const guint8 * restrict r1, guint w, guint n)
+{
+  const guint16 wb = w, wa = 256 - w;
+  guint i;
+
+  for (i = 0; i < n; i++)
+    tmp[i] = (guint8) ((guint16) (r0[i] * wa + r1[i] * wb + 128) >> 8);
+}
+
+/* value * 128 back to bytes */
+static void
+pack (guint8 * restrict out, const gint16 * restrict in, guint n)
+{
+  guint i;
+
+  for (i = 0; i < n; i++)
+    out[i] = (guint8) ((in[i] + 64) >> 7);
+}
+
+/* horizontal taps straight from a source row, with 7-bit weights so the
+ * result (value * 128, at most 32640) fits a signed 16-bit lane */
+static inline void
+hrow (gint16 * restrict out, const guint8 * restrict src,
+    const gint * restrict xa, const gint * restrict xb,
+    const guint16 * restrict xw, guint n, const guint ch)
+{
+  guint i, c;
+
+  for (i = 0; i < n; i++) {
+    const gint16 wb = (xw[i] + 1) >> 1, wa = 128 - wb;
+    const guint8 *pa = src + xa[i], *pb = src + xb[i];
+
+    for (c = 0; c < ch; c++)
+      out[i * ch + c] = pa[c] * wa + pb[c] * wb;
+  }
+}
+
+#ifdef __SSE2__
+/* 3 or 4 bytes per pixel: both taps of a pixel are adjacent, so one 8-byte
+ * load holds them; multiply by [wa x ch, wb x ch] and add the halves. Only
+ * for columns whose 8-byte load stays inside the row (n_simd). */
+static guint
+hrow_simd (gint16 * restrict out, const guint8 * restrict src,
+    const gint * restrict xa, const gint16 * restrict wtab, guint n, guint ch)
+{
+  const __m128i zero = _mm_setzero_si128 ();
+  guint i;
+
+  for (i = 0; i < n; i++) {
+    __m128i v = _mm_loadl_epi64 ((const __m128i *) (src + xa[i]));
+    __m128i w = _mm_loadu_si128 ((const __m128i *) (wtab + i * 8));
+    __m128i p = _mm_mullo_epi16 (_mm_unpacklo_epi8 (v, zero), w);
+    __m128i sum = ch == 3 ? _mm_add_epi16 (p, _mm_srli_si128 (p, 6)) :
+        _mm_add_epi16 (p, _mm_srli_si128 (p, 8));
+
+    _mm_storel_epi64 ((__m128i *) (out + i * ch), sum);
+  }
+  return n;
+}
+#endif
+
+static void
+hrow_any (gint16 * out, const guint8 * src, const gint * xa, const gint * xb,
+    const guint16 * xw, const gint16 * wtab, guint n_simd, guint n, guint ch)
+{
+  guint done = 0;
+
+#ifdef __SSE2__
+  if (n_simd > 0)
+    done = hrow_simd (out, src, xa, wtab, n_simd, ch);
+#endif
+  out += done * ch;
+  xa += done;
+  xb += done;
+  xw += done;
+  n -= done;
+  switch (ch) {
+    case 1:
+      hrow (out, src, xa, xb, xw, n, 1);
+      break;
+    case 2:
+      hrow (out, src, xa, xb, xw, n, 2);
+      break;
+    case 3:
+      hrow (out, src, xa, xb, xw, n, 3);
+      break;
+    default:
+      hrow (out, src, xa, xb, xw, n, 4);
+      break;
+  }
+}
+
+/* r0 + (r1 - r0) * w / 256 in 16-bit lanes (a multiply-high), then back
+ * to 8 bits; w < 256, and w == 0 returns r0 / 128 exactly */
+static void
+vmix (guint8 * restrict out, const gint16 * restrict r0,
+    const gint16 * restrict r1, guint w, guint n)
+{
+  const gint16 wq = (gint16) (w << 7);
+  guint i;
+
+  for (i = 0; i < n; i++) {
+    gint16 d = r1[i] - r0[i];
+    gint16 t = (gint16) (((gint32) d * wq) >> 16);
+
+    out[i] = (guint8) ((r0[i] + 2 * t + 64) >> 7);
+  }
+}
+
+static void
+fill_wtab (OpCropScaler * s, guint dx0, guint n_simd, guint ch)
+{
+  guint x, c;
+
+  for (x = 0; x < n_simd; x++) {
+    gint16 wb = (s->xw[dx0 + x] + 1) >> 1, wa = 128 - wb;
+
+    for (c = 0; c < 8; c++)
+      s->wtab[x * 8 + c] = c < ch ? wa : c < 2 * ch ? wb : 0;
+  }
+}
+
+/* the cached scaled row for source row @y, computing it if needed */
+static const gint16 *
+cached_row (OpCropScaler * s, gint y, const guint8 * src, gint src_stride,
+    guint dx0, guint n_simd, guint n, guint ch)
+{
+  guint slot;
+
+  if (s->row_y[0] == y)
+    return s->rows[0];
+  if (s->row_y[1] == y)
+    return s->rows[1];
+  /* rows come in increasing order: replace the older one */
+  slot = s->row_y[0] < s->row_y[1] ? 0 : 1;
+  hrow_any (s->rows[slot], src + (gsize) y * src_stride, s->xa + dx0,
+      s->xb + dx0, s->xw + dx0, s->wtab, n_simd, n, ch);
+  s->row_y[slot] = y;
+  return s->rows[slot];
+}
+
+/**
+ * op_crop_scale_plane:
+ * @map: how destination pixels map to source edge coordinates
+ * @fill: @ch bytes written where a destination pixel's centre falls
+ *   outside the source
+ *
+ * Cuts and scales one plane of @ch interleaved bytes per pixel.
+ */
+void
+op_crop_scale_plane (OpCropScaler * s, const OpPlaneMap * map,
+    const guint8 * src, gint src_stride, guint src_w, guint src_h,
+    guint8 * dst, gint dst_stride, guint dst_w, guint dst_h,
+    guint ch, const guint8 * fill)
+{
+  guint dx0, dx1, dy0, dy1, x, y, n, sx0, span, n_simd = 0;
+  gboolean copy;
+
+  g_return_if_fail (dst_w <= s->max_dst_w && dst_h <= s->max_dst_h);
+  g_return_if_fail (src_w <= s->max_src_w && ch >= 1 && ch <= s->max_ch);
+  g_return_if_fail (ch <= 4);
+
+  build_axis (map->sx, map->ox, src_w, dst_w, s->xa, s->xb, s->xw, &dx0, &dx1);
+  build_axis (map->sy, map->oy, src_h, dst_h, s->ya, s->yb, s->yw, &dy0, &dy1);
+  if (dx0 >= dx1 || dy0 >= dy1)
+    dx0 = dx1 = dy0 = dy1 = 0;
+
+  /* rows (or row parts) that map outside the source */
+  for (y = 0; y < dst_h; y++) {
+    guint8 *row = dst + (gsize) y * dst_stride;
+
+    if (y < dy0 || y >= dy1) {
+      fill_span (row, dst_w, ch, fill);
+    } else {
+      fill_span (row, dx0, ch, fill);
+      fill_span (row + dx1 * ch, dst_w - dx1, ch, fill);
+    }
+  }
+  if (dx0 >= dx1)
+    return;
+
+  n = dx1 - dx0;
+  sx0 = s->xa[dx0];
+  span = s->xb[dx1 - 1] - sx0 + 1;
+  copy = map->sx == 1.0 && map->sy == 1.0 && map->ox == floor (map->ox)
+      && map->oy == floor (map->oy);
+
+  if (copy) {
+    for (y = dy0; y < dy1; y++)
+      memcpy (dst + (gsize) y * dst_stride + dx0 * ch,
+          src + (gsize) s->ya[y] * src_stride + sx0 * ch, n * ch);
+    return;
+  }
+
+  /* upscaling: fewer source rows than output rows, so scale each source
+   * row once horizontally (the gather) and blend rows vertically (the
+   * vectorized loop) */
+  if (map->sy < 1.0) {
+    for (x = dx0; x < dx1; x++) {
+      s->xa[x] *= ch;
+      s->xb[x] *= ch;
+    }
+    /* SIMD columns: 3 or 4 channels, the 8-byte load inside the row */
+    if (ch >= 3) {
+      while (n_simd < n && s->xa[dx0 + n_simd] + 8 <= (gint) (src_w * ch))
+        n_simd++;
+    }
+    fill_wtab (s, dx0, n_simd, ch);
+    s->row_y[0] = s->row_y[1] = -1;
+    for (y = dy0; y < dy1; y++) {
+      const gint16 *r0 = cached_row (s, s->ya[y], src, src_stride, dx0,
+          n_simd, n, ch);
+      const gint16 *r1 = cached_row (s, s->yb[y], src, src_stride, dx0,
+          n_simd, n, ch);
+
+      vmix (dst + (gsize) y * dst_stride + dx0 * ch, r0, r1, s->yw[y], n * ch);
+    }
+    return;
+  }
+
+  /* shrinking: blend the two source rows of each output row over the
+   * used span, then gather from that (padded) span */
+  for (x = dx0; x < dx1; x++) {
+    s->xa[x] = (s->xa[x] - sx0) * ch;
+    s->xb[x] = (s->xb[x] - sx0) * ch;
+  }
+  n_simd = ch >= 3 ? n : 0;
+  fill_wtab (s, dx0, n_simd, ch);
+  for (y = dy0; y < dy1; y++) {
+    const guint8 *r0 = src + (gsize) s->ya[y] * src_stride + sx0 * ch;
+    const guint8 *r1 = src + (gsize) s->yb[y] * src_stride + sx0 * ch;
+
+    vblend (s->tmp, r0, r1, s->yw[y], span * ch);
+    hrow_any (s->rows[0], s->tmp, s->xa + dx0, s->xb + dx0, s->xw + dx0,
+        s->wtab, n_simd, n, ch);
+    pack (dst + (gsize) y * dst_stride + dx0 * ch, s->rows[0], n * ch);
+  }
+}
