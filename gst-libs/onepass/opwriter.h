@@ -13,7 +13,8 @@ G_BEGIN_DECLS
  * @key: the design's key, `<source>_<frame-index:06>_<instance:02>`
  * @split: split name ("train", "val", ... or "data" without a split)
  * @ext: payload extension ("jpg", "png", "raw") or %NULL for meta-only
- * @payload: (nullable): the encoded image or raw pixels
+ * @payload: (nullable): the encoded image or packed raw pixels (rows
+ *   without padding)
  * @caps: (nullable): the payload's caps (raw pixels need them)
  * @ann: the sample's annotation (frame or crop)
  * @json: @ann serialized once, as every format writes the same JSON
@@ -30,30 +31,66 @@ typedef struct {
   gchar *json;
 } OpSample;
 
+/**
+ * OpWriterConfig:
+ * @location: output directory (tar, dir) or file (hdf5, jsonl)
+ * @max_shard_samples: close a shard once it holds this many samples
+ * @max_shard_bytes: close a shard once it holds this many bytes
+ * @has_split: a split is set; single-file formats (hdf5, jsonl) then write
+ *   one file per split, the split name inserted before the extensions
+ * @manifest_extra: (nullable): a JSON object body (without braces) that
+ *   the manifest repeats, e.g. `"split":"train=0.9","split_by":"track"`
+ *
+ * What a format needs to know when it opens.
+ */
+typedef struct {
+  const gchar *location;
+  guint64 max_shard_samples;
+  guint64 max_shard_bytes;
+  gboolean has_split;
+  const gchar *manifest_extra;
+} OpWriterConfig;
+
+/**
+ * OpWriterStats:
+ * @samples: samples handed to the format so far
+ * @bytes: bytes written to disk so far (payload, JSON and container)
+ * @shards: shards (or files) completed under their final name
+ */
+typedef struct {
+  guint64 samples;
+  guint64 bytes;
+  guint shards;
+} OpWriterStats;
+
 typedef struct _OpWriter OpWriter;
 
 /**
  * OpWriterFormat:
  * @name: the batchsink `format` nick
- * @open: prepares @location; nothing visible as complete exists yet
+ * @open: prepares the location of @config; fails (naming the path) when it
+ *   cannot be written; nothing visible as complete exists yet
  * @write: appends @n samples; may rotate shards (each shard is written as
  *   `.partial`, flushed, fsynced and renamed, then the manifest is rewritten
  *   atomically)
  * @close: commits what is pending; after it returns TRUE every sample is on
- *   disk under its final name
- * @abort: stops without committing; leaves completed shards and at most one
- *   `.partial`, never a file that looks complete
+ *   disk under its final name (@writer stays valid for @stats)
+ * @free: frees @writer; whatever @close did not commit is dropped, leaving
+ *   completed shards and never a file that looks complete
+ * @stats: fills the counters posted in `batchsink-progress`
  *
- * Called only from batchsink's writer thread, never concurrently. Errors
- * use G_IO_ERROR codes and name the path.
+ * Called only from one thread at a time (batchsink's writer thread, or the
+ * streaming thread for @open). Errors use G_IO_ERROR codes and name the
+ * path. @free is called exactly once, after @close or instead of it.
  */
 typedef struct {
   const gchar *name;
-  OpWriter *(*open)  (const gchar * location, GError ** error);
+  OpWriter *(*open)  (const OpWriterConfig * config, GError ** error);
   gboolean  (*write) (OpWriter * writer, OpSample * const * samples, guint n,
                       GError ** error);
   gboolean  (*close) (OpWriter * writer, GError ** error);
-  void      (*abort) (OpWriter * writer);
+  void      (*free)  (OpWriter * writer);
+  void      (*stats) (OpWriter * writer, OpWriterStats * stats);
 } OpWriterFormat;
 
 G_END_DECLS

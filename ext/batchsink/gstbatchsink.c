@@ -1,0 +1,838 @@
+/* batchsink: batched, atomic dataset writing with train/val splits.
+ * SPDX-License-Identifier: LGPL-2.1-or-later */
+/**
+ * SECTION:element-batchsink
+ * @title: batchsink
+ * @see_also: annotfilter, cropextract, multifilesink, splitmuxsink
+ *
+ * Writes every incoming buffer as one dataset sample: its payload (JPEG,
+ * PNG or packed raw pixels) and its annotation JSON (the crop meta if
+ * present, else the frame annotation meta, serialized by the onepass
+ * library). Samples are written in batches, on a writer thread behind a
+ * queue bounded by `max-pending-bytes`, into few large files, atomically:
+ * every file is written as `<name>.partial`, fsynced and renamed, and for
+ * `tar` a `manifest.json` listing the complete shards is rewritten the same
+ * way after each shard. A reader never sees a truncated file under a final
+ * name; a kill leaves the complete shards plus at most one `.partial` per
+ * split.
+ *
+ * Sample key: `<source>_<frame-index:06>_<instance:02>`, `<source>`
+ * sanitized to [A-Za-z0-9._-] (a leading '.' becomes '_') and cut to 64
+ * characters. The instance is `crop.instance` for crops and 0 for whole
+ * frames (a frame is one sample whatever its instance count; its JSON lists
+ * all of them). A buffer without annotation meta is written with a minimal
+ * annotation (source `unlabeled`, frame index = count of such buffers,
+ * the buffer PTS, the raw video size if known, no instances) and one
+ * element warning is posted for the first such buffer.
+ *
+ * Payload by caps: `image/jpeg` → `.jpg`, `image/png` → `.png`,
+ * `video/x-raw` in a packed format (RGB, BGR, RGBA, BGRA, ARGB, ABGR, RGBx,
+ * BGRx, xRGB, xBGR, GRAY8) → `.raw` (rows without padding, size and format
+ * from the JSON and the caps). Other raw formats are refused at caps time.
+ * `format=jsonl` writes only the JSON and accepts any caps; `format=hdf5`
+ * needs packed raw video.
+ *
+ * Formats:
+ * - `tar`: `location` is a directory; WebDataset shards
+ *   `<split>-<NNNNNN>.tar` holding `<key>.<jpg|png|raw>` + `<key>.json`,
+ *   rotated at `max-shard-samples` / `max-shard-bytes`, plus manifest.json
+ *   (`onepass_version`, `format`, `complete`, `split`, `split_by`,
+ *   `shards` [{`name`, `split`, `samples`, `bytes`}], `shard_count`,
+ *   `samples`, `bytes`).
+ * - `hdf5`: `location` is a file (one per split, split name inserted before
+ *   the extension: `out.train.h5`), renamed from `.partial` at EOS; datasets
+ *   `images`, `keypoints`, `frame_index`, `instance`, `track`, `rect`,
+ *   `source`, `json`, skeleton as root attributes.
+ * - `jsonl`: `location` is a file (one per split as for hdf5), one JSON
+ *   object per line, gzip when it ends in `.gz`; renamed at EOS.
+ * - `dir`: `<location>/<split>/track_<N>/<key>.<ext>` + `<key>.json`
+ *   (`untracked/` without a track), the seed's loose-file layout; each file
+ *   goes through `.partial` + rename; manifest.json at EOS.
+ *
+ * Splits: with `split` set, each sample's group (see `split-by`) is hashed
+ * (FNV-1a 64 + MurmurHash3 fmix64 over a canonical string, top 53 bits as
+ * a fraction in [0, 1)) and mapped to the split whose cumulative fraction
+ * range holds it: the same input gives the same split on any machine.
+ * Without `split` every sample goes to split `data`.
+ *
+ * Events: EOS waits until the writer thread has written and committed
+ * everything, then posts the final `batchsink-progress` message, then EOS.
+ * FLUSH_START wakes a streaming thread waiting for queue space; samples
+ * already queued are still written. Stopping (PAUSED→READY) before EOS
+ * keeps completed shards and removes `.partial` files.
+ *
+ * Errors: an unwritable `location` fails at start (RESOURCE OPEN_WRITE
+ * naming the path); a bad `split` fails at start (RESOURCE SETTINGS); a
+ * full disk is RESOURCE NO_SPACE_LEFT naming the file, other write errors
+ * RESOURCE WRITE; completed shards stay intact. For tests,
+ * `ONEPASS_BATCHSINK_FAULT=enospc-after-bytes:N` (read at start) makes
+ * writes fail with ENOSPC once N bytes were written.
+ *
+ * ## Messages
+ * `batchsink-progress` (element message), after each batch is written and
+ * once more at EOS when everything is on disk:
+ * - `samples` (G_TYPE_UINT64): samples written so far
+ * - `bytes` (G_TYPE_UINT64): bytes written to disk so far
+ * - `shards` (G_TYPE_UINT): shards (tar) or files (hdf5, jsonl) completed
+ * - `final` (G_TYPE_BOOLEAN): TRUE only for the message posted at EOS
+ * - `location` (G_TYPE_STRING): the `location` property
+ *
+ * ## Example launch line
+ * |[
+ * gst-launch-1.0 filesrc location=clip.mp4 ! decodebin ! \
+ *   annotfilter location=clip.slp ! cropextract ! videoconvert ! jpegenc ! \
+ *   batchsink format=tar location=out/ split="train=0.9,val=0.1"
+ * gst-launch-1.0 -m videotestsrc num-buffers=100 ! video/x-raw,format=RGB ! \
+ *   batchsink format=hdf5 location=frames.h5
+ * ]|
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <string.h>
+#include <gio/gio.h>
+#include <gst/video/video.h>
+#include <onepass/onepass.h>
+#include <onepass/opwriter.h>
+
+#include "gstbatchsink.h"
+#include "split.h"
+#include "batchfile.h"
+#include "writers.h"
+#include "writerthread.h"
+
+GST_DEBUG_CATEGORY_STATIC (op_batch_sink_debug);
+#define GST_CAT_DEFAULT op_batch_sink_debug
+
+typedef enum
+{
+  OP_BATCH_SINK_FORMAT_TAR,
+  OP_BATCH_SINK_FORMAT_HDF5,
+  OP_BATCH_SINK_FORMAT_JSONL,
+  OP_BATCH_SINK_FORMAT_DIR,
+} OpBatchSinkFormat;
+
+#define DEFAULT_LOCATION NULL
+#define DEFAULT_FORMAT OP_BATCH_SINK_FORMAT_TAR
+#define DEFAULT_BATCH_SIZE 256
+#define DEFAULT_MAX_SHARD_SAMPLES 10000
+#define DEFAULT_MAX_SHARD_BYTES (G_GUINT64_CONSTANT (1) << 30)
+#define DEFAULT_SPLIT NULL
+#define DEFAULT_SPLIT_BY OP_SPLIT_BY_TRACK
+#define DEFAULT_MAX_PENDING_BYTES (64 * 1024 * 1024)
+#define SOURCE_MAX 64
+
+enum
+{
+  PROP_0,
+  PROP_LOCATION,
+  PROP_FORMAT,
+  PROP_BATCH_SIZE,
+  PROP_MAX_SHARD_SAMPLES,
+  PROP_MAX_SHARD_BYTES,
+  PROP_SPLIT,
+  PROP_SPLIT_BY,
+  PROP_MAX_PENDING_BYTES,
+};
+
+struct _OpBatchSink
+{
+  GstBaseSink parent;
+
+  /* properties (OBJECT_LOCK) */
+  gchar *location;
+  OpBatchSinkFormat format;
+  guint batch_size;
+  guint64 max_shard_samples;
+  guint64 max_shard_bytes;
+  gchar *split;
+  OpSplitBy split_by;
+  guint64 max_pending_bytes;
+
+  /* streaming state, set in start, freed in stop */
+  gchar *cur_location;
+  OpBatchSinkFormat cur_format;
+  OpSplitBy cur_split_by;
+  OpSplit *splits;
+  OpWriterThread *writer;
+  guint64 unlabeled;
+  gboolean warned_unlabeled;
+
+  /* negotiated */
+  GstCaps *caps;
+  const gchar *ext;
+  gboolean raw;
+  gboolean have_vinfo;
+  GstVideoInfo vinfo;
+};
+
+static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
+    GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS_ANY);
+
+#define op_batch_sink_parent_class parent_class
+G_DEFINE_TYPE_WITH_CODE (OpBatchSink, op_batch_sink, GST_TYPE_BASE_SINK,
+    GST_DEBUG_CATEGORY_INIT (op_batch_sink_debug, "batchsink", 0,
+        "batched dataset writer"));
+GST_ELEMENT_REGISTER_DEFINE (batchsink, "batchsink", GST_RANK_NONE,
+    OP_TYPE_BATCH_SINK);
+
+GType
+op_batch_sink_format_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {OP_BATCH_SINK_FORMAT_TAR, "WebDataset tar shards", "tar"},
+    {OP_BATCH_SINK_FORMAT_HDF5, "One HDF5 file", "hdf5"},
+    {OP_BATCH_SINK_FORMAT_JSONL, "JSON lines (gzip for .gz)", "jsonl"},
+    {OP_BATCH_SINK_FORMAT_DIR, "Loose files in <split>/<track>/", "dir"},
+    {0, NULL, NULL}
+  };
+
+  if (g_once_init_enter (&type))
+    g_once_init_leave (&type,
+        g_enum_register_static ("OpBatchSinkFormat", values));
+  return type;
+}
+
+GType
+op_batch_sink_split_by_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {OP_SPLIT_BY_TRACK, "All samples of a track in one split", "track"},
+    {OP_SPLIT_BY_SOURCE, "All samples of a source in one split", "source"},
+    {OP_SPLIT_BY_FRAME, "All samples of a frame in one split", "frame"},
+    {OP_SPLIT_BY_SAMPLE, "Each sample on its own", "sample"},
+    {0, NULL, NULL}
+  };
+
+  if (g_once_init_enter (&type))
+    g_once_init_leave (&type,
+        g_enum_register_static ("OpBatchSinkSplitBy", values));
+  return type;
+}
+
+static void op_batch_sink_finalize (GObject * object);
+static void op_batch_sink_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec);
+static void op_batch_sink_get_property (GObject * object, guint prop_id,
+    GValue * value, GParamSpec * pspec);
+static gboolean op_batch_sink_start (GstBaseSink * sink);
+static gboolean op_batch_sink_stop (GstBaseSink * sink);
+static gboolean op_batch_sink_unlock (GstBaseSink * sink);
+static gboolean op_batch_sink_unlock_stop (GstBaseSink * sink);
+static gboolean op_batch_sink_set_caps (GstBaseSink * sink, GstCaps * caps);
+static GstFlowReturn op_batch_sink_render (GstBaseSink * sink,
+    GstBuffer * buffer);
+static GstFlowReturn op_batch_sink_render_list (GstBaseSink * sink,
+    GstBufferList * list);
+static gboolean op_batch_sink_event (GstBaseSink * sink, GstEvent * event);
+
+static void
+op_batch_sink_class_init (OpBatchSinkClass * klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+  GstBaseSinkClass *sink_class = GST_BASE_SINK_CLASS (klass);
+  GParamFlags flags = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+      GST_PARAM_MUTABLE_READY;
+
+  gobject_class->finalize = op_batch_sink_finalize;
+  gobject_class->set_property = op_batch_sink_set_property;
+  gobject_class->get_property = op_batch_sink_get_property;
+
+  /**
+   * OpBatchSink:location:
+   *
+   * Output directory (tar, dir) or file (hdf5, jsonl). Parent directories
+   * are created.
+   */
+  g_object_class_install_property (gobject_class, PROP_LOCATION,
+      g_param_spec_string ("location", "Location",
+          "Output directory (tar, dir) or file (hdf5, jsonl)",
+          DEFAULT_LOCATION, flags));
+  /**
+   * OpBatchSink:format:
+   *
+   * Dataset format: tar shards, one HDF5 file, JSON lines, or loose files.
+   */
+  g_object_class_install_property (gobject_class, PROP_FORMAT,
+      g_param_spec_enum ("format", "Format", "Dataset format",
+          OP_TYPE_BATCH_SINK_FORMAT, DEFAULT_FORMAT, flags));
+  /**
+   * OpBatchSink:batch-size:
+   *
+   * Samples the writer thread hands to the format at once (fewer when the
+   * queue is full or at EOS). One `batchsink-progress` message per batch.
+   */
+  g_object_class_install_property (gobject_class, PROP_BATCH_SIZE,
+      g_param_spec_uint ("batch-size", "Batch size",
+          "Samples per write", 1, 1 << 20, DEFAULT_BATCH_SIZE, flags));
+  /**
+   * OpBatchSink:max-shard-samples:
+   *
+   * A tar shard is closed once it holds this many samples.
+   */
+  g_object_class_install_property (gobject_class, PROP_MAX_SHARD_SAMPLES,
+      g_param_spec_uint64 ("max-shard-samples", "Max shard samples",
+          "Samples per tar shard", 1, G_MAXUINT64,
+          DEFAULT_MAX_SHARD_SAMPLES, flags));
+  /**
+   * OpBatchSink:max-shard-bytes:
+   *
+   * A tar shard is closed once it holds this many bytes (checked after
+   * each sample, so a shard passes the limit by at most one sample).
+   */
+  g_object_class_install_property (gobject_class, PROP_MAX_SHARD_BYTES,
+      g_param_spec_uint64 ("max-shard-bytes", "Max shard bytes",
+          "Bytes per tar shard", 1, G_MAXUINT64, DEFAULT_MAX_SHARD_BYTES,
+          flags));
+  /**
+   * OpBatchSink:split:
+   *
+   * Splits as `name=fraction` pairs, e.g. `train=0.9,val=0.1`: names of
+   * [A-Za-z0-9_-], fractions > 0 summing to 1. %NULL: one split `data`.
+   */
+  g_object_class_install_property (gobject_class, PROP_SPLIT,
+      g_param_spec_string ("split", "Split",
+          "Splits as name=fraction pairs (e.g. train=0.9,val=0.1)",
+          DEFAULT_SPLIT, flags));
+  /**
+   * OpBatchSink:split-by:
+   *
+   * What stays together in one split: `track` (`<source>/track/<N>` of the
+   * sample's first instance; untracked samples go by frame), `source`
+   * (`<source>`), `frame` (`<source>/frame/<index>`) or `sample` (the key).
+   */
+  g_object_class_install_property (gobject_class, PROP_SPLIT_BY,
+      g_param_spec_enum ("split-by", "Split by",
+          "What stays together in one split", OP_TYPE_BATCH_SINK_SPLIT_BY,
+          DEFAULT_SPLIT_BY, flags));
+  /**
+   * OpBatchSink:max-pending-bytes:
+   *
+   * Bytes of samples queued for the writer thread before the streaming
+   * thread waits.
+   */
+  g_object_class_install_property (gobject_class, PROP_MAX_PENDING_BYTES,
+      g_param_spec_uint64 ("max-pending-bytes", "Max pending bytes",
+          "Queued bytes before the streaming thread waits", 1, G_MAXUINT64,
+          DEFAULT_MAX_PENDING_BYTES, flags));
+
+  gst_element_class_add_static_pad_template (element_class, &sink_template);
+  gst_element_class_set_static_metadata (element_class,
+      "Batched dataset sink", "Sink/File",
+      "Writes annotated samples as tar shards, HDF5, JSON lines or files, "
+      "in batches, atomically, with deterministic splits",
+      "onepass developers");
+
+  sink_class->start = GST_DEBUG_FUNCPTR (op_batch_sink_start);
+  sink_class->stop = GST_DEBUG_FUNCPTR (op_batch_sink_stop);
+  sink_class->unlock = GST_DEBUG_FUNCPTR (op_batch_sink_unlock);
+  sink_class->unlock_stop = GST_DEBUG_FUNCPTR (op_batch_sink_unlock_stop);
+  sink_class->set_caps = GST_DEBUG_FUNCPTR (op_batch_sink_set_caps);
+  sink_class->render = GST_DEBUG_FUNCPTR (op_batch_sink_render);
+  sink_class->render_list = GST_DEBUG_FUNCPTR (op_batch_sink_render_list);
+  sink_class->event = GST_DEBUG_FUNCPTR (op_batch_sink_event);
+
+  gst_type_mark_as_plugin_api (OP_TYPE_BATCH_SINK_FORMAT, 0);
+  gst_type_mark_as_plugin_api (OP_TYPE_BATCH_SINK_SPLIT_BY, 0);
+}
+
+static void
+op_batch_sink_init (OpBatchSink * self)
+{
+  self->location = g_strdup (DEFAULT_LOCATION);
+  self->format = DEFAULT_FORMAT;
+  self->batch_size = DEFAULT_BATCH_SIZE;
+  self->max_shard_samples = DEFAULT_MAX_SHARD_SAMPLES;
+  self->max_shard_bytes = DEFAULT_MAX_SHARD_BYTES;
+  self->split = g_strdup (DEFAULT_SPLIT);
+  self->split_by = DEFAULT_SPLIT_BY;
+  self->max_pending_bytes = DEFAULT_MAX_PENDING_BYTES;
+  gst_base_sink_set_sync (GST_BASE_SINK (self), FALSE);
+  /* the queue already holds what it needs; no extra last-buffer ref */
+  gst_base_sink_set_last_sample_enabled (GST_BASE_SINK (self), FALSE);
+}
+
+static void
+op_batch_sink_finalize (GObject * object)
+{
+  OpBatchSink *self = OP_BATCH_SINK (object);
+
+  g_free (self->location);
+  g_free (self->split);
+  G_OBJECT_CLASS (parent_class)->finalize (object);
+}
+
+/* ------------------------------------------------------------ writer side */
+
+static const OpWriterFormat *
+format_impl (OpBatchSinkFormat format)
+{
+  switch (format) {
+    case OP_BATCH_SINK_FORMAT_HDF5:
+      return &op_hdf5_writer;
+    case OP_BATCH_SINK_FORMAT_JSONL:
+      return &op_jsonl_writer;
+    case OP_BATCH_SINK_FORMAT_DIR:
+      return &op_dir_writer;
+    case OP_BATCH_SINK_FORMAT_TAR:
+    default:
+      return &op_tar_writer;
+  }
+}
+
+static void
+post_progress (OpBatchSink * self, const OpWriterStats * stats, gboolean final)
+{
+  GstStructure *s = gst_structure_new ("batchsink-progress",
+      "samples", G_TYPE_UINT64, stats->samples,
+      "bytes", G_TYPE_UINT64, stats->bytes,
+      "shards", G_TYPE_UINT, stats->shards,
+      "final", G_TYPE_BOOLEAN, final,
+      "location", G_TYPE_STRING, self->cur_location, NULL);
+
+  gst_element_post_message (GST_ELEMENT (self),
+      gst_message_new_element (GST_OBJECT (self), s));
+}
+
+/* writer thread, no lock held */
+static void
+on_progress (const OpWriterStats * stats, gpointer user_data)
+{
+  post_progress (OP_BATCH_SINK (user_data), stats, FALSE);
+}
+
+/* writer thread, no lock held */
+static void
+on_error (const GError * err, gpointer user_data)
+{
+  OpBatchSink *self = OP_BATCH_SINK (user_data);
+
+  if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_NO_SPACE))
+    GST_ELEMENT_ERROR (self, RESOURCE, NO_SPACE_LEFT, ("%s", err->message),
+        ("writing %s", self->cur_location));
+  else
+    GST_ELEMENT_ERROR (self, RESOURCE, WRITE, ("%s", err->message),
+        ("writing %s", self->cur_location));
+}
+
+/* ------------------------------------------------------------ start/stop */
+
+static gboolean
+op_batch_sink_start (GstBaseSink * sink)
+{
+  OpBatchSink *self = OP_BATCH_SINK (sink);
+  OpWriterConfig config = { 0 };
+  const OpWriterFormat *impl;
+  OpWriter *writer;
+  GError *err = NULL;
+  gchar *split, *extra;
+  GEnumValue *by;
+  guint batch_size;
+  guint64 max_pending;
+
+  GST_OBJECT_LOCK (self);
+  self->cur_location = g_strdup (self->location);
+  self->cur_format = self->format;
+  self->cur_split_by = self->split_by;
+  split = g_strdup (self->split);
+  config.max_shard_samples = self->max_shard_samples;
+  config.max_shard_bytes = self->max_shard_bytes;
+  batch_size = self->batch_size;
+  max_pending = self->max_pending_bytes;
+  GST_OBJECT_UNLOCK (self);
+
+  if (!self->cur_location || !*self->cur_location)
+    goto no_location;
+  if (split && *split) {
+    self->splits = op_split_parse (split, &err);
+    if (!self->splits)
+      goto bad_split;
+  }
+  by = g_enum_get_value (g_type_class_peek (OP_TYPE_BATCH_SINK_SPLIT_BY),
+      self->cur_split_by);
+  if (self->splits) {
+    gchar *norm = op_split_to_string (self->splits);
+    extra = g_strdup_printf ("\"split\":\"%s\",\"split_by\":\"%s\"", norm,
+        by->value_nick);
+    g_free (norm);
+  } else
+    extra = g_strdup ("\"split\":null,\"split_by\":null");
+  config.location = self->cur_location;
+  config.has_split = self->splits != NULL;
+  config.manifest_extra = extra;
+  op_batch_fault_reset ();
+
+  impl = format_impl (self->cur_format);
+  writer = impl->open (&config, &err);
+  g_free (extra);
+  if (!writer)
+    goto open_failed;
+  GST_INFO_OBJECT (self, "writing %s to %s, batches of %u, queue %"
+      G_GUINT64_FORMAT " bytes", impl->name, self->cur_location, batch_size,
+      max_pending);
+  self->unlabeled = 0;
+  self->warned_unlabeled = FALSE;
+  self->writer = op_writer_thread_new (impl, writer, batch_size, max_pending,
+      on_progress, on_error, self);
+  g_free (split);
+  return TRUE;
+
+  /* ERRORS */
+no_location:
+  GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+      ("No location set for batchsink."), (NULL));
+  goto fail;
+bad_split:
+  GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("%s", err->message), (NULL));
+  g_clear_error (&err);
+  goto fail;
+open_failed:
+  GST_ELEMENT_ERROR (self, RESOURCE, OPEN_WRITE,
+      ("Could not open \"%s\" for writing.", self->cur_location),
+      ("%s", err->message));
+  g_clear_error (&err);
+fail:
+  g_free (split);
+  g_clear_pointer (&self->splits, op_split_free);
+  g_clear_pointer (&self->cur_location, g_free);
+  return FALSE;
+}
+
+static gboolean
+op_batch_sink_stop (GstBaseSink * sink)
+{
+  OpBatchSink *self = OP_BATCH_SINK (sink);
+
+  g_clear_pointer (&self->writer, op_writer_thread_free);
+  g_clear_pointer (&self->splits, op_split_free);
+  g_clear_pointer (&self->cur_location, g_free);
+  gst_caps_replace (&self->caps, NULL);
+  self->ext = NULL;
+  self->raw = FALSE;
+  self->have_vinfo = FALSE;
+  return TRUE;
+}
+
+static gboolean
+op_batch_sink_unlock (GstBaseSink * sink)
+{
+  OpBatchSink *self = OP_BATCH_SINK (sink);
+
+  if (self->writer)
+    op_writer_thread_set_flushing (self->writer, TRUE);
+  return TRUE;
+}
+
+static gboolean
+op_batch_sink_unlock_stop (GstBaseSink * sink)
+{
+  OpBatchSink *self = OP_BATCH_SINK (sink);
+
+  if (self->writer)
+    op_writer_thread_set_flushing (self->writer, FALSE);
+  return TRUE;
+}
+
+/* ------------------------------------------------------------ caps */
+
+static gboolean
+packed_format (GstVideoFormat f)
+{
+  switch (f) {
+    case GST_VIDEO_FORMAT_RGB:
+    case GST_VIDEO_FORMAT_BGR:
+    case GST_VIDEO_FORMAT_RGBA:
+    case GST_VIDEO_FORMAT_BGRA:
+    case GST_VIDEO_FORMAT_ARGB:
+    case GST_VIDEO_FORMAT_ABGR:
+    case GST_VIDEO_FORMAT_RGBx:
+    case GST_VIDEO_FORMAT_BGRx:
+    case GST_VIDEO_FORMAT_xRGB:
+    case GST_VIDEO_FORMAT_xBGR:
+    case GST_VIDEO_FORMAT_GRAY8:
+      return TRUE;
+    default:
+      return FALSE;
+  }
+}
+
+static gboolean
+op_batch_sink_set_caps (GstBaseSink * sink, GstCaps * caps)
+{
+  OpBatchSink *self = OP_BATCH_SINK (sink);
+  GstStructure *s = gst_caps_get_structure (caps, 0);
+  const gchar *name = gst_structure_get_name (s);
+  const gchar *fmt = format_impl (self->cur_format)->name;
+  gboolean jsonl = self->cur_format == OP_BATCH_SINK_FORMAT_JSONL;
+  gboolean hdf5 = self->cur_format == OP_BATCH_SINK_FORMAT_HDF5;
+
+  GST_DEBUG_OBJECT (self, "caps %" GST_PTR_FORMAT, caps);
+  self->raw = FALSE;
+  self->ext = NULL;
+  self->have_vinfo = g_str_equal (name, "video/x-raw") &&
+      gst_video_info_from_caps (&self->vinfo, caps);
+  if (jsonl) {
+    /* JSON only: the payload is not written */
+  } else if (g_str_equal (name, "video/x-raw")) {
+    if (!self->have_vinfo ||
+        !packed_format (GST_VIDEO_INFO_FORMAT (&self->vinfo)))
+      goto not_packed;
+    self->raw = TRUE;
+    self->ext = "raw";
+  } else if (!hdf5 && g_str_equal (name, "image/jpeg")) {
+    self->ext = "jpg";
+  } else if (!hdf5 && g_str_equal (name, "image/png")) {
+    self->ext = "png";
+  } else {
+    goto wrong_type;
+  }
+  gst_caps_replace (&self->caps, caps);
+  return TRUE;
+
+  /* ERRORS */
+not_packed:
+  GST_ELEMENT_ERROR (self, STREAM, FORMAT,
+      ("batchsink format=%s stores raw video only in a packed RGB/BGR/"
+          "RGBA-family or GRAY8 format; add videoconvert ! "
+          "video/x-raw,format=RGB before it.", fmt),
+      ("caps %" GST_PTR_FORMAT, caps));
+  return FALSE;
+wrong_type:
+  GST_ELEMENT_ERROR (self, STREAM, WRONG_TYPE,
+      ("batchsink format=%s cannot store %s samples (it takes %s).", fmt,
+          name, hdf5 ? "packed video/x-raw" :
+          "image/jpeg, image/png or packed video/x-raw"),
+      ("caps %" GST_PTR_FORMAT, caps));
+  return FALSE;
+}
+
+/* ------------------------------------------------------------ data path */
+
+static gchar *
+make_key (const gchar * source, guint64 frame, guint instance)
+{
+  gchar *src = g_strndup (source && *source ? source : "unknown", SOURCE_MAX);
+  gchar *p, *key;
+
+  for (p = src; *p; p++)
+    if (!g_ascii_isalnum (*p) && *p != '.' && *p != '_' && *p != '-')
+      *p = '_';
+  if (*src == '.')
+    *src = '_';
+  key = g_strdup_printf ("%s_%06" G_GUINT64_FORMAT "_%02u", src, frame,
+      instance);
+  g_free (src);
+  return key;
+}
+
+/* The payload as the formats want it: raw rows without padding, in memory
+ * we own when the buffer comes from a pool (holding pooled buffers in the
+ * queue could starve the upstream pool). */
+static GstBuffer *
+make_payload (OpBatchSink * self, GstBuffer * buf)
+{
+  GstVideoFrame frame;
+  GstBuffer *out;
+  GstMapInfo map;
+  guint row, h, stride;
+  gsize row_bytes;
+
+  if (!self->raw)
+    return buf->pool ? gst_buffer_copy_deep (buf) : gst_buffer_ref (buf);
+  if (!gst_video_frame_map (&frame, &self->vinfo, buf, GST_MAP_READ))
+    return NULL;
+  h = GST_VIDEO_FRAME_HEIGHT (&frame);
+  stride = GST_VIDEO_FRAME_PLANE_STRIDE (&frame, 0);
+  row_bytes = (gsize) GST_VIDEO_FRAME_WIDTH (&frame) *
+      GST_VIDEO_FRAME_COMP_PSTRIDE (&frame, 0);
+  out = gst_buffer_new_allocate (NULL, row_bytes * h, NULL);
+  gst_buffer_map (out, &map, GST_MAP_WRITE);
+  for (row = 0; row < h; row++)
+    memcpy (map.data + row * row_bytes,
+        (guint8 *) GST_VIDEO_FRAME_PLANE_DATA (&frame, 0) +
+        (gsize) row * stride, row_bytes);
+  gst_buffer_unmap (out, &map);
+  gst_video_frame_unmap (&frame);
+  return out;
+}
+
+static void
+fill_unlabeled (OpBatchSink * self, OpAnnotation * ann, GstBuffer * buf)
+{
+  ann->source = g_intern_static_string ("unlabeled");
+  ann->frame_index = self->unlabeled++;
+  ann->pts = GST_BUFFER_PTS (buf);
+  if (self->have_vinfo) {
+    ann->width = GST_VIDEO_INFO_WIDTH (&self->vinfo);
+    ann->height = GST_VIDEO_INFO_HEIGHT (&self->vinfo);
+  }
+}
+
+static GstFlowReturn
+op_batch_sink_render (GstBaseSink * sink, GstBuffer * buf)
+{
+  OpBatchSink *self = OP_BATCH_SINK (sink);
+  const OpAnnotation *ann = op_buffer_get_annotation (buf);
+  OpSample *sample = op_sample_new ();
+  gsize bytes = 1024;
+  gboolean warn = FALSE;
+
+  if (ann) {
+    op_annotation_copy_into (&sample->ann, ann);
+  } else {
+    fill_unlabeled (self, &sample->ann, buf);
+    warn = !self->warned_unlabeled;
+    self->warned_unlabeled = TRUE;
+  }
+  if (warn)
+    GST_ELEMENT_WARNING (self, STREAM, FORMAT,
+        ("batchsink received a buffer without annotation meta; writing "
+            "such buffers as source \"unlabeled\" with no instances."),
+        ("first at %" GST_TIME_FORMAT, GST_TIME_ARGS (GST_BUFFER_PTS (buf))));
+  sample->key = make_key (sample->ann.source, sample->ann.frame_index,
+      sample->ann.has_crop ? sample->ann.crop.instance : 0);
+  if (self->splits) {
+    gchar *canon = op_split_canonical (self->cur_split_by, &sample->ann,
+        sample->key);
+    sample->split = op_split_assign (self->splits, canon);
+    g_free (canon);
+  } else {
+    sample->split = "data";
+  }
+  if (self->ext) {
+    sample->ext = self->ext;
+    sample->payload = make_payload (self, buf);
+    if (!sample->payload)
+      goto map_failed;
+    sample->caps = gst_caps_ref (self->caps);
+    bytes += gst_buffer_get_size (sample->payload);
+  }
+  GST_LOG_OBJECT (self, "sample %s -> %s", sample->key, sample->split);
+  return op_writer_thread_push (self->writer, sample, bytes);
+
+  /* ERRORS */
+map_failed:
+  op_sample_free (sample);
+  GST_ELEMENT_ERROR (self, STREAM, FAILED,
+      ("Could not map a raw video buffer."), (NULL));
+  return GST_FLOW_ERROR;
+}
+
+static GstFlowReturn
+op_batch_sink_render_list (GstBaseSink * sink, GstBufferList * list)
+{
+  guint i, n = gst_buffer_list_length (list);
+  GstFlowReturn ret = GST_FLOW_OK;
+
+  for (i = 0; i < n && ret == GST_FLOW_OK; i++)
+    ret = op_batch_sink_render (sink, gst_buffer_list_get (list, i));
+  return ret;
+}
+
+/* ------------------------------------------------------------ events */
+
+static gboolean
+op_batch_sink_event (GstBaseSink * sink, GstEvent * event)
+{
+  OpBatchSink *self = OP_BATCH_SINK (sink);
+
+  if (GST_EVENT_TYPE (event) == GST_EVENT_EOS && self->writer) {
+    OpWriterStats stats;
+    GstFlowReturn ret = op_writer_thread_drain (self->writer, &stats);
+
+    if (ret == GST_FLOW_ERROR) {
+      /* the writer thread already posted the error */
+      gst_event_unref (event);
+      return FALSE;
+    }
+    if (ret == GST_FLOW_OK)
+      post_progress (self, &stats, TRUE);
+  }
+  return GST_BASE_SINK_CLASS (parent_class)->event (sink, event);
+}
+
+/* ------------------------------------------------------------ properties */
+
+static void
+op_batch_sink_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  OpBatchSink *self = OP_BATCH_SINK (object);
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_LOCATION:
+      g_free (self->location);
+      self->location = g_value_dup_string (value);
+      break;
+    case PROP_FORMAT:
+      self->format = g_value_get_enum (value);
+      break;
+    case PROP_BATCH_SIZE:
+      self->batch_size = g_value_get_uint (value);
+      break;
+    case PROP_MAX_SHARD_SAMPLES:
+      self->max_shard_samples = g_value_get_uint64 (value);
+      break;
+    case PROP_MAX_SHARD_BYTES:
+      self->max_shard_bytes = g_value_get_uint64 (value);
+      break;
+    case PROP_SPLIT:
+      g_free (self->split);
+      self->split = g_value_dup_string (value);
+      break;
+    case PROP_SPLIT_BY:
+      self->split_by = g_value_get_enum (value);
+      break;
+    case PROP_MAX_PENDING_BYTES:
+      self->max_pending_bytes = g_value_get_uint64 (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+op_batch_sink_get_property (GObject * object, guint prop_id, GValue * value,
+    GParamSpec * pspec)
+{
+  OpBatchSink *self = OP_BATCH_SINK (object);
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_LOCATION:
+      g_value_set_string (value, self->location);
+      break;
+    case PROP_FORMAT:
+      g_value_set_enum (value, self->format);
+      break;
+    case PROP_BATCH_SIZE:
+      g_value_set_uint (value, self->batch_size);
+      break;
+    case PROP_MAX_SHARD_SAMPLES:
+      g_value_set_uint64 (value, self->max_shard_samples);
+      break;
+    case PROP_MAX_SHARD_BYTES:
+      g_value_set_uint64 (value, self->max_shard_bytes);
+      break;
+    case PROP_SPLIT:
+      g_value_set_string (value, self->split);
+      break;
+    case PROP_SPLIT_BY:
+      g_value_set_enum (value, self->split_by);
+      break;
+    case PROP_MAX_PENDING_BYTES:
+      g_value_set_uint64 (value, self->max_pending_bytes);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}

@@ -1,0 +1,247 @@
+/* batchsink: shard rotation per split and the manifest.
+ *
+ * Each split has at most one open shard, written as `<name>.partial`. A
+ * shard closes when it reaches max-shard-samples or max-shard-bytes (checked
+ * after each sample, so a shard may pass the byte limit by one sample): the
+ * format writes its trailer, the file is fsynced and renamed, the directory
+ * fsynced, and manifest.json is rewritten the same way. So after a crash the
+ * manifest lists exactly the complete shards, and there is at most one
+ * `.partial` per split.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "shards.h"
+
+#include "config.h"
+
+#include <string.h>
+
+typedef struct
+{
+  gchar *name;
+  gchar *split;
+  guint64 samples;
+  guint64 bytes;
+} ShardRecord;
+
+struct _OpShards
+{
+  gchar *format;
+  gchar *extra;
+  gchar *manifest_path;
+  guint64 max_samples;
+  guint64 max_bytes;
+  OpShardHooks hooks;
+  gpointer user_data;
+  GHashTable *open;             /* split -> OpShard */
+  GArray *done;                 /* ShardRecord */
+  guint64 samples;
+  guint64 committed_bytes;
+};
+
+static void
+record_clear (gpointer data)
+{
+  ShardRecord *r = data;
+  g_free (r->name);
+  g_free (r->split);
+}
+
+static void
+shard_free (gpointer data)
+{
+  OpShard *s = data;
+  g_free (s->split);
+  g_free (s);
+}
+
+OpShards *
+op_shards_new (const gchar * format, const OpWriterConfig * config,
+    const gchar * manifest_path, const OpShardHooks * hooks, gpointer user_data)
+{
+  OpShards *s = g_new0 (OpShards, 1);
+
+  s->format = g_strdup (format);
+  s->extra = g_strdup (config->manifest_extra);
+  s->manifest_path = g_strdup (manifest_path);
+  s->max_samples = config->max_shard_samples ? config->max_shard_samples :
+      G_MAXUINT64;
+  s->max_bytes = config->max_shard_bytes ? config->max_shard_bytes :
+      G_MAXUINT64;
+  s->hooks = *hooks;
+  s->user_data = user_data;
+  s->open = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, shard_free);
+  s->done = g_array_new (FALSE, TRUE, sizeof (ShardRecord));
+  g_array_set_clear_func (s->done, record_clear);
+  return s;
+}
+
+static void
+append_json_string (GString * out, const gchar * s)
+{
+  /* names are [A-Za-z0-9._-] (split names are validated, shard names are
+   * built from them), so no escaping is needed */
+  g_string_append_printf (out, "\"%s\"", s);
+}
+
+gboolean
+op_shards_write_manifest (OpShards * s, gboolean complete, GError ** error)
+{
+  GString *out;
+  guint64 bytes = 0, samples = 0;
+  guint i;
+  gboolean ok;
+
+  if (!s->manifest_path)
+    return TRUE;
+  /* totals of the listed shards only, so they add up for a reader */
+  for (i = 0; i < s->done->len; i++) {
+    bytes += g_array_index (s->done, ShardRecord, i).bytes;
+    samples += g_array_index (s->done, ShardRecord, i).samples;
+  }
+  out = g_string_new ("{\"onepass_version\":\"" VERSION "\",\"format\":");
+  append_json_string (out, s->format);
+  g_string_append_printf (out, ",\"complete\":%s", complete ? "true" : "false");
+  if (s->extra && *s->extra)
+    g_string_append_printf (out, ",%s", s->extra);
+  g_string_append (out, ",\"shards\":[");
+  for (i = 0; i < s->done->len; i++) {
+    ShardRecord *r = &g_array_index (s->done, ShardRecord, i);
+    g_string_append (out, i ? ",\n  {\"name\":" : "\n  {\"name\":");
+    append_json_string (out, r->name);
+    g_string_append (out, ",\"split\":");
+    append_json_string (out, r->split);
+    g_string_append_printf (out, ",\"samples\":%" G_GUINT64_FORMAT
+        ",\"bytes\":%" G_GUINT64_FORMAT "}", r->samples, r->bytes);
+  }
+  g_string_append_printf (out, "],\n \"shard_count\":%u,\"samples\":%"
+      G_GUINT64_FORMAT ",\"bytes\":%" G_GUINT64_FORMAT "}\n", s->done->len,
+      samples, bytes);
+  ok = op_batch_file_replace (s->manifest_path, out->str, out->len, TRUE,
+      error);
+  g_string_free (out, TRUE);
+  return ok;
+}
+
+OpShard *
+op_shards_get (OpShards * s, const gchar * split, GError ** error)
+{
+  OpShard *shard = g_hash_table_lookup (s->open, split);
+  gchar *path;
+
+  if (!shard) {
+    shard = g_new0 (OpShard, 1);
+    shard->split = g_strdup (split);
+    g_hash_table_insert (s->open, shard->split, shard);
+  }
+  if (shard->file)
+    return shard;
+  path = s->hooks.path (split, shard->index, s->user_data);
+  shard->file = op_batch_file_open (path, error);
+  g_free (path);
+  if (!shard->file)
+    return NULL;
+  shard->samples = 0;
+  if (s->hooks.begin && !s->hooks.begin (shard, s->user_data, error)) {
+    op_batch_file_abort (shard->file);
+    shard->file = NULL;
+    return NULL;
+  }
+  return shard;
+}
+
+static gboolean
+commit_shard (OpShards * s, OpShard * shard, GError ** error)
+{
+  ShardRecord r;
+  OpBatchFile *f = shard->file;
+  gboolean ok;
+
+  ok = !s->hooks.end || s->hooks.end (shard, s->user_data, error);
+  shard->file = NULL;
+  if (!ok) {
+    op_batch_file_abort (f);
+    return FALSE;
+  }
+  r.name = g_path_get_basename (op_batch_file_path (f));
+  r.split = g_strdup (shard->split);
+  r.samples = shard->samples;
+  r.bytes = op_batch_file_size (f);
+  if (!op_batch_file_commit (f, TRUE, error)) {
+    record_clear (&r);
+    return FALSE;
+  }
+  s->committed_bytes += r.bytes;
+  g_array_append_val (s->done, r);
+  shard->index++;
+  return op_shards_write_manifest (s, FALSE, error);
+}
+
+/* Counts one sample in @shard and rotates it when it is full. */
+gboolean
+op_shards_sample_done (OpShards * s, OpShard * shard, GError ** error)
+{
+  shard->samples++;
+  s->samples++;
+  if (shard->samples < s->max_samples &&
+      op_batch_file_size (shard->file) < s->max_bytes)
+    return TRUE;
+  return commit_shard (s, shard, error);
+}
+
+/* Commits every open shard (in split name order, so runs are repeatable)
+ * and marks the manifest complete. */
+gboolean
+op_shards_close (OpShards * s, GError ** error)
+{
+  GList *splits = g_list_sort (g_hash_table_get_keys (s->open),
+      (GCompareFunc) strcmp);
+  GList *l;
+  gboolean ok = TRUE;
+
+  for (l = splits; l && ok; l = l->next) {
+    OpShard *shard = g_hash_table_lookup (s->open, l->data);
+    if (shard->file)
+      ok = commit_shard (s, shard, error);
+  }
+  g_list_free (splits);
+  return ok && op_shards_write_manifest (s, TRUE, error);
+}
+
+/* Drops open shards (their .partial files are removed) and frees. */
+void
+op_shards_free (OpShards * s)
+{
+  GHashTableIter it;
+  OpShard *shard;
+
+  g_hash_table_iter_init (&it, s->open);
+  while (g_hash_table_iter_next (&it, NULL, (gpointer *) & shard)) {
+    if (shard->file) {
+      if (s->hooks.discard)
+        s->hooks.discard (shard, s->user_data);
+      op_batch_file_abort (shard->file);
+      shard->file = NULL;
+    }
+  }
+  g_hash_table_unref (s->open);
+  g_array_unref (s->done);
+  g_free (s->manifest_path);
+  g_free (s->extra);
+  g_free (s->format);
+  g_free (s);
+}
+
+void
+op_shards_stats (OpShards * s, OpWriterStats * stats)
+{
+  GHashTableIter it;
+  OpShard *shard;
+
+  stats->samples = s->samples;
+  stats->bytes = s->committed_bytes;
+  stats->shards = s->done->len;
+  g_hash_table_iter_init (&it, s->open);
+  while (g_hash_table_iter_next (&it, NULL, (gpointer *) & shard))
+    if (shard->file)
+      stats->bytes += op_batch_file_size (shard->file);
+}

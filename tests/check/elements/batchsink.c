@@ -1,0 +1,1076 @@
+/* Element tests: batchsink. Outputs are read back with independent tools
+ * (GNU tar, gzip, h5py) and checked against the bytes and annotations
+ * pushed in; split assignments against constants computed in Python with
+ * the documented hash (FNV-1a 64 + fmix64, see docs/batchsink.md). */
+#include <gst/check/gstcheck.h>
+#include <gst/app/gstappsrc.h>
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+#include <onepass/onepass.h>
+#include <string.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+static gchar *tmp;
+static OpSkeleton *skeleton;
+
+static void
+setup (void)
+{
+  const gchar *nodes[] = { "head", "thorax", "tail" };
+
+  tmp = g_dir_make_tmp ("batchsink-XXXXXX", NULL);
+  fail_unless (tmp != NULL);
+  skeleton = op_skeleton_new ("fly", nodes, 3);
+  op_skeleton_add_edge (skeleton, 0, 1);
+  op_skeleton_add_edge (skeleton, 1, 2);
+}
+
+static void
+teardown (void)
+{
+  gchar *argv[] = { (gchar *) "rm", (gchar *) "-rf", tmp, NULL };
+
+  g_spawn_sync (NULL, argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL,
+      NULL, NULL, NULL);
+  g_clear_pointer (&tmp, g_free);
+  g_clear_pointer (&skeleton, op_skeleton_unref);
+  g_unsetenv ("ONEPASS_BATCHSINK_FAULT");
+}
+
+/* ------------------------------------------------------------ helpers */
+
+static guint8
+pattern (guint sample, guint i)
+{
+  return (guint8) (sample * 31 + i * 7 + 3);
+}
+
+static void
+set_kp (OpKeypoint * kp, gdouble x, gdouble y, gboolean visible, gdouble score)
+{
+  kp->x = x;
+  kp->y = y;
+  kp->visible = visible;
+  kp->score = score;
+}
+
+/* Keypoints of sample @n, instance @k: values a person can recompute. */
+static void
+fill_instance (OpInstance * inst, guint n, guint k, gint track)
+{
+  inst->track = track;
+  set_kp (&inst->keypoints[0], 10.25 + n, 20.5 + k, TRUE, NAN);
+  set_kp (&inst->keypoints[1], NAN, NAN, FALSE, NAN);
+  set_kp (&inst->keypoints[2], -0.5, 100.125 + n, TRUE, 0.75);
+}
+
+static GstBuffer *
+crop_buffer (guint n, guint64 frame, guint instance, gint track, gsize size)
+{
+  GstBuffer *buf = gst_buffer_new_allocate (NULL, size, NULL);
+  OpAnnotation ann;
+  GstMapInfo map;
+  gsize i;
+
+  gst_buffer_map (buf, &map, GST_MAP_WRITE);
+  for (i = 0; i < size; i++)
+    map.data[i] = pattern (n, i);
+  gst_buffer_unmap (buf, &map);
+  GST_BUFFER_PTS (buf) = frame * GST_SECOND / 25;
+  op_annotation_init (&ann);
+  op_annotation_set_skeleton (&ann, skeleton);
+  ann.source = g_intern_string ("clip");
+  ann.frame_index = frame;
+  ann.pts = GST_BUFFER_PTS (buf);
+  ann.width = 1024;
+  ann.height = 768;
+  ann.has_crop = TRUE;
+  ann.crop.instance = instance;
+  ann.crop.rect[0] = 100 + n;
+  ann.crop.rect[1] = 50;
+  ann.crop.rect[2] = 190;
+  ann.crop.rect[3] = 200;
+  ann.crop.width = 328;
+  ann.crop.height = 328;
+  fill_instance (op_annotation_add_instance (&ann, OP_INSTANCE_USER), n,
+      instance, track);
+  op_buffer_add_crop_meta (buf, &ann);
+  op_annotation_clear (&ann);
+  return buf;
+}
+
+static GstBuffer *
+frame_buffer (guint64 frame, guint n_instances)
+{
+  GstBuffer *buf = gst_buffer_new_allocate (NULL, 16, NULL);
+  OpAnnotation ann;
+  guint k;
+
+  gst_buffer_memset (buf, 0, 0, 16);
+  op_annotation_init (&ann);
+  op_annotation_set_skeleton (&ann, skeleton);
+  ann.source = g_intern_string ("clip");
+  ann.frame_index = frame;
+  ann.width = 1024;
+  ann.height = 768;
+  for (k = 0; k < n_instances; k++)
+    fill_instance (op_annotation_add_instance (&ann, OP_INSTANCE_USER),
+        (guint) frame, k, (gint) k);
+  op_buffer_add_annotation_meta (buf, &ann);
+  op_annotation_clear (&ann);
+  return buf;
+}
+
+typedef struct
+{
+  GstElement *pipe;
+  GstElement *src;
+  GstElement *sink;
+  GList *progress;              /* GstStructure copies, in order */
+  GError *error;
+  gchar *error_debug;
+  guint warnings;
+  gboolean started;
+} Run;
+
+static Run *
+run_start (const gchar * caps, const gchar * sink_desc)
+{
+  Run *r = g_new0 (Run, 1);
+  gchar *desc = g_strdup_printf ("appsrc name=src format=time "
+      "max-bytes=100000000 ! %s name=sink", sink_desc);
+  GstCaps *c = gst_caps_from_string (caps);
+
+  r->pipe = gst_parse_launch (desc, NULL);
+  g_free (desc);
+  fail_unless (r->pipe != NULL);
+  r->src = gst_bin_get_by_name (GST_BIN (r->pipe), "src");
+  r->sink = gst_bin_get_by_name (GST_BIN (r->pipe), "sink");
+  g_object_set (r->src, "caps", c, NULL);
+  gst_caps_unref (c);
+  r->started = gst_element_set_state (r->pipe, GST_STATE_PLAYING) !=
+      GST_STATE_CHANGE_FAILURE;
+  return r;
+}
+
+static void
+run_push (Run * r, GstBuffer * buf)
+{
+  /* after an error appsrc may refuse; the bus tells */
+  gst_app_src_push_buffer (GST_APP_SRC (r->src), buf);
+}
+
+/* Ends the stream and collects messages until EOS or ERROR. */
+static void
+run_finish (Run * r)
+{
+  GstBus *bus = gst_element_get_bus (r->pipe);
+  gboolean done = FALSE;
+
+  if (r->started)
+    gst_app_src_end_of_stream (GST_APP_SRC (r->src));
+  while (!done) {
+    GstMessage *m = gst_bus_timed_pop_filtered (bus, 120 * GST_SECOND,
+        GST_MESSAGE_EOS | GST_MESSAGE_ERROR | GST_MESSAGE_ELEMENT |
+        GST_MESSAGE_WARNING);
+    const GstStructure *s;
+
+    fail_unless (m != NULL, "no EOS or ERROR");
+    switch (GST_MESSAGE_TYPE (m)) {
+      case GST_MESSAGE_EOS:
+        done = TRUE;
+        break;
+      case GST_MESSAGE_ERROR:
+        if (!r->error)
+          gst_message_parse_error (m, &r->error, &r->error_debug);
+        done = TRUE;
+        break;
+      case GST_MESSAGE_WARNING:
+        r->warnings++;
+        break;
+      case GST_MESSAGE_ELEMENT:
+        s = gst_message_get_structure (m);
+        if (gst_structure_has_name (s, "batchsink-progress"))
+          r->progress = g_list_append (r->progress, gst_structure_copy (s));
+        break;
+      default:
+        break;
+    }
+    gst_message_unref (m);
+    if (!r->started && r->error)
+      done = TRUE;
+  }
+  gst_object_unref (bus);
+  gst_element_set_state (r->pipe, GST_STATE_NULL);
+}
+
+static void
+run_free (Run * r)
+{
+  g_list_free_full (r->progress, (GDestroyNotify) gst_structure_free);
+  g_clear_error (&r->error);
+  g_free (r->error_debug);
+  gst_object_unref (r->src);
+  gst_object_unref (r->sink);
+  gst_object_unref (r->pipe);
+  g_free (r);
+}
+
+static gchar *
+run_cmd (const gchar * cmd, gint * status)
+{
+  gchar *out = NULL;
+  gint st = -1;
+  GError *err = NULL;
+
+  fail_unless (g_spawn_command_line_sync (cmd, &out, NULL, &st, &err),
+      "%s: %s", cmd, err ? err->message : "");
+  *status = st;
+  return out;
+}
+
+static void
+check_cmd (const gchar * cmd)
+{
+  gint st;
+  gchar *out = run_cmd (cmd, &st);
+
+  fail_unless (g_spawn_check_wait_status (st, NULL), "%s failed: %s", cmd, out);
+  g_free (out);
+}
+
+static JsonObject *
+read_manifest (const gchar * dir, JsonParser ** parser)
+{
+  gchar *path = g_build_filename (dir, "manifest.json", NULL);
+  GError *err = NULL;
+
+  *parser = json_parser_new ();
+  fail_unless (json_parser_load_from_file (*parser, path, &err), "%s: %s",
+      path, err ? err->message : "");
+  g_free (path);
+  return json_node_get_object (json_parser_get_root (*parser));
+}
+
+static gchar *
+path_in (const gchar * a, const gchar * b)
+{
+  return g_build_filename (tmp, a, b, NULL);
+}
+
+static gboolean
+file_has_bytes (const gchar * path, guint n, gsize size)
+{
+  gchar *data = NULL;
+  gsize len = 0, i;
+  gboolean ok;
+
+  if (!g_file_get_contents (path, &data, &len, NULL))
+    return FALSE;
+  ok = len == size;
+  for (i = 0; ok && i < len; i++)
+    ok = (guint8) data[i] == pattern (n, i);
+  g_free (data);
+  return ok;
+}
+
+static void
+check_crop_json (const gchar * path, guint n, guint64 frame, guint instance,
+    gint track)
+{
+  gchar *data = NULL;
+  OpAnnotation ann;
+  OpInstance *inst;
+  GError *err = NULL;
+
+  fail_unless (g_file_get_contents (path, &data, NULL, NULL), "%s", path);
+  op_annotation_init (&ann);
+  fail_unless (op_annotation_from_json (&ann, data, -1, NULL, &err), "%s: %s",
+      path, err ? err->message : "");
+  fail_unless_equals_string (ann.source, "clip");
+  fail_unless_equals_uint64 (ann.frame_index, frame);
+  fail_unless (ann.has_crop);
+  fail_unless_equals_int (ann.crop.instance, instance);
+  fail_unless_equals_int (ann.crop.rect[0], 100 + n);
+  fail_unless_equals_int (op_annotation_n_instances (&ann), 1);
+  inst = op_annotation_get_instance (&ann, 0);
+  fail_unless_equals_int (inst->track, track);
+  fail_unless_equals_float (inst->keypoints[0].x, 10.25 + n);
+  fail_unless_equals_float (inst->keypoints[0].y, 20.5 + instance);
+  fail_unless (isnan (inst->keypoints[1].x) && !inst->keypoints[1].visible);
+  fail_unless_equals_float (inst->keypoints[2].y, 100.125 + n);
+  fail_unless_equals_float (inst->keypoints[2].score, 0.75);
+  fail_unless (ann.skeleton && ann.skeleton->n_nodes == 3);
+  op_annotation_clear (&ann);
+  g_free (data);
+}
+
+static const GstStructure *
+last_progress (Run * r)
+{
+  GList *l = g_list_last (r->progress);
+  return l ? l->data : NULL;
+}
+
+/* ------------------------------------------------------------ tests */
+
+GST_START_TEST (test_tar_shards_roundtrip)
+{
+  gchar *out = path_in ("tar", NULL), *desc, *cmd, *listing;
+  Run *r;
+  JsonParser *parser;
+  JsonObject *m;
+  JsonArray *shards;
+  GstBufferList *list;
+  const GstStructure *last;
+  guint i, lines, st;
+  guint64 v;
+  gboolean final;
+
+  desc = g_strdup_printf ("batchsink location=%s max-shard-samples=5 "
+      "batch-size=4", out);
+  r = run_start ("image/jpeg", desc);
+  fail_unless (r->started);
+  /* 12 crops: frames 0..5, instances 0 and 1; half through render_list */
+  for (i = 0; i < 6; i++)
+    run_push (r, crop_buffer (i, i / 2 * 2 + 0, i % 2, i % 2, 700 + i));
+  list = gst_buffer_list_new ();
+  for (i = 6; i < 12; i++)
+    gst_buffer_list_add (list, crop_buffer (i, i, i % 2, i % 2, 700 + i));
+  gst_app_src_push_buffer_list (GST_APP_SRC (r->src), list);
+  run_finish (r);
+  fail_unless (r->error == NULL, "%s", r->error ? r->error->message : "");
+
+  m = read_manifest (out, &parser);
+  fail_unless (json_object_get_boolean_member (m, "complete"));
+  fail_unless_equals_string (json_object_get_string_member (m, "format"),
+      "tar");
+  fail_unless_equals_int (json_object_get_int_member (m, "samples"), 12);
+  shards = json_object_get_array_member (m, "shards");
+  fail_unless_equals_int (json_array_get_length (shards), 3);
+  for (i = 0; i < 3; i++) {
+    JsonObject *s = json_array_get_object_element (shards, i);
+    gchar *name = g_strdup_printf ("data-%06u.tar", i);
+    gchar *path = g_build_filename (out, name, NULL);
+    GStatBuf sb;
+
+    fail_unless_equals_string (json_object_get_string_member (s, "name"), name);
+    fail_unless_equals_int (json_object_get_int_member (s, "samples"),
+        i < 2 ? 5 : 2);
+    fail_unless (g_stat (path, &sb) == 0);
+    fail_unless_equals_int (json_object_get_int_member (s, "bytes"),
+        sb.st_size);
+    fail_unless_equals_int (sb.st_size % 512, 0);
+    /* GNU tar lists two members per sample */
+    cmd = g_strdup_printf ("tar -tvf %s", path);
+    listing = run_cmd (cmd, (gint *) & st);
+    fail_unless (g_spawn_check_wait_status (st, NULL), "%s", listing);
+    lines = 0;
+    for (gchar * p = listing; *p; p++)
+      lines += *p == '\n';
+    fail_unless_equals_int (lines, 2 * (i < 2 ? 5 : 2));
+    g_free (listing);
+    g_free (cmd);
+    cmd = g_strdup_printf ("tar -xf %s -C %s", path, out);
+    check_cmd (cmd);
+    g_free (cmd);
+    g_free (path);
+    g_free (name);
+  }
+  g_object_unref (parser);
+  /* every member, byte for byte and value for value */
+  for (i = 0; i < 12; i++) {
+    guint64 frame = i < 6 ? i / 2 * 2 : i;
+    gchar *key = g_strdup_printf ("clip_%06" G_GUINT64_FORMAT "_%02u", frame,
+        i % 2);
+    gchar *jpg = g_strdup_printf ("%s/%s.jpg", out, key);
+    gchar *json = g_strdup_printf ("%s/%s.json", out, key);
+
+    fail_unless (file_has_bytes (jpg, i, 700 + i), "%s", jpg);
+    check_crop_json (json, i, frame, i % 2, i % 2);
+    g_free (json);
+    g_free (jpg);
+    g_free (key);
+  }
+  /* a progress message per batch, the final one last */
+  fail_unless (g_list_length (r->progress) >= 2);
+  last = last_progress (r);
+  fail_unless (gst_structure_get_boolean (last, "final", &final) && final);
+  fail_unless (gst_structure_get_uint64 (last, "samples", &v));
+  fail_unless_equals_uint64 (v, 12);
+  fail_unless (gst_structure_get_uint (last, "shards", &st));
+  fail_unless_equals_int (st, 3);
+  fail_unless_equals_string (gst_structure_get_string (last, "location"), out);
+  fail_unless_equals_int (r->warnings, 0);
+  run_free (r);
+  g_free (desc);
+  g_free (out);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_tar_names_sanitized)
+{
+  const gchar *sources[] = { "../../etc/passwd", "/abs/path", ".hidden",
+    "a b\\c"
+  };
+  const gchar *want[] = { "_._.._etc_passwd_000000_00",
+    "_abs_path_000001_00", "_hidden_000002_00", "a_b_c_000003_00"
+  };
+  gchar *out = path_in ("names", NULL), *desc, *cmd, *listing;
+  gchar **names;
+  Run *r;
+  guint i;
+  gint st;
+
+  desc = g_strdup_printf ("batchsink location=%s", out);
+  r = run_start ("image/jpeg", desc);
+  for (i = 0; i < G_N_ELEMENTS (sources); i++) {
+    GstBuffer *b = crop_buffer (i, i, 0, 0, 10);
+    OpCropMeta *m = op_buffer_get_crop_meta (b);
+    m->ann.source = g_intern_string (sources[i]);
+    run_push (r, b);
+  }
+  run_finish (r);
+  fail_unless (r->error == NULL, "%s", r->error ? r->error->message : "");
+  cmd = g_strdup_printf ("tar -tf %s/data-000000.tar", out);
+  listing = run_cmd (cmd, &st);
+  fail_unless (g_spawn_check_wait_status (st, NULL), "%s", listing);
+  names = g_strsplit (listing, "\n", -1);
+  fail_unless_equals_int (g_strv_length (names), 2 * 4 + 1);
+  for (i = 0; i < 8; i++) {
+    gchar *expected = g_strconcat (want[i / 2], i % 2 ? ".json" : ".jpg",
+        NULL);
+    fail_unless_equals_string (names[i], expected);
+    fail_if (strchr (names[i], '/') || names[i][0] == '.');
+    g_free (expected);
+  }
+  g_strfreev (names);
+  g_free (listing);
+  g_free (cmd);
+  run_free (r);
+  g_free (desc);
+  g_free (out);
+}
+
+GST_END_TEST;
+
+/* Which split each tar member landed in: key -> split name. */
+static GHashTable *
+members_by_split (const gchar * out)
+{
+  GHashTable *where = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+      g_free);
+  JsonParser *parser;
+  JsonObject *m = read_manifest (out, &parser);
+  JsonArray *shards = json_object_get_array_member (m, "shards");
+  guint i;
+
+  for (i = 0; i < json_array_get_length (shards); i++) {
+    JsonObject *s = json_array_get_object_element (shards, i);
+    gchar *cmd = g_strdup_printf ("tar -tf %s/%s", out,
+        json_object_get_string_member (s, "name"));
+    gint st;
+    gchar *listing = run_cmd (cmd, &st);
+    gchar **names = g_strsplit (listing, "\n", -1);
+
+    fail_unless (g_spawn_check_wait_status (st, NULL));
+    for (gchar ** n = names; *n; n++)
+      if (g_str_has_suffix (*n, ".json"))
+        g_hash_table_insert (where, g_strndup (*n, strlen (*n) - 5),
+            g_strdup (json_object_get_string_member (s, "split")));
+    g_strfreev (names);
+    g_free (listing);
+    g_free (cmd);
+  }
+  g_object_unref (parser);
+  return where;
+}
+
+GST_START_TEST (test_split_by_track_fixed)
+{
+  /* FNV-1a 64 + fmix64 of "clip/track/<t>", t = 0..19, with
+   * train=0.7,val=0.3, computed in Python (docs/batchsink.md) */
+  const gchar *expected = "VTTTTVVTVTVTTTTTTVTV";
+  gchar *out = path_in ("split", NULL), *desc;
+  GHashTable *where;
+  Run *r;
+  guint t, f;
+
+  desc = g_strdup_printf ("batchsink location=%s split=train=0.7,val=0.3 "
+      "max-shard-samples=7", out);
+  r = run_start ("image/png", desc);
+  for (f = 0; f < 3; f++)
+    for (t = 0; t < 20; t++)
+      run_push (r, crop_buffer (t, f, t, t, 10));
+  run_finish (r);
+  fail_unless (r->error == NULL, "%s", r->error ? r->error->message : "");
+  where = members_by_split (out);
+  fail_unless_equals_int (g_hash_table_size (where), 60);
+  for (t = 0; t < 20; t++)
+    for (f = 0; f < 3; f++) {
+      gchar *key = g_strdup_printf ("clip_%06u_%02u", f, t);
+      const gchar *split = g_hash_table_lookup (where, key);
+      fail_unless (split != NULL, "%s missing", key);
+      fail_unless_equals_string (split, expected[t] == 'T' ? "train" : "val");
+      g_free (key);
+    }
+  g_hash_table_unref (where);
+  run_free (r);
+  g_free (desc);
+  g_free (out);
+}
+
+GST_END_TEST;
+
+static guint
+count_lines (const gchar * path)
+{
+  gchar *data = NULL;
+  guint n = 0;
+
+  fail_unless (g_file_get_contents (path, &data, NULL, NULL), "%s", path);
+  for (gchar * p = data; *p; p++)
+    n += *p == '\n';
+  g_free (data);
+  return n;
+}
+
+GST_START_TEST (test_split_by_sample_fractions)
+{
+  gchar *loc = path_in ("f.jsonl", NULL), *desc, *train, *val;
+  Run *r;
+  guint i, nt, nv;
+
+  desc = g_strdup_printf ("batchsink format=jsonl location=%s "
+      "split=train=0.9,val=0.1 split-by=sample", loc);
+  r = run_start ("application/x-onepass-meta", desc);
+  for (i = 0; i < 5000; i++)
+    run_push (r, frame_buffer (i, 0));
+  run_finish (r);
+  fail_unless (r->error == NULL, "%s", r->error ? r->error->message : "");
+  train = path_in ("f.train.jsonl", NULL);
+  val = path_in ("f.val.jsonl", NULL);
+  nt = count_lines (train);
+  nv = count_lines (val);
+  /* keys clip_<i:06>_00: 4511 / 489 by the same hash in Python */
+  fail_unless_equals_int (nt, 4511);
+  fail_unless_equals_int (nv, 489);
+  fail_unless (nv > 0.08 * 5000 && nv < 0.12 * 5000);
+  fail_unless (!g_file_test (loc, G_FILE_TEST_EXISTS));
+  run_free (r);
+  g_free (train);
+  g_free (val);
+  g_free (desc);
+  g_free (loc);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_jsonl_gzip_frames)
+{
+  gchar *loc = path_in ("frames.jsonl.gz", NULL), *desc, *cmd, *text;
+  gchar **lines;
+  Run *r;
+  gint st;
+  guint i;
+
+  desc = g_strdup_printf ("batchsink format=jsonl location=%s batch-size=3",
+      loc);
+  r = run_start ("video/x-raw,format=I420,width=4,height=4", desc);
+  for (i = 0; i < 10; i++)
+    run_push (r, frame_buffer (i * 3, 2));
+  run_finish (r);
+  fail_unless (r->error == NULL, "%s", r->error ? r->error->message : "");
+  cmd = g_strdup_printf ("gzip -t %s", loc);
+  check_cmd (cmd);
+  g_free (cmd);
+  cmd = g_strdup_printf ("gzip -dc %s", loc);
+  text = run_cmd (cmd, &st);
+  fail_unless (g_spawn_check_wait_status (st, NULL));
+  lines = g_strsplit (text, "\n", -1);
+  fail_unless_equals_int (g_strv_length (lines), 11);
+  fail_unless_equals_string (lines[10], "");
+  for (i = 0; i < 10; i++) {
+    OpAnnotation ann;
+    GError *err = NULL;
+
+    op_annotation_init (&ann);
+    fail_unless (op_annotation_from_json (&ann, lines[i], -1, NULL, &err),
+        "%s", err ? err->message : "");
+    fail_unless_equals_uint64 (ann.frame_index, i * 3);
+    fail_unless (!ann.has_crop);
+    fail_unless_equals_int (op_annotation_n_instances (&ann), 2);
+    fail_unless_equals_int (op_annotation_get_instance (&ann, 1)->track, 1);
+    fail_unless_equals_float (op_annotation_get_instance (&ann,
+            1)->keypoints[0].y, 21.5);
+    op_annotation_clear (&ann);
+  }
+  g_strfreev (lines);
+  g_free (text);
+  g_free (cmd);
+  run_free (r);
+  g_free (desc);
+  g_free (loc);
+}
+
+GST_END_TEST;
+
+/* Raw RGB 6x4: GStreamer pads rows to 20 bytes, the file must not. */
+static GstBuffer *
+rgb_crop (guint n)
+{
+  GstVideoInfo info;
+  GstBuffer *buf, *crop = crop_buffer (n, 40 + n, 0, 5, 1);
+  GstVideoFrame frame;
+  guint x, y, c;
+
+  gst_video_info_set_format (&info, GST_VIDEO_FORMAT_RGB, 6, 4);
+  fail_unless_equals_int (GST_VIDEO_INFO_PLANE_STRIDE (&info, 0), 20);
+  buf = gst_buffer_new_allocate (NULL, GST_VIDEO_INFO_SIZE (&info), NULL);
+  gst_buffer_memset (buf, 0, 0xEE, GST_VIDEO_INFO_SIZE (&info));
+  gst_video_frame_map (&frame, &info, buf, GST_MAP_WRITE);
+  for (y = 0; y < 4; y++)
+    for (x = 0; x < 6; x++)
+      for (c = 0; c < 3; c++)
+        ((guint8 *) GST_VIDEO_FRAME_PLANE_DATA (&frame, 0))[y * 20 + x * 3 +
+            c] = (guint8) (n * 50 + y * 18 + x * 3 + c);
+  gst_video_frame_unmap (&frame);
+  /* carry the crop meta over */
+  gst_buffer_copy_into (buf, crop, GST_BUFFER_COPY_META, 0, -1);
+  gst_buffer_unref (crop);
+  return buf;
+}
+
+static const gchar *h5_check =
+    "import sys, json, h5py, numpy as np\n"
+    "f = h5py.File(sys.argv[1], 'r')\n"
+    "im = f['images']\n"
+    "assert im.shape == (5, 4, 6, 3) and im.dtype == np.uint8, im\n"
+    "n, y, x, c = np.indices(im.shape)\n"
+    "assert (im[...] == ((n * 50 + y * 18 + x * 3 + c) % 256)).all()\n"
+    "assert im.chunks == (1, 4, 6, 3) and im.compression == 'gzip'\n"
+    "kp = f['keypoints'][...]\n"
+    "assert kp.shape == (5, 3, 4) and kp.dtype == np.float32\n"
+    "for i in range(5):\n"
+    "    assert kp[i, 0, :3].tolist() == [10.25 + i, 20.5, 1]\n"
+    "    assert np.isnan(kp[i, 0, 3])\n"
+    "    assert np.isnan(kp[i, 1, :2]).all() and kp[i, 1, 2] == 0\n"
+    "    assert kp[i, 2].tolist() == [-0.5, 100.125 + i, 1, 0.75]\n"
+    "assert f['frame_index'][...].tolist() == [40, 41, 42, 43, 44]\n"
+    "assert f['frame_index'].dtype == np.int64\n"
+    "assert f['instance'][...].tolist() == [0] * 5\n"
+    "assert f['track'][...].tolist() == [5] * 5\n"
+    "assert f['track'].dtype == np.int32\n"
+    "rect = f['rect'][...].tolist()\n"
+    "assert rect == [[100 + i, 50, 190, 200] for i in range(5)]\n"
+    "assert f['source'][...].tolist() == [0] * 5\n"
+    "def strs(a):\n"
+    "    return [s.decode() if isinstance(s, bytes) else s for s in a]\n"
+    "assert strs(f.attrs['sources']) == ['clip']\n"
+    "assert strs(f.attrs['skeleton_nodes']) == ['head', 'thorax', 'tail']\n"
+    "assert f.attrs['skeleton_edges'].tolist() == [[0, 1], [1, 2]]\n"
+    "j = json.loads(f['json'][3])\n"
+    "assert j['frame_index'] == 43\n"
+    "assert j['crop']['rect'] == [103, 50, 190, 200]\n" "print('ok')\n";
+
+GST_START_TEST (test_hdf5_values)
+{
+  gchar *loc = path_in ("sub", "out.h5"), *desc, *cmd, *script;
+  Run *r;
+  guint i;
+
+  desc = g_strdup_printf ("batchsink format=hdf5 location=%s batch-size=2",
+      loc);
+  r = run_start ("video/x-raw,format=RGB,width=6,height=4,framerate=0/1", desc);
+  for (i = 0; i < 5; i++)
+    run_push (r, rgb_crop (i));
+  run_finish (r);
+  fail_unless (r->error == NULL, "%s", r->error ? r->error->message : "");
+  script = path_in ("check.py", NULL);
+  fail_unless (g_file_set_contents (script, h5_check, -1, NULL));
+  cmd = g_strdup_printf ("/usr/bin/python3 %s %s", script, loc);
+  check_cmd (cmd);
+  g_free (cmd);
+  g_free (script);
+  run_free (r);
+  g_free (desc);
+  g_free (loc);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_dir_layout)
+{
+  gchar *out = path_in ("dir", NULL), *desc, *p;
+  Run *r;
+  GstBuffer *b;
+
+  desc = g_strdup_printf ("batchsink format=dir location=%s", out);
+  r = run_start ("image/jpeg", desc);
+  run_push (r, crop_buffer (0, 7, 0, 0, 100));
+  run_push (r, crop_buffer (1, 7, 1, 1, 101));
+  b = crop_buffer (2, 8, 0, -1, 102);
+  run_push (r, b);
+  run_finish (r);
+  fail_unless (r->error == NULL, "%s", r->error ? r->error->message : "");
+  p = g_build_filename (out, "data/track_0/clip_000007_00.jpg", NULL);
+  fail_unless (file_has_bytes (p, 0, 100), "%s", p);
+  g_free (p);
+  p = g_build_filename (out, "data/track_1/clip_000007_01.jpg", NULL);
+  fail_unless (file_has_bytes (p, 1, 101), "%s", p);
+  g_free (p);
+  p = g_build_filename (out, "data/untracked/clip_000008_00.json", NULL);
+  check_crop_json (p, 2, 8, 0, -1);
+  g_free (p);
+  p = g_build_filename (out, "manifest.json", NULL);
+  fail_unless (g_file_test (p, G_FILE_TEST_EXISTS));
+  g_free (p);
+  run_free (r);
+  g_free (desc);
+  g_free (out);
+}
+
+GST_END_TEST;
+
+static void
+expect_start_error (const gchar * desc, GQuark domain, gint code,
+    const gchar * in_message)
+{
+  Run *r = run_start ("image/jpeg", desc);
+
+  fail_if (r->started, "%s started", desc);
+  run_finish (r);
+  fail_unless (r->error != NULL, "%s: no error", desc);
+  fail_unless (g_error_matches (r->error, domain, code), "%s: %s", desc,
+      r->error->message);
+  fail_unless (strstr (r->error->message, in_message) != NULL,
+      "'%s' not in '%s'", in_message, r->error->message);
+  run_free (r);
+}
+
+GST_START_TEST (test_bad_split_refused)
+{
+  const gchar *bad[] = { "train=0.8,val=0.1", "train=0.9,tr ain=0.1",
+    "train=1.0,val=0", "train=0.5,train=0.5", "train", "a/b=1",
+    "train=0.9x,val=0.1"
+  };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (bad); i++) {
+    gchar *desc = g_strdup_printf ("batchsink location=%s/x split=\"%s\"",
+        tmp, bad[i]);
+    expect_start_error (desc, GST_RESOURCE_ERROR,
+        GST_RESOURCE_ERROR_SETTINGS, "Invalid split");
+    g_free (desc);
+  }
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_unwritable_location)
+{
+  gchar *file = path_in ("plain-file", NULL), *desc;
+  const gchar *formats[] = { "tar", "dir", "jsonl", "hdf5" };
+  guint i;
+
+  fail_unless (g_file_set_contents (file, "x", 1, NULL));
+  for (i = 0; i < G_N_ELEMENTS (formats); i++) {
+    desc = g_strdup_printf ("batchsink format=%s location=%s/sub/out",
+        formats[i], file);
+    expect_start_error (desc, GST_RESOURCE_ERROR,
+        GST_RESOURCE_ERROR_OPEN_WRITE, file);
+    g_free (desc);
+  }
+  g_free (file);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_caps_refused)
+{
+  struct
+  {
+    const gchar *caps, *format, *text;
+    gint code;
+  } cases[] = {
+    {"video/x-raw,format=I420,width=8,height=8", "tar", "packed",
+        GST_STREAM_ERROR_FORMAT},
+    {"image/jpeg", "hdf5", "cannot store image/jpeg",
+        GST_STREAM_ERROR_WRONG_TYPE},
+    {"audio/x-raw", "tar", "cannot store audio/x-raw",
+        GST_STREAM_ERROR_WRONG_TYPE},
+  };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (cases); i++) {
+    gchar *desc = g_strdup_printf ("batchsink format=%s location=%s/c%u",
+        cases[i].format, tmp, i);
+    Run *r = run_start (cases[i].caps, desc);
+
+    run_push (r, crop_buffer (0, 0, 0, 0, 64));
+    run_finish (r);
+    fail_unless (r->error != NULL);
+    fail_unless (g_error_matches (r->error, GST_STREAM_ERROR, cases[i].code),
+        "%s", r->error->message);
+    fail_unless (strstr (r->error->message, cases[i].text) != NULL, "%s",
+        r->error->message);
+    run_free (r);
+    g_free (desc);
+  }
+}
+
+GST_END_TEST;
+
+/* Checks that every shard in the manifest is a valid tar with the listed
+ * sample count and that no .partial is left. Returns the shard count. */
+static guint
+check_complete_shards (const gchar * out)
+{
+  JsonParser *parser;
+  JsonObject *m = read_manifest (out, &parser);
+  JsonArray *shards = json_object_get_array_member (m, "shards");
+  guint i, n = json_array_get_length (shards);
+  GDir *d;
+  const gchar *name;
+
+  for (i = 0; i < n; i++) {
+    JsonObject *s = json_array_get_object_element (shards, i);
+    gchar *cmd = g_strdup_printf ("tar -tf %s/%s", out,
+        json_object_get_string_member (s, "name"));
+    gint st, lines = 0;
+    gchar *listing = run_cmd (cmd, &st);
+
+    fail_unless (g_spawn_check_wait_status (st, NULL), "%s", cmd);
+    for (gchar * p = listing; *p; p++)
+      lines += *p == '\n';
+    fail_unless_equals_int (lines,
+        2 * json_object_get_int_member (s, "samples"));
+    g_free (listing);
+    g_free (cmd);
+  }
+  d = g_dir_open (out, 0, NULL);
+  while ((name = g_dir_read_name (d)))
+    fail_if (g_str_has_suffix (name, ".partial"), "%s left", name);
+  g_dir_close (d);
+  g_object_unref (parser);
+  return n;
+}
+
+GST_START_TEST (test_enospc_injected)
+{
+  gchar *out = path_in ("full", NULL), *desc;
+  Run *r;
+  guint i, shards;
+
+  /* a sample is two 512-byte headers + 1024 (payload) + 512 or 1024
+   * (JSON); a shard of 4 is 11264 or 13312 bytes with its trailer, a
+   * manifest about 300: two shards fit in 30000 either way, three do not */
+  g_setenv ("ONEPASS_BATCHSINK_FAULT", "enospc-after-bytes:30000", TRUE);
+  desc = g_strdup_printf ("batchsink location=%s max-shard-samples=4 "
+      "batch-size=1", out);
+  r = run_start ("image/jpeg", desc);
+  for (i = 0; i < 20; i++)
+    run_push (r, crop_buffer (i, i, 0, 0, 1000));
+  run_finish (r);
+  fail_unless (r->error != NULL);
+  fail_unless (g_error_matches (r->error, GST_RESOURCE_ERROR,
+          GST_RESOURCE_ERROR_NO_SPACE_LEFT), "%s", r->error->message);
+  fail_unless (strstr (r->error->message, out) != NULL, "%s",
+      r->error->message);
+  shards = check_complete_shards (out);
+  fail_unless_equals_int (shards, 2);
+  run_free (r);
+  g_free (desc);
+  g_free (out);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_enospc_real_tmpfs)
+{
+  gchar *mnt = path_in ("mnt", NULL), *cmd, *desc;
+  gint st;
+  gchar *msg;
+  Run *r;
+  guint i;
+
+  g_mkdir (mnt, 0755);
+  cmd = g_strdup_printf ("mount -t tmpfs -o size=1m tmpfs %s", mnt);
+  msg = run_cmd (cmd, &st);
+  g_free (cmd);
+  g_free (msg);
+  if (!g_spawn_check_wait_status (st, NULL)) {
+    GST_INFO ("mounting a tmpfs is not permitted here: skipped");
+    g_free (mnt);
+    return;
+  }
+  desc = g_strdup_printf ("batchsink location=%s/out max-shard-samples=3", mnt);
+  r = run_start ("image/jpeg", desc);
+  /* 3 x 100 KB per shard: the fourth shard cannot fit in 1 MiB */
+  for (i = 0; i < 40; i++)
+    run_push (r, crop_buffer (i, i, 0, 0, 100000));
+  run_finish (r);
+  fail_unless (r->error != NULL);
+  fail_unless (g_error_matches (r->error, GST_RESOURCE_ERROR,
+          GST_RESOURCE_ERROR_NO_SPACE_LEFT), "%s", r->error->message);
+  fail_unless (strstr (r->error->message, mnt) != NULL, "%s",
+      r->error->message);
+  cmd = g_strdup_printf ("%s/out", mnt);
+  fail_unless (check_complete_shards (cmd) >= 1);
+  g_free (cmd);
+  run_free (r);
+  cmd = g_strdup_printf ("umount %s", mnt);
+  check_cmd (cmd);
+  g_free (cmd);
+  g_free (desc);
+  g_free (mnt);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_small_queue_backpressure)
+{
+  gchar *out = path_in ("bp", NULL), *desc;
+  Run *r;
+  guint i;
+  guint64 v;
+
+  /* one sample (1000 payload + 1024 accounted) nearly fills the queue, so
+   * the streaming thread waits at every push and the writer must write
+   * short batches instead of waiting for 100 samples */
+  desc = g_strdup_printf ("batchsink location=%s max-pending-bytes=3000 "
+      "batch-size=100", out);
+  r = run_start ("image/jpeg", desc);
+  for (i = 0; i < 50; i++)
+    run_push (r, crop_buffer (i, i, 0, 0, 1000));
+  run_finish (r);
+  fail_unless (r->error == NULL, "%s", r->error ? r->error->message : "");
+  fail_unless (g_list_length (r->progress) > 2);
+  fail_unless (gst_structure_get_uint64 (last_progress (r), "samples", &v));
+  fail_unless_equals_uint64 (v, 50);
+  fail_unless_equals_int (check_complete_shards (out), 1);
+  run_free (r);
+  g_free (desc);
+  g_free (out);
+}
+
+GST_END_TEST;
+
+static gpointer
+set_null (gpointer pipe)
+{
+  return GINT_TO_POINTER (gst_element_set_state (pipe, GST_STATE_NULL));
+}
+
+/* The writer thread is stuck writing into a FIFO nobody reads (a disk that
+ * hangs); the streaming thread fills the queue and waits. FLUSH_START must
+ * wake it (basesink takes the preroll lock after unlock(), so a wait that
+ * ignored unlock would hang here), and shutting down must still work. */
+GST_START_TEST (test_unlock_wakes_full_queue)
+{
+  gchar *out = path_in ("fifo", NULL), *fifo, *desc;
+  gchar buf[65536];
+  Run *r;
+  guint i, level = 0;
+  gint fd, flags;
+  GThread *t;
+
+  g_mkdir (out, 0755);
+  fifo = g_build_filename (out, "data-000000.tar.partial", NULL);
+  fail_unless (mkfifo (fifo, 0644) == 0);
+  /* a reader that never reads: the writer's open succeeds, its writes
+   * stop once the 64 KiB pipe buffer is full */
+  fd = open (fifo, O_RDONLY | O_NONBLOCK);
+  fail_unless (fd >= 0);
+  desc = g_strdup_printf ("batchsink location=%s batch-size=1 "
+      "max-pending-bytes=250000", out);
+  r = run_start ("image/jpeg", desc);
+  g_object_set (r->src, "block", FALSE, NULL);
+  for (i = 0; i < 10; i++)
+    run_push (r, crop_buffer (i, i, 0, 0, 100000));
+  /* the writer buffers two samples and is stuck writing at the third,
+   * which still counts as pending with the fourth (queued); render waits
+   * with the fifth: 5 stay in appsrc */
+  for (i = 0; i < 3000 && level != 5; i++) {
+    g_usleep (10000);
+    g_object_get (r->src, "current-level-buffers", &level, NULL);
+  }
+  fail_unless_equals_int (level, 5);
+  fail_unless (gst_element_send_event (r->pipe, gst_event_new_flush_start ()));
+  fail_unless (gst_element_send_event (r->pipe,
+          gst_event_new_flush_stop (TRUE)));
+  /* shut down while draining the FIFO so the stuck write can finish */
+  t = g_thread_new ("set-null", set_null, r->pipe);
+  flags = fcntl (fd, F_GETFL);
+  fcntl (fd, F_SETFL, flags & ~O_NONBLOCK);
+  while (read (fd, buf, sizeof (buf)) > 0);
+  close (fd);
+  fail_unless_equals_int (GPOINTER_TO_INT (g_thread_join (t)),
+      GST_STATE_CHANGE_SUCCESS);
+  /* stopped before EOS: the .partial (here the FIFO) is removed */
+  fail_if (g_file_test (fifo, G_FILE_TEST_EXISTS));
+  run_free (r);
+  g_free (desc);
+  g_free (fifo);
+  g_free (out);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_unannotated_buffers)
+{
+  gchar *out = path_in ("plain", NULL), *desc, *p;
+  Run *r;
+  guint i;
+
+  desc = g_strdup_printf ("batchsink location=%s format=dir", out);
+  r = run_start ("image/png", desc);
+  for (i = 0; i < 3; i++) {
+    GstBuffer *b = gst_buffer_new_allocate (NULL, 5, NULL);
+    gst_buffer_memset (b, 0, i, 5);
+    GST_BUFFER_PTS (b) = i * GST_SECOND;
+    run_push (r, b);
+  }
+  run_finish (r);
+  fail_unless (r->error == NULL, "%s", r->error ? r->error->message : "");
+  fail_unless_equals_int (r->warnings, 1);
+  p = g_build_filename (out, "data/untracked/unlabeled_000002_00.json", NULL);
+  fail_unless (g_file_test (p, G_FILE_TEST_EXISTS), "%s", p);
+  g_free (p);
+  run_free (r);
+  g_free (desc);
+  g_free (out);
+}
+
+GST_END_TEST;
+
+static Suite *
+batchsink_suite (void)
+{
+  Suite *s = suite_create ("batchsink");
+  TCase *tc = tcase_create ("general");
+
+  tcase_add_checked_fixture (tc, setup, teardown);
+  suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_tar_shards_roundtrip);
+  tcase_add_test (tc, test_tar_names_sanitized);
+  tcase_add_test (tc, test_split_by_track_fixed);
+  tcase_add_test (tc, test_split_by_sample_fractions);
+  tcase_add_test (tc, test_jsonl_gzip_frames);
+  tcase_add_test (tc, test_hdf5_values);
+  tcase_add_test (tc, test_dir_layout);
+  tcase_add_test (tc, test_bad_split_refused);
+  tcase_add_test (tc, test_unwritable_location);
+  tcase_add_test (tc, test_caps_refused);
+  tcase_add_test (tc, test_enospc_injected);
+  tcase_add_test (tc, test_enospc_real_tmpfs);
+  tcase_add_test (tc, test_small_queue_backpressure);
+  tcase_add_test (tc, test_unlock_wakes_full_queue);
+  tcase_add_test (tc, test_unannotated_buffers);
+  return s;
+}
+
+GST_CHECK_MAIN (batchsink);

@@ -1,0 +1,261 @@
+#!/usr/bin/python3
+"""batchsink against independent truth.
+
+Every check reads batchsink's output with a tool that is not ours (tarfile,
+GNU tar, h5py, gzip, json) and compares it with data produced by a separate
+gst-launch-1.0 run of the same source through multifilesink, or with split
+assignments recomputed here from the documented hash.
+
+Run by meson (suite batchsink) with GST_PLUGIN_PATH_1_0 pointing at the
+build tree. Exits non-zero on the first mismatch.
+"""
+import glob
+import gzip
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+
+
+def _leave_valgrind():
+    """`meson test --setup valgrind` wraps this interpreter in memcheck, which
+    reports CPython's own allocator, not our code (the pipelines run in
+    gst-launch-1.0 children either way). Re-exec natively: valgrind runs
+    with --trace-children=no, so the new image is not traced."""
+    preload = os.environ.get("LD_PRELOAD", "")
+    if "vgpreload" in preload:
+        env = dict(os.environ)
+        env["LD_PRELOAD"] = ":".join(
+            p for p in preload.split(":") if "vgpreload" not in p)
+        os.execve(sys.executable, [sys.executable] + sys.argv, env)
+
+
+_leave_valgrind()
+
+import h5py  # noqa: E402
+import numpy as np  # noqa: E402
+
+M64 = (1 << 64) - 1
+
+
+def split_hash(s):
+    """FNV-1a 64 over UTF-8, then MurmurHash3 fmix64 (docs/batchsink.md)."""
+    h = 0xCBF29CE484222325
+    for b in s.encode("utf-8"):
+        h ^= b
+        h = (h * 0x100000001B3) & M64
+    h ^= h >> 33
+    h = (h * 0xFF51AFD7ED558CCD) & M64
+    h ^= h >> 33
+    h = (h * 0xC4CEB9FE1A85EC53) & M64
+    h ^= h >> 33
+    return h
+
+
+def assign(canonical, splits):
+    u = (split_hash(canonical) >> 11) / float(1 << 53)
+    acc = 0.0
+    for i, (name, frac) in enumerate(splits):
+        acc += frac
+        if u < acc or i == len(splits) - 1:
+            return name
+
+
+def launch(desc, check=True):
+    p = subprocess.run(["gst-launch-1.0", "-q"] + desc.split(),
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       text=True, timeout=300)
+    if check and p.returncode != 0:
+        sys.exit("FAIL: gst-launch-1.0 %s\n%s" % (desc, p.stdout))
+    return p
+
+
+def expect(cond, msg):
+    if not cond:
+        sys.exit("FAIL: " + msg)
+
+
+def reference_frames(src, caps, n, tmp, name):
+    """The same source written buffer by buffer by stock multifilesink."""
+    d = os.path.join(tmp, name)
+    os.makedirs(d)
+    launch("%s num-buffers=%d ! %s ! multifilesink location=%s/%%05d"
+           % (src, n, caps, d))
+    return [open(f, "rb").read() for f in sorted(glob.glob(d + "/*"))]
+
+
+def test_hdf5_pixels(tmp):
+    # width 33 RGB: GStreamer pads rows to 100 bytes, the dataset must not
+    n, w, h = 12, 33, 20
+    src = "videotestsrc pattern=ball"
+    caps = "video/x-raw,format=RGB,width=%d,height=%d" % (w, h)
+    refs = reference_frames(src, caps, n, tmp, "h5ref")
+    out = os.path.join(tmp, "o.h5")
+    launch("%s num-buffers=%d ! %s ! batchsink format=hdf5 location=%s "
+           "batch-size=5" % (src, n, caps, out))
+    expect(not os.path.exists(out + ".partial"), "hdf5 .partial left")
+    with h5py.File(out, "r") as f:
+        im = f["images"]
+        expect(im.shape == (n, h, w, 3) and im.dtype == np.uint8,
+               "images %s %s" % (im.shape, im.dtype))
+        for i, raw in enumerate(refs):
+            stride = len(raw) // h
+            ref = np.frombuffer(raw, np.uint8).reshape(h, stride)[:, :w * 3]
+            expect((im[i].reshape(h, w * 3) == ref).all(),
+                   "hdf5 image %d differs from multifilesink's" % i)
+        expect(f["frame_index"][...].tolist() == list(range(n)),
+               "frame_index %s" % f["frame_index"][...])
+        expect(f["keypoints"].shape == (n, 0, 4), "keypoints shape")
+        expect(f["rect"][0].tolist() == [0, 0, w, h], "rect of a frame")
+    print("ok hdf5 pixels")
+
+
+def test_tar_jpeg_bytes(tmp):
+    n = 30
+    src = "videotestsrc pattern=smpte"
+    caps = "video/x-raw,width=64,height=48 ! jpegenc"
+    refs = reference_frames(src, caps, n, tmp, "jpgref")
+    out = os.path.join(tmp, "tarj")
+    launch("%s num-buffers=%d ! %s ! batchsink location=%s "
+           "max-shard-samples=8 batch-size=3" % (src, n, caps, out))
+    man = json.load(open(os.path.join(out, "manifest.json")))
+    expect(man["complete"] is True and man["format"] == "tar", "manifest")
+    expect([s["samples"] for s in man["shards"]] == [8, 8, 8, 6],
+           "shard sizes %s" % man["shards"])
+    got = {}
+    for s in man["shards"]:
+        path = os.path.join(out, s["name"])
+        expect(re.fullmatch(r"data-\d{6}\.tar", s["name"]), s["name"])
+        expect(os.path.getsize(path) == s["bytes"], "bytes of " + path)
+        listing = subprocess.run(["tar", "-tvf", path], check=True,
+                                 stdout=subprocess.PIPE, text=True).stdout
+        expect(len(listing.splitlines()) == 2 * s["samples"], listing)
+        with tarfile.open(path) as t:
+            for m in t.getmembers():
+                expect(m.isfile() and "/" not in m.name and
+                       not m.name.startswith("."), "member " + m.name)
+                got[m.name] = t.extractfile(m).read()
+    for i, ref in enumerate(refs):
+        key = "unlabeled_%06d_00" % i
+        expect(got.get(key + ".jpg") == ref, key + ".jpg differs")
+        ann = json.loads(got[key + ".json"])
+        expect(ann["frame_index"] == i and ann["instances"] == [],
+               key + ".json " + str(ann))
+    expect(len(got) == 2 * n, "member count %d" % len(got))
+    print("ok tar jpeg bytes")
+
+
+def test_split_assignment(tmp):
+    n = 400
+    splits = [("train", 0.8), ("val", 0.2)]
+    outs = []
+    for run in range(2):
+        out = os.path.join(tmp, "split%d" % run)
+        launch("videotestsrc num-buffers=%d ! video/x-raw,width=8,height=8 ! "
+               "pngenc ! batchsink location=%s split=train=0.8,val=0.2 "
+               "split-by=frame max-shard-samples=50" % (n, out))
+        where = {}
+        for s in json.load(open(out + "/manifest.json"))["shards"]:
+            with tarfile.open(os.path.join(out, s["name"])) as t:
+                for name in t.getnames():
+                    if name.endswith(".json"):
+                        where[name[:-5]] = s["split"]
+        outs.append(where)
+    expect(outs[0] == outs[1], "two runs split differently")
+    where = outs[0]
+    expect(len(where) == n, "samples %d" % len(where))
+    for i in range(n):
+        want = assign("unlabeled/frame/%d" % i, splits)
+        got = where["unlabeled_%06d_00" % i]
+        expect(got == want, "frame %d in %s, expected %s" % (i, got, want))
+    val = sum(1 for v in where.values() if v == "val") / n
+    expect(abs(val - 0.2) < 0.05, "val fraction %.3f" % val)
+    print("ok split assignment (val %.3f)" % val)
+
+
+def test_jsonl_gzip(tmp):
+    out = os.path.join(tmp, "f.jsonl.gz")
+    launch("videotestsrc num-buffers=50 ! video/x-raw,format=I420,width=16,"
+           "height=8 ! batchsink format=jsonl location=%s" % out)
+    subprocess.run(["gzip", "-t", out], check=True)
+    lines = gzip.open(out, "rt").read().splitlines()
+    expect(len(lines) == 50, "%d lines" % len(lines))
+    for i, line in enumerate(lines):
+        a = json.loads(line)
+        expect(a["frame_index"] == i and a["width"] == 16 and
+               a["height"] == 8, line)
+    print("ok jsonl gzip")
+
+
+def test_kill_9(tmp, split=None):
+    """At most one .partial per split (one open shard per split)."""
+    out = os.path.join(tmp, "killed-%s" % (split or "nosplit"))
+    n_splits = len(split.split(",")) if split else 1
+    cmd = ["gst-launch-1.0", "-q", "videotestsrc", "num-buffers=1000000",
+           "pattern=snow", "!", "video/x-raw,width=96,height=64", "!",
+           "jpegenc", "!", "batchsink", "location=" + out,
+           "max-shard-samples=40", "batch-size=8", "split-by=sample"]
+    if split:
+        cmd.append("split=" + split)
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+    man_path = os.path.join(out, "manifest.json")
+    deadline = time.time() + 120
+    try:
+        while time.time() < deadline:
+            try:
+                if len(json.load(open(man_path))["shards"]) >= 3:
+                    break
+            except (OSError, ValueError):
+                # a reader must never see a half manifest: only absence
+                expect(not os.path.exists(man_path) or
+                       json.load(open(man_path)), "manifest unreadable")
+            time.sleep(0.05)
+        else:
+            sys.exit("FAIL: no 3 shards within 120 s")
+    finally:
+        p.send_signal(signal.SIGKILL)
+        p.wait()
+    man = json.load(open(man_path))
+    expect(man["complete"] is False, "killed run marked complete")
+    listed = {s["name"] for s in man["shards"]}
+    for s in man["shards"]:
+        path = os.path.join(out, s["name"])
+        expect(os.path.getsize(path) == s["bytes"], "size of " + path)
+        with tarfile.open(path) as t:
+            names = t.getnames()
+        expect(len(names) == 2 * s["samples"] == 80, "members of " + path)
+        subprocess.run(["tar", "-tf", path], check=True,
+                       stdout=subprocess.DEVNULL)
+    files = os.listdir(out)
+    partial = [f for f in files if f.endswith(".partial")]
+    expect(len(partial) <= n_splits, "partials %s" % partial)
+    # a shard renamed just before the kill may miss from the manifest: it
+    # must still be complete
+    extra = [f for f in files if f.endswith(".tar") and f not in listed]
+    expect(len(extra) <= n_splits, "unlisted shards %s" % extra)
+    for f in extra:
+        with tarfile.open(os.path.join(out, f)) as t:
+            expect(len(t.getnames()) == 80, "unlisted shard " + f)
+    print("ok kill -9 (split %s): %d shards listed, %d partial, %d unlisted"
+          % (split, len(listed), len(partial), len(extra)))
+
+
+def main():
+    with tempfile.TemporaryDirectory(prefix="batchsink-py-") as tmp:
+        test_hdf5_pixels(tmp)
+        test_tar_jpeg_bytes(tmp)
+        test_split_assignment(tmp)
+        test_jsonl_gzip(tmp)
+        test_kill_9(tmp)
+        test_kill_9(tmp, "train=0.5,val=0.5")
+    print("all batchsink python checks passed")
+
+
+if __name__ == "__main__":
+    main()
