@@ -1,0 +1,837 @@
+/* ramcache: caching, policies at their limits, seeks and replays served from
+ * RAM, loops, caps changes, get-frame from another thread, flushing seeks and
+ * state changes during replay.
+ *
+ * Frames are GRAY8 64x48 at 30/1 whose every byte encodes the frame number
+ * (and the frame size after a caps change), so content checks are exact. */
+#include <gst/check/gstcheck.h>
+#include <gst/check/gstharness.h>
+#include <gst/video/video.h>
+#include <glib/gstdio.h>
+#include <signal.h>
+#include <sys/resource.h>
+
+#define W 64
+#define H 48
+#define FPS 30
+#define SLOT 4096               /* 64 * 48 = 3072 rounded up to a page */
+
+static GstClockTime
+frame_pts (guint64 i)
+{
+  return gst_util_uint64_scale_round (i, GST_SECOND, FPS);
+}
+
+static guint8
+frame_byte (guint64 i, guint w)
+{
+  return (guint8) (i * 7 + w + 1);
+}
+
+static gchar *
+caps_str (guint w, guint h)
+{
+  return g_strdup_printf ("video/x-raw,format=GRAY8,width=%u,height=%u,"
+      "framerate=%d/1", w, h, FPS);
+}
+
+static GstBuffer *
+make_frame (guint64 i, guint w, guint h)
+{
+  GstBuffer *buf = gst_buffer_new_allocate (NULL, w * h, NULL);
+
+  gst_buffer_memset (buf, 0, frame_byte (i, w), w * h);
+  GST_BUFFER_PTS (buf) = frame_pts (i);
+  GST_BUFFER_DURATION (buf) = frame_pts (i + 1) - frame_pts (i);
+  return buf;
+}
+
+/* every byte of @buf equals the pattern of frame @i */
+static gboolean
+frame_is (GstBuffer * buf, guint64 i, guint w, guint h)
+{
+  GstMapInfo map;
+  gboolean ok;
+  gsize k;
+
+  if (!gst_buffer_map (buf, &map, GST_MAP_READ))
+    return FALSE;
+  ok = map.size == (gsize) w *h;
+  for (k = 0; ok && k < map.size; k++)
+    ok = map.data[k] == frame_byte (i, w);
+  gst_buffer_unmap (buf, &map);
+  return ok;
+}
+
+/* a harness around ramcache with "name=value ..." properties */
+static GstHarness *
+new_harness (const gchar * props)
+{
+  GstElement *e = gst_element_factory_make ("ramcache", NULL);
+  gchar **kv = g_strsplit (props ? props : "", " ", -1);
+  gchar *caps = caps_str (W, H);
+  GstHarness *h;
+  guint i;
+
+  for (i = 0; kv[i]; i++) {
+    gchar **p = g_strsplit (kv[i], "=", 2);
+
+    if (p[0] && p[1])
+      gst_util_set_object_arg (G_OBJECT (e), p[0], p[1]);
+    g_strfreev (p);
+  }
+  g_strfreev (kv);
+  h = gst_harness_new_with_element (e, "sink", "src");
+  gst_object_unref (e);
+  gst_harness_set_src_caps_str (h, caps);
+  g_free (caps);
+  return h;
+}
+
+static void
+push_frames (GstHarness * h, guint64 from, guint64 to)
+{
+  guint64 i;
+
+  for (i = from; i < to; i++)
+    fail_unless_equals_int (gst_harness_push (h, make_frame (i, W, H)),
+        GST_FLOW_OK);
+}
+
+static void
+pull_check (GstHarness * h, guint64 from, guint64 to)
+{
+  guint64 i;
+
+  for (i = from; i < to; i++) {
+    GstBuffer *buf = gst_harness_pull (h);
+
+    fail_unless (buf != NULL);
+    fail_unless (frame_is (buf, i, W, H), "buffer is not frame %u", (guint) i);
+    fail_unless_equals_uint64 (GST_BUFFER_PTS (buf), frame_pts (i));
+    gst_buffer_unref (buf);
+  }
+}
+
+static guint64
+get_u64 (GstHarness * h, const gchar * name)
+{
+  guint64 v;
+
+  g_object_get (h->element, name, &v, NULL);
+  return v;
+}
+
+static guint
+get_cached (GstHarness * h)
+{
+  guint v;
+
+  g_object_get (h->element, "cached-frames", &v, NULL);
+  return v;
+}
+
+static GstSample *
+get_frame (GstElement * e, guint64 i)
+{
+  GstSample *s = NULL;
+
+  g_signal_emit_by_name (e, "get-frame", i, &s);
+  return s;
+}
+
+static void
+assert_get_frame (GstHarness * h, guint64 i, gboolean cached)
+{
+  GstSample *s = get_frame (h->element, i);
+
+  if (!cached) {
+    fail_unless (s == NULL, "frame %u should not be cached", (guint) i);
+    return;
+  }
+  fail_unless (s != NULL, "frame %u should be cached", (guint) i);
+  fail_unless (frame_is (gst_sample_get_buffer (s), i, W, H));
+  fail_unless_equals_uint64 (GST_BUFFER_PTS (gst_sample_get_buffer (s)),
+      frame_pts (i));
+  fail_unless_equals_uint64 (GST_BUFFER_OFFSET (gst_sample_get_buffer (s)), i);
+  gst_sample_unref (s);
+}
+
+/* Drains downstream events until one of @type; returns it. */
+static GstEvent *
+pull_event_of_type (GstHarness * h, GstEventType type)
+{
+  GstEvent *ev;
+
+  while ((ev = gst_harness_pull_event (h))) {
+    if (GST_EVENT_TYPE (ev) == type)
+      return ev;
+    gst_event_unref (ev);
+  }
+  return NULL;
+}
+
+static void
+drain_events (GstHarness * h)
+{
+  GstEvent *ev;
+
+  while ((ev = gst_harness_try_pull_event (h)))
+    gst_event_unref (ev);
+}
+
+static gboolean
+send_seek (GstHarness * h, GstFormat fmt, gint64 start, gint64 stop)
+{
+  return gst_harness_push_upstream_event (h, gst_event_new_seek (1.0, fmt,
+          GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_ACCURATE, GST_SEEK_TYPE_SET,
+          start, stop < 0 ? GST_SEEK_TYPE_NONE : GST_SEEK_TYPE_SET, stop));
+}
+
+static guint
+count_upstream_seeks (GstHarness * h)
+{
+  GstEvent *ev;
+  guint n = 0;
+
+  while ((ev = gst_harness_try_pull_upstream_event (h))) {
+    if (GST_EVENT_TYPE (ev) == GST_EVENT_SEEK)
+      n++;
+    gst_event_unref (ev);
+  }
+  return n;
+}
+
+GST_START_TEST (test_passthrough_and_get_frame)
+{
+  GstHarness *h = new_harness ("max-frames=100");
+  GstBuffer *in = make_frame (0, W, H), *out;
+  guint64 i;
+
+  /* forwarded as is, and not held: ours is the only reference after pull */
+  gst_buffer_ref (in);
+  fail_unless_equals_int (gst_harness_push (h, in), GST_FLOW_OK);
+  out = gst_harness_pull (h);
+  fail_unless (out == in);
+  gst_buffer_unref (out);
+  ASSERT_BUFFER_REFCOUNT (in, "in", 1);
+  gst_buffer_unref (in);
+
+  push_frames (h, 1, 10);
+  pull_check (h, 1, 10);
+  fail_unless_equals_int (get_cached (h), 10);
+  fail_unless_equals_uint64 (get_u64 (h, "cached-bytes"), 10 * SLOT);
+  for (i = 0; i < 10; i++)
+    assert_get_frame (h, i, TRUE);
+  assert_get_frame (h, 10, FALSE);
+  assert_get_frame (h, G_MAXUINT64, FALSE);
+  fail_unless_equals_uint64 (get_u64 (h, "hits"), 10);
+  fail_unless_equals_uint64 (get_u64 (h, "misses"), 2);
+  fail_unless_equals_uint64 (get_u64 (h, "evicted"), 0);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+/* Decoders may hand out padded frames described by a GstVideoMeta. */
+GST_START_TEST (test_strided_input)
+{
+  GstHarness *h = new_harness (NULL);
+  gsize offset[4] = { 0 };
+  gint stride[4] = { 80 };
+  GstBuffer *buf = gst_buffer_new_allocate (NULL, 80 * H, NULL);
+  GstSample *s;
+
+  gst_buffer_memset (buf, 0, 0xee, 80 * H);
+  gst_buffer_add_video_meta_full (buf, 0, GST_VIDEO_FORMAT_GRAY8, W, H, 1,
+      offset, stride);
+  {
+    GstMapInfo map;
+    guint y;
+
+    gst_buffer_map (buf, &map, GST_MAP_WRITE);
+    for (y = 0; y < H; y++)
+      memset (map.data + y * 80, frame_byte (0, W), W);
+    gst_buffer_unmap (buf, &map);
+  }
+  GST_BUFFER_PTS (buf) = 0;
+  fail_unless_equals_int (gst_harness_push (h, buf), GST_FLOW_OK);
+  s = get_frame (h->element, 0);
+  fail_unless (s != NULL);
+  fail_unless (frame_is (gst_sample_get_buffer (s), 0, W, H));
+  gst_sample_unref (s);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_seek_default_from_ram)
+{
+  GstHarness *h = new_harness (NULL);
+  GstEvent *ev;
+  const GstSegment *seg;
+  GstBuffer *buf;
+
+  push_frames (h, 0, 10);
+  pull_check (h, 0, 10);
+  drain_events (h);
+  count_upstream_seeks (h);
+
+  fail_unless (send_seek (h, GST_FORMAT_DEFAULT, 4, -1));
+  ev = pull_event_of_type (h, GST_EVENT_FLUSH_STOP);
+  fail_unless (ev != NULL);
+  gst_event_unref (ev);
+  ev = pull_event_of_type (h, GST_EVENT_SEGMENT);
+  gst_event_parse_segment (ev, &seg);
+  fail_unless_equals_uint64 (seg->start, frame_pts (4));
+  gst_event_unref (ev);
+
+  buf = gst_harness_pull (h);
+  fail_unless (GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DISCONT));
+  fail_unless_equals_uint64 (GST_BUFFER_OFFSET (buf), 4);
+  fail_unless (frame_is (buf, 4, W, H));
+  gst_buffer_unref (buf);
+  pull_check (h, 5, 10);
+
+  /* upstream never saw a seek; live data resumes after the cached range */
+  fail_unless_equals_int (count_upstream_seeks (h), 0);
+  fail_unless_equals_uint64 (get_u64 (h, "hits"), 1);
+  push_frames (h, 10, 12);
+  pull_check (h, 10, 12);
+  fail_unless_equals_int (get_cached (h), 12);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_seek_time_with_stop)
+{
+  GstHarness *h = new_harness (NULL);
+  GstEvent *ev;
+
+  push_frames (h, 0, 10);
+  pull_check (h, 0, 10);
+  count_upstream_seeks (h);
+
+  /* half way into frame 6: frame 6 is on screen */
+  fail_unless (send_seek (h, GST_FORMAT_TIME, frame_pts (6) + GST_SECOND / 60,
+          -1));
+  pull_check (h, 6, 10);
+  /* frames 2, 3, 4 then EOS */
+  fail_unless (send_seek (h, GST_FORMAT_DEFAULT, 2, 5));
+  pull_check (h, 2, 5);
+  ev = pull_event_of_type (h, GST_EVENT_EOS);
+  fail_unless (ev != NULL);
+  gst_event_unref (ev);
+  fail_unless_equals_int (gst_harness_buffers_in_queue (h), 0);
+  /* exact timestamp of frame 9 */
+  fail_unless (send_seek (h, GST_FORMAT_TIME, frame_pts (9), -1));
+  pull_check (h, 9, 10);
+  fail_unless_equals_int (count_upstream_seeks (h), 0);
+  fail_unless_equals_uint64 (get_u64 (h, "hits"), 3);
+  fail_unless_equals_uint64 (get_u64 (h, "misses"), 0);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_seek_outside_goes_upstream)
+{
+  GstHarness *h = new_harness ("max-frames=5");
+  GstEvent *ev;
+  GstFormat fmt;
+  gint64 start;
+
+  push_frames (h, 0, 10);       /* window keeps 5..9 */
+  pull_check (h, 0, 10);
+  count_upstream_seeks (h);
+
+  send_seek (h, GST_FORMAT_DEFAULT, 50, -1);
+  ev = gst_harness_pull_upstream_event (h);
+  fail_unless_equals_int (GST_EVENT_TYPE (ev), GST_EVENT_SEEK);
+  gst_event_parse_seek (ev, NULL, &fmt, NULL, NULL, &start, NULL, NULL);
+  fail_unless_equals_int (fmt, GST_FORMAT_TIME);
+  fail_unless_equals_uint64 (start, frame_pts (50));
+  gst_event_unref (ev);
+
+  /* evicted frame: upstream too */
+  send_seek (h, GST_FORMAT_TIME, frame_pts (2), -1);
+  fail_unless_equals_int (count_upstream_seeks (h), 1);
+  fail_unless_equals_uint64 (get_u64 (h, "misses"), 2);
+  fail_unless_equals_uint64 (get_u64 (h, "hits"), 0);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_loop_continuous)
+{
+  GstHarness *h = new_harness ("loop=2");
+  GstClockTime last = GST_CLOCK_TIME_NONE;
+  GstEvent *ev;
+  guint i, n_segments = 0;
+
+  push_frames (h, 0, 5);
+  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+  for (i = 0; i < 15; i++) {
+    GstBuffer *buf = gst_harness_pull (h);
+
+    fail_unless (buf != NULL);
+    fail_unless (frame_is (buf, i % 5, W, H), "buffer %u wrong content", i);
+    /* continuous: pass p shifts by exactly p * 5 frames */
+    fail_unless_equals_uint64 (GST_BUFFER_PTS (buf), frame_pts (i));
+    if (GST_CLOCK_TIME_IS_VALID (last))
+      fail_unless (GST_BUFFER_PTS (buf) > last);
+    last = GST_BUFFER_PTS (buf);
+    gst_buffer_unref (buf);
+  }
+  while ((ev = gst_harness_pull_event (h))) {
+    GstEventType t = GST_EVENT_TYPE (ev);
+
+    if (t == GST_EVENT_SEGMENT) {
+      const GstSegment *seg;
+
+      gst_event_parse_segment (ev, &seg);
+      fail_unless_equals_uint64 (seg->start, 0);
+      fail_unless_equals_uint64 (seg->base, 0);
+      if (n_segments++ > 0)
+        fail_unless (!GST_CLOCK_TIME_IS_VALID (seg->stop));
+    }
+    gst_event_unref (ev);
+    if (t == GST_EVENT_EOS)
+      break;
+  }
+  fail_unless_equals_int (n_segments, 2);
+  fail_unless_equals_int (gst_harness_buffers_in_queue (h), 0);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+static GstMessage *
+pop_element_message (GstBus * bus, const gchar * name)
+{
+  GstMessage *msg;
+
+  while ((msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ELEMENT))) {
+    if (gst_message_has_name (msg, name))
+      return msg;
+    gst_message_unref (msg);
+  }
+  return NULL;
+}
+
+GST_START_TEST (test_policy_window)
+{
+  GstHarness *h = new_harness ("max-bytes=20480 policy=window");
+  GstBus *bus = gst_bus_new ();
+  GstMessage *msg;
+  const GstStructure *st;
+  guint64 i, v;
+  guint cap;
+
+  gst_element_set_bus (h->element, bus);
+  push_frames (h, 0, 12);       /* 20480 / 4096 = 5 slots */
+  fail_unless_equals_int (get_cached (h), 5);
+  fail_unless_equals_uint64 (get_u64 (h, "cached-bytes"), 5 * SLOT);
+  fail_unless_equals_uint64 (get_u64 (h, "evicted"), 7);
+  for (i = 0; i < 12; i++)
+    assert_get_frame (h, i, i >= 7);
+  msg = pop_element_message (bus, "ramcache-full");
+  fail_unless (msg != NULL);
+  st = gst_message_get_structure (msg);
+  fail_unless_equals_string (gst_structure_get_string (st, "policy"), "window");
+  fail_unless (gst_structure_get_uint (st, "capacity", &cap));
+  fail_unless_equals_int (cap, 5);
+  fail_unless (gst_structure_get_uint64 (st, "frame-index", &v));
+  fail_unless_equals_uint64 (v, 5);
+  fail_unless (gst_structure_get_uint64 (st, "slot-bytes", &v));
+  fail_unless_equals_uint64 (v, SLOT);
+  gst_message_unref (msg);
+  /* posted once, not per eviction */
+  fail_unless (pop_element_message (bus, "ramcache-full") == NULL);
+  gst_element_set_bus (h->element, NULL);
+  gst_object_unref (bus);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_policy_subsample)
+{
+  GstHarness *h = new_harness ("max-frames=4 policy=subsample");
+  GstBus *bus = gst_bus_new ();
+  GstMessage *msg;
+  guint64 i, step;
+
+  gst_element_set_bus (h->element, bus);
+  push_frames (h, 0, 16);
+  /* 0..3; at 4: k=2 -> 0,2,4; 6; at 8: k=4 -> 0,4,8; 12 */
+  for (i = 0; i < 16; i++)
+    assert_get_frame (h, i, i % 4 == 0);
+  fail_unless_equals_int (get_cached (h), 4);
+  fail_unless_equals_uint64 (get_u64 (h, "evicted"), 4);
+  msg = pop_element_message (bus, "ramcache-full");
+  gst_structure_get_uint64 (gst_message_get_structure (msg), "step", &step);
+  fail_unless_equals_uint64 (step, 2);
+  gst_message_unref (msg);
+  msg = pop_element_message (bus, "ramcache-full");
+  gst_structure_get_uint64 (gst_message_get_structure (msg), "step", &step);
+  fail_unless_equals_uint64 (step, 4);
+  gst_message_unref (msg);
+  fail_unless (pop_element_message (bus, "ramcache-full") == NULL);
+  /* all frames still went downstream */
+  fail_unless_equals_int (gst_harness_buffers_in_queue (h), 16);
+  gst_element_set_bus (h->element, NULL);
+  gst_object_unref (bus);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+static guint
+count_files (const gchar * dir)
+{
+  GDir *d = g_dir_open (dir, 0, NULL);
+  guint n = 0;
+
+  while (d && g_dir_read_name (d))
+    n++;
+  if (d)
+    g_dir_close (d);
+  return n;
+}
+
+GST_START_TEST (test_policy_spill)
+{
+  gchar *dir = g_dir_make_tmp ("ramcache-spill-XXXXXX", NULL);
+  gchar *props = g_strdup_printf ("max-bytes=8192 policy=spill "
+      "spill-dir=%s", dir);
+  GstHarness *h = new_harness (props);
+  guint64 i;
+
+  push_frames (h, 0, 40);       /* 2 in RAM, 38 in the file */
+  pull_check (h, 0, 40);
+  fail_unless_equals_int (get_cached (h), 40);
+  fail_unless_equals_uint64 (get_u64 (h, "cached-bytes"), 40 * SLOT);
+  fail_unless_equals_uint64 (get_u64 (h, "evicted"), 0);
+  fail_unless_equals_int (count_files (dir), 1);
+  for (i = 0; i < 40; i++)
+    assert_get_frame (h, i, TRUE);
+  /* replay through the spill file */
+  fail_unless (send_seek (h, GST_FORMAT_DEFAULT, 30, -1));
+  pull_check (h, 30, 40);
+  push_frames (h, 40, 41);
+  pull_check (h, 40, 41);
+  fail_unless_equals_int (get_cached (h), 41);
+  gst_harness_teardown (h);
+  /* deleted at stop */
+  fail_unless_equals_int (count_files (dir), 0);
+  g_rmdir (dir);
+  g_free (props);
+  g_free (dir);
+}
+
+GST_END_TEST;
+
+/* A full disk, simulated with a file size limit: the spill file cannot
+ * grow past its first chunk of 16 slots. */
+GST_START_TEST (test_policy_spill_disk_full)
+{
+  gchar *dir = g_dir_make_tmp ("ramcache-spill-XXXXXX", NULL);
+  gchar *props = g_strdup_printf ("max-bytes=8192 policy=spill "
+      "spill-dir=%s", dir);
+  GstHarness *h = new_harness (props);
+  GstBus *bus = gst_bus_new ();
+  struct rlimit old, lim;
+  GstMessage *msg;
+  GError *err = NULL;
+  void (*old_handler) (int);
+
+  gst_element_set_bus (h->element, bus);
+  getrlimit (RLIMIT_FSIZE, &old);
+  lim = old;
+  lim.rlim_cur = 16 * SLOT;
+  old_handler = signal (SIGXFSZ, SIG_IGN);
+  fail_unless (setrlimit (RLIMIT_FSIZE, &lim) == 0);
+  push_frames (h, 0, 18);       /* 2 in RAM + 16 in the first chunk */
+  fail_unless_equals_int (gst_harness_push (h, make_frame (18, W, H)),
+      GST_FLOW_ERROR);
+  setrlimit (RLIMIT_FSIZE, &old);
+  signal (SIGXFSZ, old_handler);
+
+  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+  fail_unless (msg != NULL);
+  gst_message_parse_error (msg, &err, NULL);
+  GST_INFO ("error: %s", err->message);
+  fail_unless (g_error_matches (err, GST_RESOURCE_ERROR,
+          GST_RESOURCE_ERROR_WRITE));
+  fail_unless (strstr (err->message, "cannot grow spill file") != NULL);
+  fail_unless (strstr (err->message, dir) != NULL);
+  g_error_free (err);
+  gst_message_unref (msg);
+  fail_unless_equals_int (get_cached (h), 18);
+  assert_get_frame (h, 17, TRUE);
+  gst_element_set_bus (h->element, NULL);
+  gst_object_unref (bus);
+  gst_harness_teardown (h);
+  fail_unless_equals_int (count_files (dir), 0);
+  g_rmdir (dir);
+  g_free (props);
+  g_free (dir);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_policy_spill_bad_dir)
+{
+  GstElement *e = gst_element_factory_make ("ramcache", NULL);
+  GstBus *bus = gst_bus_new ();
+  GstMessage *msg;
+  GError *err = NULL;
+
+  gst_element_set_bus (e, bus);
+  g_object_set (e, "policy", 2, "spill-dir", "/nonexistent/ramcache", NULL);
+  fail_unless_equals_int (gst_element_set_state (e, GST_STATE_PAUSED),
+      GST_STATE_CHANGE_FAILURE);
+  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+  fail_unless (msg != NULL);
+  gst_message_parse_error (msg, &err, NULL);
+  fail_unless (strstr (err->message, "/nonexistent/ramcache") != NULL);
+  g_error_free (err);
+  gst_message_unref (msg);
+  gst_element_set_state (e, GST_STATE_NULL);
+  gst_element_set_bus (e, NULL);
+  gst_object_unref (bus);
+  gst_object_unref (e);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_policy_error)
+{
+  GstHarness *h = new_harness ("max-frames=3 policy=error");
+  GstBus *bus = gst_bus_new ();
+  GstMessage *msg;
+  GError *err = NULL;
+
+  gst_element_set_bus (h->element, bus);
+  push_frames (h, 0, 3);
+  fail_unless_equals_int (gst_harness_push (h, make_frame (3, W, H)),
+      GST_FLOW_ERROR);
+  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+  fail_unless (msg != NULL);
+  gst_message_parse_error (msg, &err, NULL);
+  fail_unless (g_error_matches (err, GST_RESOURCE_ERROR,
+          GST_RESOURCE_ERROR_NO_SPACE_LEFT));
+  GST_INFO ("error: %s", err->message);
+  fail_unless (strstr (err->message, "3 frames of 4096 bytes (12288 bytes)"));
+  fail_unless (strstr (err->message, "max-frames=3"));
+  fail_unless (strstr (err->message, "frame 3 does not fit"));
+  g_error_free (err);
+  gst_message_unref (msg);
+  fail_unless_equals_int (get_cached (h), 3);
+  gst_element_set_bus (h->element, NULL);
+  gst_object_unref (bus);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_caps_change_flushes)
+{
+  GstHarness *h = new_harness (NULL);
+  gchar *caps = caps_str (32, 24);
+  GstSample *s;
+  GstStructure *st;
+  gint w;
+  guint64 i;
+
+  push_frames (h, 0, 5);
+  gst_harness_set_src_caps_str (h, caps);
+  for (i = 0; i < 3; i++)
+    fail_unless_equals_int (gst_harness_push (h, make_frame (5 + i, 32, 24)),
+        GST_FLOW_OK);
+  fail_unless_equals_int (get_cached (h), 3);
+  fail_unless_equals_uint64 (get_u64 (h, "evicted"), 5);
+  /* indices restart at the first frame of the new format */
+  s = get_frame (h->element, 0);
+  fail_unless (frame_is (gst_sample_get_buffer (s), 5, 32, 24));
+  st = gst_caps_get_structure (gst_sample_get_caps (s), 0);
+  gst_structure_get_int (st, "width", &w);
+  fail_unless_equals_int (w, 32);
+  gst_sample_unref (s);
+  s = get_frame (h->element, 3);
+  fail_unless (s == NULL);
+  g_free (caps);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+typedef struct
+{
+  GstElement *element;
+  volatile gint stop;
+  guint served;
+  gboolean bad;
+} Reader;
+
+static gpointer
+reader_thread (gpointer data)
+{
+  Reader *r = data;
+  guint64 i = 0;
+
+  while (!g_atomic_int_get (&r->stop)) {
+    GstSample *s = get_frame (r->element, i % 300);
+
+    if (s) {
+      if (!frame_is (gst_sample_get_buffer (s), i % 300, W, H))
+        r->bad = TRUE;
+      r->served++;
+      gst_sample_unref (s);
+    }
+    i += 7;
+  }
+  return NULL;
+}
+
+GST_START_TEST (test_get_frame_while_streaming)
+{
+  GstHarness *h = new_harness ("max-frames=64");
+  Reader r = { h->element, 0, 0, FALSE };
+  GThread *t = g_thread_new ("reader", reader_thread, &r);
+  guint64 i;
+
+  for (i = 0; i < 300; i++) {
+    fail_unless_equals_int (gst_harness_push (h, make_frame (i, W, H)),
+        GST_FLOW_OK);
+    gst_buffer_unref (gst_harness_pull (h));
+  }
+  g_atomic_int_set (&r.stop, 1);
+  g_thread_join (t);
+  fail_if (r.bad, "get-frame returned a frame with the wrong content");
+  fail_unless_equals_uint64 (get_u64 (h, "evicted"), 300 - 64);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_flushing_seeks_during_replay)
+{
+  GstHarness *h = new_harness ("loop=3");
+  const guint64 targets[] = { 3, 25, 11, 0, 29, 8, 19, 1, 14, 22 };
+  GstBuffer *buf;
+  guint i;
+
+  push_frames (h, 0, 30);
+  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+  /* seeks land while the loop replay runs */
+  for (i = 0; i < G_N_ELEMENTS (targets); i++)
+    fail_unless (send_seek (h, GST_FORMAT_DEFAULT, targets[i], -1));
+  fail_unless (send_seek (h, GST_FORMAT_DEFAULT, 17, -1));
+  /* find the final replay, then check it frame by frame */
+  do {
+    buf = gst_harness_pull (h);
+    fail_unless (buf != NULL);
+    if (GST_BUFFER_OFFSET (buf) == 17 &&
+        GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DISCONT) &&
+        GST_BUFFER_PTS (buf) == frame_pts (17))
+      break;
+    gst_buffer_unref (buf);
+  } while (TRUE);
+  fail_unless (frame_is (buf, 17, W, H));
+  gst_buffer_unref (buf);
+  pull_check (h, 18, 30);
+  fail_unless_equals_uint64 (get_u64 (h, "hits"), 11);
+  fail_unless_equals_int (count_upstream_seeks (h), 0);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+static gboolean
+frame_is_ball_size (GstBuffer * buf)
+{
+  return gst_buffer_get_size (buf) == W * H;
+}
+
+static void
+run_to_state (GstElement * p, GstState s)
+{
+  fail_if (gst_element_set_state (p, s) == GST_STATE_CHANGE_FAILURE);
+}
+
+GST_START_TEST (test_state_changes_during_replay)
+{
+  GstElement *p, *cache;
+  GstBus *bus;
+  GstMessage *msg;
+  guint i;
+
+  p = gst_parse_launch ("videotestsrc num-buffers=20 ! "
+      "video/x-raw,format=GRAY8,width=64,height=48,framerate=30/1 ! "
+      "ramcache name=cache loop=1000000 ! fakesink sync=false", NULL);
+  fail_unless (p != NULL);
+  cache = gst_bin_get_by_name (GST_BIN (p), "cache");
+  bus = gst_element_get_bus (p);
+  for (i = 0; i < 25; i++) {
+    static const GstState seq[] = { GST_STATE_PLAYING, GST_STATE_PAUSED,
+      GST_STATE_PLAYING, GST_STATE_READY
+    };
+    GstSample *smp;
+
+    run_to_state (p, seq[i % 4]);
+    g_usleep ((i % 5) * 2000);
+    /* seeks (cached or not) and random access racing the replay; TIME,
+     * since videotestsrc asserts on DEFAULT seeks before it has caps */
+    if (seq[i % 4] != GST_STATE_READY)
+      gst_element_seek_simple (p, GST_FORMAT_TIME, GST_SEEK_FLAG_FLUSH,
+          frame_pts ((i * 3) % 25));
+    smp = get_frame (cache, i % 20);
+    if (smp) {
+      fail_unless (frame_is_ball_size (gst_sample_get_buffer (smp)));
+      gst_sample_unref (smp);
+    }
+  }
+  run_to_state (p, GST_STATE_PLAYING);
+  fail_unless (gst_element_get_state (p, NULL, NULL, 10 * GST_SECOND) ==
+      GST_STATE_CHANGE_SUCCESS);
+  run_to_state (p, GST_STATE_NULL);
+  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+  fail_unless (msg == NULL, "unexpected error %" GST_PTR_FORMAT, msg);
+  gst_object_unref (bus);
+  gst_object_unref (cache);
+  gst_object_unref (p);
+}
+
+GST_END_TEST;
+
+static Suite *
+ramcache_suite (void)
+{
+  Suite *s = suite_create ("ramcache");
+  TCase *tc = tcase_create ("general");
+
+  suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_passthrough_and_get_frame);
+  tcase_add_test (tc, test_strided_input);
+  tcase_add_test (tc, test_seek_default_from_ram);
+  tcase_add_test (tc, test_seek_time_with_stop);
+  tcase_add_test (tc, test_seek_outside_goes_upstream);
+  tcase_add_test (tc, test_loop_continuous);
+  tcase_add_test (tc, test_policy_window);
+  tcase_add_test (tc, test_policy_subsample);
+  tcase_add_test (tc, test_policy_spill);
+  tcase_add_test (tc, test_policy_spill_disk_full);
+  tcase_add_test (tc, test_policy_spill_bad_dir);
+  tcase_add_test (tc, test_policy_error);
+  tcase_add_test (tc, test_caps_change_flushes);
+  tcase_add_test (tc, test_get_frame_while_streaming);
+  tcase_add_test (tc, test_flushing_seeks_during_replay);
+  tcase_add_test (tc, test_state_changes_during_replay);
+  return s;
+}
+
+GST_CHECK_MAIN (ramcache);
