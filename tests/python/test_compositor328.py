@@ -1,0 +1,171 @@
+#!/usr/bin/python3
+"""compositor328 on real decoded video against OpenCV.
+
+Makes a small H.264 clip, the seed's crop video and rectangles JSON
+(../shared/bench/make_composite_inputs.py), runs
+  full.mp4 -> decode -> sink_full, crops.mp4 -> decode -> sink_crop,
+  compositor328 rects-location=rects.json -> appsink
+and compares every output frame with the seed's own paste (numpy slice +
+cv2.resize INTER_LINEAR) of the same decoded frames: RGB bytes within 1,
+and in I420 the Y plane within 1 of cv2.resize on the crop's Y plane.
+Exits non-zero on any mismatch. Skips (exit 77) under valgrind: Python,
+OpenCV and videoconvert leak on their own; the element's memcheck run is
+tests/check/elements/compositor328.c."""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+if "vgpreload" in os.environ.get("LD_PRELOAD", ""):
+    sys.exit(77)
+
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
+import gi  # noqa: E402
+
+gi.require_version("Gst", "1.0")
+gi.require_version("GstApp", "1.0")
+from gi.repository import Gst, GstApp  # noqa: E402
+
+Gst.init(None)
+W, H, N = 320, 240, 40
+
+
+def fail(msg):
+    print("FAIL: " + msg)
+    sys.exit(1)
+
+
+def run(desc):
+    """Runs a pipeline with an appsink named out; returns the frames as
+    numpy arrays (one per plane layout given by caps) and element messages."""
+    pipe = Gst.parse_launch(desc)
+    sink = pipe.get_by_name("out")
+    frames, msgs = [], []
+    pipe.set_state(Gst.State.PLAYING)
+    while True:
+        sample = sink.try_pull_sample(30 * Gst.SECOND)
+        if sample is None:
+            break
+        buf = sample.get_buffer()
+        s = sample.get_caps().get_structure(0)
+        w, h = s.get_value("width"), s.get_value("height")
+        ok, info = buf.map(Gst.MapFlags.READ)
+        data = np.frombuffer(info.data, np.uint8).copy()
+        buf.unmap(info)
+        frames.append((s.get_value("format"), w, h, data))
+    bus = pipe.get_bus()
+    while True:
+        m = bus.pop()
+        if m is None:
+            break
+        if m.type == Gst.MessageType.ERROR:
+            err, dbg = m.parse_error()
+            fail("pipeline error: %s (%s)" % (err.message, dbg))
+        if m.type == Gst.MessageType.ELEMENT:
+            msgs.append(m.get_structure())
+    pipe.set_state(Gst.State.NULL)
+    return frames, msgs
+
+
+def rgb(frame):
+    fmt, w, h, data = frame
+    stride = (w * 3 + 3) & ~3
+    return data[: stride * h].reshape(h, stride)[:, : w * 3].reshape(h, w, 3)
+
+
+def y_plane(frame):
+    fmt, w, h, data = frame
+    stride = (w + 3) & ~3
+    return data[: stride * h].reshape(h, stride)[:, :w]
+
+
+def decode(path, fmt):
+    frames, _ = run("filesrc location=%s ! decodebin ! videoconvert ! "
+                    "video/x-raw,format=%s ! appsink name=out sync=false"
+                    % (path, fmt))
+    return frames
+
+
+def composite(full, crops, rects, fmt):
+    return run(
+        "compositor328 name=c rects-location=%s ! appsink name=out sync=false "
+        "filesrc location=%s ! decodebin ! videoconvert ! video/x-raw,format=%s"
+        " ! queue ! c.sink_full "
+        "filesrc location=%s ! decodebin ! videoconvert ! video/x-raw,format=%s"
+        " ! queue ! c.sink_crop" % (rects, full, fmt, crops, fmt))
+
+
+def main():
+    bench = os.path.join(os.environ.get("ONEPASS_SHARED_DATA",
+                                        "/work/shared/data"), "..", "bench")
+    tmp = tempfile.mkdtemp(prefix="compositor328-")
+    full = os.path.join(tmp, "full.mp4")
+    crops = os.path.join(tmp, "crops.mp4")
+    rects_path = os.path.join(tmp, "rects.json")
+    subprocess.run(
+        ["gst-launch-1.0", "-q", "videotestsrc", "pattern=smpte",
+         "horizontal-speed=3", "num-buffers=%d" % N, "!",
+         "video/x-raw,format=I420,width=%d,height=%d,framerate=30/1" % (W, H),
+         "!",
+         "x264enc", "speed-preset=faster", "key-int-max=15", "bframes=2", "!",
+         "mp4mux", "!", "filesink", "location=" + full], check=True)
+    subprocess.run([sys.executable,
+                    os.path.join(bench, "make_composite_inputs.py"),
+                    full, crops, rects_path], check=True,
+                   stdout=subprocess.DEVNULL)
+    with open(rects_path) as fh:
+        rects = json.load(fh)
+
+    # RGB: the seed's paste on the same decoded frames
+    fulls, cropsd = decode(full, "RGB"), decode(crops, "RGB")
+    out, msgs = composite(full, crops, rects_path, "RGB")
+    if len(out) != len(fulls) or len(fulls) != N or len(cropsd) != N:
+        fail("frame counts: out %d, full %d, crops %d, expected %d"
+             % (len(out), len(fulls), len(cropsd), N))
+    worst = 0
+    for i in range(N):
+        want = rgb(fulls[i]).copy()
+        x1, y1, x2, y2 = rects[str(i)]
+        want[y1:y2, x1:x2] = cv2.resize(rgb(cropsd[i]), (x2 - x1, y2 - y1),
+                                        interpolation=cv2.INTER_LINEAR)
+        diff = np.abs(rgb(out[i]).astype(int) - want.astype(int))
+        worst = max(worst, int(diff.max()))
+        if diff.max() > 1:
+            fail("RGB frame %d differs from OpenCV by %d" % (i, diff.max()))
+        outside = np.ones(want.shape[:2], bool)
+        outside[y1:y2, x1:x2] = False
+        if (rgb(out[i])[outside] != rgb(fulls[i])[outside]).any():
+            fail("RGB frame %d changed outside its rect" % i)
+    stats = [m for m in msgs if m.get_name() == "compositor328-stats"]
+    if len(stats) != 1 or stats[0].get_value("crops-pasted") != N or \
+            stats[0].get_value("crops-dropped") != 0:
+        fail("stats message: %s" % [m.to_string() for m in stats])
+    print("RGB: %d frames match OpenCV within %d" % (N, worst))
+
+    # I420: compare the Y plane (decoders agree bit for bit on YUV)
+    fulls, cropsd = decode(full, "I420"), decode(crops, "I420")
+    out, _ = composite(full, crops, rects_path, "I420")
+    if len(out) != N:
+        fail("I420: %d frames out" % len(out))
+    worst = 0
+    for i in range(N):
+        want = y_plane(fulls[i]).copy()
+        x1, y1, x2, y2 = rects[str(i)]
+        want[y1:y2, x1:x2] = cv2.resize(y_plane(cropsd[i]),
+                                        (x2 - x1, y2 - y1),
+                                        interpolation=cv2.INTER_LINEAR)
+        diff = np.abs(y_plane(out[i]).astype(int) - want.astype(int))
+        worst = max(worst, int(diff.max()))
+        if diff.max() > 1:
+            fail("I420 frame %d Y differs from OpenCV by %d" % (i, diff.max()))
+    print("I420: %d frames' Y planes match OpenCV within %d" % (N, worst))
+    for f in (full, crops, rects_path):
+        os.unlink(f)
+    os.rmdir(tmp)
+    print("OK")
+
+
+if __name__ == "__main__":
+    main()
