@@ -32,7 +32,7 @@ median() {
     s=$(date +%s.%N)
     "$@" >/dev/null 2>&1
     e=$(date +%s.%N)
-    t+=("$(echo "$e - $s" | bc -l)")
+    t+=("$(awk -v a="$s" -v b="$e" 'BEGIN {print b - a}')")
   done
   printf '%s\n' "${t[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'
 }
@@ -50,7 +50,7 @@ for d in dense uniform:0.1 cluster:0.02; do
     annotfilter location="$labels" ! fakesink 2>/dev/null | \
     sed -n 's/.*frames-seen=(guint64)\([0-9]*\).*frames-passed=(guint64)\([0-9]*\).*/\1 \2/p')
   printf '%-38s %8.2f s  %5.2fx pure decode speed  frames decoded/passed/in video: %s/%s/%s\n' \
-    "annotfilter $d" "$ours" "$(echo "$decode / $ours" | bc -l)" \
+    "annotfilter $d" "$ours" "$(awk -v a="$decode" -v b="$ours" 'BEGIN {print a / b}')" \
     "${seen% *}" "${seen#* }" "$frames"
   if [ "$d" != dense ]; then
     out=$(mktemp -d)
@@ -58,6 +58,6 @@ for d in dense uniform:0.1 cluster:0.02; do
       "$labels" "$video" "$out" --mode open-once)
     rm -rf "$out"
     printf '%-38s %8.2f s  onepass %5.2fx faster\n' "seed open-once $d" "$seed" \
-      "$(echo "$seed / $ours" | bc -l)"
+      "$(awk -v a="$seed" -v b="$ours" 'BEGIN {print a / b}')"
   fi
 done

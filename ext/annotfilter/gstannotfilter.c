@@ -39,20 +39,21 @@
  * seek upstream (from a helper thread, never from the streaming thread)
  * and swallows the flush and segment events that seek causes, so
  * downstream sees one continuous segment with a gap. After the last
- * labeled frame it sends EOS downstream and returns EOS upstream. A source
- * that refuses the seek is simply decoded through.
+ * labeled frame it seeks to the end of the stream, so upstream ends it
+ * without decoding the tail. A source that refuses the seek is simply
+ * decoded through.
  *
  * Dropped frames and skipped stretches become GAP events, so aggregators
  * downstream never stall. The first buffer after a drop is flagged DISCONT.
  *
  * ## Messages
  *
- * At EOS (also an early one) an element message `annotfilter-stats`:
+ * At EOS an element message `annotfilter-stats`:
  *
  * * `frames-seen` (guint64): frames that reached annotfilter
  * * `frames-passed` (guint64): frames passed with a meta
  * * `frames-decoded-skipped` (guint64): frames never decoded because of
- *   skipping (jumped over by seeks or cut off by the early end)
+ *   skipping (jumped over by seeks, or after the last labeled frame)
  * * `instances` (guint64): instances attached in all passed frames
  * * `labeled-frames` (guint): frames of this video with counted instances
  * * `labeled-frames-missing` (guint): labeled frames the video never
@@ -162,7 +163,7 @@ struct _OpAnnotFilter {
   GstClockTime duration;        /* upstream duration, NONE if unknown */
   GstClockTime out_end;         /* end of the last buffer or gap pushed */
   gboolean discont;
-  gboolean done;                /* sent our own EOS */
+  gboolean ending;              /* sought to the end after the last target */
   gboolean swallow_segment;
   gboolean warned_disagree;
   guint64 last_seek_target;
@@ -384,7 +385,7 @@ reset_streaming_state (OpAnnotFilter * self)
   self->duration = GST_CLOCK_TIME_NONE;
   self->out_end = GST_CLOCK_TIME_NONE;
   self->discont = FALSE;
-  self->done = FALSE;
+  self->ending = FALSE;
   self->swallow_segment = FALSE;
   self->warned_disagree = FALSE;
   self->last_seek_target = G_MAXUINT64;
@@ -663,25 +664,23 @@ do_seek (GstElement * element, gpointer user_data)
     GST_INFO_OBJECT (self, "upstream refused the seek; decoding through");
 }
 
-/* asks upstream to jump to frame @target; returns FALSE when no seek was
- * sent (one in flight, or upstream refuses seeks) */
-static gboolean
-seek_to_frame (OpAnnotFilter * self, guint64 target)
+static guint64
+frames_in_stream (OpAnnotFilter * self)
 {
-  GstClockTime dur = op_frame_clock_frame_duration (&self->clock);
-  GstClockTime pts = op_frame_clock_pts_of (&self->clock, target);
-  GstClockTime start;
+  if (!GST_CLOCK_TIME_IS_VALID (self->duration) || self->clock.fps_n <= 0)
+    return 0;
+  return gst_util_uint64_scale_round (self->duration, self->clock.fps_n,
+      (guint64) self->clock.fps_d * GST_SECOND);
+}
+
+/* sends a flushing seek to @start (stream time) from a helper thread;
+ * FALSE when none was sent (one in flight, or upstream refuses seeks) */
+static gboolean
+send_seek (OpAnnotFilter * self, GstClockTime start)
+{
   GstEvent *seek;
   guint32 seqnum;
 
-  /* A quarter frame late: the frame before ends before the new segment
-   * and is clipped away; the target overlaps it and is kept (the decoder
-   * moves its timestamp to the segment start, which still rounds to the
-   * target). Seek positions are stream time, not timestamps. */
-  start = gst_segment_to_stream_time (&GST_BASE_TRANSFORM (self)->segment,
-      GST_FORMAT_TIME, pts + dur / 4);
-  if (!GST_CLOCK_TIME_IS_VALID (start))
-    return FALSE;
   GST_OBJECT_LOCK (self);
   if (self->seek_refused || self->seek_seqnum != GST_SEQNUM_INVALID) {
     GST_OBJECT_UNLOCK (self);
@@ -694,14 +693,52 @@ seek_to_frame (OpAnnotFilter * self, guint64 target)
       GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_ACCURATE, GST_SEEK_TYPE_SET,
       (gint64) start, GST_SEEK_TYPE_NONE, -1);
   gst_event_set_seqnum (seek, seqnum);
-  GST_DEBUG_OBJECT (self, "seeking to frame %" G_GUINT64_FORMAT " at %"
-      GST_TIME_FORMAT, target, GST_TIME_ARGS (start));
-  self->last_seek_target = target;
   self->stats.seeks++;
   /* never from the streaming thread: the seek flushes through it */
   gst_element_call_async (GST_ELEMENT (self), do_seek, seek,
       (GDestroyNotify) gst_event_unref);
   return TRUE;
+}
+
+/* asks upstream to jump to frame @target */
+static void
+seek_to_frame (OpAnnotFilter * self, guint64 target)
+{
+  GstClockTime dur = op_frame_clock_frame_duration (&self->clock);
+  GstClockTime pts = op_frame_clock_pts_of (&self->clock, target);
+  GstClockTime start;
+
+  /* A quarter frame late: the frame before ends before the new segment
+   * and is clipped away; the target overlaps it and is kept (the decoder
+   * moves its timestamp to the segment start, which still rounds to the
+   * target). Seek positions are stream time, not timestamps. */
+  start = gst_segment_to_stream_time (&GST_BASE_TRANSFORM (self)->segment,
+      GST_FORMAT_TIME, pts + dur / 4);
+  if (!GST_CLOCK_TIME_IS_VALID (start) || !send_seek (self, start))
+    return;
+  GST_DEBUG_OBJECT (self, "seeking to frame %" G_GUINT64_FORMAT " at %"
+      GST_TIME_FORMAT, target, GST_TIME_ARGS (start));
+  self->last_seek_target = target;
+}
+
+/* After the last labeled frame: a seek to the end, so upstream finishes
+ * (and sends EOS) by itself. Ending the stream with a flow return instead
+ * leaves decoders mid-GOP, and they report errors after the EOS. */
+static void
+skip_to_end (OpAnnotFilter * self, guint64 index)
+{
+  guint64 total = frames_in_stream (self);
+
+  if (self->ending || !GST_CLOCK_TIME_IS_VALID (self->duration))
+    return;
+  if (!send_seek (self, self->duration))
+    return;
+  self->ending = TRUE;
+  if (total > index + 1)
+    self->stats.skipped += total - index - 1;
+  GST_INFO_OBJECT (self, "no labeled frame after %" G_GUINT64_FORMAT
+      "; seeking to the end at %" GST_TIME_FORMAT, index,
+      GST_TIME_ARGS (self->duration));
 }
 
 static guint64
@@ -713,14 +750,6 @@ skip_threshold (OpAnnotFilter * self)
           self->clock.fps_n, self->clock.fps_d));
 }
 
-static guint64
-frames_in_stream (OpAnnotFilter * self)
-{
-  if (!GST_CLOCK_TIME_IS_VALID (self->duration) || self->clock.fps_n <= 0)
-    return 0;
-  return gst_util_uint64_scale_round (self->duration, self->clock.fps_n,
-      (guint64) self->clock.fps_d * GST_SECOND);
-}
 
 /* ------------------------------------------------------------ events */
 
@@ -780,7 +809,7 @@ op_annot_filter_sink_event (GstBaseTransform * trans, GstEvent * event)
         return TRUE;
       }
       self->out_end = GST_CLOCK_TIME_NONE;
-      self->done = FALSE;
+      self->ending = FALSE;
       break;
     case GST_EVENT_SEGMENT:
       if (self->swallow_segment) {
@@ -790,11 +819,6 @@ op_annot_filter_sink_event (GstBaseTransform * trans, GstEvent * event)
       }
       break;
     case GST_EVENT_EOS:
-      if (self->done) {
-        /* we already ended the stream downstream */
-        gst_event_unref (event);
-        return TRUE;
-      }
       if (self->labels)
         post_stats (self);
       break;
@@ -807,21 +831,6 @@ op_annot_filter_sink_event (GstBaseTransform * trans, GstEvent * event)
 /* ---------------------------------------------------------- data path */
 
 static GstFlowReturn
-end_stream_early (OpAnnotFilter * self, guint64 index)
-{
-  guint64 total = frames_in_stream (self);
-
-  if (total > index + 1)
-    self->stats.skipped += total - index - 1;
-  GST_INFO_OBJECT (self, "no labeled frame after %" G_GUINT64_FORMAT
-      "; ending the stream", index);
-  self->done = TRUE;
-  post_stats (self);
-  gst_pad_push_event (GST_BASE_TRANSFORM_SRC_PAD (self), gst_event_new_eos ());
-  return GST_FLOW_EOS;
-}
-
-static GstFlowReturn
 op_annot_filter_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
 {
   OpAnnotFilter *self = OP_ANNOT_FILTER (trans);
@@ -832,8 +841,6 @@ op_annot_filter_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
   OpTarget *target, *next;
   guint64 index;
 
-  if (self->done)
-    return GST_FLOW_EOS;
   if (!self->resolved && !resolve_video (self))
     return GST_FLOW_ERROR;
 
@@ -896,7 +903,7 @@ op_annot_filter_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
     if (next && total > 0 && next->frame_index >= total)
       next = NULL;              /* beyond the end: reported at EOS */
     if (next == NULL)
-      return end_stream_early (self, index);
+      skip_to_end (self, index);
     if (next && op_frame_clock_is_timed (&self->clock)
         && next->frame_index - index > skip_threshold (self)
         && next->frame_index != self->last_seek_target)

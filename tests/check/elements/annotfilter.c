@@ -703,7 +703,8 @@ GST_START_TEST (test_vfr_disguised_as_cfr)
   props = g_strdup_printf ("location=\"%s\"", labels);
   run_pipeline_on (vfr, props, &r);
   check_frames_in (&r, frames, G_N_ELEMENTS (frames), reference);
-  fail_unless_equals_int (stat_uint (&r, "seeks"), 0);
+  /* no seek to a frame; at most the one to the end after frame 90 */
+  fail_unless (stat_uint (&r, "seeks") <= 1);
   for (l = r.warnings; l; l = l->next)
     if (strstr (l->data, "counting decoded frames"))
       warned = TRUE;
