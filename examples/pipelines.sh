@@ -14,7 +14,8 @@ rm -rf "$out"; mkdir -p "$out"
 src="filesrc location=$video ! decodebin"
 
 echo "1. user labels -> JPEG crops in tar shards (expect 9 samples: the 9 user instances of labels.v002.slp)"
-gst-launch-1.0 -q $src ! annotfilter location="$user" ! cropextract ! videoconvert ! jpegenc ! \
+gst-launch-1.0 -q $src ! annotfilter location="$user" ! cropextract ! videoconvert ! \
+  video/x-raw,format=RGB ! jpegenc ! \
   batchsink format=tar location="$out/shards" split="train=0.9,val=0.1"
 /usr/bin/python3 -c "import json,sys; m=json.load(open(sys.argv[1])); print('   manifest:', m['samples'], 'samples in', m['shard_count'], 'shards')" "$out/shards/manifest.json"
 

@@ -29,7 +29,10 @@ from gi.repository import GLib, Gst  # noqa: E402
 def build(args):
     crops = "cropextract width=%d height=%d" % (args.size, args.size)
     if args.format == "tar":
-        tail = "videoconvert ! jpegenc ! batchsink name=sink format=tar location=%s" % args.out
+        # RGB before jpegenc: I420 from the decoder is limited range, and jpegenc
+        # would store it unscaled in a full-range JFIF (black at 16, white at 235)
+        tail = ("videoconvert ! video/x-raw,format=RGB ! jpegenc ! batchsink name=sink "
+                "format=tar location=%s" % args.out)
     else:
         tail = ("videoconvert ! video/x-raw,format=RGB ! batchsink name=sink format=hdf5 "
                 "location=%s" % args.out)

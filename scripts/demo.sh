@@ -15,7 +15,7 @@ mkdir -p "$out"
 echo "== what onepass reads from the labels"
 "$build/tools/onepass-labels" --summary "$root/data/sample/centered_pair_predictions.slp"
 echo
-echo "== pipeline 1: annotfilter ! cropextract ! videoconvert ! jpegenc ! batchsink format=tar"
+echo "== pipeline 1: annotfilter ! cropextract ! videoconvert ! video/x-raw,format=RGB ! jpegenc ! batchsink format=tar"
 # Two animals make split-by=track degenerate (each track is one split), so the
 # demo splits by frame; real datasets with many tracks keep the default.
 /usr/bin/python3 "$root/examples/sleap_to_dataset.py" \
