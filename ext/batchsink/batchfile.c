@@ -175,6 +175,14 @@ op_batch_file_path (OpBatchFile * f)
   return f->path;
 }
 
+/* Changes the name @f gets at commit (the .partial keeps its name). */
+void
+op_batch_file_set_path (OpBatchFile * f, const gchar * path)
+{
+  g_free (f->path);
+  f->path = g_strdup (path);
+}
+
 static void
 file_free (OpBatchFile * f)
 {

@@ -12,6 +12,7 @@ gboolean op_batch_file_write (OpBatchFile * f, const void *data,
     gsize len, GError ** error);
 guint64 op_batch_file_size (OpBatchFile * f);
 const gchar *op_batch_file_path (OpBatchFile * f);
+void op_batch_file_set_path (OpBatchFile * f, const gchar * path);
 gboolean op_batch_file_commit (OpBatchFile * f, gboolean sync, GError ** error);
 void op_batch_file_abort (OpBatchFile * f);
 

@@ -11,10 +11,10 @@
  * library). Samples are written in batches, on a writer thread behind a
  * queue bounded by `max-pending-bytes`, into few large files, atomically:
  * every file is written as `<name>.partial`, fsynced and renamed, and for
- * `tar` a `manifest.json` listing the complete shards is rewritten the same
- * way after each shard. A reader never sees a truncated file under a final
- * name; a kill leaves the complete shards plus at most one `.partial` per
- * split.
+ * `tar` and `jsonl` a manifest listing the complete shards is rewritten the
+ * same way after each shard. A reader never sees a truncated file under a
+ * final name; a kill leaves the complete shards plus at most one
+ * `.partial` per split.
  *
  * Sample key: `<source>_<frame-index:06>_<instance:02>`, `<source>`
  * sanitized to [A-Za-z0-9._-] (a leading '.' becomes '_') and cut to 64
@@ -43,8 +43,17 @@
  *   the extension: `out.train.h5`), renamed from `.partial` at EOS; datasets
  *   `images`, `keypoints`, `frame_index`, `instance`, `track`, `rect`,
  *   `source`, `json`, skeleton as root attributes.
- * - `jsonl`: `location` is a file (one per split as for hdf5), one JSON
- *   object per line, gzip when it ends in `.gz`; renamed at EOS.
+ * - `jsonl`: `location` is a file name, one JSON object per line, gzip
+ *   when it ends in `.gz` (every shard a complete gzip stream). Shards
+ *   rotate at `max-shard-samples` / `max-shard-bytes` like tar. A split
+ *   whose samples fit in one shard gets one file, `location` itself
+ *   (`frames.jsonl.gz`) or, with `split`, the split name inserted before
+ *   the extensions (`frames.train.jsonl.gz`), renamed at EOS. Once a shard
+ *   reaches a limit that split's shards are numbered after the stem:
+ *   `frames-000000.jsonl.gz`, `frames-000001.jsonl.gz`, ... or
+ *   `frames.train-000000.jsonl.gz`. The manifest is
+ *   `<location>.manifest.json` (`frames.jsonl.gz.manifest.json`), same
+ *   fields as tar's; its `shards` list every file in order.
  * - `dir`: `<location>/<split>/track_<N>/<key>.<ext>` + `<key>.json`
  *   (`untracked/` without a track), the seed's loose-file layout; each file
  *   goes through `.partial` + rename; manifest.json at EOS.
@@ -73,7 +82,7 @@
  * once more at EOS when everything is on disk:
  * - `samples` (G_TYPE_UINT64): samples written so far
  * - `bytes` (G_TYPE_UINT64): bytes written to disk so far
- * - `shards` (G_TYPE_UINT): shards (tar) or files (hdf5, jsonl) completed
+ * - `shards` (G_TYPE_UINT): shards (tar, jsonl) or files (hdf5) completed
  * - `final` (G_TYPE_BOOLEAN): TRUE only for the message posted at EOS
  * - `location` (G_TYPE_STRING): the `location` property
  *
@@ -272,21 +281,23 @@ op_batch_sink_class_init (OpBatchSinkClass * klass)
   /**
    * OpBatchSink:max-shard-samples:
    *
-   * A tar shard is closed once it holds this many samples.
+   * A tar or jsonl shard is closed once it holds this many samples.
    */
   g_object_class_install_property (gobject_class, PROP_MAX_SHARD_SAMPLES,
       g_param_spec_uint64 ("max-shard-samples", "Max shard samples",
-          "Samples per tar shard", 1, G_MAXUINT64,
+          "Samples per tar/jsonl shard", 1, G_MAXUINT64,
           DEFAULT_MAX_SHARD_SAMPLES, flags));
   /**
    * OpBatchSink:max-shard-bytes:
    *
-   * A tar shard is closed once it holds this many bytes (checked after
-   * each sample, so a shard passes the limit by at most one sample).
+   * A tar or jsonl shard is closed once it holds this many bytes on disk
+   * (checked after each sample, so a shard passes the limit by at most one
+   * sample; a gzip jsonl shard is flushed near the limit so its compressed
+   * size is exact).
    */
   g_object_class_install_property (gobject_class, PROP_MAX_SHARD_BYTES,
       g_param_spec_uint64 ("max-shard-bytes", "Max shard bytes",
-          "Bytes per tar shard", 1, G_MAXUINT64, DEFAULT_MAX_SHARD_BYTES,
+          "Bytes per tar/jsonl shard", 1, G_MAXUINT64, DEFAULT_MAX_SHARD_BYTES,
           flags));
   /**
    * OpBatchSink:split:

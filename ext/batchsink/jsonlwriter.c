@@ -1,7 +1,19 @@
 /* batchsink: one annotation JSON object per line, gzip when the location
- * ends in ".gz". The location is a file, written as `<location>.partial`
- * and renamed at EOS; with a split, one file per split with the split
- * name inserted before the extensions (`frames.train.jsonl.gz`).
+ * ends in ".gz". The location is a file name; with a split, one file per
+ * split with the split name inserted before the extensions
+ * (`frames.train.jsonl.gz`).
+ *
+ * Shards rotate through shards.c exactly like tar (max-shard-samples,
+ * max-shard-bytes, `.partial` -> fsync -> rename, manifest rewritten after
+ * each shard). Naming: a split's first shard is written as
+ * `<file>.partial` (`frames.jsonl.gz.partial`); if it is still open at EOS
+ * it becomes `<file>` (`frames.jsonl.gz`, the one file of a run that
+ * never rotates). Once a shard of the split reaches a limit, its shards
+ * are numbered instead: the number goes after the (split-inserted) stem,
+ * `frames-000000.jsonl.gz`, `frames.train-000001.jsonl.gz`; shard 0 is
+ * renamed to its numbered name when it rotates. Every gzip shard is a complete gzip stream (one
+ * compressor per shard). The manifest is `<location>.manifest.json`, next
+ * to the shards, rewritten like tar's.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "writers.h"
@@ -17,6 +29,7 @@ struct _OpWriter
   gchar *location;
   gboolean with_split;
   gboolean gzip;
+  guint64 max_bytes;
   OpShards *shards;
   guint8 *zbuf;
 };
@@ -38,30 +51,79 @@ op_batch_split_file_path (const gchar * location, const gchar * split,
       split, dot);
 }
 
+/* `<stem>[.<split>]-<NNNNNN><extensions>`: the split inserted as for the
+ * unnumbered file, then the shard number before the first extension. */
+static gchar *
+numbered_path (OpWriter * w, const gchar * split, guint index)
+{
+  const gchar *base, *dot;
+  gchar *stem, *path;
+
+  base = strrchr (w->location, '/');
+  base = base ? base + 1 : w->location;
+  dot = strchr (base + (*base == '.'), '.');
+  if (!dot)
+    dot = base + strlen (base);
+  stem = g_strndup (w->location, dot - w->location);
+  path = g_strdup_printf ("%s%s%s-%06u%s", stem, w->with_split ? "." : "",
+      w->with_split ? split : "", index, dot);
+  g_free (stem);
+  return path;
+}
+
+/* Shard 0 is opened under the unnumbered name (kept if it is the split's
+ * only shard), later ones under their numbered name. */
 static gchar *
 jsonl_path (const gchar * split, guint index, gpointer user_data)
 {
   OpWriter *w = user_data;
 
-  return op_batch_split_file_path (w->location, split, w->with_split);
+  if (index == 0)
+    return op_batch_split_file_path (w->location, split, w->with_split);
+  return numbered_path (w, split, index);
 }
 
+static gchar *
+jsonl_final_path (OpShard * shard, gboolean last, gpointer user_data)
+{
+  if (shard->index == 0 && !last)
+    return numbered_path (user_data, shard->split, 0);
+  return NULL;
+}
+
+typedef enum
+{
+  PUT_DATA,
+  PUT_FLUSH,                    /* Z_SYNC_FLUSH: everything so far on disk */
+  PUT_END                       /* close the gzip stream */
+} PutMode;
+
+/* Per-shard state of a gzip shard. */
+typedef struct
+{
+  GConverter *z;
+  guint64 pending;              /* input bytes fed since the last flush */
+} GzShard;
+
 /* Feeds @len bytes through the shard's compressor (or straight to the
- * file) until all input is consumed and, at the end, the stream closed. */
+ * file) until all input is consumed and, for PUT_FLUSH / PUT_END, the
+ * compressor has written out everything it holds / closed the stream. */
 static gboolean
 put (OpWriter * w, OpShard * shard, const void *data, gsize len,
-    gboolean end, GError ** error)
+    PutMode mode, GError ** error)
 {
-  GConverter *z = shard->data;
+  GzShard *gz = shard->data;
   const guint8 *in = data;
 
-  if (!z)
+  if (!gz)
     return op_batch_file_write (shard->file, data, len, error);
+  gz->pending = mode == PUT_DATA ? gz->pending + len : 0;
   for (;;) {
     gsize nread = 0, nwritten = 0;
-    GConverterResult r = g_converter_convert (z, in, len, w->zbuf, ZBUF,
-        end ? G_CONVERTER_INPUT_AT_END : G_CONVERTER_NO_FLAGS, &nread,
-        &nwritten, error);
+    GConverterResult r = g_converter_convert (gz->z, in, len, w->zbuf, ZBUF,
+        mode == PUT_END ? G_CONVERTER_INPUT_AT_END :
+        mode == PUT_FLUSH ? G_CONVERTER_FLUSH : G_CONVERTER_NO_FLAGS,
+        &nread, &nwritten, error);
     if (r == G_CONVERTER_ERROR)
       return FALSE;
     if (nwritten &&
@@ -69,7 +131,11 @@ put (OpWriter * w, OpShard * shard, const void *data, gsize len,
       return FALSE;
     in += nread;
     len -= nread;
-    if (r == G_CONVERTER_FINISHED || (!end && len == 0))
+    if (r == G_CONVERTER_FINISHED || r == G_CONVERTER_FLUSHED)
+      return TRUE;
+    if (len == 0 && (mode == PUT_DATA ||
+            (mode == PUT_FLUSH && nwritten < ZBUF)))
+      /* a sync flush that left output space is complete (zlib.h) */
       return TRUE;
   }
 }
@@ -79,15 +145,26 @@ jsonl_begin (OpShard * shard, gpointer user_data, GError ** error)
 {
   OpWriter *w = user_data;
 
-  if (w->gzip)
-    shard->data = g_zlib_compressor_new (G_ZLIB_COMPRESSOR_FORMAT_GZIP, 6);
+  if (w->gzip) {
+    GzShard *gz = g_new0 (GzShard, 1);
+
+    gz->z = G_CONVERTER (g_zlib_compressor_new
+        (G_ZLIB_COMPRESSOR_FORMAT_GZIP, 6));
+    shard->data = gz;
+  }
   return TRUE;
 }
 
 static void
 jsonl_discard (OpShard * shard, gpointer user_data)
 {
-  g_clear_object (&shard->data);
+  GzShard *gz = shard->data;
+
+  if (gz) {
+    g_object_unref (gz->z);
+    g_free (gz);
+    shard->data = NULL;
+  }
 }
 
 static gboolean
@@ -97,13 +174,13 @@ jsonl_end (OpShard * shard, gpointer user_data, GError ** error)
   gboolean ok = TRUE;
 
   if (shard->data)
-    ok = put (w, shard, "", 0, TRUE, error);
+    ok = put (w, shard, "", 0, PUT_END, error);
   jsonl_discard (shard, user_data);
   return ok;
 }
 
 static const OpShardHooks jsonl_hooks =
-    { jsonl_path, jsonl_begin, jsonl_end, jsonl_discard };
+    { jsonl_path, jsonl_begin, jsonl_end, jsonl_discard, jsonl_final_path };
 
 static void
 jsonl_free (OpWriter * w)
@@ -118,21 +195,19 @@ jsonl_free (OpWriter * w)
 static OpWriter *
 jsonl_open (const OpWriterConfig * config, GError ** error)
 {
-  OpWriterConfig one = *config;
   OpWriter *w;
   OpBatchFile *probe;
-  gchar *dir = g_path_get_dirname (config->location);
+  gchar *manifest, *dir = g_path_get_dirname (config->location);
   gboolean ok = op_batch_mkdirs (dir, error);
 
   g_free (dir);
   if (!ok)
     return NULL;
-  /* a JSON lines file is one file per split: no rotation */
-  one.max_shard_samples = one.max_shard_bytes = 0;
   w = g_new0 (OpWriter, 1);
   w->location = g_strdup (config->location);
   w->with_split = config->has_split;
   w->gzip = g_str_has_suffix (config->location, ".gz");
+  w->max_bytes = config->max_shard_bytes;
   w->zbuf = g_malloc (ZBUF);
   /* prove the location is writable now rather than at the first sample */
   probe = op_batch_file_open (w->location, error);
@@ -141,8 +216,33 @@ jsonl_open (const OpWriterConfig * config, GError ** error)
     return NULL;
   }
   op_batch_file_abort (probe);
-  w->shards = op_shards_new ("jsonl", &one, NULL, &jsonl_hooks, w);
+  manifest = g_strconcat (config->location, ".manifest.json", NULL);
+  w->shards = op_shards_new ("jsonl", config, manifest, &jsonl_hooks, w);
+  g_free (manifest);
+  /* an empty manifest up front, as for tar */
+  if (!op_shards_write_manifest (w->shards, FALSE, error)) {
+    jsonl_free (w);
+    return NULL;
+  }
   return w;
+}
+
+/* The compressor holds back up to about half a MiB of input before it
+ * writes a block, so the file size alone would let a gzip shard pass
+ * max-shard-bytes by tens of KiB. When what it may hold (at most about
+ * the input fed since the last flush) could take the shard to the limit,
+ * a sync flush writes it out and the size shards.c checks is exact. Far
+ * from the limit nothing is flushed, so compression is unchanged; near it
+ * the flushes cost a few bytes each. */
+static gboolean
+flush_near_limit (OpWriter * w, OpShard * shard, GError ** error)
+{
+  GzShard *gz = shard->data;
+
+  if (!gz || !w->max_bytes || gz->pending == 0 ||
+      op_batch_file_size (shard->file) + gz->pending < w->max_bytes)
+    return TRUE;
+  return put (w, shard, "", 0, PUT_FLUSH, error);
 }
 
 static gboolean
@@ -154,8 +254,9 @@ jsonl_write (OpWriter * w, OpSample * const *samples, guint n, GError ** error)
     OpShard *shard = op_shards_get (w->shards, samples[i]->split, error);
 
     if (!shard || !put (w, shard, samples[i]->json,
-            strlen (samples[i]->json), FALSE, error) ||
-        !put (w, shard, "\n", 1, FALSE, error) ||
+            strlen (samples[i]->json), PUT_DATA, error) ||
+        !put (w, shard, "\n", 1, PUT_DATA, error) ||
+        !flush_near_limit (w, shard, error) ||
         !op_shards_sample_done (w->shards, shard, error))
       return FALSE;
   }

@@ -6,7 +6,9 @@
  * format writes its trailer, the file is fsynced and renamed, the directory
  * fsynced, and manifest.json is rewritten the same way. So after a crash the
  * manifest lists exactly the complete shards, and there is at most one
- * `.partial` per split.
+ * `.partial` per split. A format may give a shard another final name than
+ * its `.partial` (final_path hook): jsonl names a split's only shard
+ * without a number.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "shards.h"
@@ -150,10 +152,11 @@ op_shards_get (OpShards * s, const gchar * split, GError ** error)
 }
 
 static gboolean
-commit_shard (OpShards * s, OpShard * shard, GError ** error)
+commit_shard (OpShards * s, OpShard * shard, gboolean last, GError ** error)
 {
   ShardRecord r;
   OpBatchFile *f = shard->file;
+  gchar *final;
   gboolean ok;
 
   ok = !s->hooks.end || s->hooks.end (shard, s->user_data, error);
@@ -161,6 +164,12 @@ commit_shard (OpShards * s, OpShard * shard, GError ** error)
   if (!ok) {
     op_batch_file_abort (f);
     return FALSE;
+  }
+  final = s->hooks.final_path ?
+      s->hooks.final_path (shard, last, s->user_data) : NULL;
+  if (final) {
+    op_batch_file_set_path (f, final);
+    g_free (final);
   }
   r.name = g_path_get_basename (op_batch_file_path (f));
   r.split = g_strdup (shard->split);
@@ -185,7 +194,7 @@ op_shards_sample_done (OpShards * s, OpShard * shard, GError ** error)
   if (shard->samples < s->max_samples &&
       op_batch_file_size (shard->file) < s->max_bytes)
     return TRUE;
-  return commit_shard (s, shard, error);
+  return commit_shard (s, shard, FALSE, error);
 }
 
 /* Commits every open shard (in split name order, so runs are repeatable)
@@ -201,7 +210,7 @@ op_shards_close (OpShards * s, GError ** error)
   for (l = splits; l && ok; l = l->next) {
     OpShard *shard = g_hash_table_lookup (s->open, l->data);
     if (shard->file)
-      ok = commit_shard (s, shard, error);
+      ok = commit_shard (s, shard, TRUE, error);
   }
   g_list_free (splits);
   return ok && op_shards_write_manifest (s, TRUE, error);

@@ -32,6 +32,11 @@ typedef struct
  * @end: called before a shard is committed (trailers, compressor flush);
  *   also frees @shard->data
  * @discard: frees @shard->data when a shard is dropped
+ * @final_path: (nullable) (transfer full) the name shard @shard gets at
+ *   commit when it differs from the one @path gave its `.partial`; @last is
+ *   TRUE when the shard is committed by op_shards_close() (the split's last
+ *   shard), FALSE when it is full and rotates. %NULL (hook or return
+ *   value): keep @path's name.
  */
 typedef struct
 {
@@ -39,6 +44,7 @@ typedef struct
     gboolean (*begin) (OpShard * shard, gpointer user_data, GError ** error);
     gboolean (*end) (OpShard * shard, gpointer user_data, GError ** error);
   void (*discard) (OpShard * shard, gpointer user_data);
+  gchar *(*final_path) (OpShard * shard, gboolean last, gpointer user_data);
 } OpShardHooks;
 
 OpShards *op_shards_new (const gchar * format, const OpWriterConfig * config,

@@ -189,7 +189,149 @@ def test_jsonl_gzip(tmp):
         a = json.loads(line)
         expect(a["frame_index"] == i and a["width"] == 16 and
                a["height"] == 8, line)
+    # fits in one shard: the one unnumbered file, listed in the manifest
+    man = json.load(open(out + ".manifest.json"))
+    expect(man["complete"] is True and man["format"] == "jsonl" and
+           [s["name"] for s in man["shards"]] == ["f.jsonl.gz"],
+           "manifest %s" % man)
+    expect(not glob.glob(os.path.join(tmp, "f-*")), "numbered shard")
     print("ok jsonl gzip")
+
+
+def jsonl_shards(loc, split=None):
+    """Shards of one split of a jsonl run, in order, from the manifest;
+    checks names, sizes, gzip -t and that every line is JSON."""
+    d = os.path.dirname(loc)
+    base = os.path.basename(loc)
+    stem, ext = base.split(".", 1)
+    man = json.load(open(loc + ".manifest.json"))
+    expect(man["format"] == "jsonl", "format")
+    shards = [s for s in man["shards"] if s["split"] == (split or "data")]
+    out = []
+    for k, s in enumerate(shards):
+        want = "%s%s-%06d.%s" % (stem, "." + split if split else "", k, ext)
+        expect(s["name"] == want, "shard %s, expected %s" % (s["name"], want))
+        path = os.path.join(d, s["name"])
+        expect(os.path.getsize(path) == s["bytes"], "bytes of " + path)
+        if path.endswith(".gz"):
+            subprocess.run(["gzip", "-t", path], check=True)
+            raw = gzip.open(path, "rb").read()
+        else:
+            raw = open(path, "rb").read()
+        lines = raw.decode().splitlines()
+        expect(raw.endswith(b"\n") and len(lines) == s["samples"],
+               "lines of " + path)
+        out.append((s, raw, [json.loads(line) for line in lines]))
+    return man, out
+
+
+def test_jsonl_rotation(tmp):
+    """Rotated shards concatenated are exactly the unrotated file of the
+    same source: nothing lost, nothing repeated, order kept."""
+    n = 300
+    src = ("videotestsrc num-buffers=%d ! video/x-raw,format=I420,width=16,"
+           "height=8" % n)
+    one = os.path.join(tmp, "one.jsonl")
+    launch("%s ! batchsink format=jsonl location=%s" % (src, one))
+    whole = open(one, "rb").read()
+    longest = max(len(x) + 1 for x in whole.splitlines())
+
+    # by bytes, plain text
+    rot = os.path.join(tmp, "rb", "f.jsonl")
+    launch("%s ! batchsink format=jsonl location=%s max-shard-bytes=4000 "
+           "batch-size=16" % (src, rot))
+    man, shards = jsonl_shards(rot)
+    expect(man["complete"] is True and man["samples"] == n, "manifest")
+    expect(len(shards) > 3, "%d shards" % len(shards))
+    for s, raw, _ in shards[:-1]:
+        expect(4000 <= len(raw) < 4000 + longest, "%s: %d bytes"
+               % (s["name"], len(raw)))
+    expect(b"".join(raw for _, raw, _ in shards) == whole,
+           "shards by bytes differ from the unrotated file")
+    expect(not os.path.exists(rot), "unnumbered file left after rotation")
+
+    # by samples, gzip, with a split
+    splits = [("train", 0.7), ("val", 0.3)]
+    rot = os.path.join(tmp, "rs", "f.jsonl.gz")
+    launch("%s ! batchsink format=jsonl location=%s max-shard-samples=40 "
+           "split=train=0.7,val=0.3 split-by=frame" % (src, rot))
+    ref = [json.loads(x) for x in whole.splitlines()]
+    total = 0
+    for name, _ in splits:
+        man, shards = jsonl_shards(rot, name)
+        got = [a for _, _, lines in shards for a in lines]
+        want = [a for a in ref
+                if assign("unlabeled/frame/%d" % a["frame_index"], splits)
+                == name]
+        expect(got == want, "split %s: shards differ from the reference" %
+               name)
+        expect([s["samples"] for s, _, _ in shards][:-1] ==
+               [40] * (len(shards) - 1), "samples per shard")
+        total += len(got)
+    expect(total == n and man["samples"] == n, "total %d" % total)
+    print("ok jsonl rotation (%d shards)" % man["shard_count"])
+
+
+def test_kill_9_jsonl(tmp, split=None):
+    """kill -9 mid-run: listed shards complete (gzip -t, whole lines), at
+    most one data .partial per split, no unnumbered file."""
+    d = os.path.join(tmp, "killedj-%s" % (split or "nosplit"))
+    loc = os.path.join(d, "k.jsonl.gz")
+    names = [x.split("=")[0] for x in split.split(",")] if split else [None]
+    per = 3000
+    cmd = ["gst-launch-1.0", "-q", "videotestsrc", "num-buffers=100000000",
+           "!", "video/x-raw,width=16,height=8", "!", "batchsink",
+           "format=jsonl", "location=" + loc, "max-shard-samples=%d" % per,
+           "batch-size=64", "split-by=sample"]
+    if split:
+        cmd.append("split=" + split)
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+    man_path = loc + ".manifest.json"
+    deadline = time.time() + 120
+    try:
+        while time.time() < deadline:
+            try:
+                if len(json.load(open(man_path))["shards"]) >= 3:
+                    break
+            except (OSError, ValueError):
+                expect(not os.path.exists(man_path) or
+                       json.load(open(man_path)), "manifest unreadable")
+            time.sleep(0.02)
+        else:
+            sys.exit("FAIL: no 3 jsonl shards within 120 s")
+    finally:
+        p.send_signal(signal.SIGKILL)
+        p.wait()
+    man = json.load(open(man_path))
+    expect(man["complete"] is False, "killed run marked complete")
+    listed = {s["name"] for s in man["shards"]}
+    for name in names:
+        _, shards = jsonl_shards(loc, name)
+        frames = [a["frame_index"] for _, _, lines in shards for a in lines]
+        expect(all(s["samples"] == per for s, _, _ in shards), "shard sizes")
+        expect(frames == sorted(frames) and len(set(frames)) == len(frames),
+               "order across shards")
+        if not split:
+            expect(frames == list(range(len(frames))), "frames lost")
+    files = os.listdir(d)
+    partial = [f for f in files if f.endswith(".jsonl.gz.partial")]
+    expect(len(partial) <= len(names), "partials %s" % partial)
+    expect(all(f.endswith((".jsonl.gz.partial", ".manifest.json.partial"))
+               for f in files if f.endswith(".partial")), "partials %s"
+           % files)
+    final = [f for f in files if f.endswith(".jsonl.gz")]
+    expect(all(re.fullmatch(r"k(\.\w+)?-\d{6}\.jsonl\.gz", f)
+               for f in final), "unnumbered file after a kill: %s" % final)
+    extra = [f for f in final if f not in listed]
+    expect(len(extra) <= len(names), "unlisted shards %s" % extra)
+    for f in extra:
+        path = os.path.join(d, f)
+        subprocess.run(["gzip", "-t", path], check=True)
+        expect(len(gzip.open(path).read().splitlines()) == per,
+               "unlisted shard " + f)
+    print("ok kill -9 jsonl (split %s): %d shards listed, %d partial, "
+          "%d unlisted" % (split, len(listed), len(partial), len(extra)))
 
 
 def test_kill_9(tmp, split=None):
@@ -252,6 +394,9 @@ def main():
         test_tar_jpeg_bytes(tmp)
         test_split_assignment(tmp)
         test_jsonl_gzip(tmp)
+        test_jsonl_rotation(tmp)
+        test_kill_9_jsonl(tmp)
+        test_kill_9_jsonl(tmp, "train=0.5,val=0.5")
         test_kill_9(tmp)
         test_kill_9(tmp, "train=0.5,val=0.5")
     print("all batchsink python checks passed")

@@ -242,16 +242,24 @@ check_cmd (const gchar * cmd)
 }
 
 static JsonObject *
-read_manifest (const gchar * dir, JsonParser ** parser)
+read_manifest_file (const gchar * path, JsonParser ** parser)
 {
-  gchar *path = g_build_filename (dir, "manifest.json", NULL);
   GError *err = NULL;
 
   *parser = json_parser_new ();
   fail_unless (json_parser_load_from_file (*parser, path, &err), "%s: %s",
       path, err ? err->message : "");
-  g_free (path);
   return json_node_get_object (json_parser_get_root (*parser));
+}
+
+static JsonObject *
+read_manifest (const gchar * dir, JsonParser ** parser)
+{
+  gchar *path = g_build_filename (dir, "manifest.json", NULL);
+  JsonObject *o = read_manifest_file (path, parser);
+
+  g_free (path);
+  return o;
 }
 
 static gchar *
@@ -611,7 +619,279 @@ GST_START_TEST (test_jsonl_gzip_frames)
   g_strfreev (lines);
   g_free (text);
   g_free (cmd);
+  /* everything fits in one shard: the one unnumbered file, listed alone */
+  {
+    gchar *man = g_strconcat (loc, ".manifest.json", NULL);
+    gchar *numbered = path_in ("frames-000000.jsonl.gz", NULL);
+    JsonParser *parser;
+    JsonObject *o = read_manifest_file (man, &parser), *sh;
+    JsonArray *shards = json_object_get_array_member (o, "shards");
+
+    fail_unless (json_object_get_boolean_member (o, "complete"));
+    fail_unless_equals_string (json_object_get_string_member (o, "format"),
+        "jsonl");
+    fail_unless_equals_int (json_array_get_length (shards), 1);
+    sh = json_array_get_object_element (shards, 0);
+    fail_unless_equals_string (json_object_get_string_member (sh, "name"),
+        "frames.jsonl.gz");
+    fail_unless_equals_int (json_object_get_int_member (sh, "samples"), 10);
+    fail_unless (!g_file_test (numbered, G_FILE_TEST_EXISTS));
+    g_object_unref (parser);
+    g_free (numbered);
+    g_free (man);
+  }
   run_free (r);
+  g_free (desc);
+  g_free (loc);
+}
+
+GST_END_TEST;
+
+/* Lines of one JSON lines shard: `gzip -t` must pass on a .gz shard, and
+ * the text must end with a newline. */
+static gchar **
+shard_lines (const gchar * path)
+{
+  gchar *text = NULL, *cmd, **lines;
+  guint n;
+
+  if (g_str_has_suffix (path, ".gz")) {
+    gint st;
+
+    cmd = g_strdup_printf ("gzip -t %s", path);
+    check_cmd (cmd);
+    g_free (cmd);
+    cmd = g_strdup_printf ("gzip -dc %s", path);
+    text = run_cmd (cmd, &st);
+    fail_unless (g_spawn_check_wait_status (st, NULL), "%s", cmd);
+    g_free (cmd);
+  } else {
+    fail_unless (g_file_get_contents (path, &text, NULL, NULL), "%s", path);
+  }
+  fail_unless (g_str_has_suffix (text, "\n"), "%s: no final newline", path);
+  text[strlen (text) - 1] = '\0';
+  lines = g_strsplit (text, "\n", -1);
+  n = g_strv_length (lines);
+  fail_unless (n > 0 && *lines[n - 1], "%s: empty line", path);
+  g_free (text);
+  return lines;
+}
+
+static guint
+count_partials (void)
+{
+  GDir *d = g_dir_open (tmp, 0, NULL);
+  const gchar *name;
+  guint n = 0;
+
+  fail_unless (d != NULL);
+  while ((name = g_dir_read_name (d)))
+    n += g_str_has_suffix (name, ".partial");
+  g_dir_close (d);
+  return n;
+}
+
+/* Walks @manifest's shards of @split (in manifest order, which is shard
+ * order within a split): names `<stem>[.<split>]-<NNNNNN><ext>` numbered
+ * from 0, sizes as listed, every line a JSON annotation, frame indices
+ * increasing across shards (order preserved), every shard but the last
+ * at least @max_bytes. Sets seen[frame] (each frame once) and returns the
+ * shard count; *max_line gets the longest line + 1. */
+static guint
+check_jsonl_split (JsonObject * manifest, const gchar * stem,
+    const gchar * split, const gchar * ext, guint64 max_bytes,
+    gboolean * seen, guint n_frames, gsize * max_line)
+{
+  JsonArray *shards = json_object_get_array_member (manifest, "shards");
+  guint i, j, k = 0;
+  gint64 last = -1;
+  GArray *sizes = g_array_new (FALSE, FALSE, sizeof (guint64));
+
+  for (i = 0; i < json_array_get_length (shards); i++) {
+    JsonObject *sh = json_array_get_object_element (shards, i);
+    const gchar *name = json_object_get_string_member (sh, "name");
+    gchar *want, *path, **lines;
+    GStatBuf st;
+    guint64 bytes;
+
+    if (strcmp (json_object_get_string_member (sh, "split"), split))
+      continue;
+    /* split `data` is the no-split case: no split name in file names */
+    if (strcmp (split, "data"))
+      want = g_strdup_printf ("%s.%s-%06u%s", stem, split, k, ext);
+    else
+      want = g_strdup_printf ("%s-%06u%s", stem, k, ext);
+    fail_unless_equals_string (name, want);
+    g_free (want);
+    path = path_in (name, NULL);
+    fail_unless (g_stat (path, &st) == 0, "%s", path);
+    bytes = json_object_get_int_member (sh, "bytes");
+    fail_unless_equals_uint64 ((guint64) st.st_size, bytes);
+    g_array_append_val (sizes, bytes);
+    lines = shard_lines (path);
+    fail_unless_equals_int (g_strv_length (lines),
+        json_object_get_int_member (sh, "samples"));
+    for (j = 0; lines[j]; j++) {
+      OpAnnotation ann;
+      GError *err = NULL;
+
+      *max_line = MAX (*max_line, strlen (lines[j]) + 1);
+      op_annotation_init (&ann);
+      fail_unless (op_annotation_from_json (&ann, lines[j], -1, NULL, &err),
+          "%s line %u: %s", path, j, err ? err->message : "");
+      fail_unless ((gint64) ann.frame_index > last, "%s: frame %"
+          G_GUINT64_FORMAT " after %" G_GINT64_FORMAT, path, ann.frame_index,
+          last);
+      last = ann.frame_index;
+      fail_unless (ann.frame_index < n_frames && !seen[ann.frame_index]);
+      seen[ann.frame_index] = TRUE;
+      op_annotation_clear (&ann);
+    }
+    g_strfreev (lines);
+    g_free (path);
+    k++;
+  }
+  for (i = 0; max_bytes && i + 1 < sizes->len; i++)
+    fail_unless (g_array_index (sizes, guint64, i) >= max_bytes,
+        "%s shard %u: %" G_GUINT64_FORMAT " bytes", split, i,
+        g_array_index (sizes, guint64, i));
+  g_array_unref (sizes);
+  return k;
+}
+
+GST_START_TEST (test_jsonl_rotate_samples)
+{
+  gchar *loc = path_in ("frames.jsonl.gz", NULL), *man, *desc;
+  JsonParser *parser;
+  JsonObject *o;
+  JsonArray *shards;
+  gboolean seen[20] = { FALSE };
+  gsize max_line = 0;
+  guint i, n_shards = 0;
+  Run *r;
+
+  desc = g_strdup_printf ("batchsink format=jsonl location=%s batch-size=3 "
+      "max-shard-samples=4", loc);
+  r = run_start ("application/x-onepass-meta", desc);
+  for (i = 0; i < 10; i++)
+    run_push (r, frame_buffer (i * 2, 1));
+  run_finish (r);
+  fail_unless (r->error == NULL, "%s", r->error ? r->error->message : "");
+  fail_unless (last_progress (r) != NULL);
+  fail_unless (gst_structure_get_uint (last_progress (r), "shards",
+          &n_shards));
+  fail_unless_equals_int (n_shards, 3);
+  run_free (r);
+  man = g_strconcat (loc, ".manifest.json", NULL);
+  o = read_manifest_file (man, &parser);
+  fail_unless (json_object_get_boolean_member (o, "complete"));
+  fail_unless_equals_int (json_object_get_int_member (o, "shard_count"), 3);
+  fail_unless_equals_int (json_object_get_int_member (o, "samples"), 10);
+  shards = json_object_get_array_member (o, "shards");
+  for (i = 0; i < 3; i++)
+    fail_unless_equals_int (json_object_get_int_member
+        (json_array_get_object_element (shards, i), "samples"),
+        i < 2 ? 4 : 2);
+  /* frame_buffer (i * 2): frame indices 0, 2, ..., 18, in order */
+  fail_unless_equals_int (check_jsonl_split (o, "frames", "data",
+          ".jsonl.gz", 0, seen, 20, &max_line), 3);
+  for (i = 0; i < 20; i++)
+    fail_unless (seen[i] == (i % 2 == 0), "frame %u", i);
+  /* rotated: no unnumbered file, nothing left half-written */
+  fail_unless (!g_file_test (loc, G_FILE_TEST_EXISTS));
+  fail_unless_equals_int (count_partials (), 0);
+  g_object_unref (parser);
+  g_free (man);
+  g_free (desc);
+  g_free (loc);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_jsonl_rotate_bytes)
+{
+  gchar *loc, *man, *desc;
+  JsonParser *parser;
+  JsonArray *shards;
+  JsonObject *o;
+  gboolean *seen;
+  gsize max_line = 0;
+  guint i, n = 300, nt, nv;
+  Run *r;
+
+  /* plain JSON lines, two splits: a shard closes at the first sample that
+   * takes it to 3000 bytes, so it holds [3000, 3000 + one line) bytes */
+  loc = path_in ("b.jsonl", NULL);
+  desc = g_strdup_printf ("batchsink format=jsonl location=%s batch-size=7 "
+      "max-shard-bytes=3000 split=train=0.5,val=0.5 split-by=sample", loc);
+  r = run_start ("application/x-onepass-meta", desc);
+  for (i = 0; i < n; i++)
+    run_push (r, frame_buffer (i, 2));
+  run_finish (r);
+  fail_unless (r->error == NULL, "%s", r->error ? r->error->message : "");
+  run_free (r);
+  man = g_strconcat (loc, ".manifest.json", NULL);
+  o = read_manifest_file (man, &parser);
+  fail_unless (json_object_get_boolean_member (o, "complete"));
+  fail_unless_equals_int (json_object_get_int_member (o, "samples"), n);
+  seen = g_new0 (gboolean, n);
+  nt = check_jsonl_split (o, "b", "train", ".jsonl", 3000, seen, n,
+      &max_line);
+  nv = check_jsonl_split (o, "b", "val", ".jsonl", 3000, seen, n, &max_line);
+  fail_unless (nt > 2 && nv > 2, "train %u, val %u shards", nt, nv);
+  fail_unless_equals_int (json_object_get_int_member (o, "shard_count"),
+      nt + nv);
+  for (i = 0; i < n; i++)
+    fail_unless (seen[i], "frame %u missing", i);
+  shards = json_object_get_array_member (o, "shards");
+  for (i = 0; i < json_array_get_length (shards); i++) {
+    JsonObject *sh = json_array_get_object_element (shards, i);
+    fail_unless (json_object_get_int_member (sh, "bytes") <
+        3000 + (gint64) max_line, "%s",
+        json_object_get_string_member (sh, "name"));
+  }
+  fail_unless (!g_file_test (loc, G_FILE_TEST_EXISTS));
+  g_object_unref (parser);
+  g_free (seen);
+  g_free (man);
+  g_free (desc);
+  g_free (loc);
+
+  /* gzip: the limit counts compressed bytes; every shard is its own
+   * complete gzip stream (shard_lines runs gzip -t) */
+  n = 3000;
+  loc = path_in ("g.jsonl.gz", NULL);
+  desc = g_strdup_printf ("batchsink format=jsonl location=%s "
+      "max-shard-bytes=4096", loc);
+  r = run_start ("application/x-onepass-meta", desc);
+  for (i = 0; i < n; i++)
+    run_push (r, frame_buffer (i, 2));
+  run_finish (r);
+  fail_unless (r->error == NULL, "%s", r->error ? r->error->message : "");
+  run_free (r);
+  man = g_strconcat (loc, ".manifest.json", NULL);
+  o = read_manifest_file (man, &parser);
+  seen = g_new0 (gboolean, n);
+  nt = check_jsonl_split (o, "g", "data", ".jsonl.gz", 4096, seen, n,
+      &max_line);
+  fail_unless (nt > 2, "%u gzip shards", nt);
+  for (i = 0; i < n; i++)
+    fail_unless (seen[i], "frame %u missing", i);
+  /* near the limit the compressor is sync-flushed, so a shard passes it by
+   * at most one sample (compressed, at most its line) plus the flush and
+   * gzip trailer bytes, not by a whole deflate block (tens of KiB) */
+  shards = json_object_get_array_member (o, "shards");
+  for (i = 0; i < json_array_get_length (shards); i++) {
+    JsonObject *sh = json_array_get_object_element (shards, i);
+    fail_unless (json_object_get_int_member (sh, "bytes") <
+        4096 + (gint64) max_line + 64, "%s: %" G_GINT64_FORMAT " bytes",
+        json_object_get_string_member (sh, "name"),
+        json_object_get_int_member (sh, "bytes"));
+  }
+  fail_unless_equals_int (count_partials (), 0);
+  g_object_unref (parser);
+  g_free (seen);
+  g_free (man);
   g_free (desc);
   g_free (loc);
 }
@@ -1060,6 +1340,8 @@ batchsink_suite (void)
   tcase_add_test (tc, test_split_by_track_fixed);
   tcase_add_test (tc, test_split_by_sample_fractions);
   tcase_add_test (tc, test_jsonl_gzip_frames);
+  tcase_add_test (tc, test_jsonl_rotate_samples);
+  tcase_add_test (tc, test_jsonl_rotate_bytes);
   tcase_add_test (tc, test_hdf5_values);
   tcase_add_test (tc, test_dir_layout);
   tcase_add_test (tc, test_bad_split_refused);
