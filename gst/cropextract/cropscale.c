@@ -3,11 +3,15 @@
  * Two orders, picked by the vertical scale, so that the expensive gather
  * (two taps per output pixel from precomputed tables) runs as rarely as
  * possible. Shrinking: vertical pass first (two source rows blended over
- * the used column span, a straight loop the compiler vectorizes), then the
- * gather once per output row. Enlarging: the gather once per source row
- * (two rows cached; SSE2 for 3 and 4 bytes per pixel), then a vectorized
- * vertical blend per output row. Weights are fixed point (8 bits when
- * shrinking, 7 when enlarging, so rows fit 16-bit lanes); a zero weight
+ * the used column span), then the gather once per output row; for 3 and 4
+ * bytes per pixel with SSE2 both are explicit SIMD (vblend16, with an
+ * AVX2 twin picked at run time, then gather_pack_3/4, which blends with
+ * pmaddwd and packs straight to the output row), else plain loops
+ * (vblend, hrow, pack). Enlarging: the gather once per source row (two
+ * rows cached; SSE2 for 3 and 4 bytes per pixel), then a vectorized
+ * vertical blend per output row. Weights are fixed point (8 bits for the
+ * vertical blend when shrinking, 7 otherwise, so rows fit 16-bit lanes);
+ * every path computes the same integers as the plain loops. A zero weight
  * reproduces the source byte exactly, and integer-aligned 1:1 maps copy.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later */
@@ -18,6 +22,13 @@
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
+/* x86-64 with gcc or clang: an AVX2 twin of vblend16, picked at run time
+ * (the rest of the file stays SSE2) */
+#if defined(__SSE2__) && defined(__x86_64__) && defined(__GNUC__) \
+    && !defined(__AVX2__)
+#include <immintrin.h>
+#define OP_CROP_HAVE_AVX2 1
+#endif
 
 struct _OpCropScaler
 {
@@ -27,9 +38,13 @@ struct _OpCropScaler
   gint *ya, *yb;                /* per output row: source rows */
   guint16 *yw;
   guint8 *tmp;                  /* one vertically blended source span */
+  guint16 *tmp16;               /* the same as 16-bit lanes (SSE2 path) */
   gint16 *rows[2];              /* horizontally scaled source rows */
-  gint16 *wtab;                 /* per output column: 8 lane weights */
+  gint16 *wtab;                 /* per output column: 8 lane weights,
+                                 * 16-byte aligned inside wtab_mem */
+  gint16 *wtab_mem;
   gint row_y[2];                /* which source row each holds, -1 none */
+  gboolean avx2;                /* vblend16_avx2 usable (checked at new) */
 };
 
 OpCropScaler *
@@ -42,6 +57,9 @@ op_crop_scaler_new (guint max_dst_w, guint max_dst_h, guint max_src_w,
   s->max_dst_h = max_dst_h;
   s->max_src_w = max_src_w;
   s->max_ch = max_ch;
+#ifdef OP_CROP_HAVE_AVX2
+  s->avx2 = __builtin_cpu_supports ("avx2");
+#endif
   s->xa = g_new (gint, max_dst_w);
   s->xb = g_new (gint, max_dst_w);
   s->xw = g_new (guint16, max_dst_w);
@@ -50,10 +68,13 @@ op_crop_scaler_new (guint max_dst_w, guint max_dst_h, guint max_src_w,
   s->yw = g_new (guint16, max_dst_h);
   /* zeroed + 8: SIMD loads may read past the span (with weight 0) */
   s->tmp = g_new0 (guint8, (gsize) max_src_w * max_ch + 8);
+  /* zeroed + 8: gather_px reads up to 3 lanes past the span (weight 0) */
+  s->tmp16 = g_new0 (guint16, (gsize) max_src_w * max_ch + 8);
   /* + 4: the SIMD path stores 4 lanes per 3-byte pixel */
   s->rows[0] = g_new (gint16, (gsize) max_dst_w * max_ch + 4);
   s->rows[1] = g_new (gint16, (gsize) max_dst_w * max_ch + 4);
-  s->wtab = g_new (gint16, (gsize) max_dst_w * 8);
+  s->wtab_mem = g_new (gint16, (gsize) max_dst_w * 8 + 8);
+  s->wtab = (gint16 *) (((guintptr) s->wtab_mem + 15) & ~(guintptr) 15);
   return s;
 }
 
@@ -69,9 +90,10 @@ op_crop_scaler_free (OpCropScaler * s)
   g_free (s->yb);
   g_free (s->yw);
   g_free (s->tmp);
+  g_free (s->tmp16);
   g_free (s->rows[0]);
   g_free (s->rows[1]);
-  g_free (s->wtab);
+  g_free (s->wtab_mem);
   g_free (s);
 }
 
@@ -122,8 +144,12 @@ fill_span (guint8 * dst, guint n, guint ch, const guint8 * fill)
     memset (dst, fill[0], n);
     return;
   }
-  for (i = 0; i < n; i++)
-    memcpy (dst + i * ch, fill, ch);
+  if (n == 0)
+    return;
+  /* one pixel, then copies of what is already written, doubling */
+  memcpy (dst, fill, ch);
+  for (i = 1; i < n; i += MIN (i, n - i))
+    memcpy (dst + i * ch, dst, MIN (i, n - i) * ch);
 }
 
 /* two source rows blended to 8 bits (16-bit lanes: at most 65408) */
@@ -190,7 +216,169 @@ hrow_simd (gint16 * restrict out, const guint8 * restrict src,
 }
 #endif
 
+#ifdef __SSE2__
+/* Shrinking, 3 or 4 bytes per pixel, SSE2: per output row one vertical
+ * pass over the used span into @tmp16 (the same integers as vblend, kept
+ * as 16-bit lanes), then one pass that gathers both taps of each output
+ * pixel, blends them with pmaddwd and packs to bytes (the same integers
+ * as hrow + pack). */
 static void
+vblend16 (guint16 * restrict tmp, const guint8 * restrict r0,
+    const guint8 * restrict r1, guint w, guint n)
+{
+  const guint16 wb = w, wa = 256 - w;
+  const __m128i vwa = _mm_set1_epi16 (wa), vwb = _mm_set1_epi16 (wb);
+  const __m128i round = _mm_set1_epi16 (128), zero = _mm_setzero_si128 ();
+  guint i;
+
+  /* at most 255 * 256 + 128: exact in unsigned 16-bit lanes */
+  for (i = 0; i + 16 <= n; i += 16) {
+    __m128i a = _mm_loadu_si128 ((const __m128i *) (r0 + i));
+    __m128i b = _mm_loadu_si128 ((const __m128i *) (r1 + i));
+    __m128i lo = _mm_add_epi16 (_mm_mullo_epi16 (_mm_unpacklo_epi8 (a, zero),
+            vwa), _mm_mullo_epi16 (_mm_unpacklo_epi8 (b, zero), vwb));
+    __m128i hi = _mm_add_epi16 (_mm_mullo_epi16 (_mm_unpackhi_epi8 (a, zero),
+            vwa), _mm_mullo_epi16 (_mm_unpackhi_epi8 (b, zero), vwb));
+
+    _mm_storeu_si128 ((__m128i *) (tmp + i),
+        _mm_srli_epi16 (_mm_add_epi16 (lo, round), 8));
+    _mm_storeu_si128 ((__m128i *) (tmp + i + 8),
+        _mm_srli_epi16 (_mm_add_epi16 (hi, round), 8));
+  }
+  for (; i < n; i++)
+    tmp[i] = (guint16) (r0[i] * wa + r1[i] * wb + 128) >> 8;
+}
+
+#ifdef OP_CROP_HAVE_AVX2
+/* vblend16 with 16 lanes per op: the same integers */
+__attribute__ ((target ("avx2")))
+static void
+vblend16_avx2 (guint16 * restrict tmp, const guint8 * restrict r0,
+    const guint8 * restrict r1, guint w, guint n)
+{
+  const guint16 wb = w, wa = 256 - w;
+  const __m256i vwa = _mm256_set1_epi16 (wa), vwb = _mm256_set1_epi16 (wb);
+  const __m256i round = _mm256_set1_epi16 (128);
+  guint i;
+
+  for (i = 0; i + 16 <= n; i += 16) {
+    __m256i a = _mm256_cvtepu8_epi16 (_mm_loadu_si128 ((const __m128i *)
+            (r0 + i)));
+    __m256i b = _mm256_cvtepu8_epi16 (_mm_loadu_si128 ((const __m128i *)
+            (r1 + i)));
+    __m256i v = _mm256_add_epi16 (_mm256_add_epi16 (_mm256_mullo_epi16 (a,
+                vwa), _mm256_mullo_epi16 (b, vwb)), round);
+
+    _mm256_storeu_si256 ((__m256i *) (tmp + i), _mm256_srli_epi16 (v, 8));
+  }
+  for (; i < n; i++)
+    tmp[i] = (guint16) (r0[i] * wa + r1[i] * wb + 128) >> 8;
+}
+#endif
+
+/* taps a.. and a + ch.. (4 lanes each) interleaved, times the [wa, wb]
+ * pairs of fill_wtab_pairs: per channel tap_a * wa + tap_b * wb in a
+ * 32-bit lane (at most 32640; lanes beyond ch 0). Reads tmp[a .. a+ch+3]. */
+static inline __m128i
+gather_px (const guint16 * tmp, gint a, const gint16 * w, const guint ch)
+{
+  __m128i p = _mm_unpacklo_epi16 (
+      _mm_loadl_epi64 ((const __m128i *) (tmp + a)),
+      _mm_loadl_epi64 ((const __m128i *) (tmp + a + ch)));
+
+  return _mm_madd_epi16 (p, _mm_load_si128 ((const __m128i *) w));
+}
+
+/* four pixels to 16 bytes, (v + 64) >> 7 as in pack; 4 bytes per pixel
+ * (the 4th 0 when ch == 3) */
+static inline __m128i
+gather4 (const guint16 * tmp, const gint * xa, const gint16 * w,
+    const guint ch)
+{
+  const __m128i round = _mm_set1_epi16 (64);
+  __m128i p0 = gather_px (tmp, xa[0], w, ch);
+  __m128i p1 = gather_px (tmp, xa[1], w + 8, ch);
+  __m128i p2 = gather_px (tmp, xa[2], w + 16, ch);
+  __m128i p3 = gather_px (tmp, xa[3], w + 24, ch);
+  __m128i lo = _mm_srai_epi16 (_mm_add_epi16 (_mm_packs_epi32 (p0, p1),
+          round), 7);
+  __m128i hi = _mm_srai_epi16 (_mm_add_epi16 (_mm_packs_epi32 (p2, p3),
+          round), 7);
+
+  return _mm_packus_epi16 (lo, hi);
+}
+
+static inline void
+gather_pack_1 (guint8 * out, const guint16 * tmp, gint a, const gint16 * w,
+    const guint ch)
+{
+  __m128i p = gather_px (tmp, a, w, ch);
+  guint32 v;
+
+  p = _mm_srai_epi16 (_mm_add_epi16 (_mm_packs_epi32 (p, p),
+          _mm_set1_epi16 (64)), 7);
+  v = (guint32) _mm_cvtsi128_si32 (_mm_packus_epi16 (p, p));
+  memcpy (out, &v, ch);
+}
+
+static void
+gather_pack_3 (guint8 * restrict out, const guint16 * restrict tmp,
+    const gint * restrict xa, const gint16 * restrict wtab, guint n)
+{
+  /* per 64-bit half: bytes 0-2 of one pixel and 4-6 of the next -> 0-5 */
+  const __m128i mlo = _mm_set_epi32 (0, 0x00ffffff, 0, 0x00ffffff);
+  const __m128i mhi = _mm_set_epi32 (0x0000ffff, (gint) 0xff000000,
+      0x0000ffff, (gint) 0xff000000);
+  const gint *end = xa + n;
+
+  /* two 8-byte stores per 4 pixels, each 2 bytes too long: only while a
+   * pixel follows to be written after */
+  for (; end - xa > 4; xa += 4, wtab += 32, out += 12) {
+    __m128i v = gather4 (tmp, xa, wtab, 3);
+
+    v = _mm_or_si128 (_mm_and_si128 (v, mlo),
+        _mm_and_si128 (_mm_srli_epi64 (v, 8), mhi));
+    _mm_storel_epi64 ((__m128i *) out, v);
+    _mm_storel_epi64 ((__m128i *) (out + 6), _mm_unpackhi_epi64 (v, v));
+  }
+  for (; xa < end; xa++, wtab += 8, out += 3)
+    gather_pack_1 (out, tmp, *xa, wtab, 3);
+}
+
+static void
+gather_pack_4 (guint8 * restrict out, const guint16 * restrict tmp,
+    const gint * restrict xa, const gint16 * restrict wtab, guint n)
+{
+  const gint *end = xa + n;
+
+  for (; end - xa >= 4; xa += 4, wtab += 32, out += 16)
+    _mm_storeu_si128 ((__m128i *) out, gather4 (tmp, xa, wtab, 4));
+  for (; xa < end; xa++, wtab += 8, out += 4)
+    gather_pack_1 (out, tmp, *xa, wtab, 4);
+}
+
+/* per output column: [wa, wb] (7 bits, as in hrow) for each of 4 channels,
+ * 0 beyond ch */
+static void
+fill_wtab_pairs (OpCropScaler * s, guint dx0, guint n, guint ch)
+{
+  guint x, c;
+
+  for (x = 0; x < n; x++) {
+    gint16 wb = (s->xw[dx0 + x] + 1) >> 1, wa = 128 - wb;
+
+    for (c = 0; c < 4; c++) {
+      s->wtab[x * 8 + 2 * c] = c < ch ? wa : 0;
+      s->wtab[x * 8 + 2 * c + 1] = c < ch ? wb : 0;
+    }
+  }
+}
+#endif
+
+/* kept out of line, as it was before the shrinking path stopped using it
+ * for 3 and 4 channels: inlined into cached_row, gcc 12 gives the
+ * enlarging path about 4% more instructions */
+G_GNUC_NO_INLINE static void
 hrow_any (gint16 * out, const guint8 * src, const gint * xa, const gint * xb,
     const guint16 * xw, const gint16 * wtab, guint n_simd, guint n, guint ch)
 {
@@ -222,8 +410,10 @@ hrow_any (gint16 * out, const guint8 * src, const gint * xa, const gint * xb,
 }
 
 /* r0 + (r1 - r0) * w / 256 in 16-bit lanes (a multiply-high), then back
- * to 8 bits; w < 256, and w == 0 returns r0 / 128 exactly */
-static void
+ * to 8 bits; w < 256, and w == 0 returns r0 / 128 exactly. Out of line:
+ * inlined, gcc 12's register allocation of this loop depends on the rest
+ * of op_crop_scale_plane (it once reloaded r0 inside the loop). */
+G_GNUC_NO_INLINE static void
 vmix (guint8 * restrict out, const gint16 * restrict r0,
     const gint16 * restrict r1, guint w, guint n)
 {
@@ -269,6 +459,49 @@ cached_row (OpCropScaler * s, gint y, const guint8 * src, gint src_stride,
   s->row_y[slot] = y;
   return s->rows[slot];
 }
+
+#ifdef __SSE2__
+/* the shrinking path for 3 and 4 bytes per pixel: vblend16 (or its AVX2
+ * twin) and gather_pack_3/4 per output row. Out of line so that the
+ * compiler's code for the other paths stays as it was. */
+G_GNUC_NO_INLINE static void
+shrink_rows_simd (OpCropScaler * s, const guint8 * src, gint src_stride,
+    guint8 * dst, gint dst_stride, guint dx0, guint dy0, guint dy1,
+    guint sx0, guint span, guint n, guint ch)
+{
+  guint y;
+
+  fill_wtab_pairs (s, dx0, n, ch);
+  for (y = dy0; y < dy1; y++) {
+    const guint8 *r0 = src + (gsize) s->ya[y] * src_stride + sx0 * ch;
+    const guint8 *r1 = src + (gsize) s->yb[y] * src_stride + sx0 * ch;
+    guint8 *out = dst + (gsize) y * dst_stride + dx0 * ch;
+
+    /* the source rows two output rows ahead, a cache line at a time:
+     * the frame is usually not in L2, and each span is short */
+    if (y + 2 < dy1) {
+      const guint8 *p0 = src + (gsize) s->ya[y + 2] * src_stride + sx0 * ch;
+      const guint8 *p1 = src + (gsize) s->yb[y + 2] * src_stride + sx0 * ch;
+      guint k;
+
+      for (k = 0; k < span * ch; k += 64) {
+        _mm_prefetch ((const char *) (p0 + k), _MM_HINT_T0);
+        _mm_prefetch ((const char *) (p1 + k), _MM_HINT_T0);
+      }
+    }
+#ifdef OP_CROP_HAVE_AVX2
+    if (s->avx2)
+      vblend16_avx2 (s->tmp16, r0, r1, s->yw[y], span * ch);
+    else
+#endif
+      vblend16 (s->tmp16, r0, r1, s->yw[y], span * ch);
+    if (ch == 3)
+      gather_pack_3 (out, s->tmp16, s->xa + dx0, s->wtab, n);
+    else
+      gather_pack_4 (out, s->tmp16, s->xa + dx0, s->wtab, n);
+  }
+}
+#endif
 
 /**
  * op_crop_scale_plane:
@@ -355,15 +588,20 @@ op_crop_scale_plane (OpCropScaler * s, const OpPlaneMap * map,
     s->xa[x] = (s->xa[x] - sx0) * ch;
     s->xb[x] = (s->xb[x] - sx0) * ch;
   }
-  n_simd = ch >= 3 ? n : 0;
-  fill_wtab (s, dx0, n_simd, ch);
+#ifdef __SSE2__
+  if (ch >= 3) {
+    shrink_rows_simd (s, src, src_stride, dst, dst_stride, dx0, dy0, dy1,
+        sx0, span, n, ch);
+    return;
+  }
+#endif
   for (y = dy0; y < dy1; y++) {
     const guint8 *r0 = src + (gsize) s->ya[y] * src_stride + sx0 * ch;
     const guint8 *r1 = src + (gsize) s->yb[y] * src_stride + sx0 * ch;
 
     vblend (s->tmp, r0, r1, s->yw[y], span * ch);
     hrow_any (s->rows[0], s->tmp, s->xa + dx0, s->xb + dx0, s->xw + dx0,
-        s->wtab, n_simd, n, ch);
+        s->wtab, 0, n, ch);
     pack (dst + (gsize) y * dst_stride + dx0 * ch, s->rows[0], n * ch);
   }
 }
