@@ -239,6 +239,8 @@ static gboolean op_annot_filter_sink_event (GstBaseTransform * trans,
     GstEvent * event);
 static GstFlowReturn op_annot_filter_transform_ip (GstBaseTransform * trans,
     GstBuffer * buf);
+static gboolean op_annot_filter_propose_allocation (GstBaseTransform * trans,
+    GstQuery * decide_query, GstQuery * query);
 
 static void
 op_annot_filter_class_init (OpAnnotFilterClass * klass)
@@ -336,6 +338,8 @@ op_annot_filter_class_init (OpAnnotFilterClass * klass)
   trans_class->set_caps = GST_DEBUG_FUNCPTR (op_annot_filter_set_caps);
   trans_class->sink_event = GST_DEBUG_FUNCPTR (op_annot_filter_sink_event);
   trans_class->transform_ip = GST_DEBUG_FUNCPTR (op_annot_filter_transform_ip);
+  trans_class->propose_allocation =
+      GST_DEBUG_FUNCPTR (op_annot_filter_propose_allocation);
   trans_class->passthrough_on_same_caps = FALSE;
 
   gst_type_mark_as_plugin_api (OP_TYPE_ANNOT_FILTER_INSTANCES, 0);
@@ -502,6 +506,17 @@ op_annot_filter_set_caps (GstBaseTransform * trans, GstCaps * incaps,
   GST_DEBUG_OBJECT (self, "%ux%u at %d/%d fps", self->width, self->height,
       GST_VIDEO_INFO_FPS_N (&info), GST_VIDEO_INFO_FPS_D (&info));
   return TRUE;
+}
+
+/* The frames go downstream untouched (only a meta is added), so downstream
+ * decides the allocation: as in passthrough, forward the query. Without
+ * this, in-place mode answers for downstream with no metas, and decoders
+ * copy every frame out of their padded pools. */
+static gboolean
+op_annot_filter_propose_allocation (GstBaseTransform * trans,
+    GstQuery * decide_query, GstQuery * query)
+{
+  return gst_pad_peer_query (GST_BASE_TRANSFORM_SRC_PAD (trans), query);
 }
 
 /* ------------------------------------------------ choosing the video */
