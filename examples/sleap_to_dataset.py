@@ -9,7 +9,7 @@ elements' bus messages, and prints a summary from manifest.json / the files.
 usage: sleap_to_dataset.py VIDEO LABELS OUT [--format tar|hdf5]
                            [--instances user|predicted|all]
                            [--split train=0.9,val=0.1] [--split-by track]
-                           [--size 328]
+                           [--size 328] [--keep-frames N]
 
 Needs the onepass plugins on GST_PLUGIN_PATH (`meson devenv -C build`, or
 scripts/demo.sh which sets it).
@@ -36,9 +36,11 @@ def build(args):
     else:
         tail = ("videoconvert ! video/x-raw,format=RGB ! batchsink name=sink format=hdf5 "
                 "location=%s" % args.out)
-    desc = ('filesrc location="%s" ! decodebin ! annotfilter name=filter location="%s" '
+    cache = " ramcache name=cache max-frames=%d !" % args.keep_frames if args.keep_frames else ""
+    desc = ('filesrc location="%s" ! decodebin !%s annotfilter name=filter location="%s" '
             'instances=%s ! %s ! %s split="%s" split-by=%s'
-            % (args.video, args.labels, args.instances, crops, tail, args.split, args.split_by))
+            % (args.video, cache, args.labels, args.instances, crops, tail, args.split,
+               args.split_by))
     return Gst.parse_launch(desc)
 
 
@@ -110,10 +112,36 @@ def run(args):
     loop.run()
     progress.show()
     sys.stderr.write("\n")
+    if args.keep_frames and result["ok"]:
+        pipeline.set_state(Gst.State.PAUSED)  # the cache lives until READY
+        show_cached(pipeline, args)
     pipeline.set_state(Gst.State.NULL)
     bus.remove_signal_watch()
     result["seconds"] = time.monotonic() - progress.start
     return result
+
+
+def show_cached(pipeline, args):
+    """Random access to decoded frames after the run: ramcache's get-frame."""
+    import hashlib
+    cache = pipeline.get_by_name("cache")
+    last = cache.get_property("cached-frames")
+    hits = []
+    for index in range(1100):  # the newest frames stay cached (policy=window)
+        sample = cache.emit("get-frame", index)
+        if sample is not None:
+            hits.append((index, sample))
+    print("  ramcache kept %d decoded frames (frames %d-%d); get-frame, e.g.:"
+          % (last, hits[0][0], hits[-1][0]) if hits else "  ramcache kept no frame")
+    for index, sample in hits[-2:]:
+        buf = sample.get_buffer()
+        ok, info = buf.map(Gst.MapFlags.READ)
+        digest = hashlib.md5(bytes(info.data)).hexdigest()[:12]
+        buf.unmap(info)
+        st = sample.get_caps().get_structure(0)
+        print("    frame %d: %dx%d %s, pts %.3f s, md5 %s" % (
+            index, st.get_value("width"), st.get_value("height"), st.get_value("format"),
+            buf.pts / Gst.SECOND, digest))
 
 
 def summarize(args, result):
@@ -154,6 +182,9 @@ def main():
     ap.add_argument("--split-by", choices=("track", "source", "frame", "sample"), default="track",
                     help="what stays together in one split (default: a track never spans two)")
     ap.add_argument("--size", type=int, default=328)
+    ap.add_argument("--keep-frames", type=int, default=0, metavar="N",
+                    help="keep the newest N decoded frames in a ramcache and read two "
+                         "back with get-frame after the run")
     args = ap.parse_args()
     if args.format == "tar":
         os.makedirs(args.out, exist_ok=True)
