@@ -49,7 +49,7 @@ for path in sys.argv[1:]:
         if r in ("OK", "EXPECTEDFAIL"): passed += 1
         elif r == "SKIP": skipped += 1
         else: failed += 1
-print(f"onepass tests: {passed} passed, {failed} failed" + (f", {skipped} skipped" if skipped else ""))
+print(f"onepass: {passed} passed, {failed} failed" + (f", {skipped} skipped" if skipped else ""))
 PY
 }
 
