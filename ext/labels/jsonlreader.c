@@ -30,22 +30,8 @@ jsonl_probe (const gchar * path, const guint8 * head, gsize len)
 static void
 crop_to_frame (OpAnnotation * ann)
 {
-  OpInstance *inst = op_annotation_get_instance (ann, 0);
-  const OpCropInfo *c = &ann->crop;
-  guint k;
-
-  for (k = 0; k < inst->n_keypoints; k++) {
-    OpKeypoint *kp = &inst->keypoints[k];
-    if (!isnan (kp->x) && !isnan (kp->y))
-      op_crop_to_frame (c->rect, c->width, c->height, kp->x, kp->y, &kp->x,
-          &kp->y);
-  }
-  if (inst->has_bbox) {
-    op_crop_to_frame (c->rect, c->width, c->height, inst->bbox[0],
-        inst->bbox[1], &inst->bbox[0], &inst->bbox[1]);
-    inst->bbox[2] *= (gdouble) c->rect[2] / c->width;
-    inst->bbox[3] *= (gdouble) c->rect[3] / c->height;
-  }
+  op_instance_crop_to_frame (op_annotation_get_instance (ann, 0),
+      ann->crop.rect, ann->crop.width, ann->crop.height);
   ann->has_crop = FALSE;
 }
 

@@ -246,6 +246,54 @@ op_crop_to_frame (const gint rect[4], guint crop_w, guint crop_h,
   *y = (cy + 0.5) * rect[3] / crop_h - 0.5 + rect[1];
 }
 
+/**
+ * op_instance_frame_to_crop:
+ *
+ * Moves @inst's keypoints and box from frame coordinates into those of a
+ * @crop_w x @crop_h crop cut from @rect. The box corner moves like a
+ * point, its extent scales. NaN stays NaN.
+ */
+void
+op_instance_frame_to_crop (OpInstance * inst, const gint rect[4],
+    guint crop_w, guint crop_h)
+{
+  guint k;
+
+  for (k = 0; k < inst->n_keypoints; k++) {
+    OpKeypoint *kp = &inst->keypoints[k];
+    op_frame_to_crop (rect, crop_w, crop_h, kp->x, kp->y, &kp->x, &kp->y);
+  }
+  if (inst->has_bbox) {
+    op_frame_to_crop (rect, crop_w, crop_h, inst->bbox[0], inst->bbox[1],
+        &inst->bbox[0], &inst->bbox[1]);
+    inst->bbox[2] = inst->bbox[2] * crop_w / rect[2];
+    inst->bbox[3] = inst->bbox[3] * crop_h / rect[3];
+  }
+}
+
+/**
+ * op_instance_crop_to_frame:
+ *
+ * The inverse of op_instance_frame_to_crop().
+ */
+void
+op_instance_crop_to_frame (OpInstance * inst, const gint rect[4],
+    guint crop_w, guint crop_h)
+{
+  guint k;
+
+  for (k = 0; k < inst->n_keypoints; k++) {
+    OpKeypoint *kp = &inst->keypoints[k];
+    op_crop_to_frame (rect, crop_w, crop_h, kp->x, kp->y, &kp->x, &kp->y);
+  }
+  if (inst->has_bbox) {
+    op_crop_to_frame (rect, crop_w, crop_h, inst->bbox[0], inst->bbox[1],
+        &inst->bbox[0], &inst->bbox[1]);
+    inst->bbox[2] *= (gdouble) rect[2] / crop_w;
+    inst->bbox[3] *= (gdouble) rect[3] / crop_h;
+  }
+}
+
 static void
 rescale_instance (OpInstance * inst, guint in_w, guint in_h, guint out_w,
     guint out_h)

@@ -128,6 +128,10 @@ void        op_frame_to_crop         (const gint rect[4], guint crop_w, guint cr
                                       gdouble x, gdouble y, gdouble * cx, gdouble * cy);
 void        op_crop_to_frame         (const gint rect[4], guint crop_w, guint crop_h,
                                       gdouble cx, gdouble cy, gdouble * x, gdouble * y);
+void        op_instance_frame_to_crop (OpInstance * inst, const gint rect[4],
+                                      guint crop_w, guint crop_h);
+void        op_instance_crop_to_frame (OpInstance * inst, const gint rect[4],
+                                      guint crop_w, guint crop_h);
 
 G_END_DECLS
 

@@ -663,24 +663,6 @@ anchor_index (OpCropExtract * self, const OpSkeleton * skeleton)
 }
 
 static void
-map_instance (OpInstance * inst, const gint rect[4], guint w, guint h)
-{
-  guint k;
-
-  for (k = 0; k < inst->n_keypoints; k++) {
-    OpKeypoint *kp = &inst->keypoints[k];
-    op_frame_to_crop (rect, w, h, kp->x, kp->y, &kp->x, &kp->y);
-  }
-  if (inst->has_bbox) {
-    /* the corner moves like a point, the extent scales */
-    op_frame_to_crop (rect, w, h, inst->bbox[0], inst->bbox[1],
-        &inst->bbox[0], &inst->bbox[1]);
-    inst->bbox[2] = inst->bbox[2] * w / rect[2];
-    inst->bbox[3] = inst->bbox[3] * h / rect[3];
-  }
-}
-
-static void
 attach_metas (OpCropExtract * self, GstBuffer * out, const OpAnnotation * ann,
     guint index, const gint rect[4])
 {
@@ -702,7 +684,7 @@ attach_metas (OpCropExtract * self, GstBuffer * out, const OpAnnotation * ann,
   c->crop.width = w;
   c->crop.height = h;
   op_instance_copy_into (&inst, op_annotation_get_instance (ann, index));
-  map_instance (&inst, rect, w, h);
+  op_instance_frame_to_crop (&inst, rect, w, h);
   g_array_append_val (c->instances, inst);
   op_buffer_add_crop_meta (out, c);
 

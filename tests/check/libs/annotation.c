@@ -40,6 +40,32 @@ GST_START_TEST (test_coord_maps)
 }
 GST_END_TEST;
 
+GST_START_TEST (test_instance_crop_round_trip)
+{
+  gint rect[4] = { 350, 170, 190, 190 };
+  OpInstance inst;
+
+  op_instance_init (&inst, OP_INSTANCE_USER, 2);
+  inst.keypoints[0] = (OpKeypoint) { 412.3, 230.1, TRUE, NAN };
+  inst.has_bbox = TRUE;
+  inst.bbox[0] = 401.5;
+  inst.bbox[1] = 220.0;
+  inst.bbox[2] = 88.0;
+  inst.bbox[3] = 95.0;
+  op_instance_frame_to_crop (&inst, rect, 328, 328);
+  fail_unless_equals_float (inst.keypoints[0].x,
+      (412.3 + 0.5 - 350) * 328 / 190 - 0.5);
+  fail_unless (isnan (inst.keypoints[1].x));
+  fail_unless_equals_float (inst.bbox[2], 88.0 * 328 / 190);
+  op_instance_crop_to_frame (&inst, rect, 328, 328);
+  fail_unless (fabs (inst.keypoints[0].x - 412.3) < 1e-9);
+  fail_unless (fabs (inst.keypoints[0].y - 230.1) < 1e-9);
+  fail_unless (fabs (inst.bbox[0] - 401.5) < 1e-9);
+  fail_unless (fabs (inst.bbox[3] - 95.0) < 1e-9);
+  op_instance_clear (&inst);
+}
+GST_END_TEST;
+
 GST_START_TEST (test_rescale_frame_and_crop)
 {
   OpSkeleton *sk = make_skeleton ();
@@ -157,6 +183,7 @@ annotation_suite (void)
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_coord_maps);
   tcase_add_test (tc, test_rescale_frame_and_crop);
+  tcase_add_test (tc, test_instance_crop_round_trip);
   tcase_add_test (tc, test_copy_shares_skeleton);
   tcase_add_test (tc, test_instance_present_and_bounds);
   tcase_add_test (tc, test_source_names);
