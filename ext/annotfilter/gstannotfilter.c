@@ -95,7 +95,6 @@
 #include <onepass/onepass.h>
 #include <oplabelreaders.h>
 
-#include "frameclock.h"
 #include "labelselect.h"
 
 GST_DEBUG_CATEGORY_STATIC (op_annot_filter_debug);
@@ -895,6 +894,8 @@ op_annot_filter_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
     meta->ann.pts = pts;
     meta->ann.width = self->width;
     meta->ann.height = self->height;
+    meta->ann.source_width = self->width;
+    meta->ann.source_height = self->height;
     self->stats.passed++;
     self->stats.instances += op_annotation_n_instances (&target->ann);
     if (self->discont) {

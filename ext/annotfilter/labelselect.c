@@ -10,6 +10,9 @@ instance_counts (const OpInstance * inst, OpInstanceFilter which,
     return FALSE;
   if (which == OP_INSTANCES_PREDICTED && inst->kind != OP_INSTANCE_PREDICTED)
     return FALSE;
+  /* with both kinds, a corrected prediction gives way to its correction */
+  if (which == OP_INSTANCES_ALL && inst->replaced)
+    return FALSE;
   if (inst->kind == OP_INSTANCE_DETECTION && inst->has_bbox)
     return TRUE;
   return op_instance_count_present (inst) >= min_keypoints;

@@ -148,6 +148,8 @@ op_annotation_copy_into (OpAnnotation * dest, const OpAnnotation * src)
   dest->pts = src->pts;
   dest->width = src->width;
   dest->height = src->height;
+  dest->source_width = src->source_width;
+  dest->source_height = src->source_height;
   dest->has_crop = src->has_crop;
   dest->crop = src->crop;
   for (i = 0; i < src->instances->len; i++)
@@ -343,7 +345,8 @@ op_annotation_rescale (OpAnnotation * ann, guint new_width, guint new_height)
  * op_source_name_from_uri:
  *
  * The design's source name: the base name of a file path or URI without its
- * extension, with every character outside [A-Za-z0-9._-] replaced by '_'.
+ * extension, with every character outside [A-Za-z0-9_-] replaced by '_'
+ * (no dots: WebDataset cuts a sample key at its first dot).
  *
  * Returns: (transfer full): the source name
  */
@@ -372,7 +375,7 @@ op_source_name_from_uri (const gchar * uri_or_path)
   if (dot && dot != base)
     *dot = '\0';
   for (p = base; *p; p++)
-    if (!g_ascii_isalnum (*p) && *p != '.' && *p != '_' && *p != '-')
+    if (!g_ascii_isalnum (*p) && *p != '_' && *p != '-')
       *p = '_';
   if (*base == '\0') {
     g_free (base);

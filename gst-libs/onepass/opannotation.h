@@ -50,6 +50,9 @@ typedef struct {
  * @bbox: [x, y, w, h] in the same coordinates as the keypoints
  * @n_keypoints: number of keypoints (the skeleton's node count)
  * @keypoints: one per skeleton node, in the skeleton's order
+ * @replaced: a predicted instance that a user instance of the same frame
+ *   corrects (SLEAP's `from_predicted`); selecting user and predicted
+ *   instances together skips it, so the animal appears once
  */
 typedef struct {
   OpInstanceKind kind;
@@ -60,6 +63,7 @@ typedef struct {
   gdouble bbox[4];
   guint n_keypoints;
   OpKeypoint *keypoints;
+  gboolean replaced;
 } OpInstance;
 
 void     op_instance_init        (OpInstance * inst, OpInstanceKind kind,
@@ -89,6 +93,9 @@ typedef struct {
  * @pts: buffer timestamp, or GST_CLOCK_TIME_NONE
  * @width: frame width
  * @height: frame height
+ * @source_width: width of the source video before any scaling (0 = unknown);
+ *   unlike @width, a rescale leaves it unchanged
+ * @source_height: likewise
  * @skeleton: (nullable): shared skeleton
  * @instances: GArray of #OpInstance (frame or crop coordinates)
  * @has_crop: TRUE for a crop; then @instances holds the one cropped instance
@@ -102,6 +109,7 @@ typedef struct {
   guint64 frame_index;
   GstClockTime pts;
   guint width, height;
+  guint source_width, source_height;
   OpSkeleton *skeleton;
   GArray *instances;
   gboolean has_crop;

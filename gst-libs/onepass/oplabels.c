@@ -26,6 +26,7 @@ op_labels_new (const gchar * path, const gchar * format)
   l->frames = g_array_new (FALSE, FALSE, sizeof (OpLabeledFrame));
   g_array_set_clear_func (l->frames, labeled_frame_clear);
   l->warnings = g_ptr_array_new_with_free_func (g_free);
+  l->video_sizes = g_array_new (FALSE, TRUE, sizeof (OpLabelsVideoSize));
   return l;
 }
 
@@ -38,6 +39,7 @@ op_labels_free (OpLabels * l)
   g_ptr_array_unref (l->videos);
   g_array_unref (l->frames);
   g_ptr_array_unref (l->warnings);
+  g_array_unref (l->video_sizes);
   g_free (l);
 }
 
@@ -59,6 +61,47 @@ op_labels_add_frame (OpLabels * l, guint video, guint64 frame_index,
   op_annotation_set_skeleton (&f.ann, skeleton);
   g_array_append_val (l->frames, f);
   return &g_array_index (l->frames, OpLabeledFrame, l->frames->len - 1);
+}
+
+/**
+ * op_labels_set_video_size:
+ *
+ * Records the size the label file gives video @video (SLEAP's backend
+ * `shape`, an analysis file's, onepass JSON's `width`/`height`), so that
+ * the element can refuse labels made for another video.
+ */
+void
+op_labels_set_video_size (OpLabels * l, guint video, guint width,
+    guint height)
+{
+  OpLabelsVideoSize *size;
+
+  if (video >= l->video_sizes->len)
+    g_array_set_size (l->video_sizes, video + 1);
+  size = &g_array_index (l->video_sizes, OpLabelsVideoSize, video);
+  size->width = width;
+  size->height = height;
+}
+
+/**
+ * op_labels_get_video_size:
+ *
+ * Returns: TRUE when the file records a size for video @video
+ */
+gboolean
+op_labels_get_video_size (const OpLabels * l, guint video, guint * width,
+    guint * height)
+{
+  const OpLabelsVideoSize *size;
+
+  if (video >= l->video_sizes->len)
+    return FALSE;
+  size = &g_array_index (l->video_sizes, OpLabelsVideoSize, video);
+  if (size->width == 0 || size->height == 0)
+    return FALSE;
+  *width = size->width;
+  *height = size->height;
+  return TRUE;
 }
 
 void

@@ -45,6 +45,8 @@ typedef struct {
  *   when the format does not name its videos (then every frame is video 0)
  * @frames: #OpLabeledFrame sorted by (video, frame index) once loaded
  * @warnings: problems the data survived (gchar *), for the element to post
+ * @video_sizes: #OpLabelsVideoSize per video index, as recorded by the file
+ *   (0 x 0 = not recorded); set with op_labels_set_video_size()
  *
  * Everything a reader yields. Built once in start(), read-only afterwards,
  * so the streaming thread can look frames up without locks.
@@ -55,7 +57,17 @@ typedef struct {
   GPtrArray *videos;
   GArray *frames;
   GPtrArray *warnings;
+  GArray *video_sizes;
 } OpLabels;
+
+/**
+ * OpLabelsVideoSize:
+ * @width: the video's width as the label file records it, 0 = unknown
+ * @height: likewise
+ */
+typedef struct {
+  guint width, height;
+} OpLabelsVideoSize;
 
 OpLabels       *op_labels_new      (const gchar * path, const gchar * format);
 void            op_labels_free     (OpLabels * labels);
@@ -63,6 +75,10 @@ OpLabeledFrame *op_labels_add_frame (OpLabels * labels, guint video,
                                      guint64 frame_index, OpSkeleton * skeleton);
 void            op_labels_add_warning (OpLabels * labels, const gchar * format,
                                        ...) G_GNUC_PRINTF (2, 3);
+void            op_labels_set_video_size (OpLabels * labels, guint video,
+                                          guint width, guint height);
+gboolean        op_labels_get_video_size (const OpLabels * labels, guint video,
+                                          guint * width, guint * height);
 gboolean        op_labels_finish   (OpLabels * labels, GError ** error);
 const OpLabeledFrame *op_labels_lookup (const OpLabels * labels, guint video,
                                         guint64 frame_index);

@@ -158,10 +158,12 @@ GST_START_TEST (test_source_names)
 {
   const gchar *cases[][2] = {
     {"/data/videos/clip.mp4", "clip"},
-    {"file:///data/my%20clip.v2.mp4", "my_clip.v2"},
+    {"file:///data/my%20clip.v2.mp4", "my_clip_v2"},
     {"C:\\labs\\fly 1.avi", "fly_1"},
     {"rtsp://cam/stream?x=1", "stream"},
     {"noext", "noext"},
+    {"/v/2023.05.01_mouse3.mp4", "2023_05_01_mouse3"},
+    {"/v/cam.1 left.mp4", "cam_1_left"},
     {"", "unknown"},
   };
   guint i;

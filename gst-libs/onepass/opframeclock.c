@@ -1,6 +1,6 @@
 /* onepass: presentation-order frame index of decoded buffers.
  * SPDX-License-Identifier: LGPL-2.1-or-later */
-#include "frameclock.h"
+#include "opframeclock.h"
 
 void
 op_frame_clock_reset (OpFrameClock * c)
