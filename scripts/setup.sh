@@ -19,7 +19,16 @@ install_deps() {
   done < "$root/scripts/debian-packages.txt"
   [ ${#missing[@]} -eq 0 ] && return 0
   local sudo=""
-  [ "$(id -u)" -ne 0 ] && sudo=sudo
+  if [ "$(id -u)" -ne 0 ]; then
+    if ! command -v sudo >/dev/null; then
+      echo "onepass: missing Debian packages: ${missing[*]}" >&2
+      echo "onepass: not root and no sudo: as root run" >&2
+      echo "  apt-get update && apt-get install -y ${missing[*]}" >&2
+      echo "onepass: then rerun with ONEPASS_NO_INSTALL=1" >&2
+      exit 1
+    fi
+    sudo=sudo
+  fi
   echo "onepass: installing ${missing[*]}" >&2
   $sudo apt-get update -q
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"

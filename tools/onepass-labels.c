@@ -15,7 +15,17 @@ int
 main (int argc, char **argv)
 {
   gboolean summary = FALSE;
-  const gchar *path = NULL;
+  gchar **files = NULL;
+  const GOptionEntry entries[] = {
+    {"summary", 's', 0, G_OPTION_ARG_NONE, &summary,
+        "Print the format, videos (with the size the file records), frame and "
+          "instance counts instead of the JSON lines", NULL},
+    {G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files, NULL,
+        NULL},
+    {NULL},
+  };
+  GOptionContext *ctx;
+  const gchar *path;
   OpLabels *labels;
   GError *err = NULL;
   GString *out;
@@ -23,20 +33,30 @@ main (int argc, char **argv)
   guint64 n_instances = 0;
   gint i;
 
-  for (i = 1; i < argc; i++) {
-    if (g_strcmp0 (argv[i], "--summary") == 0)
-      summary = TRUE;
-    else if (path == NULL)
-      path = argv[i];
-  }
-  if (path == NULL) {
-    fprintf (stderr, "usage: %s [--summary] LABELS-FILE\n", argv[0]);
+  ctx = g_option_context_new ("LABELS-FILE");
+  g_option_context_set_summary (ctx, "Prints what onepass reads from a label "
+      "file (SLEAP .slp/.pkg.slp/analysis .h5, onepass JSON lines): one "
+      "annotation JSON line per labeled frame, all instances, unfiltered.");
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  if (!g_option_context_parse (ctx, &argc, &argv, &err)) {
+    fprintf (stderr, "onepass-labels: %s (see --help)\n", err->message);
+    g_error_free (err);
+    g_option_context_free (ctx);
     return 2;
   }
+  g_option_context_free (ctx);
+  if (files == NULL || files[0] == NULL || files[1] != NULL) {
+    fprintf (stderr, "usage: onepass-labels [--summary] LABELS-FILE "
+        "(see --help)\n");
+    g_strfreev (files);
+    return 2;
+  }
+  path = files[0];
   labels = op_label_readers_load (path, &err);
   if (labels == NULL) {
     fprintf (stderr, "onepass-labels: %s\n", err->message);
     g_error_free (err);
+    g_strfreev (files);
     return 1;
   }
   for (i = 0; i < (gint) labels->warnings->len; i++)
@@ -59,14 +79,20 @@ main (int argc, char **argv)
   }
   if (summary) {
     printf ("format: %s\n", labels->format);
-    for (i = 0; i < (gint) labels->videos->len; i++)
-      printf ("video %d: %s (%u labeled frames)\n", i,
+    for (i = 0; i < (gint) labels->videos->len; i++) {
+      guint w, h;
+      gchar *size = op_labels_get_video_size (labels, i, &w, &h) ?
+          g_strdup_printf (", %ux%u", w, h) : g_strdup ("");
+      printf ("video %d: %s (%u labeled frames%s)\n", i,
           (const gchar *) g_ptr_array_index (labels->videos, i),
-          op_labels_count_frames (labels, i));
+          op_labels_count_frames (labels, i), size);
+      g_free (size);
+    }
     printf ("labeled frames: %u\ninstances: %" G_GUINT64_FORMAT "\n",
         labels->frames->len, n_instances);
   }
   g_string_free (out, TRUE);
   op_labels_free (labels);
+  g_strfreev (files);
   return 0;
 }
