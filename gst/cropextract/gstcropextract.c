@@ -44,7 +44,7 @@
  * with a warning message (posted once per stream, each one logged); when
  * all instances of a frame are skipped the frame gives a GAP event. A
  * stream in which no frame carried an annotation meta gets a warning at
- * EOS. Sizes outside 1..8192 fail at READY->PAUSED with a settings error.
+ * EOS. Crop sizes are 1..8192 (the property ranges).
  *
  * ## Properties
  *
@@ -172,6 +172,7 @@ struct _OpCropExtract
   OpAnnotation scratch;         /* reused per crop */
   guint64 frames, frames_with_meta;
   gboolean warned_box, warned_anchor;
+  gboolean warned_format;       /* upstream offered only formats we lack */
 };
 
 static GType
@@ -243,6 +244,10 @@ static gboolean op_crop_extract_sink_event (GstBaseTransform * trans,
     GstEvent * event);
 static GstFlowReturn op_crop_extract_transform (GstBaseTransform * trans,
     GstBuffer * inbuf, GstBuffer * outbuf);
+static gboolean op_crop_extract_accept_caps (GstBaseTransform * trans,
+    GstPadDirection direction, GstCaps * caps);
+static gboolean op_crop_extract_query (GstBaseTransform * trans,
+    GstPadDirection direction, GstQuery * query);
 
 static void
 op_crop_extract_class_init (OpCropExtractClass * klass)
@@ -258,21 +263,21 @@ op_crop_extract_class_init (OpCropExtractClass * klass)
   /**
    * OpCropExtract:width:
    *
-   * Crop width in pixels, 1..8192 (checked when the element starts).
+   * Crop width in pixels, 1..8192.
    */
   g_object_class_install_property (gobject_class, PROP_WIDTH,
-      g_param_spec_int ("width", "Width", "Crop width in pixels (1..8192)",
-          0, G_MAXINT, DEFAULT_WIDTH,
+      g_param_spec_int ("width", "Width", "Crop width in pixels",
+          1, OP_CROP_EXTRACT_MAX_SIZE, DEFAULT_WIDTH,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
   /**
    * OpCropExtract:height:
    *
-   * Crop height in pixels, 1..8192 (checked when the element starts).
+   * Crop height in pixels, 1..8192.
    */
   g_object_class_install_property (gobject_class, PROP_HEIGHT,
-      g_param_spec_int ("height", "Height", "Crop height in pixels (1..8192)",
-          0, G_MAXINT, DEFAULT_HEIGHT,
+      g_param_spec_int ("height", "Height", "Crop height in pixels",
+          1, OP_CROP_EXTRACT_MAX_SIZE, DEFAULT_HEIGHT,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
   /**
@@ -351,6 +356,8 @@ op_crop_extract_class_init (OpCropExtractClass * klass)
   /* never called (generate_output makes the buffers), but without it the
    * base class treats us as in-place and skips the ALLOCATION query */
   trans_class->transform = GST_DEBUG_FUNCPTR (op_crop_extract_transform);
+  trans_class->accept_caps = GST_DEBUG_FUNCPTR (op_crop_extract_accept_caps);
+  trans_class->query = GST_DEBUG_FUNCPTR (op_crop_extract_query);
 
   gst_type_mark_as_plugin_api (op_crop_extract_mode_get_type (), 0);
   gst_type_mark_as_plugin_api (op_crop_extract_box_get_type (), 0);
@@ -411,6 +418,7 @@ op_crop_extract_start (GstBaseTransform * trans)
   self->anchor_index = -1;
   self->frames = self->frames_with_meta = 0;
   self->warned_box = self->warned_anchor = FALSE;
+  self->warned_format = FALSE;
   return TRUE;
 
   /* ERRORS */
@@ -590,6 +598,90 @@ op_crop_extract_propose_allocation (GstBaseTransform * trans,
    * not downstream's business (different size) */
   gst_query_add_allocation_meta (query, GST_VIDEO_META_API_TYPE, NULL);
   return TRUE;
+}
+
+/* The frame formats of @caps that we cannot crop, when every structure is
+ * raw video with a fixed format (what a decoder offers), else NULL */
+static gchar *
+unsupported_formats (GstCaps * caps)
+{
+  GstCaps *ours = gst_static_pad_template_get_caps (&sink_template);
+  GString *names = g_string_new (NULL);
+  guint i;
+
+  for (i = 0; caps && i < gst_caps_get_size (caps); i++) {
+    GstStructure *s = gst_caps_get_structure (caps, i);
+    const gchar *format = gst_structure_get_string (s, "format");
+    GstCaps *probe;
+    gboolean known;
+
+    if (!gst_structure_has_name (s, "video/x-raw") || format == NULL)
+      goto mixed;
+    probe = gst_caps_new_simple ("video/x-raw", "format", G_TYPE_STRING,
+        format, NULL);
+    known = gst_caps_can_intersect (probe, ours);
+    gst_caps_unref (probe);
+    if (known)
+      goto mixed;
+    g_string_append_printf (names, "%s%s", names->len ? ", " : "", format);
+  }
+  gst_caps_unref (ours);
+  if (names->len == 0)
+    return g_string_free (names, TRUE);
+  return g_string_free (names, FALSE);
+
+mixed:
+  gst_caps_unref (ours);
+  g_string_free (names, TRUE);
+  return NULL;
+}
+
+/* A 10-bit or 4:4:4 decoder output ends in a bare not-negotiated error
+ * from upstream; say which format we lack and what fixes it. Upstream
+ * learns it either from a caps query or from a refused CAPS event. */
+static void
+warn_if_unsupported (OpCropExtract * self, GstCaps * offered)
+{
+  gchar *formats;
+
+  if (self->warned_format || (formats = unsupported_formats (offered)) == NULL)
+    return;
+  self->warned_format = TRUE;
+  GST_ELEMENT_WARNING (self, CORE, NEGOTIATION,
+      ("cropextract cannot crop %s video: put videoconvert before "
+          "cropextract", formats), ("offered: %" GST_PTR_FORMAT, offered));
+  g_free (formats);
+}
+
+static gboolean
+op_crop_extract_accept_caps (GstBaseTransform * trans,
+    GstPadDirection direction, GstCaps * caps)
+{
+  gboolean ok = GST_BASE_TRANSFORM_CLASS (parent_class)->accept_caps (trans,
+      direction, caps);
+
+  if (!ok && direction == GST_PAD_SINK)
+    warn_if_unsupported (OP_CROP_EXTRACT (trans), caps);
+  return ok;
+}
+
+static gboolean
+op_crop_extract_query (GstBaseTransform * trans, GstPadDirection direction,
+    GstQuery * query)
+{
+  gboolean ok = GST_BASE_TRANSFORM_CLASS (parent_class)->query (trans,
+      direction, query);
+
+  if (ok && direction == GST_PAD_SINK
+      && GST_QUERY_TYPE (query) == GST_QUERY_CAPS) {
+    GstCaps *filter, *result;
+
+    gst_query_parse_caps (query, &filter);
+    gst_query_parse_caps_result (query, &result);
+    if (filter && result && gst_caps_is_empty (result))
+      warn_if_unsupported (OP_CROP_EXTRACT (trans), filter);
+  }
+  return ok;
 }
 
 static gboolean
