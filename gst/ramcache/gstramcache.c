@@ -100,6 +100,8 @@
 #include "rambudget.h"
 #include "ramstore.h"
 
+#include <onepass/onepass.h>
+
 #include <gst/video/video.h>
 #include <glib/gstdio.h>
 #include <unistd.h>
@@ -179,8 +181,7 @@ struct _OpRamCache
   OpRamStore *store;
   GstCaps *caps;
   GstVideoInfo info;
-  GstClockTime first_pts;
-  guint64 arrival;
+  OpFrameClock clock;           /* numbers upstream's frames */
   gboolean index_lost;
   gboolean warned_capacity;
 
@@ -190,6 +191,7 @@ struct _OpRamCache
   gboolean upstream_eos;
   GstSegment in_segment;
   GstSegment out_segment;
+  GstSegment pass_segment;      /* segment of the replay's unshifted pass */
   gboolean need_segment;
   guint32 seg_seqnum;
   gboolean discont;
@@ -397,7 +399,7 @@ op_ram_cache_init (OpRamCache * self)
   self->max_frames = DEFAULT_MAX_FRAMES;
   self->policy = DEFAULT_POLICY;
   self->loop = DEFAULT_LOOP;
-  self->first_pts = GST_CLOCK_TIME_NONE;
+  op_frame_clock_reset (&self->clock);
   gst_segment_init (&self->in_segment, GST_FORMAT_TIME);
   gst_segment_init (&self->out_segment, GST_FORMAT_TIME);
 }
@@ -427,8 +429,7 @@ op_ram_cache_locked_drop_store (OpRamCache * self)
     op_ram_store_free (self->store);
     self->store = NULL;
   }
-  self->first_pts = GST_CLOCK_TIME_NONE;
-  self->arrival = 0;
+  op_frame_clock_reset (&self->clock);
   self->index_lost = FALSE;
   self->warned_capacity = FALSE;
 }
@@ -583,6 +584,8 @@ op_ram_cache_set_caps (OpRamCache * self, GstCaps * caps)
         "%u cached frames", caps, op_ram_store_n_frames (self->store));
   op_ram_cache_locked_drop_store (self);
   self->info = info;
+  op_frame_clock_set_rate (&self->clock, GST_VIDEO_INFO_FPS_N (&info),
+      GST_VIDEO_INFO_FPS_D (&info));
   gst_caps_replace (&self->caps, caps);
   self->store = op_ram_store_new (&info, self->budget, self->s_max_frames,
       self->s_policy, self->s_spill_dir, &err);
@@ -640,23 +643,20 @@ static gboolean
 op_ram_cache_locked_index (OpRamCache * self, GstBuffer * buf, guint64 * idx)
 {
   GstClockTime pts = GST_BUFFER_PTS (buf);
-  gint fps_n = GST_VIDEO_INFO_FPS_N (&self->info);
-  gint fps_d = GST_VIDEO_INFO_FPS_D (&self->info);
+  gboolean disagrees;
 
   if (self->index_lost)
     return FALSE;
-  if (fps_n > 0 && fps_d > 0 && GST_CLOCK_TIME_IS_VALID (pts)) {
-    if (!GST_CLOCK_TIME_IS_VALID (self->first_pts))
-      self->first_pts = pts;
-    if (pts < self->first_pts)
-      return FALSE;
-    *idx = gst_util_uint64_scale_round (pts - self->first_pts, fps_n,
-        (guint64) fps_d * GST_SECOND);
-    return TRUE;
-  }
-  if (!GST_CLOCK_TIME_IS_VALID (self->first_pts))
-    self->first_pts = pts;
-  *idx = self->arrival++;
+  /* before the first frame (after an upstream seek back): no index */
+  if (op_frame_clock_is_timed (&self->clock) && GST_CLOCK_TIME_IS_VALID (pts)
+      && pts < self->clock.first_pts)
+    return FALSE;
+  *idx = op_frame_clock_index (&self->clock, pts, &disagrees);
+  if (disagrees)
+    GST_INFO_OBJECT (self, "timestamp %" GST_TIME_FORMAT " and frame count "
+        "disagree; frame clock says %" G_GUINT64_FORMAT "%s",
+        GST_TIME_ARGS (pts), *idx, op_frame_clock_is_timed (&self->clock) ?
+        "" : " (counting frames from now on)");
   return TRUE;
 }
 
@@ -796,7 +796,11 @@ op_ram_cache_locked_out_pts (OpRamCache * self, const OpRamEntry * e)
 static gboolean
 op_ram_cache_locked_next_loop (OpRamCache * self)
 {
-  GstClockTime span;
+  GstClockTime span, shift;
+  guint64 frames;
+  gint fps_n = GST_VIDEO_INFO_FPS_N (&self->info);
+  gint fps_d = GST_VIDEO_INFO_FPS_D (&self->info);
+  GstSegment seg;
 
   if (self->loops_left <= 0 || !self->store ||
       op_ram_store_n_frames (self->store) == 0)
@@ -804,10 +808,27 @@ op_ram_cache_locked_next_loop (OpRamCache * self)
   span = op_ram_cache_locked_span (self);
   if (!GST_CLOCK_TIME_IS_VALID (span))
     return FALSE;
+  frames = self->frames_offset + op_ram_store_last (self->store)->index -
+      op_ram_store_first (self->store)->index + 1;
+  shift = fps_n > 0 && fps_d > 0 ? gst_util_uint64_scale_round (frames,
+      (guint64) fps_d * GST_SECOND, fps_n) : self->pts_offset + span;
+
+  /* Each pass is a segment of its own: timestamps and running time go on
+   * (start and base move by the shift), stream time starts over (time
+   * stays), so downstream numbering by stream time sees the replayed
+   * frames' own positions in the media. */
+  seg = self->pass_segment;
+  seg.start += shift;
+  seg.base += shift;
+  seg.position = seg.start;
+  if (GST_CLOCK_TIME_IS_VALID (seg.stop) && seg.start >= seg.stop)
+    return FALSE;               /* the seek's stop ends the replay here */
+  self->out_segment = seg;
+  self->need_segment = TRUE;
+
   self->loops_left--;
   self->pts_offset += span;
-  self->frames_offset += op_ram_store_last (self->store)->index -
-      op_ram_store_first (self->store)->index + 1;
+  self->frames_offset = frames;
   self->replay_pos = op_ram_store_first (self->store)->index;
   self->discont = TRUE;
   GST_INFO_OBJECT (self, "loop pass, %d left, offset %" GST_TIME_FORMAT,
@@ -840,11 +861,14 @@ op_ram_cache_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
       self->loops_left = self->s_loop;
       self->pts_offset = 0;
       self->frames_offset = 0;
-      if (GST_VIDEO_INFO_FPS_N (&self->info) == 0 && self->arrival > 0) {
-        GST_INFO_OBJECT (self, "variable framerate: frame index unknown "
-            "after an upstream flush, caching stops");
+      if (!op_frame_clock_is_timed (&self->clock) &&
+          self->clock.last_index >= 0) {
+        GST_INFO_OBJECT (self, "frames numbered by count: frame index "
+            "unknown after an upstream flush, caching stops");
         self->index_lost = TRUE;
       }
+      /* an upstream seek: the next timestamp jumps on purpose */
+      self->clock.expect_jump = TRUE;
       RAM_UNLOCK (self);
       ret = gst_pad_push_event (self->srcpad, event);
       GST_PAD_STREAM_UNLOCK (self->srcpad);
@@ -882,12 +906,11 @@ op_ram_cache_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
     case GST_EVENT_EOS:
       RAM_LOCK (self);
       self->upstream_eos = TRUE;
+      self->pass_segment = self->in_segment;
+      self->pass_segment.stop = GST_CLOCK_TIME_NONE;
+      self->pass_segment.duration = GST_CLOCK_TIME_NONE;
       if (op_ram_cache_locked_next_loop (self)) {
         self->mode = MODE_REPLAY;
-        self->out_segment = self->in_segment;
-        self->out_segment.stop = GST_CLOCK_TIME_NONE;
-        self->out_segment.duration = GST_CLOCK_TIME_NONE;
-        self->need_segment = TRUE;
         self->seg_seqnum = gst_event_get_seqnum (event);
         start_task = TRUE;
       }
@@ -1005,18 +1028,13 @@ static GstClockTime
 op_ram_cache_locked_index_time (OpRamCache * self, gint64 idx)
 {
   const OpRamEntry *e;
-  gint fps_n = GST_VIDEO_INFO_FPS_N (&self->info);
-  gint fps_d = GST_VIDEO_INFO_FPS_D (&self->info);
 
   if (idx < 0)
     return GST_CLOCK_TIME_NONE;
   e = self->store ? op_ram_store_lookup (self->store, idx) : NULL;
   if (e && GST_CLOCK_TIME_IS_VALID (e->pts))
     return e->pts;
-  if (fps_n <= 0 || !GST_CLOCK_TIME_IS_VALID (self->first_pts))
-    return GST_CLOCK_TIME_NONE;
-  return self->first_pts + gst_util_uint64_scale_round (idx,
-      (guint64) fps_d * GST_SECOND, fps_n);
+  return op_frame_clock_pts_of (&self->clock, idx);
 }
 
 /* Sends a seek upstream; DEFAULT (frames) becomes TIME when possible. */
@@ -1109,6 +1127,7 @@ op_ram_cache_handle_seek (OpRamCache * self, GstEvent * event)
     gst_segment_init (&self->out_segment, GST_FORMAT_TIME);
   gst_segment_do_seek (&self->out_segment, 1.0, GST_FORMAT_TIME, flags,
       GST_SEEK_TYPE_SET, start_time, GST_SEEK_TYPE_SET, stop_time, NULL);
+  self->pass_segment = self->out_segment;
   self->mode = MODE_REPLAY;
   self->replay_pos = target;
   self->pts_offset = 0;
