@@ -643,8 +643,15 @@ static gboolean
 op_ram_cache_locked_index (OpRamCache * self, GstBuffer * buf, guint64 * idx)
 {
   GstClockTime pts = GST_BUFFER_PTS (buf);
+  OpAnnotationMeta *meta = op_buffer_get_annotation_meta (buf);
   gboolean disagrees;
 
+  /* annotfilter already numbered it, on the whole stream (it may drop
+   * unlabeled frames before us): its index is the frame's identity */
+  if (meta) {
+    *idx = meta->ann.frame_index;
+    return TRUE;
+  }
   if (self->index_lost)
     return FALSE;
   /* before the first frame (after an upstream seek back): no index */

@@ -526,6 +526,33 @@ GST_START_TEST (test_metas_kept)
 
 GST_END_TEST;
 
+/* Behind annotfilter, which drops unlabeled frames, a frame is the one its
+ * annotation meta names: get-frame and seeks use annotfilter's index. */
+GST_START_TEST (test_meta_index_wins)
+{
+  GstHarness *h = new_harness (NULL);
+  const guint64 labeled[] = { 3, 7, 8, 12 };
+  guint64 i;
+
+  for (i = 0; i < G_N_ELEMENTS (labeled); i++)
+    fail_unless_equals_int (gst_harness_push (h,
+            make_labeled_frame (labeled[i])), GST_FLOW_OK);
+  for (i = 0; i < 14; i++) {
+    GstSample *smp = get_frame (h->element, i);
+    gboolean want = i == 3 || i == 7 || i == 8 || i == 12;
+
+    fail_unless ((smp != NULL) == want, "get-frame %u", (guint) i);
+    if (smp) {
+      fail_unless (frame_is (gst_sample_get_buffer (smp), i, W, H));
+      check_labels (gst_sample_get_buffer (smp), i, "get-frame");
+      gst_sample_unref (smp);
+    }
+  }
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
 /* Frames numbered by the library's frame clock: a stream that claims 30/1
  * but lost frames (timestamps kept, as a decoder does) is numbered by
  * decoded-frame count, SLEAP's frame_idx, as annotfilter numbers it. */
@@ -968,6 +995,7 @@ ramcache_suite (void)
   tcase_add_test (tc, test_loop_continuous);
   tcase_add_test (tc, test_metas_kept);
   tcase_add_test (tc, test_frame_clock_numbering);
+  tcase_add_test (tc, test_meta_index_wins);
   tcase_add_test (tc, test_policy_window);
   tcase_add_test (tc, test_policy_subsample);
   tcase_add_test (tc, test_policy_spill);
