@@ -644,27 +644,31 @@ op_ram_cache_locked_index (OpRamCache * self, GstBuffer * buf, guint64 * idx)
 {
   GstClockTime pts = GST_BUFFER_PTS (buf);
   OpAnnotationMeta *meta = op_buffer_get_annotation_meta (buf);
-  gboolean disagrees;
+  gboolean disagrees, known = TRUE;
 
-  /* annotfilter already numbered it, on the whole stream (it may drop
-   * unlabeled frames before us): its index is the frame's identity */
+  /* the clock sees every frame, so frames without a meta are numbered on
+   * the same stream as those with one */
+  if (self->index_lost)
+    known = FALSE;
+  /* before the first frame (after an upstream seek back): no index */
+  else if (op_frame_clock_is_timed (&self->clock) &&
+      GST_CLOCK_TIME_IS_VALID (pts) && pts < self->clock.first_pts)
+    known = FALSE;
+  if (known) {
+    *idx = op_frame_clock_index (&self->clock, pts, &disagrees);
+    if (disagrees && !meta)
+      GST_INFO_OBJECT (self, "timestamp %" GST_TIME_FORMAT " and frame "
+          "count disagree; frame clock says %" G_GUINT64_FORMAT "%s",
+          GST_TIME_ARGS (pts), *idx, op_frame_clock_is_timed (&self->clock) ?
+          "" : " (counting frames from now on)");
+  }
+  /* annotfilter numbered it on the whole stream (it may drop unlabeled
+   * frames before us): its index is the frame's identity */
   if (meta) {
     *idx = meta->ann.frame_index;
     return TRUE;
   }
-  if (self->index_lost)
-    return FALSE;
-  /* before the first frame (after an upstream seek back): no index */
-  if (op_frame_clock_is_timed (&self->clock) && GST_CLOCK_TIME_IS_VALID (pts)
-      && pts < self->clock.first_pts)
-    return FALSE;
-  *idx = op_frame_clock_index (&self->clock, pts, &disagrees);
-  if (disagrees)
-    GST_INFO_OBJECT (self, "timestamp %" GST_TIME_FORMAT " and frame count "
-        "disagree; frame clock says %" G_GUINT64_FORMAT "%s",
-        GST_TIME_ARGS (pts), *idx, op_frame_clock_is_timed (&self->clock) ?
-        "" : " (counting frames from now on)");
-  return TRUE;
+  return known;
 }
 
 static GstFlowReturn

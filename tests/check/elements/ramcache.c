@@ -553,6 +553,31 @@ GST_START_TEST (test_meta_index_wins)
 
 GST_END_TEST;
 
+/* Labeled and unlabeled frames mixed (annotfilter mode=tag): both kinds
+ * are numbered on the same stream. */
+GST_START_TEST (test_mixed_meta_and_clock)
+{
+  GstHarness *h = new_harness (NULL);
+  guint64 i;
+
+  for (i = 0; i < 6; i++)
+    fail_unless_equals_int (gst_harness_push (h, i == 1 || i == 4 ?
+            make_labeled_frame (i) : make_frame (i, W, H)), GST_FLOW_OK);
+  for (i = 0; i < 6; i++) {
+    GstSample *smp = get_frame (h->element, i);
+
+    fail_unless (smp != NULL, "frame %u not cached", (guint) i);
+    fail_unless (frame_is (gst_sample_get_buffer (smp), i, W, H),
+        "get-frame %u is another frame", (guint) i);
+    if (i == 1 || i == 4)
+      check_labels (gst_sample_get_buffer (smp), i, "get-frame");
+    gst_sample_unref (smp);
+  }
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
 /* Frames numbered by the library's frame clock: a stream that claims 30/1
  * but lost frames (timestamps kept, as a decoder does) is numbered by
  * decoded-frame count, SLEAP's frame_idx, as annotfilter numbers it. */
@@ -996,6 +1021,7 @@ ramcache_suite (void)
   tcase_add_test (tc, test_metas_kept);
   tcase_add_test (tc, test_frame_clock_numbering);
   tcase_add_test (tc, test_meta_index_wins);
+  tcase_add_test (tc, test_mixed_meta_and_clock);
   tcase_add_test (tc, test_policy_window);
   tcase_add_test (tc, test_policy_subsample);
   tcase_add_test (tc, test_policy_spill);
