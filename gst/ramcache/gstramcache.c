@@ -18,13 +18,23 @@
  * process's RSS grows only with the frames really cached.
  *
  * ## Frame index
- * The index of a cached frame is its 0-based position in presentation
- * order counted from the first frame cached since the caps were set:
- * `round ((pts - first_pts) * framerate)` for a constant framerate. For
- * `framerate=0/1` (variable framerate) it is the arrival count; after an
- * upstream flush such a stream's index is unknown, so caching stops until
- * the next caps or restart. Served buffers carry the index in
- * GST_BUFFER_OFFSET.
+ * Frames are numbered by the library's frame clock (opframeclock.h), the
+ * one annotfilter and compositor328 use: the 0-based position in
+ * presentation order counted from the first frame seen since the caps were
+ * set, `round ((pts - first_pts) * framerate)` for a constant framerate,
+ * the decoded-frame count for `framerate=0/1` or when timestamps and count
+ * disagree before any seek (frames lost, timestamps kept). After an
+ * upstream flush a counted stream's index is unknown, so caching stops
+ * until the next caps or restart. A frame with an #OpAnnotationMeta is
+ * cached under the meta's `frame_index` (annotfilter numbered the whole
+ * stream and may have dropped frames before us). Served buffers carry the
+ * index in GST_BUFFER_OFFSET.
+ *
+ * ## Labels
+ * Cached frames keep their #OpAnnotationMeta and #OpCropMeta: replays and
+ * `get-frame` samples carry them unchanged (same `frame_index`, and the
+ * meta's `pts` stays the frame's timestamp in the source while the buffer
+ * PTS moves on with the loop). Other metas are not kept.
  *
  * ## When the arena is full (#OpRamCachePolicy, property `policy`)
  * * `window` (default): the oldest cached frame is evicted, the newest
@@ -64,13 +74,18 @@
  * ## Loops
  * `loop=N`: on upstream EOS the cache is played N more times from its first
  * frame. Timestamps continue: each pass is shifted by the span of the cached
- * frames (first pts to end of the last frame), in one open-ended segment, so
- * running time stays continuous and monotonic. EOS follows the last pass.
+ * frames (first pts to end of the last frame), so running time stays
+ * continuous and monotonic. Each pass is its own open-ended segment whose
+ * `start` and `base` move with the shift and whose `time` does not: stream
+ * time restarts at the replayed frames' own positions, so elements that
+ * number frames by stream time (compositor328) give a replay the indices of
+ * the frames it replays. EOS follows the last pass.
  *
  * ## Random access: `get-frame`
  * The action signal `get-frame` (guint64 index) returns a #GstSample with
  * the caps and a copy of the cached frame (PTS and duration as cached,
- * OFFSET = index), or %NULL if that frame is not cached. It may be emitted
+ * OFFSET = index, its annotation and crop metas), or %NULL if that frame is
+ * not cached. It may be emitted
  * from any thread while streaming.
  *
  * ## Buffers served from the cache
@@ -90,6 +105,13 @@
  *     ramcache max-bytes=4000000000 loop=3 policy=window ! fakesink
  * ]|
  * Plays the clip once from the decoder and three more times from RAM.
+ * |[
+ * gst-launch-1.0 filesrc location=clip.mp4 ! decodebin ! \
+ *     annotfilter location=clip.slp ! ramcache loop=1 ! \
+ *     batchsink format=jsonl location=twice.jsonl
+ * ]|
+ * Writes every labeled frame twice, the replay with the same frame_index,
+ * pts and keypoints.
  */
 
 #ifdef HAVE_CONFIG_H
