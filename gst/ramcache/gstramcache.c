@@ -829,7 +829,8 @@ op_ram_cache_locked_out_pts (OpRamCache * self, const OpRamEntry * e)
 static gboolean
 op_ram_cache_locked_next_loop (OpRamCache * self)
 {
-  GstClockTime span, shift;
+  GstClockTime span, shift, first;
+  gint64 time;
   guint64 frames;
   gint fps_n = GST_VIDEO_INFO_FPS_N (&self->info);
   gint fps_d = GST_VIDEO_INFO_FPS_D (&self->info);
@@ -846,13 +847,22 @@ op_ram_cache_locked_next_loop (OpRamCache * self)
   shift = fps_n > 0 && fps_d > 0 ? gst_util_uint64_scale_round (frames,
       (guint64) fps_d * GST_SECOND, fps_n) : self->pts_offset + span;
 
-  /* Each pass is a segment of its own: timestamps and running time go on
-   * (start and base move by the shift), stream time starts over (time
-   * stays), so downstream numbering by stream time sees the replayed
-   * frames' own positions in the media. */
+  /* Each pass is a segment of its own, starting at the shifted first
+   * cached frame (a seek's pass began later, at its target): timestamps
+   * and running time go on, and stream time starts over at the replayed
+   * frames' own positions in the media, so downstream numbering by stream
+   * time gives a replay the indices of the frames it replays. */
   seg = self->pass_segment;
-  seg.start += shift;
-  seg.base += shift;
+  first = op_ram_store_first (self->store)->pts;
+  if (!GST_CLOCK_TIME_IS_VALID (first))
+    first = seg.start;
+  seg.start = MAX (first + shift, self->pass_segment.start);
+  /* the position in the media of the new start, and running time that
+   * continues where this pass's unshifted segment would have put it */
+  time = (gint64) self->pass_segment.time + (gint64) (seg.start - shift) -
+      (gint64) self->pass_segment.start;
+  seg.time = (GstClockTime) MAX (time, 0);
+  seg.base = self->pass_segment.base + (seg.start - self->pass_segment.start);
   seg.position = seg.start;
   if (GST_CLOCK_TIME_IS_VALID (seg.stop) && seg.start >= seg.stop)
     return FALSE;               /* the seek's stop ends the replay here */
