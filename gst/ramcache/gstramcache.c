@@ -784,6 +784,26 @@ store_error:
   return GST_FLOW_ERROR;
 }
 
+/* called with lock: frames one pass spans on the frame grid. The index
+ * span, or more when the indices are counts (frames lost, timestamps
+ * kept): the next pass must start after the last timestamp. */
+static guint64
+op_ram_cache_locked_span_frames (OpRamCache * self)
+{
+  const OpRamEntry *first = op_ram_store_first (self->store);
+  const OpRamEntry *last = op_ram_store_last (self->store);
+  guint64 frames = last->index - first->index + 1, by_pts;
+
+  if (GST_CLOCK_TIME_IS_VALID (first->pts) &&
+      GST_CLOCK_TIME_IS_VALID (last->pts) && last->pts > first->pts) {
+    by_pts = gst_util_uint64_scale_round (last->pts - first->pts,
+        GST_VIDEO_INFO_FPS_N (&self->info),
+        (guint64) GST_VIDEO_INFO_FPS_D (&self->info) * GST_SECOND) + 1;
+    frames = MAX (frames, by_pts);
+  }
+  return frames;
+}
+
 /* called with lock: duration of one pass over the cache */
 static GstClockTime
 op_ram_cache_locked_span (OpRamCache * self)
@@ -796,8 +816,8 @@ op_ram_cache_locked_span (OpRamCache * self)
 
   /* constant framerate: whole frames, so passes do not drift by rounding */
   if (fps_n > 0 && fps_d > 0)
-    return gst_util_uint64_scale_round (last->index - first->index + 1,
-        (guint64) fps_d * GST_SECOND, fps_n);
+    return gst_util_uint64_scale_round (op_ram_cache_locked_span_frames
+        (self), (guint64) fps_d * GST_SECOND, fps_n);
   if (!GST_CLOCK_TIME_IS_VALID (dur))
     dur = 1;
   if (!GST_CLOCK_TIME_IS_VALID (first->pts) ||
@@ -842,8 +862,8 @@ op_ram_cache_locked_next_loop (OpRamCache * self)
   span = op_ram_cache_locked_span (self);
   if (!GST_CLOCK_TIME_IS_VALID (span))
     return FALSE;
-  frames = self->frames_offset + op_ram_store_last (self->store)->index -
-      op_ram_store_first (self->store)->index + 1;
+  frames = self->frames_offset + (fps_n > 0 && fps_d > 0 ?
+      op_ram_cache_locked_span_frames (self) : 0);
   shift = fps_n > 0 && fps_d > 0 ? gst_util_uint64_scale_round (frames,
       (guint64) fps_d * GST_SECOND, fps_n) : self->pts_offset + span;
 

@@ -602,6 +602,26 @@ GST_START_TEST (test_frame_clock_numbering)
   fail_unless (get_frame (h->element, 5) == NULL);
   fail_unless (get_frame (h->element, 6) == NULL);
   gst_harness_teardown (h);
+
+  /* replayed, such a stream still has rising timestamps: a pass spans its
+   * timestamps (7 frames), not its 5 counted indices */
+  h = new_harness ("loop=1");
+  for (i = 0; i < G_N_ELEMENTS (src); i++)
+    fail_unless_equals_int (gst_harness_push (h, make_frame (src[i], W, H)),
+        GST_FLOW_OK);
+  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+  for (i = 0; i < 2 * G_N_ELEMENTS (src); i++) {
+    GstBuffer *b = gst_harness_pull (h);
+    guint64 k = i % G_N_ELEMENTS (src);
+
+    fail_unless (frame_is (b, src[k], W, H));
+    /* on the frame grid (1 ns rounding) */
+    fail_unless (ABS ((gint64) GST_BUFFER_PTS (b) - (gint64) frame_pts (src[k]
+                + (i < G_N_ELEMENTS (src) ? 0 : 7))) <= 1, "buffer %u at %"
+        GST_TIME_FORMAT, (guint) i, GST_TIME_ARGS (GST_BUFFER_PTS (b)));
+    gst_buffer_unref (b);
+  }
+  gst_harness_teardown (h);
 }
 
 GST_END_TEST;
