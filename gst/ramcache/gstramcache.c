@@ -74,19 +74,20 @@
  * ## Loops
  * `loop=N`: on upstream EOS the cache is played N more times from its first
  * frame. Timestamps continue: each pass is shifted by the span of the cached
- * frames (first pts to end of the last frame), so running time stays
- * continuous and monotonic. Each pass is its own open-ended segment whose
- * `start` and `base` move with the shift and whose `time` does not: stream
- * time restarts at the replayed frames' own positions, so elements that
- * number frames by stream time (compositor328) give a replay the indices of
- * the frames it replays. EOS follows the last pass.
+ * frames (first pts to end of the last frame, in whole frames for a
+ * constant framerate), so running time stays continuous and monotonic.
+ * Each pass is its own open-ended segment starting at its first (shifted)
+ * frame, with `base` continuing the running time and `time` the stream time
+ * of that frame in the media: stream time restarts at the replayed frames'
+ * own positions, so elements that number frames by stream time
+ * (compositor328) give a replay the indices of the frames it replays. EOS
+ * follows the last pass.
  *
  * ## Random access: `get-frame`
  * The action signal `get-frame` (guint64 index) returns a #GstSample with
  * the caps and a copy of the cached frame (PTS and duration as cached,
  * OFFSET = index, its annotation and crop metas), or %NULL if that frame is
- * not cached. It may be emitted
- * from any thread while streaming.
+ * not cached. It may be emitted from any thread while streaming.
  *
  * ## Buffers served from the cache
  * Replayed buffers and `get-frame` samples are copies in freshly allocated
