@@ -1,16 +1,174 @@
 /* onepass: per-frame annotation meta and per-crop meta.
  *
  * Both metas wrap an OpAnnotation, so they share init, free and transform.
- * The tags are "video" and "size": scalers and encoders keep them (and call
- * the scale transform), filters that crop or flip drop them, because their
- * coordinates would be wrong there.
+ * The tags are "video", "size" and "orientation": the metas depend on the
+ * frame's size and orientation. Scalers and encoders keep them (and call
+ * the scale transform); every other filter that copies frames drops them
+ * (GstVideoFilter keeps only untagged or "video"-only metas), because the
+ * coordinates could be wrong there. GStreamer 1.22's videoflip tells metas
+ * nothing about its orientation change, so it drops them too; an element
+ * that does tell (the "op-orientation" transform below) gets them moved
+ * exactly.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "opmeta.h"
 
+#include <math.h>
+
 static const gchar *meta_tags[] = {
-  GST_META_TAG_VIDEO_STR, GST_META_TAG_VIDEO_SIZE_STR, NULL
+  GST_META_TAG_VIDEO_STR, GST_META_TAG_VIDEO_SIZE_STR,
+  GST_META_TAG_VIDEO_ORIENTATION_STR, NULL
 };
+
+/**
+ * op_meta_transform_orientation_quark:
+ *
+ * The transform type "op-orientation" of the onepass metas: its data is an
+ * #OpMetaTransformOrientation.
+ *
+ * Returns: the quark
+ */
+GQuark
+op_meta_transform_orientation_quark (void)
+{
+  static gsize q = 0;
+
+  if (g_once_init_enter (&q)) {
+    gsize t = g_quark_from_static_string (OP_META_TRANSFORM_ORIENTATION_STR);
+    g_once_init_leave (&q, t);
+  }
+  return (GQuark) q;
+}
+
+static gboolean
+swaps_axes (GstVideoOrientationMethod m)
+{
+  return m == GST_VIDEO_ORIENTATION_90R || m == GST_VIDEO_ORIENTATION_90L ||
+      m == GST_VIDEO_ORIENTATION_UL_LR || m == GST_VIDEO_ORIENTATION_UR_LL;
+}
+
+/* Where point (x, y) of a w x h image lands, in pixel-centre coordinates
+ * (the image spans -0.5 .. w - 0.5): the pixel moves of videoflip, so a
+ * horizontal flip maps x to w - 1 - x. */
+static void
+orient_point (GstVideoOrientationMethod m, gdouble w, gdouble h, gdouble * x,
+    gdouble * y)
+{
+  gdouble ox = *x, oy = *y;
+
+  switch (m) {
+    case GST_VIDEO_ORIENTATION_90R:
+      *x = h - 1 - oy;
+      *y = ox;
+      break;
+    case GST_VIDEO_ORIENTATION_180:
+      *x = w - 1 - ox;
+      *y = h - 1 - oy;
+      break;
+    case GST_VIDEO_ORIENTATION_90L:
+      *x = oy;
+      *y = w - 1 - ox;
+      break;
+    case GST_VIDEO_ORIENTATION_HORIZ:
+      *x = w - 1 - ox;
+      break;
+    case GST_VIDEO_ORIENTATION_VERT:
+      *y = h - 1 - oy;
+      break;
+    case GST_VIDEO_ORIENTATION_UL_LR:
+      *x = oy;
+      *y = ox;
+      break;
+    case GST_VIDEO_ORIENTATION_UR_LL:
+      *x = h - 1 - oy;
+      *y = w - 1 - ox;
+      break;
+    default:
+      break;
+  }
+}
+
+/* A box [x, y, bw, bh] whose corners are the points (x, y) and
+ * (x + bw, y + bh): both corners move, the box is their span again. */
+static void
+orient_box (GstVideoOrientationMethod m, gdouble w, gdouble h, gdouble b[4])
+{
+  gdouble x0 = b[0], y0 = b[1], x1 = b[0] + b[2], y1 = b[1] + b[3];
+
+  orient_point (m, w, h, &x0, &y0);
+  orient_point (m, w, h, &x1, &y1);
+  b[0] = MIN (x0, x1);
+  b[1] = MIN (y0, y1);
+  b[2] = fabs (x1 - x0);
+  b[3] = fabs (y1 - y0);
+}
+
+static void
+orient_instances (OpAnnotation * ann, GstVideoOrientationMethod m, guint w,
+    guint h)
+{
+  guint i, k;
+
+  for (i = 0; i < op_annotation_n_instances (ann); i++) {
+    OpInstance *inst = op_annotation_get_instance (ann, i);
+
+    for (k = 0; k < inst->n_keypoints; k++) {
+      OpKeypoint *kp = &inst->keypoints[k];
+      if (!isnan (kp->x) && !isnan (kp->y))
+        orient_point (m, w, h, &kp->x, &kp->y);
+    }
+    if (inst->has_bbox)
+      orient_box (m, w, h, inst->bbox);
+  }
+}
+
+/* Applies a flip or rotation of the image @ann describes. A crop's
+ * instances move inside the crop, and the crop is re-expressed as the crop
+ * of the equally transformed frame (its rect moves in frame coordinates),
+ * so the crop <-> frame map of the design still holds. Returns FALSE when
+ * the transform's input size is not the annotation's image size. */
+static gboolean
+orient_annotation (OpAnnotation * ann, const OpMetaTransformOrientation * t)
+{
+  const GstVideoOrientationMethod m = t->method;
+  guint img_w = ann->has_crop ? ann->crop.width : ann->width;
+  guint img_h = ann->has_crop ? ann->crop.height : ann->height;
+
+  if (t->in_width != img_w || t->in_height != img_h || img_w == 0 ||
+      img_h == 0)
+    return FALSE;
+  if (m == GST_VIDEO_ORIENTATION_IDENTITY)
+    return TRUE;
+  if (m > GST_VIDEO_ORIENTATION_UR_LL)
+    return FALSE;               /* auto, custom: not a known pixel move */
+
+  orient_instances (ann, m, img_w, img_h);
+  if (ann->has_crop) {
+    /* a rect covers the pixels x .. x + w - 1: its edges are the points
+     * x - 0.5 and x + w - 0.5 */
+    gdouble r[4] = { ann->crop.rect[0] - 0.5, ann->crop.rect[1] - 0.5,
+      ann->crop.rect[2], ann->crop.rect[3]
+    };
+    guint cw = ann->crop.width;
+
+    orient_box (m, ann->width, ann->height, r);
+    ann->crop.rect[0] = (gint) lround (r[0] + 0.5);
+    ann->crop.rect[1] = (gint) lround (r[1] + 0.5);
+    ann->crop.rect[2] = (gint) lround (r[2]);
+    ann->crop.rect[3] = (gint) lround (r[3]);
+    if (swaps_axes (m)) {
+      ann->crop.width = ann->crop.height;
+      ann->crop.height = cw;
+    }
+  }
+  if (swaps_axes (m)) {
+    guint fw = ann->width;
+
+    ann->width = ann->height;
+    ann->height = fw;
+  }
+  return TRUE;
+}
 
 static gboolean
 op_meta_init (GstMeta * meta, gpointer params, GstBuffer * buffer)
@@ -44,7 +202,24 @@ op_meta_transform (GstBuffer * dest, GstMeta * meta, GstBuffer * buffer,
     GstVideoMetaTransform *t = data;
     if (t->in_info == NULL || t->out_info == NULL)
       return FALSE;
+  } else if (OP_META_TRANSFORM_IS_ORIENTATION (type)) {
+    OpAnnotation moved;
+    gboolean ok;
+
+    /* moved first: a transform we cannot apply leaves no meta behind */
+    op_annotation_init (&moved);
+    op_annotation_copy_into (&moved, src);
+    ok = orient_annotation (&moved, data);
+    if (ok) {
+      out = (OpAnnotationMeta *) gst_buffer_add_meta (dest, info, NULL);
+      ok = out != NULL;
+    }
+    if (ok)
+      op_annotation_copy_into (&out->ann, &moved);
+    op_annotation_clear (&moved);
+    return ok;
   } else {
+    /* any other transform (a future matrix, ...): keypoints would lie */
     return FALSE;
   }
 
@@ -185,4 +360,43 @@ op_buffer_get_annotation (GstBuffer * buffer)
     return &c->ann;
   a = op_buffer_get_annotation_meta (buffer);
   return a ? &a->ann : NULL;
+}
+
+/**
+ * op_buffer_orient_metas:
+ * @dest: a writable buffer, the flipped or rotated image
+ * @src: the buffer before the flip or rotation
+ * @method: the pixel move (as videoflip's `video-direction`)
+ * @in_width: width of @src's image
+ * @in_height: height of @src's image
+ *
+ * For elements and applications that flip or rotate frames or crops:
+ * copies @src's annotation and crop metas to @dest with keypoints, boxes and
+ * crop rects moved exactly as the pixels (pixel-centre coordinates: a
+ * horizontal flip maps x to @in_width - 1 - x). A meta whose image size is
+ * not @in_width x @in_height, or a @method that is not a fixed pixel move
+ * (auto, custom), is not copied.
+ *
+ * Returns: %TRUE if every onepass meta of @src was copied
+ */
+gboolean
+op_buffer_orient_metas (GstBuffer * dest, GstBuffer * src,
+    GstVideoOrientationMethod method, guint in_width, guint in_height)
+{
+  OpMetaTransformOrientation t = { method, in_width, in_height };
+  GQuark type = op_meta_transform_orientation_quark ();
+  gboolean all = TRUE;
+  GstMeta *meta;
+  gpointer state = NULL;
+
+  g_return_val_if_fail (gst_buffer_is_writable (dest), FALSE);
+  while ((meta = gst_buffer_iterate_meta (src, &state))) {
+    GType api = meta->info->api;
+
+    if (api != OP_ANNOTATION_META_API_TYPE && api != OP_CROP_META_API_TYPE)
+      continue;
+    if (!meta->info->transform_func (dest, meta, src, type, &t))
+      all = FALSE;
+  }
+  return all;
 }

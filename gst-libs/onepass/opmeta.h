@@ -14,9 +14,12 @@ G_BEGIN_DECLS
  * @meta: parent
  * @ann: the frame's annotation, keypoints in frame coordinates
  *
- * Attached by annotfilter to every annotated frame. Tags: "video", "size";
- * survives videoconvert, videoscale (rescaled), jpegenc/pngenc and buffer
- * copies; dropped by region copies and by elements that crop.
+ * Attached by annotfilter to every annotated frame. Tags: "video", "size",
+ * "orientation"; survives videoconvert, videoscale (rescaled),
+ * jpegenc/pngenc, buffer copies and elements in passthrough; moved exactly
+ * by the "op-orientation" transform (op_buffer_orient_metas()); dropped by
+ * region copies, by elements that crop and by every other filter that
+ * copies frames, videoflip included (it does not say what it did).
  */
 typedef struct {
   GstMeta meta;
@@ -38,6 +41,25 @@ typedef struct {
   OpAnnotation ann;
 } OpCropMeta;
 
+/**
+ * OpMetaTransformOrientation:
+ * @method: the pixel move, as videoflip's `video-direction` (identity,
+ *   90r, 180, 90l, horiz, vert, ul-lr, ur-ll; auto and custom are refused)
+ * @in_width: width of the image before the move
+ * @in_height: height of the image before the move
+ *
+ * Data of the "op-orientation" meta transform.
+ */
+typedef struct {
+  GstVideoOrientationMethod method;
+  guint in_width, in_height;
+} OpMetaTransformOrientation;
+
+#define OP_META_TRANSFORM_ORIENTATION_STR "op-orientation"
+GQuark              op_meta_transform_orientation_quark (void);
+#define OP_META_TRANSFORM_IS_ORIENTATION(type) \
+  ((type) == op_meta_transform_orientation_quark ())
+
 GType               op_annotation_meta_api_get_type (void);
 const GstMetaInfo  *op_annotation_meta_get_info (void);
 #define OP_ANNOTATION_META_API_TYPE (op_annotation_meta_api_get_type ())
@@ -58,6 +80,11 @@ OpAnnotationMeta   *op_buffer_add_annotation_meta (GstBuffer * buffer,
 OpCropMeta         *op_buffer_add_crop_meta       (GstBuffer * buffer,
                                                    const OpAnnotation * ann);
 const OpAnnotation *op_buffer_get_annotation      (GstBuffer * buffer);
+gboolean            op_buffer_orient_metas        (GstBuffer * dest,
+                                                   GstBuffer * src,
+                                                   GstVideoOrientationMethod method,
+                                                   guint in_width,
+                                                   guint in_height);
 
 G_END_DECLS
 

@@ -33,11 +33,19 @@
  * Rectangles: a crop carrying an #OpCropMeta is pasted onto the meta's
  * `crop.rect` (frame coordinates). A crop without one takes its rect from
  * #OpCompositor328:rects-location: the k-th such crop of frame N gets the
- * k-th rect of entry "N". The frame index N of a full frame is
- * round((stream time - first frame's stream time) * framerate); with
- * framerate 0/1 it is the count of frames seen since start. Crops in this
- * mode come one per frame (the seed's crops_328.mp4), at the full stream's
- * framerate, and take the index of the frame they are matched to.
+ * k-th rect of entry "N". The frame index N of a full frame is the
+ * `frame_index` of its #OpAnnotationMeta when it has one (annotfilter's
+ * numbering, kept by ramcache on cached frames and replays); otherwise the
+ * library's frame clock (opframeclock.h, the clock annotfilter and
+ * ramcache use) numbers it: round((stream time - first frame's stream
+ * time) * framerate), the count of frames seen for framerate 0/1 or when
+ * timestamps and count disagree before any seek. A new segment after the
+ * first frame (a seek, a `ramcache loop` pass, which restarts stream time
+ * at the replayed frames' own positions) is an intended jump. So
+ * `ramcache loop=N` before `sink_full` pastes every pass at the rects of
+ * the frames it replays. Crops in this mode come one per frame (the seed's
+ * crops_328.mp4), at the full stream's framerate, and take the index of
+ * the frame they are matched to.
  *
  * Pixels: crop and frame must be in the same format (the `sink_crop` caps
  * query offers only the format negotiated on `sink_full`); RGB, BGR, RGBA,
@@ -93,7 +101,18 @@
  *   t. ! queue ! cropextract ! videoflip method=horizontal-flip ! c.sink_crop \
  *   compositor328 name=c ! videoconvert ! autovideosink
  * ]| cuts each instance, mirrors it and pastes it back (rects from the
- * crop metas).
+ * crop metas; note that GStreamer 1.22.0's videoflip ignores `method` set
+ * at construction, and when it really flips it drops the crop meta, so
+ * the crop then needs a rects file).
+ * |[
+ * gst-launch-1.0 compositor328 name=c rects-location=crop_rectangles.json ! \
+ *   videoconvert ! autovideosink \
+ *   filesrc location=full.mp4 ! decodebin ! videoconvert ! \
+ *   video/x-raw,format=RGB ! ramcache loop=2 ! queue ! c.sink_full \
+ *   filesrc location=crops_328.mp4 ! decodebin ! videoconvert ! \
+ *   video/x-raw,format=RGB ! ramcache loop=2 ! queue ! c.sink_crop
+ * ]| shows the review three times, the replays from RAM, every pass with
+ * the rects of the frames it replays.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -168,8 +187,7 @@ struct _OpCompositor328
   gint64 held_lo;               /* crop running-time window [lo, hi) */
   GstClockTime held_hi;         /* NONE: up to the next frame */
   guint64 held_index;
-  GstClockTime first_stream_time;
-  guint64 frame_count;
+  OpFrameClock clock;           /* numbers full frames without a meta */
   gboolean warned_missing, warned_no_source;
 };
 
@@ -329,7 +347,7 @@ op_compositor328_init (OpCompositor328 * self)
   self->held_crops = g_ptr_array_new_with_free_func ((GDestroyNotify)
       gst_buffer_unref);
   self->held_hi = GST_CLOCK_TIME_NONE;
-  self->first_stream_time = GST_CLOCK_TIME_NONE;
+  op_frame_clock_reset (&self->clock);
 }
 
 static void
@@ -367,8 +385,7 @@ op_compositor328_start (GstAggregator * agg)
   self->frames_without_crops = self->rects_missing = 0;
   GST_OBJECT_UNLOCK (self);
 
-  self->first_stream_time = GST_CLOCK_TIME_NONE;
-  self->frame_count = 0;
+  op_frame_clock_reset (&self->clock);
   self->warned_missing = self->warned_no_source = FALSE;
   if (location == NULL || location[0] == '\0')
     goto done;
@@ -450,28 +467,38 @@ frame_duration (OpCompositor328 * self, GstBuffer * buf)
   return GST_CLOCK_TIME_NONE;
 }
 
+/* The frame's index: its annotation meta's when it has one (the frame's
+ * identity, kept by ramcache replays), else the library's frame clock on
+ * the stream time, as annotfilter numbers the same stream. */
 static guint64
 frame_index (OpCompositor328 * self, GstBuffer * buf)
 {
-  gint fps_n = GST_VIDEO_INFO_FPS_N (&self->full_info);
-  gint fps_d = GST_VIDEO_INFO_FPS_D (&self->full_info);
+  OpAnnotationMeta *meta = op_buffer_get_annotation_meta (buf);
   GstClockTime st = GST_CLOCK_TIME_NONE;
-  guint64 count = self->frame_count++;
+  gboolean disagrees;
+  guint64 idx;
 
   GST_OBJECT_LOCK (self->full_pad);
   if (GST_BUFFER_PTS_IS_VALID (buf))
     st = gst_segment_to_stream_time (&self->full_pad->segment,
         GST_FORMAT_TIME, GST_BUFFER_PTS (buf));
   GST_OBJECT_UNLOCK (self->full_pad);
-  if (!GST_CLOCK_TIME_IS_VALID (st) || fps_n <= 0)
-    return count;
-  /* relative to the first frame: qtdemux may start a trimmed file late */
-  if (!GST_CLOCK_TIME_IS_VALID (self->first_stream_time))
-    self->first_stream_time = st;
-  if (st < self->first_stream_time)
-    return count;
-  return gst_util_uint64_scale_round (st - self->first_stream_time, fps_n,
-      (guint64) fps_d * GST_SECOND);
+  /* stream time before the first frame's (a seek back): counted */
+  if (op_frame_clock_is_timed (&self->clock) && GST_CLOCK_TIME_IS_VALID (st)
+      && st < self->clock.first_pts)
+    st = GST_CLOCK_TIME_NONE;
+  idx = op_frame_clock_index (&self->clock, st, &disagrees);
+  if (disagrees)
+    GST_INFO_OBJECT (self, "stream time %" GST_TIME_FORMAT " and frame "
+        "count disagree; frame clock says %" G_GUINT64_FORMAT,
+        GST_TIME_ARGS (st), idx);
+  if (meta == NULL)
+    return idx;
+  if (meta->ann.frame_index != idx)
+    GST_DEBUG_OBJECT (self, "frame %" G_GUINT64_FORMAT " by its meta, %"
+        G_GUINT64_FORMAT " by the clock: the meta wins", meta->ann.frame_index,
+        idx);
+  return meta->ann.frame_index;
 }
 
 static void
@@ -805,6 +832,8 @@ op_compositor328_sink_event (GstAggregator * agg, GstAggregatorPad * pad,
       if (pad == self->full_pad) {
         self->full_info = info;
         self->have_full_info = TRUE;
+        op_frame_clock_set_rate (&self->clock, GST_VIDEO_INFO_FPS_N (&info),
+            GST_VIDEO_INFO_FPS_D (&info));
         GST_OBJECT_LOCK (self);
         self->full_format = GST_VIDEO_INFO_FORMAT (&info);
         GST_OBJECT_UNLOCK (self);
@@ -822,6 +851,10 @@ op_compositor328_sink_event (GstAggregator * agg, GstAggregatorPad * pad,
         /* output timestamps are the full frames' */
         gst_event_parse_segment (event, &segment);
         gst_aggregator_update_segment (agg, segment);
+        /* a new segment after frames (a seek, a ramcache loop pass): stream
+         * time may jump, which is no evidence of a variable framerate */
+        if (self->clock.last_index >= 0)
+          self->clock.expect_jump = TRUE;
       }
       break;
     default:

@@ -18,13 +18,23 @@
  * process's RSS grows only with the frames really cached.
  *
  * ## Frame index
- * The index of a cached frame is its 0-based position in presentation
- * order counted from the first frame cached since the caps were set:
- * `round ((pts - first_pts) * framerate)` for a constant framerate. For
- * `framerate=0/1` (variable framerate) it is the arrival count; after an
- * upstream flush such a stream's index is unknown, so caching stops until
- * the next caps or restart. Served buffers carry the index in
- * GST_BUFFER_OFFSET.
+ * Frames are numbered by the library's frame clock (opframeclock.h), the
+ * one annotfilter and compositor328 use: the 0-based position in
+ * presentation order counted from the first frame seen since the caps were
+ * set, `round ((pts - first_pts) * framerate)` for a constant framerate,
+ * the decoded-frame count for `framerate=0/1` or when timestamps and count
+ * disagree before any seek (frames lost, timestamps kept). After an
+ * upstream flush a counted stream's index is unknown, so caching stops
+ * until the next caps or restart. A frame with an #OpAnnotationMeta is
+ * cached under the meta's `frame_index` (annotfilter numbered the whole
+ * stream and may have dropped frames before us). Served buffers carry the
+ * index in GST_BUFFER_OFFSET.
+ *
+ * ## Labels
+ * Cached frames keep their #OpAnnotationMeta and #OpCropMeta: replays and
+ * `get-frame` samples carry them unchanged (same `frame_index`, and the
+ * meta's `pts` stays the frame's timestamp in the source while the buffer
+ * PTS moves on with the loop). Other metas are not kept.
  *
  * ## When the arena is full (#OpRamCachePolicy, property `policy`)
  * * `window` (default): the oldest cached frame is evicted, the newest
@@ -64,14 +74,20 @@
  * ## Loops
  * `loop=N`: on upstream EOS the cache is played N more times from its first
  * frame. Timestamps continue: each pass is shifted by the span of the cached
- * frames (first pts to end of the last frame), in one open-ended segment, so
- * running time stays continuous and monotonic. EOS follows the last pass.
+ * frames (first pts to end of the last frame, in whole frames for a
+ * constant framerate), so running time stays continuous and monotonic.
+ * Each pass is its own open-ended segment starting at its first (shifted)
+ * frame, with `base` continuing the running time and `time` the stream time
+ * of that frame in the media: stream time restarts at the replayed frames'
+ * own positions, so elements that number frames by stream time
+ * (compositor328) give a replay the indices of the frames it replays. EOS
+ * follows the last pass.
  *
  * ## Random access: `get-frame`
  * The action signal `get-frame` (guint64 index) returns a #GstSample with
  * the caps and a copy of the cached frame (PTS and duration as cached,
- * OFFSET = index), or %NULL if that frame is not cached. It may be emitted
- * from any thread while streaming.
+ * OFFSET = index, its annotation and crop metas), or %NULL if that frame is
+ * not cached. It may be emitted from any thread while streaming.
  *
  * ## Buffers served from the cache
  * Replayed buffers and `get-frame` samples are copies in freshly allocated
@@ -90,6 +106,13 @@
  *     ramcache max-bytes=4000000000 loop=3 policy=window ! fakesink
  * ]|
  * Plays the clip once from the decoder and three more times from RAM.
+ * |[
+ * gst-launch-1.0 filesrc location=clip.mp4 ! decodebin ! \
+ *     annotfilter location=clip.slp ! ramcache loop=1 ! \
+ *     batchsink format=jsonl location=twice.jsonl
+ * ]|
+ * Writes every labeled frame twice, the replay with the same frame_index,
+ * pts and keypoints.
  */
 
 #ifdef HAVE_CONFIG_H
@@ -99,6 +122,8 @@
 #include "gstramcache.h"
 #include "rambudget.h"
 #include "ramstore.h"
+
+#include <onepass/onepass.h>
 
 #include <gst/video/video.h>
 #include <glib/gstdio.h>
@@ -179,8 +204,7 @@ struct _OpRamCache
   OpRamStore *store;
   GstCaps *caps;
   GstVideoInfo info;
-  GstClockTime first_pts;
-  guint64 arrival;
+  OpFrameClock clock;           /* numbers upstream's frames */
   gboolean index_lost;
   gboolean warned_capacity;
 
@@ -190,6 +214,7 @@ struct _OpRamCache
   gboolean upstream_eos;
   GstSegment in_segment;
   GstSegment out_segment;
+  GstSegment pass_segment;      /* segment of the replay's unshifted pass */
   gboolean need_segment;
   guint32 seg_seqnum;
   gboolean discont;
@@ -397,7 +422,7 @@ op_ram_cache_init (OpRamCache * self)
   self->max_frames = DEFAULT_MAX_FRAMES;
   self->policy = DEFAULT_POLICY;
   self->loop = DEFAULT_LOOP;
-  self->first_pts = GST_CLOCK_TIME_NONE;
+  op_frame_clock_reset (&self->clock);
   gst_segment_init (&self->in_segment, GST_FORMAT_TIME);
   gst_segment_init (&self->out_segment, GST_FORMAT_TIME);
 }
@@ -427,8 +452,7 @@ op_ram_cache_locked_drop_store (OpRamCache * self)
     op_ram_store_free (self->store);
     self->store = NULL;
   }
-  self->first_pts = GST_CLOCK_TIME_NONE;
-  self->arrival = 0;
+  op_frame_clock_reset (&self->clock);
   self->index_lost = FALSE;
   self->warned_capacity = FALSE;
 }
@@ -583,6 +607,8 @@ op_ram_cache_set_caps (OpRamCache * self, GstCaps * caps)
         "%u cached frames", caps, op_ram_store_n_frames (self->store));
   op_ram_cache_locked_drop_store (self);
   self->info = info;
+  op_frame_clock_set_rate (&self->clock, GST_VIDEO_INFO_FPS_N (&info),
+      GST_VIDEO_INFO_FPS_D (&info));
   gst_caps_replace (&self->caps, caps);
   self->store = op_ram_store_new (&info, self->budget, self->s_max_frames,
       self->s_policy, self->s_spill_dir, &err);
@@ -640,24 +666,32 @@ static gboolean
 op_ram_cache_locked_index (OpRamCache * self, GstBuffer * buf, guint64 * idx)
 {
   GstClockTime pts = GST_BUFFER_PTS (buf);
-  gint fps_n = GST_VIDEO_INFO_FPS_N (&self->info);
-  gint fps_d = GST_VIDEO_INFO_FPS_D (&self->info);
+  OpAnnotationMeta *meta = op_buffer_get_annotation_meta (buf);
+  gboolean disagrees, known = TRUE;
 
+  /* the clock sees every frame, so frames without a meta are numbered on
+   * the same stream as those with one */
   if (self->index_lost)
-    return FALSE;
-  if (fps_n > 0 && fps_d > 0 && GST_CLOCK_TIME_IS_VALID (pts)) {
-    if (!GST_CLOCK_TIME_IS_VALID (self->first_pts))
-      self->first_pts = pts;
-    if (pts < self->first_pts)
-      return FALSE;
-    *idx = gst_util_uint64_scale_round (pts - self->first_pts, fps_n,
-        (guint64) fps_d * GST_SECOND);
+    known = FALSE;
+  /* before the first frame (after an upstream seek back): no index */
+  else if (op_frame_clock_is_timed (&self->clock) &&
+      GST_CLOCK_TIME_IS_VALID (pts) && pts < self->clock.first_pts)
+    known = FALSE;
+  if (known) {
+    *idx = op_frame_clock_index (&self->clock, pts, &disagrees);
+    if (disagrees && !meta)
+      GST_INFO_OBJECT (self, "timestamp %" GST_TIME_FORMAT " and frame "
+          "count disagree; frame clock says %" G_GUINT64_FORMAT "%s",
+          GST_TIME_ARGS (pts), *idx, op_frame_clock_is_timed (&self->clock) ?
+          "" : " (counting frames from now on)");
+  }
+  /* annotfilter numbered it on the whole stream (it may drop unlabeled
+   * frames before us): its index is the frame's identity */
+  if (meta) {
+    *idx = meta->ann.frame_index;
     return TRUE;
   }
-  if (!GST_CLOCK_TIME_IS_VALID (self->first_pts))
-    self->first_pts = pts;
-  *idx = self->arrival++;
-  return TRUE;
+  return known;
 }
 
 static GstFlowReturn
@@ -751,6 +785,26 @@ store_error:
   return GST_FLOW_ERROR;
 }
 
+/* called with lock: frames one pass spans on the frame grid. The index
+ * span, or more when the indices are counts (frames lost, timestamps
+ * kept): the next pass must start after the last timestamp. */
+static guint64
+op_ram_cache_locked_span_frames (OpRamCache * self)
+{
+  const OpRamEntry *first = op_ram_store_first (self->store);
+  const OpRamEntry *last = op_ram_store_last (self->store);
+  guint64 frames = last->index - first->index + 1, by_pts;
+
+  if (GST_CLOCK_TIME_IS_VALID (first->pts) &&
+      GST_CLOCK_TIME_IS_VALID (last->pts) && last->pts > first->pts) {
+    by_pts = gst_util_uint64_scale_round (last->pts - first->pts,
+        GST_VIDEO_INFO_FPS_N (&self->info),
+        (guint64) GST_VIDEO_INFO_FPS_D (&self->info) * GST_SECOND) + 1;
+    frames = MAX (frames, by_pts);
+  }
+  return frames;
+}
+
 /* called with lock: duration of one pass over the cache */
 static GstClockTime
 op_ram_cache_locked_span (OpRamCache * self)
@@ -763,8 +817,8 @@ op_ram_cache_locked_span (OpRamCache * self)
 
   /* constant framerate: whole frames, so passes do not drift by rounding */
   if (fps_n > 0 && fps_d > 0)
-    return gst_util_uint64_scale_round (last->index - first->index + 1,
-        (guint64) fps_d * GST_SECOND, fps_n);
+    return gst_util_uint64_scale_round (op_ram_cache_locked_span_frames
+        (self), (guint64) fps_d * GST_SECOND, fps_n);
   if (!GST_CLOCK_TIME_IS_VALID (dur))
     dur = 1;
   if (!GST_CLOCK_TIME_IS_VALID (first->pts) ||
@@ -796,7 +850,12 @@ op_ram_cache_locked_out_pts (OpRamCache * self, const OpRamEntry * e)
 static gboolean
 op_ram_cache_locked_next_loop (OpRamCache * self)
 {
-  GstClockTime span;
+  GstClockTime span, shift, first;
+  gint64 time;
+  guint64 frames;
+  gint fps_n = GST_VIDEO_INFO_FPS_N (&self->info);
+  gint fps_d = GST_VIDEO_INFO_FPS_D (&self->info);
+  GstSegment seg;
 
   if (self->loops_left <= 0 || !self->store ||
       op_ram_store_n_frames (self->store) == 0)
@@ -804,10 +863,36 @@ op_ram_cache_locked_next_loop (OpRamCache * self)
   span = op_ram_cache_locked_span (self);
   if (!GST_CLOCK_TIME_IS_VALID (span))
     return FALSE;
+  frames = self->frames_offset + (fps_n > 0 && fps_d > 0 ?
+      op_ram_cache_locked_span_frames (self) : 0);
+  shift = fps_n > 0 && fps_d > 0 ? gst_util_uint64_scale_round (frames,
+      (guint64) fps_d * GST_SECOND, fps_n) : self->pts_offset + span;
+
+  /* Each pass is a segment of its own, starting at the shifted first
+   * cached frame (a seek's pass began later, at its target): timestamps
+   * and running time go on, and stream time starts over at the replayed
+   * frames' own positions in the media, so downstream numbering by stream
+   * time gives a replay the indices of the frames it replays. */
+  seg = self->pass_segment;
+  first = op_ram_store_first (self->store)->pts;
+  if (!GST_CLOCK_TIME_IS_VALID (first))
+    first = seg.start;
+  seg.start = MAX (first + shift, self->pass_segment.start);
+  /* the position in the media of the new start, and running time that
+   * continues where this pass's unshifted segment would have put it */
+  time = (gint64) self->pass_segment.time + (gint64) (seg.start - shift) -
+      (gint64) self->pass_segment.start;
+  seg.time = (GstClockTime) MAX (time, 0);
+  seg.base = self->pass_segment.base + (seg.start - self->pass_segment.start);
+  seg.position = seg.start;
+  if (GST_CLOCK_TIME_IS_VALID (seg.stop) && seg.start >= seg.stop)
+    return FALSE;               /* the seek's stop ends the replay here */
+  self->out_segment = seg;
+  self->need_segment = TRUE;
+
   self->loops_left--;
   self->pts_offset += span;
-  self->frames_offset += op_ram_store_last (self->store)->index -
-      op_ram_store_first (self->store)->index + 1;
+  self->frames_offset = frames;
   self->replay_pos = op_ram_store_first (self->store)->index;
   self->discont = TRUE;
   GST_INFO_OBJECT (self, "loop pass, %d left, offset %" GST_TIME_FORMAT,
@@ -840,11 +925,14 @@ op_ram_cache_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
       self->loops_left = self->s_loop;
       self->pts_offset = 0;
       self->frames_offset = 0;
-      if (GST_VIDEO_INFO_FPS_N (&self->info) == 0 && self->arrival > 0) {
-        GST_INFO_OBJECT (self, "variable framerate: frame index unknown "
-            "after an upstream flush, caching stops");
+      if (!op_frame_clock_is_timed (&self->clock) &&
+          self->clock.last_index >= 0) {
+        GST_INFO_OBJECT (self, "frames numbered by count: frame index "
+            "unknown after an upstream flush, caching stops");
         self->index_lost = TRUE;
       }
+      /* an upstream seek: the next timestamp jumps on purpose */
+      self->clock.expect_jump = TRUE;
       RAM_UNLOCK (self);
       ret = gst_pad_push_event (self->srcpad, event);
       GST_PAD_STREAM_UNLOCK (self->srcpad);
@@ -882,12 +970,11 @@ op_ram_cache_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
     case GST_EVENT_EOS:
       RAM_LOCK (self);
       self->upstream_eos = TRUE;
+      self->pass_segment = self->in_segment;
+      self->pass_segment.stop = GST_CLOCK_TIME_NONE;
+      self->pass_segment.duration = GST_CLOCK_TIME_NONE;
       if (op_ram_cache_locked_next_loop (self)) {
         self->mode = MODE_REPLAY;
-        self->out_segment = self->in_segment;
-        self->out_segment.stop = GST_CLOCK_TIME_NONE;
-        self->out_segment.duration = GST_CLOCK_TIME_NONE;
-        self->need_segment = TRUE;
         self->seg_seqnum = gst_event_get_seqnum (event);
         start_task = TRUE;
       }
@@ -1005,18 +1092,13 @@ static GstClockTime
 op_ram_cache_locked_index_time (OpRamCache * self, gint64 idx)
 {
   const OpRamEntry *e;
-  gint fps_n = GST_VIDEO_INFO_FPS_N (&self->info);
-  gint fps_d = GST_VIDEO_INFO_FPS_D (&self->info);
 
   if (idx < 0)
     return GST_CLOCK_TIME_NONE;
   e = self->store ? op_ram_store_lookup (self->store, idx) : NULL;
   if (e && GST_CLOCK_TIME_IS_VALID (e->pts))
     return e->pts;
-  if (fps_n <= 0 || !GST_CLOCK_TIME_IS_VALID (self->first_pts))
-    return GST_CLOCK_TIME_NONE;
-  return self->first_pts + gst_util_uint64_scale_round (idx,
-      (guint64) fps_d * GST_SECOND, fps_n);
+  return op_frame_clock_pts_of (&self->clock, idx);
 }
 
 /* Sends a seek upstream; DEFAULT (frames) becomes TIME when possible. */
@@ -1109,6 +1191,7 @@ op_ram_cache_handle_seek (OpRamCache * self, GstEvent * event)
     gst_segment_init (&self->out_segment, GST_FORMAT_TIME);
   gst_segment_do_seek (&self->out_segment, 1.0, GST_FORMAT_TIME, flags,
       GST_SEEK_TYPE_SET, start_time, GST_SEEK_TYPE_SET, stop_time, NULL);
+  self->pass_segment = self->out_segment;
   self->mode = MODE_REPLAY;
   self->replay_pos = target;
   self->pts_offset = 0;

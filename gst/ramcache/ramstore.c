@@ -6,6 +6,11 @@
  * normalised). Entries are kept in a tree by frame index and in a queue by
  * arrival, the latter giving the "oldest" frame for the window policy. Not
  * thread safe: the element serialises access with its cache lock.
+ *
+ * A frame's annotation and crop metas (its identity and labels) are kept
+ * with it and put back on every copy read out. Other metas are not: video
+ * metas describe upstream's memory layout, and a parent-buffer meta would
+ * hold upstream's pool buffers.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -13,6 +18,8 @@
 
 #include "ramstore.h"
 #include "ramarena.h"
+
+#include <onepass/onepass.h>
 
 #include <string.h>
 
@@ -31,6 +38,41 @@ struct _OpRamStore
   guint n_spilled;
   gboolean was_full;
 };
+
+static void
+entry_free (gpointer data)
+{
+  OpRamEntry *e = data;
+
+  gst_clear_buffer (&e->metas);
+  g_free (e);
+}
+
+/* Copies the onepass metas of @from onto @to. */
+static void
+copy_onepass_metas (GstBuffer * to, GstBuffer * from)
+{
+  OpAnnotationMeta *am = op_buffer_get_annotation_meta (from);
+  OpCropMeta *cm = op_buffer_get_crop_meta (from);
+
+  if (am)
+    op_buffer_add_annotation_meta (to, &am->ann);
+  if (cm)
+    op_buffer_add_crop_meta (to, &cm->ann);
+}
+
+/* An empty buffer holding @buf's onepass metas, NULL if it has none. */
+static GstBuffer *
+keep_metas (GstBuffer * buf)
+{
+  GstBuffer *holder;
+
+  if (!op_buffer_get_annotation_meta (buf) && !op_buffer_get_crop_meta (buf))
+    return NULL;
+  holder = gst_buffer_new ();
+  copy_onepass_metas (holder, buf);
+  return holder;
+}
 
 static gint
 index_cmp (gconstpointer a, gconstpointer b, gpointer user_data)
@@ -55,7 +97,7 @@ op_ram_store_new (const GstVideoInfo * info, guint64 max_bytes,
   store->max_bytes = max_bytes;
   store->spill_dir = g_strdup (spill_dir);
   store->step = 1;
-  store->tree = g_tree_new_full (index_cmp, NULL, NULL, g_free);
+  store->tree = g_tree_new_full (index_cmp, NULL, NULL, entry_free);
   g_queue_init (&store->arrival);
 
   /* slot size first (page rounding), then how many fit in the budget */
@@ -262,6 +304,7 @@ op_ram_store_add (OpRamStore * store, GstBuffer * buf, guint64 index,
   e->pts = GST_BUFFER_PTS (buf);
   e->duration = GST_BUFFER_DURATION (buf);
   e->slot = slot;
+  e->metas = keep_metas (buf);
   g_queue_push_tail (&store->arrival, e);
   e->link = store->arrival.tail;
   g_tree_insert (store->tree, &e->index, e);
@@ -323,7 +366,8 @@ op_ram_store_at_time (OpRamStore * store, GstClockTime t)
   return best;
 }
 
-/* A new buffer holding a copy of the frame (default layout). */
+/* A new buffer holding a copy of the frame (default layout) and of its
+ * onepass metas, unchanged: a replay is the same frame. */
 GstBuffer *
 op_ram_store_read (OpRamStore * store, const OpRamEntry * entry)
 {
@@ -337,6 +381,8 @@ op_ram_store_read (OpRamStore * store, const OpRamEntry * entry)
   GST_BUFFER_DURATION (buf) = entry->duration;
   GST_BUFFER_OFFSET (buf) = entry->index;
   GST_BUFFER_OFFSET_END (buf) = entry->index + 1;
+  if (entry->metas)
+    copy_onepass_metas (buf, entry->metas);
   return buf;
 }
 

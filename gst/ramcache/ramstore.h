@@ -27,6 +27,8 @@ typedef struct
   GstClockTime pts;
   GstClockTime duration;
   guint slot;
+  GstBuffer *metas;             /* empty buffer holding the frame's onepass
+                                 * metas, or NULL */
   GList *link;                  /* in the arrival-order queue */
 } OpRamEntry;
 

@@ -8,6 +8,10 @@ Makes a small H.264 clip, the seed's crop video and rectangles JSON
 and compares every output frame with the seed's own paste (numpy slice +
 cv2.resize INTER_LINEAR) of the same decoded frames: RGB bytes within 1,
 and in I420 the Y plane within 1 of cv2.resize on the crop's Y plane.
+Then both inputs replayed from RAM (ramcache loop=2, with and without
+annotfilter's metas on the full frames): all 3 x N frames get the rect of
+the frame they replay, at the right place (issue 11: replays used to be
+numbered N, N+1, ... and missed 2 N rectangles).
 Exits non-zero on any mismatch. Skips (exit 77) under valgrind: Python,
 OpenCV and videoconvert leak on their own; the element's memcheck run is
 tests/check/elements/compositor328.c."""
@@ -97,6 +101,54 @@ def composite(full, crops, rects, fmt):
         " ! queue ! c.sink_crop" % (rects, full, fmt, crops, fmt))
 
 
+def composite_loop(full, crops, rects, fmt, labels=None):
+    tag = ("annotfilter location=%s ! " % labels) if labels else ""
+    return run(
+        "compositor328 name=c rects-location=%s ! appsink name=out sync=false "
+        "filesrc location=%s ! decodebin ! videoconvert ! video/x-raw,format=%s"
+        " ! %sramcache loop=2 ! queue ! c.sink_full "
+        "filesrc location=%s ! decodebin ! videoconvert ! video/x-raw,format=%s"
+        " ! ramcache loop=2 ! queue ! c.sink_crop"
+        % (rects, full, fmt, tag, crops, fmt))
+
+
+def write_labels(path, source):
+    """One labeled instance on every frame, so annotfilter passes them all
+    and attaches each frame's annotation meta (its frame index)."""
+    with open(path, "w") as fh:
+        for i in range(N):
+            obj = {"source": source, "frame_index": i, "width": W,
+                   "height": H,
+                   "instances": [{"track": -1, "kind": "user", "score": None,
+                                  "bbox": [1.0, 1.0, 4.0, 4.0],
+                                  "keypoints": [[2.0, 2.0, 1, None]]}]}
+            if i == 0:
+                obj["skeleton"] = {"name": "s", "nodes": ["a"], "edges": []}
+            fh.write(json.dumps(obj) + "\n")
+
+
+def check_loop(out, msgs, fulls, cropsd, rects, what):
+    """3 passes: output frame k is frame k % N with its own crop pasted."""
+    if len(out) != 3 * N:
+        fail("%s: %d frames out, expected %d" % (what, len(out), 3 * N))
+    for k in range(3 * N):
+        i = k % N
+        want = rgb(fulls[i]).copy()
+        x1, y1, x2, y2 = rects[str(i)]
+        want[y1:y2, x1:x2] = cv2.resize(rgb(cropsd[i]), (x2 - x1, y2 - y1),
+                                        interpolation=cv2.INTER_LINEAR)
+        diff = np.abs(rgb(out[k]).astype(int) - want.astype(int))
+        if diff.max() > 1:
+            fail("%s: output frame %d (frame %d, pass %d) differs from the "
+                 "paste at its rect by %d" % (what, k, i, k // N, diff.max()))
+    stats = [m for m in msgs if m.get_name() == "compositor328-stats"]
+    if len(stats) != 1 or stats[0].get_value("crops-pasted") != 3 * N or \
+            stats[0].get_value("crops-dropped") != 0 or \
+            stats[0].get_value("rects-missing") != 0:
+        fail("%s: stats message: %s" % (what, [m.to_string() for m in stats]))
+    print("%s: %d frames, every rect placed" % (what, 3 * N))
+
+
 def main():
     # a copy of ../shared/bench's generator: the suite runs without ../shared
     bench = os.path.join(os.path.dirname(os.path.abspath(__file__)), "tools")
@@ -143,6 +195,16 @@ def main():
             stats[0].get_value("crops-dropped") != 0:
         fail("stats message: %s" % [m.to_string() for m in stats])
     print("RGB: %d frames match OpenCV within %d" % (N, worst))
+
+    # replays from RAM keep the frames' indices
+    out, msgs = composite_loop(full, crops, rects_path, "RGB")
+    check_loop(out, msgs, fulls, cropsd, rects, "ramcache loop=2")
+    labels = os.path.join(tmp, "labels.jsonl")
+    write_labels(labels, "full")
+    out, msgs = composite_loop(full, crops, rects_path, "RGB", labels)
+    check_loop(out, msgs, fulls, cropsd, rects,
+               "annotfilter ! ramcache loop=2")
+    os.unlink(labels)
 
     # I420: compare the Y plane (decoders agree bit for bit on YUV)
     fulls, cropsd = decode(full, "I420"), decode(crops, "I420")

@@ -18,6 +18,10 @@ frame must match byte for byte.
    least N x frame size (the cache really holds them); with max-bytes set
    to 100 frames it stays within the bound for 100 frames, for the window
    and spill policies.
+4. labels ride along: annotfilter ! ramcache loop=1 ! batchsink format=jsonl
+   writes every labeled frame twice, the replay's line (frame_index, pts,
+   keypoints) identical to the first pass's and to annotfilter ! batchsink
+   without ramcache (replays keep the frames' annotation metas).
 
 Skips (exit 77) under valgrind: these checks are not memcheck targets.
 """
@@ -269,6 +273,36 @@ def test_rss():
     os.rmdir(spill)
 
 
+def test_loop_keeps_labels():
+    import json
+    import shutil
+    slp = os.path.join(SHARED, "sleap", "centered_pair_predictions.slp")
+    tmp = tempfile.mkdtemp(prefix="ramcache-labels-")
+    outs = {}
+    for name, cache in (("plain", ""), ("loop", "ramcache loop=1 ! ")):
+        out = os.path.join(tmp, name + ".jsonl")
+        subprocess.run(
+            ["gst-launch-1.0", "-q", "filesrc", "location=" + VIDEO, "!",
+             "decodebin", "!", "annotfilter", "location=" + slp,
+             "instances=predicted", "!"] + cache.split() +
+            ["batchsink", "format=jsonl", "location=" + out], check=True)
+        with open(out) as fh:
+            outs[name] = [json.loads(line) for line in fh]
+    shutil.rmtree(tmp)  # the jsonl files and batchsink's manifests
+    plain, loop = outs["plain"], outs["loop"]
+    n = len(plain)
+    check(n > 1000, "annotfilter passed %d labeled frames" % n)
+    check(len(loop) == 2 * n, "loop=1 wrote %d lines, expected %d"
+          % (len(loop), 2 * n))
+    key = lambda o: json.dumps(o, sort_keys=True)  # noqa: E731
+    bad = [i for i in range(min(n, len(loop))) if key(loop[i]) != key(plain[i])]
+    check(not bad, "first pass differs from annotfilter at %s" % bad[:3])
+    bad = [i for i in range(n, len(loop)) if key(loop[i]) != key(plain[i - n])]
+    check(not bad, "replay lines differ from the frames they replay, e.g. "
+          "%s" % [loop[i].get("frame_index") for i in bad[:3]])
+    print("loop keeps labels: %d frames, replay lines identical" % n)
+
+
 def main():
     Gst.init(None)
     truth = ffmpeg_md5s()
@@ -278,6 +312,7 @@ def main():
     test_seek_midstream(truth)
     test_seek_upstream()
     test_rss()
+    test_loop_keeps_labels()
     if FAILURES:
         print("%d failures" % len(FAILURES))
         return 1

@@ -929,6 +929,66 @@ GST_START_TEST (test_json_rects)
 
 GST_END_TEST;
 
+
+/* A full frame's annotation meta names its frame: replays (ramcache loop)
+ * and frames whose timestamps say otherwise take the meta's rects. */
+GST_START_TEST (test_meta_frame_index)
+{
+  gchar *path = write_temp ("{\"0\": [0, 0, 4, 4], \"1\": [12, 4, 16, 8]}");
+  const guint64 meta_index[4] = { 1, 0, 1, 0 };
+  Fixture f;
+  GstBuffer *out;
+  GstMapInfo map;
+  gint i, x, y;
+
+  fixture_init (&f, "video/x-raw,format=GRAY8,width=16,height=8,"
+      "framerate=30/1", "video/x-raw,format=GRAY8,width=4,height=4,"
+      "framerate=30/1", path);
+  for (i = 0; i < 4; i++) {
+    GstBuffer *b = constant_buffer (GST_VIDEO_FORMAT_GRAY8, 16, 8, i + 1,
+        i * FRAME_DUR);
+    OpAnnotation ann;
+
+    op_annotation_init (&ann);
+    ann.frame_index = meta_index[i];
+    ann.width = 16;
+    ann.height = 8;
+    op_buffer_add_annotation_meta (b, &ann);
+    op_annotation_clear (&ann);
+    gst_harness_push (f.full, b);
+    gst_harness_push (f.crop, constant_buffer (GST_VIDEO_FORMAT_GRAY8, 4, 4,
+            100 + i, i * FRAME_DUR));
+  }
+  gst_harness_push_event (f.crop, gst_event_new_eos ());
+
+  for (i = 0; i < 4; i++) {
+    out = gst_harness_pull (f.full);
+    fail_unless (out != NULL);
+    fail_unless_equals_uint64 (op_buffer_get_annotation_meta (out)->
+        ann.frame_index, meta_index[i]);
+    gst_buffer_map (out, &map, GST_MAP_READ);
+    for (y = 0; y < 8; y++)
+      for (x = 0; x < 16; x++) {
+        gboolean in0 = x < 4 && y < 4, in1 = x >= 12 && y >= 4;
+        gint want = i + 1;
+
+        if ((meta_index[i] == 0 && in0) || (meta_index[i] == 1 && in1))
+          want = 100 + i;
+        fail_unless (map.data[y * 16 + x] == want, "frame %d (%d, %d): %d "
+            "!= %d", i, x, y, map.data[y * 16 + x], want);
+      }
+    gst_buffer_unmap (out, &map);
+    gst_buffer_unref (out);
+  }
+  fail_unless_equals_uint64 (get_u64 (f.el, "crops-pasted"), 4);
+  fail_unless_equals_uint64 (get_u64 (f.el, "crops-dropped"), 0);
+  fixture_clear (&f);
+  g_unlink (path);
+  g_free (path);
+}
+
+GST_END_TEST;
+
 static void
 expect_start_error (const gchar * location, const gchar * needle)
 {
@@ -1188,6 +1248,7 @@ compositor328_suite (void)
   tcase_add_test (tc, test_flush);
   tcase_add_test (tc, test_live_timeout);
   tcase_add_test (tc, test_json_rects);
+  tcase_add_test (tc, test_meta_frame_index);
   tcase_add_test (tc, test_rects_file_errors);
   tcase_add_test (tc, test_no_rect_source);
   tcase_add_test (tc, test_crop_caps_follow_full);

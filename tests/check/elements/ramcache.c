@@ -7,6 +7,8 @@
 #include <gst/check/gstcheck.h>
 #include <gst/check/gstharness.h>
 #include <gst/video/video.h>
+#include <onepass/onepass.h>
+#include <gst/app/gstappsink.h>
 #include <glib/gstdio.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -368,6 +370,9 @@ GST_START_TEST (test_loop_continuous)
 {
   GstHarness *h = new_harness ("loop=2");
   GstClockTime last = GST_CLOCK_TIME_NONE;
+  GstSegment segs[3];
+  GstBuffer *bufs[15];
+  GstClockTime st;
   GstEvent *ev;
   guint i, n_segments = 0;
 
@@ -380,10 +385,13 @@ GST_START_TEST (test_loop_continuous)
     fail_unless (frame_is (buf, i % 5, W, H), "buffer %u wrong content", i);
     /* continuous: pass p shifts by exactly p * 5 frames */
     fail_unless_equals_uint64 (GST_BUFFER_PTS (buf), frame_pts (i));
+    /* a replayed frame keeps its index (the first pass is upstream's) */
+    if (i >= 5)
+      fail_unless_equals_uint64 (GST_BUFFER_OFFSET (buf), i % 5);
     if (GST_CLOCK_TIME_IS_VALID (last))
       fail_unless (GST_BUFFER_PTS (buf) > last);
     last = GST_BUFFER_PTS (buf);
-    gst_buffer_unref (buf);
+    bufs[i] = buf;
   }
   while ((ev = gst_harness_pull_event (h))) {
     GstEventType t = GST_EVENT_TYPE (ev);
@@ -391,18 +399,228 @@ GST_START_TEST (test_loop_continuous)
     if (t == GST_EVENT_SEGMENT) {
       const GstSegment *seg;
 
+      fail_unless (n_segments < 3);
       gst_event_parse_segment (ev, &seg);
-      fail_unless_equals_uint64 (seg->start, 0);
-      fail_unless_equals_uint64 (seg->base, 0);
-      if (n_segments++ > 0)
-        fail_unless (!GST_CLOCK_TIME_IS_VALID (seg->stop));
+      segs[n_segments++] = *seg;
     }
     gst_event_unref (ev);
     if (t == GST_EVENT_EOS)
       break;
   }
-  fail_unless_equals_int (n_segments, 2);
+  /* one segment per pass: timestamps and running time go on, stream time
+   * (the position in the media) starts over with every pass */
+  fail_unless_equals_int (n_segments, 3);
+  for (i = 0; i < 3; i++) {
+    fail_unless_equals_uint64 (segs[i].start, frame_pts (5 * i));
+    fail_unless_equals_uint64 (segs[i].base, frame_pts (5 * i));
+    fail_unless_equals_uint64 (segs[i].time, 0);
+    if (i > 0)
+      fail_unless (!GST_CLOCK_TIME_IS_VALID (segs[i].stop));
+  }
+  for (i = 0; i < 15; i++) {
+    GstSegment *seg = &segs[i / 5];
+
+    fail_unless_equals_uint64 (gst_segment_to_running_time (seg,
+            GST_FORMAT_TIME, GST_BUFFER_PTS (bufs[i])), frame_pts (i));
+    /* timestamps stay on the frame grid: stream time within 1 ns */
+    st = gst_segment_to_stream_time (seg, GST_FORMAT_TIME,
+        GST_BUFFER_PTS (bufs[i]));
+    fail_unless (ABS ((gint64) st - (gint64) frame_pts (i % 5)) <= 1,
+        "buffer %u: stream time %" GST_TIME_FORMAT, i, GST_TIME_ARGS (st));
+    gst_buffer_unref (bufs[i]);
+  }
   fail_unless_equals_int (gst_harness_buffers_in_queue (h), 0);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+
+/* a frame carrying an annotation meta (frame_index i, its own pts) and,
+ * for odd i, a crop meta */
+static GstBuffer *
+make_labeled_frame (guint64 i)
+{
+  GstBuffer *buf = make_frame (i, W, H);
+  OpAnnotation ann;
+  OpInstance *inst;
+
+  op_annotation_init (&ann);
+  ann.source = g_intern_string ("clip");
+  ann.frame_index = i;
+  ann.pts = frame_pts (i);
+  ann.width = W;
+  ann.height = H;
+  inst = op_annotation_add_instance (&ann, OP_INSTANCE_USER);
+  inst->has_bbox = TRUE;
+  inst->bbox[0] = i;
+  inst->bbox[1] = 2;
+  inst->bbox[2] = 10;
+  inst->bbox[3] = 5;
+  op_buffer_add_annotation_meta (buf, &ann);
+  if (i % 2) {
+    ann.has_crop = TRUE;
+    ann.crop = (OpCropInfo) { 0, { (gint) i, 1, 8, 8 }, 16, 16 };
+    op_buffer_add_crop_meta (buf, &ann);
+  }
+  op_annotation_clear (&ann);
+  return buf;
+}
+
+/* @buf carries frame @i's metas, unchanged */
+static void
+check_labels (GstBuffer * buf, guint64 i, const gchar * what)
+{
+  OpAnnotationMeta *am = op_buffer_get_annotation_meta (buf);
+  OpCropMeta *cm = op_buffer_get_crop_meta (buf);
+
+  fail_unless (am != NULL, "%s: no annotation meta", what);
+  fail_unless_equals_uint64 (am->ann.frame_index, i);
+  /* the meta's pts is the frame's own timestamp in the source, also on a
+   * replay whose buffer timestamp moved on */
+  fail_unless_equals_uint64 (am->ann.pts, frame_pts (i));
+  fail_unless_equals_string (am->ann.source, "clip");
+  fail_unless_equals_int (op_annotation_n_instances (&am->ann), 1);
+  fail_unless (op_annotation_get_instance (&am->ann, 0)->bbox[0] == i);
+  if (i % 2) {
+    fail_unless (cm != NULL, "%s: no crop meta", what);
+    fail_unless_equals_uint64 (cm->ann.frame_index, i);
+    fail_unless_equals_int (cm->ann.crop.rect[0], (gint) i);
+  } else {
+    fail_unless (cm == NULL, "%s: a crop meta appeared", what);
+  }
+}
+
+/* Cached frames keep their annotation and crop metas: get-frame samples
+ * and loop replays carry the original frame's metas and index. */
+GST_START_TEST (test_metas_kept)
+{
+  GstHarness *h = new_harness ("loop=1");
+  guint64 i;
+
+  for (i = 0; i < 5; i++)
+    fail_unless_equals_int (gst_harness_push (h, make_labeled_frame (i)),
+        GST_FLOW_OK);
+  for (i = 0; i < 5; i++) {
+    GstSample *smp = get_frame (h->element, i);
+    GstBuffer *b;
+
+    fail_unless (smp != NULL);
+    b = gst_sample_get_buffer (smp);
+    fail_unless (frame_is (b, i, W, H));
+    fail_unless_equals_uint64 (GST_BUFFER_OFFSET (b), i);
+    check_labels (b, i, "get-frame");
+    gst_sample_unref (smp);
+  }
+  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+  for (i = 0; i < 10; i++) {
+    GstBuffer *b = gst_harness_pull (h);
+
+    fail_unless (b != NULL);
+    fail_unless (frame_is (b, i % 5, W, H));
+    fail_unless_equals_uint64 (GST_BUFFER_PTS (b), frame_pts (i));
+    check_labels (b, i % 5, i < 5 ? "first pass" : "replay");
+    gst_buffer_unref (b);
+  }
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+/* Behind annotfilter, which drops unlabeled frames, a frame is the one its
+ * annotation meta names: get-frame and seeks use annotfilter's index. */
+GST_START_TEST (test_meta_index_wins)
+{
+  GstHarness *h = new_harness (NULL);
+  const guint64 labeled[] = { 3, 7, 8, 12 };
+  guint64 i;
+
+  for (i = 0; i < G_N_ELEMENTS (labeled); i++)
+    fail_unless_equals_int (gst_harness_push (h,
+            make_labeled_frame (labeled[i])), GST_FLOW_OK);
+  for (i = 0; i < 14; i++) {
+    GstSample *smp = get_frame (h->element, i);
+    gboolean want = i == 3 || i == 7 || i == 8 || i == 12;
+
+    fail_unless ((smp != NULL) == want, "get-frame %u", (guint) i);
+    if (smp) {
+      fail_unless (frame_is (gst_sample_get_buffer (smp), i, W, H));
+      check_labels (gst_sample_get_buffer (smp), i, "get-frame");
+      gst_sample_unref (smp);
+    }
+  }
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+/* Labeled and unlabeled frames mixed (annotfilter mode=tag): both kinds
+ * are numbered on the same stream. */
+GST_START_TEST (test_mixed_meta_and_clock)
+{
+  GstHarness *h = new_harness (NULL);
+  guint64 i;
+
+  for (i = 0; i < 6; i++)
+    fail_unless_equals_int (gst_harness_push (h, i == 1 || i == 4 ?
+            make_labeled_frame (i) : make_frame (i, W, H)), GST_FLOW_OK);
+  for (i = 0; i < 6; i++) {
+    GstSample *smp = get_frame (h->element, i);
+
+    fail_unless (smp != NULL, "frame %u not cached", (guint) i);
+    fail_unless (frame_is (gst_sample_get_buffer (smp), i, W, H),
+        "get-frame %u is another frame", (guint) i);
+    if (i == 1 || i == 4)
+      check_labels (gst_sample_get_buffer (smp), i, "get-frame");
+    gst_sample_unref (smp);
+  }
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+/* Frames numbered by the library's frame clock: a stream that claims 30/1
+ * but lost frames (timestamps kept, as a decoder does) is numbered by
+ * decoded-frame count, SLEAP's frame_idx, as annotfilter numbers it. */
+GST_START_TEST (test_frame_clock_numbering)
+{
+  GstHarness *h = new_harness (NULL);
+  const guint64 src[] = { 0, 1, 2, 5, 6 };
+  guint64 i;
+
+  for (i = 0; i < G_N_ELEMENTS (src); i++)
+    fail_unless_equals_int (gst_harness_push (h, make_frame (src[i], W, H)),
+        GST_FLOW_OK);
+  for (i = 0; i < G_N_ELEMENTS (src); i++) {
+    GstSample *smp = get_frame (h->element, i);
+
+    fail_unless (smp != NULL, "frame %u not cached", (guint) i);
+    fail_unless (frame_is (gst_sample_get_buffer (smp), src[i], W, H),
+        "get-frame %u is not the %u-th decoded frame", (guint) i, (guint) i);
+    gst_sample_unref (smp);
+  }
+  fail_unless (get_frame (h->element, 5) == NULL);
+  fail_unless (get_frame (h->element, 6) == NULL);
+  gst_harness_teardown (h);
+
+  /* replayed, such a stream still has rising timestamps: a pass spans its
+   * timestamps (7 frames), not its 5 counted indices */
+  h = new_harness ("loop=1");
+  for (i = 0; i < G_N_ELEMENTS (src); i++)
+    fail_unless_equals_int (gst_harness_push (h, make_frame (src[i], W, H)),
+        GST_FLOW_OK);
+  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+  for (i = 0; i < 2 * G_N_ELEMENTS (src); i++) {
+    GstBuffer *b = gst_harness_pull (h);
+    guint64 k = i % G_N_ELEMENTS (src);
+
+    fail_unless (frame_is (b, src[k], W, H));
+    /* on the frame grid (1 ns rounding) */
+    fail_unless (ABS ((gint64) GST_BUFFER_PTS (b) - (gint64) frame_pts (src[k]
+                + (i < G_N_ELEMENTS (src) ? 0 : 7))) <= 1, "buffer %u at %"
+        GST_TIME_FORMAT, (guint) i, GST_TIME_ARGS (GST_BUFFER_PTS (b)));
+    gst_buffer_unref (b);
+  }
   gst_harness_teardown (h);
 }
 
@@ -808,6 +1026,76 @@ GST_START_TEST (test_state_changes_during_replay)
 
 GST_END_TEST;
 
+
+/* A seek served from RAM, then loop passes: every buffer lies inside its
+ * segment, running time goes on, and stream time is the replayed frame's
+ * own position (pass segments start at the first cached frame, which
+ * comes before the seek target). */
+GST_START_TEST (test_loop_after_seek_segments)
+{
+  GstElement *p, *sink;
+  GstClockTime last_rt = GST_CLOCK_TIME_NONE;
+  gboolean seen_target = FALSE;
+  guint i, n = 0;
+
+  p = gst_parse_launch ("videotestsrc num-buffers=10 ! "
+      "video/x-raw,format=GRAY8,width=64,height=48,framerate=30/1 ! "
+      "ramcache name=cache loop=1000000 ! "
+      "appsink name=s sync=false max-buffers=2", NULL);
+  fail_unless (p != NULL);
+  sink = gst_bin_get_by_name (GST_BIN (p), "s");
+  run_to_state (p, GST_STATE_PLAYING);
+  for (i = 0; i < 20; i++)
+    gst_sample_unref (gst_app_sink_pull_sample (GST_APP_SINK (sink)));
+  fail_unless (gst_element_seek_simple (p, GST_FORMAT_TIME,
+          GST_SEEK_FLAG_FLUSH, frame_pts (6)));
+  while (n < 24) {
+    GstSample *smp = gst_app_sink_pull_sample (GST_APP_SINK (sink));
+    GstBuffer *b;
+    const GstSegment *seg;
+    GstClockTime rt, st;
+
+    fail_unless (smp != NULL);
+    b = gst_sample_get_buffer (smp);
+    seg = gst_sample_get_segment (smp);
+    if (!seen_target) {
+      /* buffers pushed before the flush may still come first */
+      seen_target = GST_BUFFER_OFFSET (b) == 6 &&
+          GST_BUFFER_FLAG_IS_SET (b, GST_BUFFER_FLAG_DISCONT) &&
+          GST_BUFFER_PTS (b) == frame_pts (6);
+      if (!seen_target) {
+        gst_sample_unref (smp);
+        continue;
+      }
+    }
+    fail_unless_equals_uint64 (GST_BUFFER_OFFSET (b), (6 + n) % 10);
+    rt = gst_segment_to_running_time (seg, GST_FORMAT_TIME,
+        GST_BUFFER_PTS (b));
+    st = gst_segment_to_stream_time (seg, GST_FORMAT_TIME,
+        GST_BUFFER_PTS (b));
+    fail_unless (GST_CLOCK_TIME_IS_VALID (rt), "buffer %u (frame %u) is "
+        "outside its segment", n, (guint) GST_BUFFER_OFFSET (b));
+    /* one frame later, within rounding (videotestsrc truncates its
+     * timestamps, the loop shift rounds) */
+    if (GST_CLOCK_TIME_IS_VALID (last_rt))
+      fail_unless (ABS ((gint64) rt - (gint64) (last_rt + frame_pts (1))) <= 2,
+          "buffer %u: running time %" GST_TIME_FORMAT " after %"
+          GST_TIME_FORMAT, n, GST_TIME_ARGS (rt), GST_TIME_ARGS (last_rt));
+    last_rt = rt;
+    /* timestamps on the frame grid: a few ns of rounding */
+    fail_unless (ABS ((gint64) st - (gint64) frame_pts (GST_BUFFER_OFFSET (b)))
+        <= 2, "frame %u at stream time %" GST_TIME_FORMAT,
+        (guint) GST_BUFFER_OFFSET (b), GST_TIME_ARGS (st));
+    n++;
+    gst_sample_unref (smp);
+  }
+  run_to_state (p, GST_STATE_NULL);
+  gst_object_unref (sink);
+  gst_object_unref (p);
+}
+
+GST_END_TEST;
+
 static Suite *
 ramcache_suite (void)
 {
@@ -821,6 +1109,11 @@ ramcache_suite (void)
   tcase_add_test (tc, test_seek_time_with_stop);
   tcase_add_test (tc, test_seek_outside_goes_upstream);
   tcase_add_test (tc, test_loop_continuous);
+  tcase_add_test (tc, test_metas_kept);
+  tcase_add_test (tc, test_frame_clock_numbering);
+  tcase_add_test (tc, test_meta_index_wins);
+  tcase_add_test (tc, test_mixed_meta_and_clock);
+  tcase_add_test (tc, test_loop_after_seek_segments);
   tcase_add_test (tc, test_policy_window);
   tcase_add_test (tc, test_policy_subsample);
   tcase_add_test (tc, test_policy_spill);

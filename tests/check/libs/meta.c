@@ -4,6 +4,7 @@
 #include <gst/check/gstharness.h>
 #include <gst/video/video.h>
 #include <onepass/onepass.h>
+#include <string.h>
 
 static OpSkeleton *skeleton;
 
@@ -248,6 +249,333 @@ GST_START_TEST (test_videocrop_drops)
 }
 GST_END_TEST;
 
+
+/* ---- orientation: videoflip and the "op-orientation" transform ---- */
+
+#define FW 64
+#define FH 48
+/* two marked pixels (keypoints) and the box spanning them */
+static const gint mark[2][2] = { {13, 7}, {50, 40} };
+static const guint8 mark_rgba[2][4] = { {255, 0, 0, 255}, {0, 255, 0, 255} };
+
+/* The independent truth: videoflip's pixel moves (gstvideoflip.c), written
+ * as where the source pixel (x, y) of a w x h frame goes. */
+static void
+expected_point (GstVideoOrientationMethod m, gdouble w, gdouble h, gdouble x,
+    gdouble y, gdouble * ox, gdouble * oy)
+{
+  switch (m) {
+    case GST_VIDEO_ORIENTATION_IDENTITY: *ox = x; *oy = y; break;
+    case GST_VIDEO_ORIENTATION_90R: *ox = h - 1 - y; *oy = x; break;
+    case GST_VIDEO_ORIENTATION_180: *ox = w - 1 - x; *oy = h - 1 - y; break;
+    case GST_VIDEO_ORIENTATION_90L: *ox = y; *oy = w - 1 - x; break;
+    case GST_VIDEO_ORIENTATION_HORIZ: *ox = w - 1 - x; *oy = y; break;
+    case GST_VIDEO_ORIENTATION_VERT: *ox = x; *oy = h - 1 - y; break;
+    case GST_VIDEO_ORIENTATION_UL_LR: *ox = y; *oy = x; break;
+    case GST_VIDEO_ORIENTATION_UR_LL: *ox = h - 1 - y; *oy = w - 1 - x; break;
+    default: g_assert_not_reached ();
+  }
+}
+
+static GstBuffer *
+marked_frame (void)
+{
+  GstBuffer *buf = gst_buffer_new_allocate (NULL, FW * FH * 4, NULL);
+  OpAnnotation ann;
+  OpInstance *inst;
+  guint i;
+
+  gst_buffer_memset (buf, 0, 0, FW * FH * 4);
+  for (i = 0; i < 2; i++)
+    gst_buffer_fill (buf, (mark[i][1] * FW + mark[i][0]) * 4, mark_rgba[i], 4);
+  GST_BUFFER_PTS (buf) = 0;
+  GST_BUFFER_DURATION (buf) = GST_SECOND / 30;
+  fill_annotation (&ann, FW, FH);
+  inst = op_annotation_get_instance (&ann, 0);
+  inst->keypoints[0] = (OpKeypoint) { mark[0][0], mark[0][1], TRUE, NAN };
+  inst->keypoints[1] = (OpKeypoint) { mark[1][0], mark[1][1], TRUE, NAN };
+  inst->bbox[0] = mark[0][0];
+  inst->bbox[1] = mark[0][1];
+  inst->bbox[2] = mark[1][0] - mark[0][0];
+  inst->bbox[3] = mark[1][1] - mark[0][1];
+  op_buffer_add_annotation_meta (buf, &ann);
+  op_annotation_clear (&ann);
+  return buf;
+}
+
+/* Finds the marked pixels in an RGBA frame of @w x @h. */
+static void
+find_marks (GstBuffer * buf, gint w, gint h, gint found[2][2])
+{
+  GstMapInfo map;
+  gint x, y, i;
+
+  for (i = 0; i < 2; i++)
+    found[i][0] = found[i][1] = -1;
+  fail_unless (gst_buffer_map (buf, &map, GST_MAP_READ));
+  fail_unless_equals_int (map.size, w * h * 4);
+  for (y = 0; y < h; y++)
+    for (x = 0; x < w; x++)
+      for (i = 0; i < 2; i++)
+        if (memcmp (map.data + (y * w + x) * 4, mark_rgba[i], 4) == 0) {
+          fail_unless (found[i][0] < 0, "mark %d twice", i);
+          found[i][0] = x;
+          found[i][1] = y;
+        }
+  gst_buffer_unmap (buf, &map);
+  fail_unless (found[0][0] >= 0 && found[1][0] >= 0);
+}
+
+/* The keypoints of @ann are on the marks and the box spans them. */
+static void
+check_on_marks (const OpAnnotation * ann, gint found[2][2], gint w, gint h,
+    const gchar * what)
+{
+  const OpInstance *inst = op_annotation_get_instance (ann, 0);
+  guint i;
+
+  fail_unless ((gint) ann->width == w && (gint) ann->height == h,
+      "%s: meta size %ux%u, image %dx%d", what, ann->width, ann->height, w, h);
+  for (i = 0; i < 2; i++) {
+    fail_unless (inst->keypoints[i].x == found[i][0] &&
+        inst->keypoints[i].y == found[i][1],
+        "%s: keypoint %u at (%g, %g), its pixel at (%d, %d)", what, i,
+        inst->keypoints[i].x, inst->keypoints[i].y, found[i][0], found[i][1]);
+  }
+  fail_unless (inst->bbox[0] == MIN (found[0][0], found[1][0]) &&
+      inst->bbox[1] == MIN (found[0][1], found[1][1]) &&
+      inst->bbox[2] == ABS (found[0][0] - found[1][0]) &&
+      inst->bbox[3] == ABS (found[0][1] - found[1][1]), "%s: bbox", what);
+  fail_unless_equals_uint64 (ann->frame_index, 42);
+}
+
+static const gchar *flip_method_nicks[] = {
+  "none", "clockwise", "rotate-180", "counterclockwise", "horizontal-flip",
+  "vertical-flip", "upper-left-diagonal", "upper-right-diagonal"
+};
+
+static const gchar *direction_nicks[] = {
+  "identity", "90r", "180", "90l", "horiz", "vert", "ul-lr", "ur-ll"
+};
+
+/* Runs a marked frame through videoflip configured by @how (0: method= in
+ * the launch line, 1: video-direction= in the launch line, 2: method set
+ * on the element after it was made) and checks: if a meta comes out its
+ * keypoints are on the marked pixels; our transform puts them there too.
+ * Returns whether the image moved. */
+static gboolean
+flip_and_check (GstVideoOrientationMethod m, gint how, gboolean * kept)
+{
+  GstHarness *h;
+  GstBuffer *in = marked_frame (), *out, *moved;
+  OpAnnotationMeta *am;
+  GstCaps *caps;
+  GstVideoInfo info;
+  gint found[2][2];
+  gdouble ex, ey;
+  gchar *what;
+  guint i;
+  gboolean image_moved = FALSE;
+
+  if (how == 0) {
+    gchar *l = g_strdup_printf ("videoflip method=%s", flip_method_nicks[m]);
+    h = gst_harness_new_parse (l);
+    g_free (l);
+  } else if (how == 1) {
+    gchar *l = g_strdup_printf ("videoflip video-direction=%s",
+        direction_nicks[m]);
+    h = gst_harness_new_parse (l);
+    g_free (l);
+  } else {
+    h = gst_harness_new ("videoflip");
+    g_object_set (h->element, "video-direction", m, NULL);
+  }
+  what = g_strdup_printf ("videoflip %s (%s)", direction_nicks[m],
+      how == 0 ? "method= at launch" : how == 1 ?
+      "video-direction= at launch" : "set after creation");
+  gst_harness_set_src_caps_str (h,
+      "video/x-raw,format=RGBA,width=64,height=48,framerate=30/1");
+  fail_unless_equals_int (gst_harness_push (h, gst_buffer_ref (in)),
+      GST_FLOW_OK);
+  out = gst_harness_pull (h);
+  caps = gst_pad_get_current_caps (h->sinkpad);
+  fail_unless (gst_video_info_from_caps (&info, caps));
+  gst_caps_unref (caps);
+  find_marks (out, info.width, info.height, found);
+  for (i = 0; i < 2; i++)
+    if (found[i][0] != mark[i][0] || found[i][1] != mark[i][1])
+      image_moved = TRUE;
+  if (image_moved) {
+    /* it moved: exactly as method m says (our independent formula) */
+    for (i = 0; i < 2; i++) {
+      expected_point (m, FW, FH, mark[i][0], mark[i][1], &ex, &ey);
+      fail_unless (found[i][0] == ex && found[i][1] == ey,
+          "%s: mark %u at (%d, %d), expected (%g, %g)", what, i, found[i][0],
+          found[i][1], ex, ey);
+    }
+  } else {
+    fail_unless_equals_int (info.width, FW);
+  }
+
+  /* whatever videoflip did: a meta it lets through is on the pixels */
+  am = op_buffer_get_annotation_meta (out);
+  *kept = am != NULL;
+  if (am)
+    check_on_marks (&am->ann, found, info.width, info.height, what);
+
+  /* our transform, told the method, moves the labels onto the pixels */
+  if (image_moved || m == GST_VIDEO_ORIENTATION_IDENTITY) {
+    moved = gst_buffer_new ();
+    fail_unless (op_buffer_orient_metas (moved, in, m, FW, FH));
+    am = op_buffer_get_annotation_meta (moved);
+    fail_unless (am != NULL);
+    check_on_marks (&am->ann, found, info.width, info.height, what);
+    gst_buffer_unref (moved);
+  }
+  GST_INFO ("%s: image %s, meta %s", what, image_moved ? "moved" : "kept",
+      *kept ? "kept" : "dropped");
+  g_free (what);
+  gst_buffer_unref (out);
+  gst_buffer_unref (in);
+  gst_harness_teardown (h);
+  return image_moved;
+}
+
+GST_START_TEST (test_orientation_tag)
+{
+  fail_unless (gst_meta_api_type_has_tag (OP_ANNOTATION_META_API_TYPE,
+          g_quark_from_string (GST_META_TAG_VIDEO_ORIENTATION_STR)));
+  fail_unless (gst_meta_api_type_has_tag (OP_CROP_META_API_TYPE,
+          g_quark_from_string (GST_META_TAG_VIDEO_ORIENTATION_STR)));
+}
+GST_END_TEST;
+
+/* Every videoflip method, set every way a user can: the labels are either
+ * on the image features they name or gone, never left behind. */
+GST_START_TEST (test_videoflip_every_method)
+{
+  GstVideoOrientationMethod m;
+  gint how;
+
+  for (m = GST_VIDEO_ORIENTATION_IDENTITY; m <= GST_VIDEO_ORIENTATION_UR_LL;
+      m++) {
+    for (how = 0; how < 3; how++) {
+      gboolean kept;
+      gboolean moved = flip_and_check (m, how, &kept);
+
+      /* set on the element, the method really moves the pixels (the
+       * check above is not vacuous) */
+      if (how == 2 && m != GST_VIDEO_ORIENTATION_IDENTITY)
+        fail_unless (moved, "videoflip %s did not move the image",
+            direction_nicks[m]);
+      /* videoflip says nothing about the move: the meta must be gone */
+      if (moved)
+        fail_if (kept, "videoflip %s kept the meta", direction_nicks[m]);
+    }
+  }
+}
+GST_END_TEST;
+
+/* A passthrough element leaves the meta exactly as it was. */
+GST_START_TEST (test_passthrough_untouched)
+{
+  GstBuffer *out = run_through ("identity ! queue ! videoconvert",
+      RGBA_640x480, annotated_frame (640, 480));
+  OpAnnotationMeta *m = op_buffer_get_annotation_meta (out);
+
+  fail_unless (m != NULL);
+  fail_unless_equals_int (op_annotation_n_instances (&m->ann), 1);
+  fail_unless (op_annotation_get_instance (&m->ann, 0)->keypoints[0].x ==
+      100.25);
+  fail_unless_equals_uint64 (m->ann.frame_index, 42);
+  gst_buffer_unref (out);
+}
+GST_END_TEST;
+
+/* The crop meta: crop-space keypoints move inside the crop, and the crop
+ * becomes the crop of the moved frame, so the design's crop <-> frame map
+ * still sends each keypoint to where the frame point moved. */
+GST_START_TEST (test_orient_crop_meta)
+{
+  const gint rect[4] = { 8, 4, 32, 24 };
+  const guint cw = 16, ch = 12;
+  const gdouble fx = 13, fy = 7;
+  GstVideoOrientationMethod m;
+
+  for (m = GST_VIDEO_ORIENTATION_IDENTITY; m <= GST_VIDEO_ORIENTATION_UR_LL;
+      m++) {
+    GstBuffer *buf = gst_buffer_new (), *out = gst_buffer_new ();
+    OpAnnotation ann;
+    OpInstance *inst;
+    OpCropMeta *cm;
+    const OpCropInfo *c;
+    gdouble ex, ey, bx, by;
+    gboolean swap = m == GST_VIDEO_ORIENTATION_90R ||
+        m == GST_VIDEO_ORIENTATION_90L || m == GST_VIDEO_ORIENTATION_UL_LR ||
+        m == GST_VIDEO_ORIENTATION_UR_LL;
+
+    fill_annotation (&ann, FW, FH);
+    ann.has_crop = TRUE;
+    ann.crop = (OpCropInfo) { 0, { rect[0], rect[1], rect[2], rect[3] }, cw,
+      ch
+    };
+    inst = op_annotation_get_instance (&ann, 0);
+    op_frame_to_crop (ann.crop.rect, cw, ch, fx, fy, &inst->keypoints[0].x,
+        &inst->keypoints[0].y);
+    op_buffer_add_crop_meta (buf, &ann);
+    op_annotation_clear (&ann);
+
+    fail_unless (op_buffer_orient_metas (out, buf, m, cw, ch));
+    cm = op_buffer_get_crop_meta (out);
+    fail_unless (cm != NULL);
+    c = &cm->ann.crop;
+    fail_unless_equals_int (c->width, swap ? ch : cw);
+    fail_unless_equals_int (c->height, swap ? cw : ch);
+    fail_unless_equals_int (cm->ann.width, swap ? FH : FW);
+    /* the rect covers the moved pixels of the old rect */
+    {
+      gdouble x0, y0, x1, y1;
+      expected_point (m, FW, FH, rect[0], rect[1], &x0, &y0);
+      expected_point (m, FW, FH, rect[0] + rect[2] - 1, rect[1] + rect[3] - 1,
+          &x1, &y1);
+      fail_unless_equals_int (c->rect[0], (gint) MIN (x0, x1));
+      fail_unless_equals_int (c->rect[1], (gint) MIN (y0, y1));
+      fail_unless_equals_int (c->rect[2], swap ? rect[3] : rect[2]);
+      fail_unless_equals_int (c->rect[3], swap ? rect[2] : rect[3]);
+    }
+    /* back to the moved frame: where the frame point moved */
+    inst = op_annotation_get_instance (&cm->ann, 0);
+    op_crop_to_frame (c->rect, c->width, c->height, inst->keypoints[0].x,
+        inst->keypoints[0].y, &bx, &by);
+    expected_point (m, FW, FH, fx, fy, &ex, &ey);
+    fail_unless (fabs (bx - ex) < 1e-9 && fabs (by - ey) < 1e-9,
+        "%s: crop keypoint maps to (%g, %g), the point moved to (%g, %g)",
+        direction_nicks[m], bx, by, ex, ey);
+    gst_buffer_unref (buf);
+    gst_buffer_unref (out);
+  }
+}
+GST_END_TEST;
+
+/* Sizes that do not match the meta, and methods that are no fixed pixel
+ * move, leave no meta rather than a wrong one. */
+GST_START_TEST (test_orient_refuses)
+{
+  GstBuffer *in = annotated_frame (640, 480), *out = gst_buffer_new ();
+
+  fail_if (op_buffer_orient_metas (out, in, GST_VIDEO_ORIENTATION_HORIZ,
+          320, 240));
+  fail_unless (op_buffer_get_annotation_meta (out) == NULL);
+  fail_if (op_buffer_orient_metas (out, in, GST_VIDEO_ORIENTATION_AUTO,
+          640, 480));
+  fail_if (op_buffer_orient_metas (out, in, GST_VIDEO_ORIENTATION_CUSTOM,
+          640, 480));
+  fail_unless (op_buffer_get_annotation_meta (out) == NULL);
+  gst_buffer_unref (out);
+  gst_buffer_unref (in);
+}
+GST_END_TEST;
+
 static Suite *
 meta_suite (void)
 {
@@ -265,6 +593,11 @@ meta_suite (void)
   tcase_add_test (tc, test_survives_jpegenc);
   tcase_add_test (tc, test_survives_pngenc);
   tcase_add_test (tc, test_videocrop_drops);
+  tcase_add_test (tc, test_orientation_tag);
+  tcase_add_test (tc, test_videoflip_every_method);
+  tcase_add_test (tc, test_passthrough_untouched);
+  tcase_add_test (tc, test_orient_crop_meta);
+  tcase_add_test (tc, test_orient_refuses);
   return s;
 }
 
