@@ -167,10 +167,13 @@ struct _OpBatchSink
   OpWriterThread *writer;
   guint64 unlabeled;
   gboolean warned_unlabeled;
+  GHashTable *key_prefix;       /* interned source -> sanitized name */
+  GHashTable *prefix_source;    /* sanitized name -> interned source */
 
   /* negotiated */
   GstCaps *caps;
   const gchar *ext;
+  const gchar *pixel_format;
   gboolean raw;
   gboolean have_vinfo;
   GstVideoInfo vinfo;
@@ -379,6 +382,16 @@ op_batch_sink_finalize (GObject * object)
 
 /* ------------------------------------------------------------ writer side */
 
+static const gchar *
+split_by_nick (OpSplitBy by)
+{
+  GEnumClass *klass = g_type_class_ref (OP_TYPE_BATCH_SINK_SPLIT_BY);
+  GEnumValue *v = g_enum_get_value (klass, by);
+
+  g_type_class_unref (klass);
+  return v ? v->value_nick : "?";
+}
+
 static const OpWriterFormat *
 format_impl (OpBatchSinkFormat format)
 {
@@ -404,9 +417,27 @@ post_progress (OpBatchSink * self, const OpWriterStats * stats, gboolean final)
       "shards", G_TYPE_UINT, stats->shards,
       "final", G_TYPE_BOOLEAN, final,
       "location", G_TYPE_STRING, self->cur_location, NULL);
+  gdouble worst = 0;
+  gchar *achieved = NULL, *wanted = NULL;
 
+  /* the streaming thread counts assignments; at EOS it is idle */
+  if (final && self->splits) {
+    achieved = op_split_report (self->splits, &worst);
+    wanted = op_split_to_string (self->splits);
+    gst_structure_set (s, "split-achieved", G_TYPE_STRING, achieved,
+        "split-requested", G_TYPE_STRING, wanted, NULL);
+  }
   gst_element_post_message (GST_ELEMENT (self),
       gst_message_new_element (GST_OBJECT (self), s));
+  if (worst > 0.10)
+    GST_ELEMENT_WARNING (self, STREAM, FORMAT,
+        ("batchsink split %s is far from the requested %s: samples are "
+            "assigned by %s, and there are too few of them to reach the "
+            "fractions; use split-by=frame or split-by=sample (or more "
+            "%ss).", achieved, wanted, split_by_nick (self->cur_split_by),
+            split_by_nick (self->cur_split_by)), (NULL));
+  g_free (achieved);
+  g_free (wanted);
 }
 
 /* writer thread, no lock held */
@@ -431,6 +462,30 @@ on_error (const GError * err, gpointer user_data)
 }
 
 /* ------------------------------------------------------------ start/stop */
+
+/* A location with a URI scheme ("gs://", "s3://", "http://") must not
+ * become a local folder named "gs:". file:// URIs are turned into paths. */
+static gboolean
+local_location (gchar ** location)
+{
+  const gchar *p = *location;
+  gchar *path;
+
+  if (!g_ascii_isalpha (*p))
+    return TRUE;
+  while (g_ascii_isalnum (*p) || *p == '+' || *p == '-' || *p == '.')
+    p++;
+  if (!g_str_has_prefix (p, "://"))
+    return TRUE;
+  if (g_ascii_strncasecmp (*location, "file://", 7) != 0)
+    return FALSE;
+  path = g_filename_from_uri (*location, NULL, NULL);
+  if (!path)
+    return FALSE;
+  g_free (*location);
+  *location = path;
+  return TRUE;
+}
 
 static gboolean
 op_batch_sink_start (GstBaseSink * sink)
@@ -458,6 +513,8 @@ op_batch_sink_start (GstBaseSink * sink)
 
   if (!self->cur_location || !*self->cur_location)
     goto no_location;
+  if (!local_location (&self->cur_location))
+    goto not_local;
   if (split && *split) {
     self->splits = op_split_parse (split, &err);
     if (!self->splits)
@@ -487,6 +544,8 @@ op_batch_sink_start (GstBaseSink * sink)
       max_pending);
   self->unlabeled = 0;
   self->warned_unlabeled = FALSE;
+  self->key_prefix = g_hash_table_new (g_direct_hash, g_direct_equal);
+  self->prefix_source = g_hash_table_new (g_direct_hash, g_direct_equal);
   self->writer = op_writer_thread_new (impl, writer, batch_size, max_pending,
       on_progress, on_error, self);
   g_free (split);
@@ -496,6 +555,13 @@ op_batch_sink_start (GstBaseSink * sink)
 no_location:
   GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
       ("No location set for batchsink."), (NULL));
+  goto fail;
+not_local:
+  GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+      ("batchsink cannot write to \"%s\": location must be a local path "
+          "or a file:// URI (object storage is not supported; write "
+          "locally and upload the finished files).", self->cur_location),
+      (NULL));
   goto fail;
 bad_split:
   GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("%s", err->message), (NULL));
@@ -523,8 +589,11 @@ op_batch_sink_stop (GstBaseSink * sink)
   g_clear_pointer (&self->cur_location, g_free);
   gst_caps_replace (&self->caps, NULL);
   self->ext = NULL;
+  self->pixel_format = NULL;
   self->raw = FALSE;
   self->have_vinfo = FALSE;
+  g_clear_pointer (&self->key_prefix, g_hash_table_unref);
+  g_clear_pointer (&self->prefix_source, g_hash_table_unref);
   return TRUE;
 }
 
@@ -571,6 +640,38 @@ packed_format (GstVideoFormat f)
   }
 }
 
+/* Raw payloads are named for their pixel format, so a reader needs no
+ * guess (the JSON also has `pixel_format`). */
+static const gchar *
+raw_extension (GstVideoFormat f)
+{
+  switch (f) {
+    case GST_VIDEO_FORMAT_RGB:
+      return "rgb";
+    case GST_VIDEO_FORMAT_BGR:
+      return "bgr";
+    case GST_VIDEO_FORMAT_RGBA:
+      return "rgba";
+    case GST_VIDEO_FORMAT_BGRA:
+      return "bgra";
+    case GST_VIDEO_FORMAT_ARGB:
+      return "argb";
+    case GST_VIDEO_FORMAT_ABGR:
+      return "abgr";
+    case GST_VIDEO_FORMAT_RGBx:
+      return "rgbx";
+    case GST_VIDEO_FORMAT_BGRx:
+      return "bgrx";
+    case GST_VIDEO_FORMAT_xRGB:
+      return "xrgb";
+    case GST_VIDEO_FORMAT_xBGR:
+      return "xbgr";
+    case GST_VIDEO_FORMAT_GRAY8:
+    default:
+      return "gray";
+  }
+}
+
 static gboolean
 op_batch_sink_set_caps (GstBaseSink * sink, GstCaps * caps)
 {
@@ -584,6 +685,7 @@ op_batch_sink_set_caps (GstBaseSink * sink, GstCaps * caps)
   GST_DEBUG_OBJECT (self, "caps %" GST_PTR_FORMAT, caps);
   self->raw = FALSE;
   self->ext = NULL;
+  self->pixel_format = NULL;
   self->have_vinfo = g_str_equal (name, "video/x-raw") &&
       gst_video_info_from_caps (&self->vinfo, caps);
   if (jsonl) {
@@ -593,7 +695,9 @@ op_batch_sink_set_caps (GstBaseSink * sink, GstCaps * caps)
         !packed_format (GST_VIDEO_INFO_FORMAT (&self->vinfo)))
       goto not_packed;
     self->raw = TRUE;
-    self->ext = "raw";
+    self->pixel_format =
+        gst_video_format_to_string (GST_VIDEO_INFO_FORMAT (&self->vinfo));
+    self->ext = raw_extension (GST_VIDEO_INFO_FORMAT (&self->vinfo));
   } else if (!hdf5 && g_str_equal (name, "image/jpeg")) {
     self->ext = "jpg";
   } else if (!hdf5 && g_str_equal (name, "image/png")) {
@@ -623,21 +727,38 @@ wrong_type:
 
 /* ------------------------------------------------------------ data path */
 
+/* The design's key. Two different sources that sanitize to the same name
+ * would give two samples one key (WebDataset would merge them, dir would
+ * overwrite one): that is an error, not a guess. */
 static gchar *
-make_key (const gchar * source, guint64 frame, guint instance)
+make_key (OpBatchSink * self, const gchar * source, guint64 frame,
+    guint instance)
 {
-  gchar *src = g_strndup (source && *source ? source : "unknown", SOURCE_MAX);
-  gchar *p, *key;
+  const gchar *prefix, *other;
 
-  for (p = src; *p; p++)
-    if (!g_ascii_isalnum (*p) && *p != '.' && *p != '_' && *p != '-')
-      *p = '_';
-  if (*src == '.')
-    *src = '_';
-  key = g_strdup_printf ("%s_%06" G_GUINT64_FORMAT "_%02u", src, frame,
+  source = source && *source ? source : g_intern_static_string ("unknown");
+  prefix = g_hash_table_lookup (self->key_prefix, source);
+  if (!prefix) {
+    gchar *p = op_name_sanitize (source, SOURCE_MAX);
+
+    /* interned, so the tables can compare pointers */
+    prefix = g_intern_string (p);
+    g_free (p);
+    other = g_hash_table_lookup (self->prefix_source, prefix);
+    if (other && other != source) {
+      GST_ELEMENT_ERROR (self, STREAM, FORMAT,
+          ("Sources \"%s\" and \"%s\" both give the sample key prefix "
+              "\"%s\"; give them distinct names (annotfilter source).",
+              other, source, prefix), (NULL));
+      return NULL;
+    }
+    g_hash_table_insert (self->key_prefix, (gpointer) source,
+        (gpointer) prefix);
+    g_hash_table_insert (self->prefix_source, (gpointer) prefix,
+        (gpointer) source);
+  }
+  return g_strdup_printf ("%s_%06" G_GUINT64_FORMAT "_%02u", prefix, frame,
       instance);
-  g_free (src);
-  return key;
 }
 
 /* The payload as the formats want it: raw rows without padding, in memory
@@ -683,6 +804,25 @@ fill_unlabeled (OpBatchSink * self, OpAnnotation * ann, GstBuffer * buf)
   }
 }
 
+/* A raw sample's JSON gives its image size: `width` x `height` for a
+ * frame, `crop.width` x `crop.height` for a crop. A frame of unknown size
+ * (0) gets the caps' size. */
+static gboolean
+raw_size_matches (OpBatchSink * self, OpSample * sample)
+{
+  guint w = GST_VIDEO_INFO_WIDTH (&self->vinfo);
+  guint h = GST_VIDEO_INFO_HEIGHT (&self->vinfo);
+  OpAnnotation *a = &sample->ann;
+
+  if (a->has_crop)
+    return a->crop.width == w && a->crop.height == h;
+  if (a->width == 0 && a->height == 0) {
+    a->width = w;
+    a->height = h;
+  }
+  return a->width == w && a->height == h;
+}
+
 static GstFlowReturn
 op_batch_sink_render (GstBaseSink * sink, GstBuffer * buf)
 {
@@ -704,8 +844,12 @@ op_batch_sink_render (GstBaseSink * sink, GstBuffer * buf)
         ("batchsink received a buffer without annotation meta; writing "
             "such buffers as source \"unlabeled\" with no instances."),
         ("first at %" GST_TIME_FORMAT, GST_TIME_ARGS (GST_BUFFER_PTS (buf))));
-  sample->key = make_key (sample->ann.source, sample->ann.frame_index,
+  sample->key = make_key (self, sample->ann.source, sample->ann.frame_index,
       sample->ann.has_crop ? sample->ann.crop.instance : 0);
+  if (!sample->key) {
+    op_sample_free (sample);
+    return GST_FLOW_ERROR;
+  }
   if (self->splits) {
     gchar *canon = op_split_canonical (self->cur_split_by, &sample->ann,
         sample->key);
@@ -714,8 +858,11 @@ op_batch_sink_render (GstBaseSink * sink, GstBuffer * buf)
   } else {
     sample->split = "data";
   }
+  if (self->raw && !raw_size_matches (self, sample))
+    goto wrong_size;
   if (self->ext) {
     sample->ext = self->ext;
+    sample->pixel_format = self->pixel_format;
     sample->payload = make_payload (self, buf);
     if (!sample->payload)
       goto map_failed;
@@ -726,6 +873,17 @@ op_batch_sink_render (GstBaseSink * sink, GstBuffer * buf)
   return op_writer_thread_push (self->writer, sample, bytes);
 
   /* ERRORS */
+wrong_size:
+  GST_ELEMENT_ERROR (self, STREAM, FORMAT,
+      ("Sample %s: the annotation describes a %ux%u %s, the raw image is "
+          "%dx%d; its coordinates would not match the pixels.", sample->key,
+          sample->ann.has_crop ? sample->ann.crop.width : sample->ann.width,
+          sample->ann.has_crop ? sample->ann.crop.height : sample->ann.height,
+          sample->ann.has_crop ? "crop" : "frame",
+          GST_VIDEO_INFO_WIDTH (&self->vinfo),
+          GST_VIDEO_INFO_HEIGHT (&self->vinfo)), (NULL));
+  op_sample_free (sample);
+  return GST_FLOW_ERROR;
 map_failed:
   op_sample_free (sample);
   GST_ELEMENT_ERROR (self, STREAM, FAILED,

@@ -20,6 +20,7 @@ typedef enum {
   OP_ANNOTATION_ERROR_INVALID,
 } OpAnnotationError;
 
+void     op_json_append_string     (GString * out, const gchar * s);
 void     op_annotation_append_json (GString * out, const OpAnnotation * ann,
                                     gboolean with_skeleton);
 gchar   *op_annotation_to_json     (const OpAnnotation * ann,

@@ -12,7 +12,11 @@ G_BEGIN_DECLS
  * OpSample:
  * @key: the design's key, `<source>_<frame-index:06>_<instance:02>`
  * @split: split name ("train", "val", ... or "data" without a split)
- * @ext: payload extension ("jpg", "png", "raw") or %NULL for meta-only
+ * @ext: payload extension ("jpg", "png", or for raw pixels the format:
+ *   "rgb", "bgr", "rgba", "gray"...) or %NULL for meta-only
+ * @pixel_format: (nullable): GStreamer name of the raw pixel format ("RGB",
+ *   "BGR", "GRAY8"...), %NULL for encoded or meta-only samples; written
+ *   into the sample's JSON as `pixel_format`
  * @payload: (nullable): the encoded image or packed raw pixels (rows
  *   without padding)
  * @caps: (nullable): the payload's caps (raw pixels need them)
@@ -25,6 +29,7 @@ typedef struct {
   gchar *key;
   const gchar *split;
   const gchar *ext;
+  const gchar *pixel_format;
   GstBuffer *payload;
   GstCaps *caps;
   OpAnnotation ann;
