@@ -12,6 +12,7 @@ build tree. Exits non-zero on the first mismatch.
 import glob
 import gzip
 import json
+import math
 import os
 import re
 import signal
@@ -110,9 +111,101 @@ def test_hdf5_pixels(tmp):
                    "hdf5 image %d differs from multifilesink's" % i)
         expect(f["frame_index"][...].tolist() == list(range(n)),
                "frame_index %s" % f["frame_index"][...])
-        expect(f["keypoints"].shape == (n, 0, 4), "keypoints shape")
-        expect(f["rect"][0].tolist() == [0, 0, w, h], "rect of a frame")
+        expect(f["keypoints"].shape == (n, 0, 0, 4), "keypoints shape %s"
+               % (f["keypoints"].shape,))
+        expect(f["n_instances"][...].tolist() == [0] * n, "n_instances")
+        expect("rect" not in f, "whole frames have no rect")
     print("ok hdf5 pixels")
+
+
+DATA = os.environ.get("ONEPASS_SHARED_DATA",
+                      os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                   "..", "..", "..", "shared", "data"))
+VIDEO = os.path.join(DATA, "sleap", "centered_pair_low_quality.mp4")
+
+
+def strs(a):
+    return [v.decode() if isinstance(v, bytes) else str(v) for v in a]
+
+
+def test_hdf5_v2_sleap(tmp):
+    """Whole frames with several instances (labels.v002.slp: 9 user
+    instances on 5 frames), read as a PyTorch/SLEAP user would: every
+    instance of a frame in keypoints[i, :n_instances[i]], against an
+    independent h5py reading of the .slp (sleap_truth.py). With a split the
+    split name goes before the user's extension."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import sleap_truth
+    slp = os.path.join(DATA, "sleap", "labels.v002.slp")
+    truth = sleap_truth.select(sleap_truth.read_slp(slp)["frames"], 0, "user")
+    loc = os.path.join(tmp, "h5v2", "frames.2024-05.h5")
+    splits = [("train", 0.5), ("val", 0.5)]
+    launch("filesrc location=%s ! decodebin ! annotfilter location=%s ! "
+           "videoconvert ! video/x-raw,format=RGB ! batchsink format=hdf5 "
+           "location=%s split=train=0.5,val=0.5 split-by=frame"
+           % (VIDEO, slp, loc))
+    want_split = {f: assign("centered_pair_low_quality/frame/%d" % f, splits)
+                  for f in truth}
+    files = sorted(os.listdir(os.path.dirname(loc)))
+    want_files = sorted({"frames.2024-05.%s.h5" % s
+                         for s in want_split.values()})
+    expect([f for f in files if f.endswith(".h5")] == want_files,
+           "files %s, want %s" % (files, want_files))
+    seen = {}
+    for name in want_files:
+        with h5py.File(os.path.join(os.path.dirname(loc), name), "r") as f:
+            split = name.split(".")[-2]
+            n = f["images"].shape[0]
+            expect(f["images"].shape[1:] == (384, 384, 3), "images shape")
+            expect(f["images"].attrs["pixel_format"] == "RGB" and
+                   f["images"].attrs["layout"] == "NHWC", "image attrs")
+            expect(f.attrs["layout_version"] == 2, "layout_version")
+            expect(strs(f.attrs["nodes"]) == ["head", "abdomen"], "nodes")
+            expect(f.attrs["edges"].tolist() == [[0, 1]], "edges")
+            expect(f.attrs["symmetries"].shape == (0, 2), "symmetries")
+            expect("frame coordinates" in f.attrs["coordinates"],
+                   "coordinates attr")
+            expect(strs(f["sources"][...]) == ["centered_pair_low_quality"],
+                   "sources")
+            expect(f["source_width"][0] == 384 and f["source_height"][0] == 384,
+                   "source size")
+            most = max(len(truth[int(fi)]) for fi in f["frame_index"][...])
+            expect(f["keypoints"].shape == (n, most, 2, 4),
+                   "keypoints shape %s" % (f["keypoints"].shape,))
+            for i in range(n):
+                fi = int(f["frame_index"][i])
+                want = truth[fi]
+                expect(want_split[fi] == split, "frame %d in %s" % (fi, split))
+                expect(fi not in seen, "frame %d twice" % fi)
+                seen[fi] = True
+                ni = int(f["n_instances"][i])
+                expect(ni == len(want), "frame %d: %d instances, want %d"
+                       % (fi, ni, len(want)))
+                # the buffer's timestamp (after annotfilter's skip seeks it
+                # need not be fi / fps exactly): known and in frame order
+                expect(f["pts"][i] >= 0 and (i == 0 or f["pts"][i] >
+                       f["pts"][i - 1]), "frame %d pts %d" % (fi, f["pts"][i]))
+                kp = f["keypoints"][i]
+                for j, inst in enumerate(want):
+                    for q, (x, y, vis, _) in enumerate(inst["keypoints"]):
+                        got = kp[j, q]
+                        if math.isnan(x):
+                            expect(np.isnan(got[:2]).all() and got[2] == 0,
+                                   "frame %d inst %d node %d missing" % (fi, j, q))
+                        else:
+                            expect(abs(got[0] - x) < 1e-4 and
+                                   abs(got[1] - y) < 1e-4 and got[2] == vis,
+                                   "frame %d inst %d node %d: %s vs %s"
+                                   % (fi, j, q, got, (x, y, vis)))
+                    expect(f["kind"][i, j] == 0 and f["track"][i, j] ==
+                           inst["track"] and np.isnan(f["score"][i, j]),
+                           "frame %d inst %d kind/track/score" % (fi, j))
+                # padding: NaN keypoints, kind 255
+                expect(np.isnan(kp[ni:]).all() and
+                       (f["kind"][i, ni:] == 255).all(), "padding")
+    expect(sorted(seen) == sorted(truth), "frames %s" % sorted(seen))
+    print("ok hdf5 v2 (%d frames, %d instances)"
+          % (len(seen), sum(len(v) for v in truth.values())))
 
 
 def test_tar_jpeg_bytes(tmp):
@@ -391,6 +484,7 @@ def test_kill_9(tmp, split=None):
 def main():
     with tempfile.TemporaryDirectory(prefix="batchsink-py-") as tmp:
         test_hdf5_pixels(tmp)
+        test_hdf5_v2_sleap(tmp)
         test_tar_jpeg_bytes(tmp)
         test_split_assignment(tmp)
         test_jsonl_gzip(tmp)

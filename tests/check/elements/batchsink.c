@@ -1144,37 +1144,45 @@ rgb_crop (guint n)
   return buf;
 }
 
+/* layout version 2 of crops: one instance per row */
 static const gchar *h5_check =
     "import sys, json, h5py, numpy as np\n"
     "f = h5py.File(sys.argv[1], 'r')\n"
     "im = f['images']\n"
     "assert im.shape == (5, 4, 6, 3) and im.dtype == np.uint8, im\n"
+    "assert im.attrs['pixel_format'] == 'RGB' and im.attrs['layout'] == 'NHWC'\n"
     "n, y, x, c = np.indices(im.shape)\n"
     "assert (im[...] == ((n * 50 + y * 18 + x * 3 + c) % 256)).all()\n"
     "assert im.chunks == (1, 4, 6, 3) and im.compression == 'gzip'\n"
     "kp = f['keypoints'][...]\n"
-    "assert kp.shape == (5, 3, 4) and kp.dtype == np.float32\n"
+    "assert kp.shape == (5, 1, 3, 4) and kp.dtype == np.float32, kp.shape\n"
     "for i in range(5):\n"
-    "    assert kp[i, 0, :3].tolist() == [10.25 + i, 20.5, 1]\n"
-    "    assert np.isnan(kp[i, 0, 3])\n"
-    "    assert np.isnan(kp[i, 1, :2]).all() and kp[i, 1, 2] == 0\n"
-    "    assert kp[i, 2].tolist() == [-0.5, 100.125 + i, 1, 0.75]\n"
+    "    assert kp[i, 0, 0, :3].tolist() == [10.25 + i, 20.5, 1]\n"
+    "    assert np.isnan(kp[i, 0, 0, 3])\n"
+    "    assert np.isnan(kp[i, 0, 1, :2]).all() and kp[i, 0, 1, 2] == 0\n"
+    "    assert kp[i, 0, 2].tolist() == [-0.5, 100.125 + i, 1, 0.75]\n"
+    "assert f['n_instances'][...].tolist() == [1] * 5\n"
     "assert f['frame_index'][...].tolist() == [40, 41, 42, 43, 44]\n"
     "assert f['frame_index'].dtype == np.int64\n"
+    "assert f['pts'][...].tolist() == [(40 + i) * 10**9 // 25 for i in range(5)]\n"
     "assert f['instance'][...].tolist() == [0] * 5\n"
-    "assert f['track'][...].tolist() == [5] * 5\n"
+    "assert f['track'][...].tolist() == [[5]] * 5\n"
     "assert f['track'].dtype == np.int32\n"
+    "assert f['kind'][...].tolist() == [[0]] * 5\n"
+    "assert np.isnan(f['score'][...]).all() and np.isnan(f['bbox'][...]).all()\n"
     "rect = f['rect'][...].tolist()\n"
     "assert rect == [[100 + i, 50, 190, 200] for i in range(5)]\n"
     "assert f['source'][...].tolist() == [0] * 5\n"
     "def strs(a):\n"
     "    return [s.decode() if isinstance(s, bytes) else s for s in a]\n"
-    "assert strs(f.attrs['sources']) == ['clip']\n"
-    "assert strs(f.attrs['skeleton_nodes']) == ['head', 'thorax', 'tail']\n"
-    "assert f.attrs['skeleton_edges'].tolist() == [[0, 1], [1, 2]]\n"
-    "j = json.loads(f['json'][3])\n"
-    "assert j['frame_index'] == 43\n"
-    "assert j['crop']['rect'] == [103, 50, 190, 200]\n" "print('ok')\n";
+    "assert strs(f['sources'][...]) == ['clip']\n"
+    "assert f['source_width'][...].tolist() == [0]\n"
+    "assert strs(f.attrs['nodes']) == ['head', 'thorax', 'tail']\n"
+    "assert f.attrs['edges'].tolist() == [[0, 1], [1, 2]]\n"
+    "assert f.attrs['symmetries'].shape == (0, 2)\n"
+    "assert f.attrs['layout_version'] == 2\n"
+    "assert 'crop coordinates' in f.attrs['coordinates']\n"
+    "print('ok')\n";
 
 GST_START_TEST (test_hdf5_values)
 {
