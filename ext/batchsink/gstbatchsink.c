@@ -130,6 +130,8 @@ typedef enum
 #define DEFAULT_SPLIT NULL
 #define DEFAULT_SPLIT_BY OP_SPLIT_BY_TRACK
 #define DEFAULT_MAX_PENDING_BYTES (64 * 1024 * 1024)
+#define DEFAULT_SHARD_PREFIX NULL
+#define DEFAULT_OVERWRITE FALSE
 #define SOURCE_MAX 64
 
 enum
@@ -143,6 +145,8 @@ enum
   PROP_SPLIT,
   PROP_SPLIT_BY,
   PROP_MAX_PENDING_BYTES,
+  PROP_SHARD_PREFIX,
+  PROP_OVERWRITE,
 };
 
 struct _OpBatchSink
@@ -158,6 +162,8 @@ struct _OpBatchSink
   gchar *split;
   OpSplitBy split_by;
   guint64 max_pending_bytes;
+  gchar *shard_prefix;
+  gboolean overwrite;
 
   /* streaming state, set in start, freed in stop */
   gchar *cur_location;
@@ -334,6 +340,30 @@ op_batch_sink_class_init (OpBatchSinkClass * klass)
           "Queued bytes before the streaming thread waits", 1, G_MAXUINT64,
           DEFAULT_MAX_PENDING_BYTES, flags));
 
+  /**
+   * OpBatchSink:shard-prefix:
+   *
+   * Name of this run for `tar` and `dir` ([A-Za-z0-9_-]): shards are
+   * `<split>-<shard-prefix>-NNNNNN.tar`, the run's manifest
+   * `<shard-prefix>.manifest.json`. %NULL: the sanitized source of the
+   * first sample. Give each pipeline writing into one directory its own.
+   */
+  g_object_class_install_property (gobject_class, PROP_SHARD_PREFIX,
+      g_param_spec_string ("shard-prefix", "Shard prefix",
+          "Run name in shard names (default: the first sample's source)",
+          DEFAULT_SHARD_PREFIX, flags));
+  /**
+   * OpBatchSink:overwrite:
+   *
+   * Replace a complete earlier run of the same name (or an existing
+   * jsonl/hdf5 file) instead of failing. An interrupted run is resumed
+   * whatever this says, unless it is TRUE (then it starts again).
+   */
+  g_object_class_install_property (gobject_class, PROP_OVERWRITE,
+      g_param_spec_boolean ("overwrite", "Overwrite",
+          "Replace a complete earlier run of the same name", DEFAULT_OVERWRITE,
+          flags));
+
   gst_element_class_add_static_pad_template (element_class, &sink_template);
   gst_element_class_set_static_metadata (element_class,
       "Batched dataset sink", "Sink/File",
@@ -365,6 +395,8 @@ op_batch_sink_init (OpBatchSink * self)
   self->split = g_strdup (DEFAULT_SPLIT);
   self->split_by = DEFAULT_SPLIT_BY;
   self->max_pending_bytes = DEFAULT_MAX_PENDING_BYTES;
+  self->shard_prefix = g_strdup (DEFAULT_SHARD_PREFIX);
+  self->overwrite = DEFAULT_OVERWRITE;
   gst_base_sink_set_sync (GST_BASE_SINK (self), FALSE);
   /* the queue already holds what it needs; no extra last-buffer ref */
   gst_base_sink_set_last_sample_enabled (GST_BASE_SINK (self), FALSE);
@@ -377,6 +409,7 @@ op_batch_sink_finalize (GObject * object)
 
   g_free (self->location);
   g_free (self->split);
+  g_free (self->shard_prefix);
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
 
@@ -495,7 +528,7 @@ op_batch_sink_start (GstBaseSink * sink)
   const OpWriterFormat *impl;
   OpWriter *writer;
   GError *err = NULL;
-  gchar *split, *extra;
+  gchar *split, *extra, *prefix;
   GEnumValue *by;
   guint batch_size;
   guint64 max_pending;
@@ -509,12 +542,17 @@ op_batch_sink_start (GstBaseSink * sink)
   config.max_shard_bytes = self->max_shard_bytes;
   batch_size = self->batch_size;
   max_pending = self->max_pending_bytes;
+  prefix = g_strdup (self->shard_prefix);
+  config.overwrite = self->overwrite;
   GST_OBJECT_UNLOCK (self);
 
   if (!self->cur_location || !*self->cur_location)
     goto no_location;
   if (!local_location (&self->cur_location))
     goto not_local;
+  if (prefix && *prefix && !op_name_is_safe (prefix))
+    goto bad_prefix;
+  config.shard_prefix = prefix && *prefix ? prefix : NULL;
   if (split && *split) {
     self->splits = op_split_parse (split, &err);
     if (!self->splits)
@@ -549,12 +587,17 @@ op_batch_sink_start (GstBaseSink * sink)
   self->writer = op_writer_thread_new (impl, writer, batch_size, max_pending,
       on_progress, on_error, self);
   g_free (split);
+  g_free (prefix);
   return TRUE;
 
   /* ERRORS */
 no_location:
   GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
       ("No location set for batchsink."), (NULL));
+  goto fail;
+bad_prefix:
+  GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+      ("Invalid shard-prefix \"%s\": use only [A-Za-z0-9_-].", prefix), (NULL));
   goto fail;
 not_local:
   GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
@@ -569,11 +612,12 @@ bad_split:
   goto fail;
 open_failed:
   GST_ELEMENT_ERROR (self, RESOURCE, OPEN_WRITE,
-      ("Could not open \"%s\" for writing.", self->cur_location),
-      ("%s", err->message));
+      ("Could not open \"%s\" for writing: %s", self->cur_location,
+          err->message), (NULL));
   g_clear_error (&err);
 fail:
   g_free (split);
+  g_free (prefix);
   g_clear_pointer (&self->splits, op_split_free);
   g_clear_pointer (&self->cur_location, g_free);
   return FALSE;
@@ -960,6 +1004,13 @@ op_batch_sink_set_property (GObject * object, guint prop_id,
     case PROP_MAX_PENDING_BYTES:
       self->max_pending_bytes = g_value_get_uint64 (value);
       break;
+    case PROP_SHARD_PREFIX:
+      g_free (self->shard_prefix);
+      self->shard_prefix = g_value_dup_string (value);
+      break;
+    case PROP_OVERWRITE:
+      self->overwrite = g_value_get_boolean (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -998,6 +1049,12 @@ op_batch_sink_get_property (GObject * object, guint prop_id, GValue * value,
       break;
     case PROP_MAX_PENDING_BYTES:
       g_value_set_uint64 (value, self->max_pending_bytes);
+      break;
+    case PROP_SHARD_PREFIX:
+      g_value_set_string (value, self->shard_prefix);
+      break;
+    case PROP_OVERWRITE:
+      g_value_set_boolean (value, self->overwrite);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);

@@ -29,6 +29,9 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "writers.h"
 #include "batchfile.h"
+#include "dataset.h"
+
+#include <onepass/opjson.h>
 
 #include "config.h"
 
@@ -77,6 +80,9 @@ struct _OpWriter
 {
   gchar *location;
   gboolean with_split;
+  gboolean overwrite;
+  gchar *extra;
+  OpRun *run;
   GHashTable *files;            /* split -> HFile */
   OpWriterStats stats;
 };
@@ -135,6 +141,8 @@ static void
 hdf5_free (OpWriter * w)
 {
   g_hash_table_unref (w->files);
+  op_run_release (w->run);
+  g_free (w->extra);
   g_free (w->location);
   g_free (w);
 }
@@ -159,8 +167,23 @@ hdf5_open (const OpWriterConfig * config, GError ** error)
   w = g_new0 (OpWriter, 1);
   w->location = g_strdup (config->location);
   w->with_split = config->has_split;
+  w->overwrite = config->overwrite;
+  w->extra = g_strdup (config->manifest_extra);
   w->files = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
       hfile_free);
+  /* one run per location: locked while written, never overwritten */
+  {
+    gchar *base = g_path_get_basename (config->location);
+    gchar *dir = g_path_get_dirname (config->location);
+
+    w->run = op_run_claim (dir, base, config->overwrite, error);
+    g_free (base);
+    g_free (dir);
+  }
+  if (!w->run) {
+    hdf5_free (w);
+    return NULL;
+  }
   return w;
 }
 
@@ -231,6 +254,11 @@ hfile_create (OpWriter * w, const OpSample * s, GError ** error)
   f->path = op_batch_split_file_path_last (w->location, s->split,
       w->with_split);
   f->partial = g_strconcat (f->path, ".partial", NULL);
+  if (!w->overwrite && g_file_test (f->path, G_FILE_TEST_EXISTS)) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_EXISTS,
+        "\"%s\" exists; set overwrite=true to replace it", f->path);
+    goto fail;
+  }
   if (!s->caps || !gst_video_info_from_caps (&info, s->caps) || !s->payload) {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
         "format=hdf5 needs raw video samples for \"%s\"", f->path);
@@ -700,6 +728,78 @@ hfile_commit (HFile * f, GError ** error)
   return ok;
 }
 
+/* The run's manifest (one entry per split file) and dataset.json. */
+static gboolean
+hdf5_manifest (OpWriter * w, GList * splits, GError ** error)
+{
+  GString *out = g_string_new ("{\"onepass_version\":\"" VERSION "\","
+      "\"format\":\"hdf5\",\"complete\":true");
+  OpSkeleton *sk = NULL;
+  GPtrArray *seen = g_ptr_array_new ();
+  GList *l;
+  gboolean ok, first = TRUE;
+  gchar *dir;
+  guint i;
+
+  if (w->extra && *w->extra)
+    g_string_append_printf (out, ",%s", w->extra);
+  g_string_append (out, ",\"shards\":[");
+  for (l = splits; l; l = l->next) {
+    HFile *f = g_hash_table_lookup (w->files, l->data);
+    gchar *name = g_path_get_basename (f->path);
+    GStatBuf sb;
+
+    g_string_append (out, l == splits ? "\n  {\"name\":" : ",\n  {\"name\":");
+    op_json_append_string (out, name);
+    g_string_append (out, ",\"split\":");
+    op_json_append_string (out, l->data);
+    g_string_append_printf (out, ",\"samples\":%" G_GUINT64_FORMAT
+        ",\"bytes\":%" G_GUINT64_FORMAT ",\"sources\":[", f->rows,
+        g_stat (f->path, &sb) == 0 ? (guint64) sb.st_size : 0);
+    for (i = 0; i < f->sources->len; i++) {
+      if (i)
+        g_string_append_c (out, ',');
+      op_json_append_string (out, g_array_index (f->sources, SourceRow,
+              i).name);
+    }
+    g_string_append (out, "]}");
+    g_free (name);
+    if (!sk)
+      sk = f->skeleton;
+  }
+  g_string_append_printf (out, "],\n \"shard_count\":%u,\"samples\":%"
+      G_GUINT64_FORMAT ",\n \"skeleton\":", g_list_length (splits),
+      w->stats.samples);
+  if (sk)
+    op_json_append_skeleton (out, sk);
+  else
+    g_string_append (out, "null");
+  g_string_append (out, ",\n \"sources\":[");
+  for (l = splits; l; l = l->next) {
+    HFile *f = g_hash_table_lookup (w->files, l->data);
+    for (i = 0; i < f->sources->len; i++) {
+      SourceRow *r = &g_array_index (f->sources, SourceRow, i);
+      if (g_ptr_array_find (seen, r->name, NULL))
+        continue;
+      g_ptr_array_add (seen, (gpointer) r->name);
+      g_string_append (out, first ? "{\"name\":" : ",{\"name\":");
+      first = FALSE;
+      op_json_append_string (out, r->name);
+      g_string_append_printf (out, ",\"width\":%u,\"height\":%u}",
+          r->width, r->height);
+    }
+  }
+  g_string_append (out, "]}\n");
+  ok = op_batch_file_replace (op_run_manifest_path (w->run), out->str,
+      out->len, TRUE, error);
+  g_string_free (out, TRUE);
+  g_ptr_array_unref (seen);
+  dir = g_path_get_dirname (w->location);
+  ok = ok && op_dataset_update (dir, error);
+  g_free (dir);
+  return ok;
+}
+
 static gboolean
 hdf5_close (OpWriter * w, GError ** error)
 {
@@ -712,6 +812,8 @@ hdf5_close (OpWriter * w, GError ** error)
     if (ok)
       w->stats.shards++;
   }
+  if (ok && splits)
+    ok = hdf5_manifest (w, splits, error);
   g_list_free (splits);
   return ok;
 }

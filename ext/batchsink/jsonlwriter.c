@@ -31,6 +31,7 @@ struct _OpWriter
   gboolean gzip;
   guint64 max_bytes;
   OpShards *shards;
+  OpRun *run;
   guint8 *zbuf;
 };
 
@@ -206,6 +207,7 @@ jsonl_free (OpWriter * w)
 {
   if (w->shards)
     op_shards_free (w->shards);
+  op_run_release (w->run);
   g_free (w->zbuf);
   g_free (w->location);
   g_free (w);
@@ -216,7 +218,7 @@ jsonl_open (const OpWriterConfig * config, GError ** error)
 {
   OpWriter *w;
   OpBatchFile *probe;
-  gchar *manifest, *dir = g_path_get_dirname (config->location);
+  gchar *base, *dir = g_path_get_dirname (config->location);
   gboolean ok = op_batch_mkdirs (dir, error);
 
   g_free (dir);
@@ -235,9 +237,27 @@ jsonl_open (const OpWriterConfig * config, GError ** error)
     return NULL;
   }
   op_batch_file_abort (probe);
-  manifest = g_strconcat (config->location, ".manifest.json", NULL);
-  w->shards = op_shards_new ("jsonl", config, manifest, &jsonl_hooks, w);
-  g_free (manifest);
+  /* the run is named after the location: a second pipeline writing the
+   * same location fails, a finished one is not overwritten */
+  base = g_path_get_basename (config->location);
+  dir = g_path_get_dirname (config->location);
+  w->run = op_run_claim (dir, base, config->overwrite, error);
+  g_free (base);
+  g_free (dir);
+  if (!w->run) {
+    jsonl_free (w);
+    return NULL;
+  }
+  if (!config->overwrite && op_run_resumed (w->run)->len == 0 &&
+      !config->has_split && g_file_test (config->location, G_FILE_TEST_EXISTS)) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_EXISTS,
+        "\"%s\" exists; set overwrite=true to replace it", config->location);
+    jsonl_free (w);
+    return NULL;
+  }
+  w->shards = op_shards_new ("jsonl", config,
+      op_run_manifest_path (w->run), &jsonl_hooks, w);
+  op_shards_resume (w->shards, op_run_resumed (w->run));
   /* an empty manifest up front, as for tar */
   if (!op_shards_write_manifest (w->shards, FALSE, error)) {
     jsonl_free (w);
@@ -270,13 +290,19 @@ jsonl_write (OpWriter * w, OpSample * const *samples, guint n, GError ** error)
   guint i;
 
   for (i = 0; i < n; i++) {
-    OpShard *shard = op_shards_get (w->shards, samples[i]->split, error);
+    OpShard *shard;
+    gboolean skip;
 
+    if (!op_shards_skip (w->shards, samples[i], &skip, error))
+      return FALSE;
+    if (skip)
+      continue;
+    shard = op_shards_get (w->shards, samples[i]->split, error);
     if (!shard || !put (w, shard, samples[i]->json,
             strlen (samples[i]->json), PUT_DATA, error) ||
         !put (w, shard, "\n", 1, PUT_DATA, error) ||
         !flush_near_limit (w, shard, error) ||
-        !op_shards_sample_done (w->shards, shard, error))
+        !op_shards_sample_done (w->shards, shard, samples[i], error))
       return FALSE;
   }
   return TRUE;

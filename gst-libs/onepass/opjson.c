@@ -85,8 +85,16 @@ op_json_append_string (GString * out, const gchar * s)
   g_free (valid);
 }
 
-static void
-append_skeleton (GString * out, const OpSkeleton * sk)
+/**
+ * op_json_append_skeleton:
+ * @out: where the JSON object is appended
+ * @sk: a skeleton
+ *
+ * Appends @sk as the annotation JSON's `skeleton` object (also used by
+ * batchsink's manifests and dataset.json).
+ */
+void
+op_json_append_skeleton (GString * out, const OpSkeleton * sk)
 {
   guint i;
 
@@ -174,7 +182,7 @@ op_annotation_append_json (GString * out, const OpAnnotation * ann,
         ann->source_width, ann->source_height);
   if (with_skeleton && ann->skeleton) {
     g_string_append (out, ",\"skeleton\":");
-    append_skeleton (out, ann->skeleton);
+    op_json_append_skeleton (out, ann->skeleton);
   }
   g_string_append (out, ",\"instances\":[");
   for (i = 0; i < ann->instances->len; i++) {

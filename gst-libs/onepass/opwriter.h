@@ -45,6 +45,11 @@ typedef struct {
  *   one file per split, the split name inserted before the extensions
  * @manifest_extra: (nullable): a JSON object body (without braces) that
  *   the manifest repeats, e.g. `"split":"train=0.9","split_by":"track"`
+ * @shard_prefix: (nullable): the run name for tar and dir (shard names
+ *   `<split>-<prefix>-NNNNNN.tar`, manifest `<prefix>.manifest.json`);
+ *   %NULL: the sanitized source of the first sample
+ * @overwrite: replace a complete earlier run (or file) of the same name
+ *   instead of failing
  *
  * What a format needs to know when it opens.
  */
@@ -54,6 +59,8 @@ typedef struct {
   guint64 max_shard_bytes;
   gboolean has_split;
   const gchar *manifest_extra;
+  const gchar *shard_prefix;
+  gboolean overwrite;
 } OpWriterConfig;
 
 /**

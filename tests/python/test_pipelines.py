@@ -410,14 +410,22 @@ def run_p2_split(st):
 def check_h5_layout(st):
     n = len(st.want)
     with h5py.File(st.h5, "r") as f:
+        # layout version 2 (docs/batchsink.md): crops have one instance
         want = {"images": ((n, CROP, CROP, 3), np.uint8),
-                "keypoints": ((n, len(st.nodes), 4), np.float32),
+                "keypoints": ((n, 1, len(st.nodes), 4), np.float32),
+                "n_instances": ((n,), np.int32),
                 "frame_index": ((n,), np.int64),
+                "pts": ((n,), np.int64),
                 "instance": ((n,), np.int32),
-                "track": ((n,), np.int32),
+                "track": ((n, 1), np.int32),
+                "kind": ((n, 1), np.uint8),
+                "score": ((n, 1), np.float32),
+                "bbox": ((n, 1, 4), np.float32),
                 "rect": ((n, 4), np.int32),
                 "source": ((n,), np.int32),
-                "json": ((n,), None)}
+                "sources": ((1,), None),
+                "source_width": ((1,), np.int32),
+                "source_height": ((1,), np.int32)}
         for name, (shape, dtype) in want.items():
             expect(name in f, "dataset %s missing" % name)
             ds = f[name]
@@ -426,24 +434,30 @@ def check_h5_layout(st):
                    "%s: %s %s, want %s %s" % (name, ds.shape, ds.dtype,
                                               shape, dtype))
         nodes = [v.decode() if isinstance(v, bytes) else str(v)
-                 for v in f.attrs["skeleton_nodes"]]
-        expect(nodes == st.nodes, "skeleton_nodes %s" % nodes)
+                 for v in f.attrs["nodes"]]
+        expect(nodes == st.nodes, "nodes %s" % nodes)
         sources = [v.decode() if isinstance(v, bytes) else str(v)
-                   for v in f.attrs["sources"]]
+                   for v in f["sources"][...]]
         expect(sources == [SOURCE], "sources %s" % sources)
+        expect(f["source_width"][0] == FRAME_W and
+               f["source_height"][0] == FRAME_H, "source size")
         expect((f["source"][...] == 0).all(), "source column")
-    return "images %d x %d x %d x 3 uint8, keypoints %d x %d x 4 float32" % (
-        n, CROP, CROP, n, len(st.nodes))
+        expect((f["n_instances"][...] == 1).all(), "n_instances")
+        expect(f["images"].attrs["pixel_format"] == "RGB" and
+               f.attrs["layout_version"] == 2, "pixel_format, layout_version")
+    return "images %d x %d x %d x 3 uint8, keypoints %d x 1 x %d x 4 " \
+        "float32" % (n, CROP, CROP, n, len(st.nodes))
 
 
 def check_h5_rows(st):
     with h5py.File(st.h5, "r") as f:
         fi = f["frame_index"][...]
         inst = f["instance"][...]
-        track = f["track"][...]
+        track = f["track"][:, 0]
+        kind = f["kind"][:, 0]
+        score = f["score"][:, 0]
         rect = f["rect"][...]
-        kps = f["keypoints"][...]
-        js = f["json"][...]
+        kps = f["keypoints"][:, 0]
     order = sorted(st.want, key=lambda k: st.want[k][:2])
     expect(len(fi) == len(order), "rows %d, want %d" % (len(fi), len(order)))
     st.h5_row = {}
@@ -455,19 +469,23 @@ def check_h5_rows(st):
         expect(int(track[row]) == ins["track"], "row %d (%s): track %d, "
                ".slp %d" % (row, key, track[row], ins["track"]))
         r = [int(v) for v in rect[row]]
-        ann = json.loads(js[row])
-        expect(ann["crop"]["rect"] == r and ann["frame_index"] == frame
-               and ann["crop"]["instance"] == idx,
-               "row %d (%s): json crop %s, rect column %s"
-               % (row, key, ann["crop"], r))
         tar_ann = st.tar[key][2]
-        expect(ann == tar_ann, "%s: HDF5 json differs from the tar "
-               "sidecar of pipeline 1" % key)
+        expect(tar_ann["crop"]["rect"] == r and tar_ann["frame_index"] ==
+               frame and tar_ann["crop"]["instance"] == idx,
+               "row %d (%s): tar sidecar crop %s, rect column %s"
+               % (row, key, tar_ann["crop"], r))
+        ti = tar_ann["instances"][0]
+        expect(int(kind[row]) == {"user": 0, "predicted": 1,
+                                  "detection": 2}[ti["kind"]] and
+               (ti["score"] is None and math.isnan(score[row]) or
+                abs(float(score[row]) - ti["score"]) < 1e-5),
+               "row %d (%s): kind %d score %s, tar sidecar %s %s"
+               % (row, key, kind[row], score[row], ti["kind"], ti["score"]))
         compare_keypoints("row %d (%s)" % (row, key),
                           [[float(a) for a in k] for k in kps[row]],
                           ins, r, tol=KP_TOL)
         st.h5_row[key] = row
-    return "%d rows: frame_index/instance/track/rect/json/keypoints " \
+    return "%d rows: frame_index/instance/track/kind/score/rect/keypoints " \
            "match (keypoints within %g)" % (len(order), KP_TOL)
 
 

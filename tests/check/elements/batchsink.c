@@ -252,14 +252,42 @@ read_manifest_file (const gchar * path, JsonParser ** parser)
   return json_node_get_object (json_parser_get_root (*parser));
 }
 
+/* The manifest of the only run in @dir (`<run>.manifest.json`). */
 static JsonObject *
 read_manifest (const gchar * dir, JsonParser ** parser)
 {
-  gchar *path = g_build_filename (dir, "manifest.json", NULL);
-  JsonObject *o = read_manifest_file (path, parser);
+  GDir *d = g_dir_open (dir, 0, NULL);
+  const gchar *name;
+  gchar *path = NULL;
+  JsonObject *o;
 
+  fail_unless (d != NULL, "%s", dir);
+  while ((name = g_dir_read_name (d)))
+    if (g_str_has_suffix (name, ".manifest.json")) {
+      fail_unless (path == NULL, "two manifests in %s", dir);
+      path = g_build_filename (dir, name, NULL);
+    }
+  g_dir_close (d);
+  fail_unless (path != NULL, "no manifest in %s", dir);
+  o = read_manifest_file (path, parser);
   g_free (path);
   return o;
+}
+
+/* The path of the first shard the run in @dir lists. */
+static gchar *
+first_shard (const gchar * dir)
+{
+  JsonParser *parser;
+  JsonObject *m = read_manifest (dir, &parser);
+  JsonArray *a = json_object_get_array_member (m, "shards");
+  gchar *path;
+
+  fail_unless (json_array_get_length (a) > 0);
+  path = g_build_filename (dir, json_object_get_string_member
+      (json_array_get_object_element (a, 0), "name"), NULL);
+  g_object_unref (parser);
+  return path;
 }
 
 static gchar *
@@ -360,7 +388,7 @@ GST_START_TEST (test_tar_shards_roundtrip)
   fail_unless_equals_int (json_array_get_length (shards), 3);
   for (i = 0; i < 3; i++) {
     JsonObject *s = json_array_get_object_element (shards, i);
-    gchar *name = g_strdup_printf ("data-%06u.tar", i);
+    gchar *name = g_strdup_printf ("data-clip-%06u.tar", i);
     gchar *path = g_build_filename (out, name, NULL);
     GStatBuf sb;
 
@@ -442,7 +470,7 @@ static const gchar *wds_check =
 
 GST_START_TEST (test_tar_names_sanitized)
 {
-  gchar *script;
+  gchar *script, *shard;
   /* keys are [A-Za-z0-9_-]: no dot but the one before the extension
    * (WebDataset's sample key ends at the first dot), one '_' per UTF-8
    * character */
@@ -470,7 +498,11 @@ GST_START_TEST (test_tar_names_sanitized)
   }
   run_finish (r);
   fail_unless (r->error == NULL, "%s", r->error ? r->error->message : "");
-  cmd = g_strdup_printf ("tar -tf %s/data-000000.tar", out);
+  shard = first_shard (out);
+  /* the run is named after the first sample's source */
+  fail_unless (g_str_has_suffix (shard, "/data-______etc_passwd-000000.tar"),
+      "%s", shard);
+  cmd = g_strdup_printf ("tar -tf %s", shard);
   listing = run_cmd (cmd, &st);
   fail_unless (g_spawn_check_wait_status (st, NULL), "%s", listing);
   names = g_strsplit (listing, "\n", -1);
@@ -490,11 +522,12 @@ GST_START_TEST (test_tar_names_sanitized)
   /* read as WebDataset does: one sample per key */
   script = path_in ("wds.py", NULL);
   fail_unless (g_file_set_contents (script, wds_check, -1, NULL));
-  cmd = g_strdup_printf ("/usr/bin/python3 %s %s/data-000000.tar %u", script,
-      out, (guint) G_N_ELEMENTS (sources));
+  cmd = g_strdup_printf ("/usr/bin/python3 %s %s %u", script, shard,
+      (guint) G_N_ELEMENTS (sources));
   check_cmd (cmd);
   g_free (cmd);
   g_free (script);
+  g_free (shard);
   run_free (r);
   g_free (desc);
   g_free (out);
@@ -1233,7 +1266,7 @@ GST_START_TEST (test_dir_layout)
   p = g_build_filename (out, "data/untracked/clip_000008_00.json", NULL);
   check_crop_json (p, 2, 8, 0, -1);
   g_free (p);
-  p = g_build_filename (out, "manifest.json", NULL);
+  p = g_build_filename (out, "clip.manifest.json", NULL);
   fail_unless (g_file_test (p, G_FILE_TEST_EXISTS));
   g_free (p);
   run_free (r);
@@ -1487,7 +1520,7 @@ GST_START_TEST (test_unlock_wakes_full_queue)
   GThread *t;
 
   g_mkdir (out, 0755);
-  fifo = g_build_filename (out, "data-000000.tar.partial", NULL);
+  fifo = g_build_filename (out, "data-clip-000000.tar.partial", NULL);
   fail_unless (mkfifo (fifo, 0644) == 0);
   /* a reader that never reads: the writer's open succeeds, its writes
    * stop once the 64 KiB pipe buffer is full */
