@@ -17,32 +17,39 @@
  * `.partial` per split.
  *
  * Sample key: `<source>_<frame-index:06>_<instance:02>`, `<source>`
- * sanitized to [A-Za-z0-9._-] (a leading '.' becomes '_') and cut to 64
- * characters. The instance is `crop.instance` for crops and 0 for whole
- * frames (a frame is one sample whatever its instance count; its JSON lists
- * all of them). A buffer without annotation meta is written with a minimal
- * annotation (source `unlabeled`, frame index = count of such buffers,
- * the buffer PTS, the raw video size if known, no instances) and one
- * element warning is posted for the first such buffer.
+ * sanitized to [A-Za-z0-9_-] (no dots: WebDataset's sample key ends at the
+ * first dot; one '_' per other character, UTF-8 aware) and cut to 64
+ * characters. Two sources that give the same name are an error. The
+ * instance is `crop.instance` for crops and 0 for whole frames (a frame is
+ * one sample whatever its instance count; its JSON lists all of them). A
+ * buffer without annotation meta is written with a minimal annotation
+ * (source `unlabeled`, frame index = count of such buffers, the buffer
+ * PTS, the raw video size if known, no instances) and one element warning
+ * is posted for the first such buffer.
  *
  * Payload by caps: `image/jpeg` → `.jpg`, `image/png` → `.png`,
- * `video/x-raw` in a packed format (RGB, BGR, RGBA, BGRA, ARGB, ABGR, RGBx,
- * BGRx, xRGB, xBGR, GRAY8) → `.raw` (rows without padding, size and format
- * from the JSON and the caps). Other raw formats are refused at caps time.
- * `format=jsonl` writes only the JSON and accepts any caps; `format=hdf5`
- * needs packed raw video.
+ * `video/x-raw` in a packed format → named for the format (`.rgb`, `.bgr`,
+ * `.rgba`, `.bgra`, `.argb`, `.abgr`, `.rgbx`, `.bgrx`, `.xrgb`, `.xbgr`,
+ * `.gray` for GRAY8), rows without padding, and the JSON gets
+ * `"pixel_format"`; the image is `width` x `height` (frames) or
+ * `crop.width` x `crop.height` (crops) of the JSON, checked. Other raw
+ * formats are refused at caps time. `format=jsonl` writes only the JSON
+ * and accepts any caps; `format=hdf5` needs packed raw video.
  *
  * Formats:
  * - `tar`: `location` is a directory; WebDataset shards
- *   `<split>-<NNNNNN>.tar` holding `<key>.<jpg|png|raw>` + `<key>.json`,
- *   rotated at `max-shard-samples` / `max-shard-bytes`, plus manifest.json
- *   (`onepass_version`, `format`, `complete`, `split`, `split_by`,
- *   `shards` [{`name`, `split`, `samples`, `bytes`}], `shard_count`,
- *   `samples`, `bytes`).
+ *   `<split>-<run>-<NNNNNN>.tar` holding `<key>.<ext>` + `<key>.json`,
+ *   rotated at `max-shard-samples` / `max-shard-bytes`; `<run>` is
+ *   `shard-prefix`, else the sanitized source of the first sample.
  * - `hdf5`: `location` is a file (one per split, split name inserted before
- *   the extension: `out.train.h5`), renamed from `.partial` at EOS; datasets
- *   `images`, `keypoints`, `frame_index`, `instance`, `track`, `rect`,
- *   `source`, `json`, skeleton as root attributes.
+ *   the last extension: `out.train.h5`), renamed from `.partial` at EOS;
+ *   layout version 2: `images` (attrs `pixel_format`, `layout`),
+ *   `keypoints` N x I x K x 4 for every instance (NaN padding),
+ *   `n_instances`, `track`, `kind`, `score`, `bbox`, `frame_index`, `pts`,
+ *   `source`, crops also `instance` and `rect`; the per-source table
+ *   `sources`, `source_width`, `source_height`; attributes `nodes`,
+ *   `edges`, `symmetries`, `coordinates`, `layout_version`,
+ *   `onepass_version`.
  * - `jsonl`: `location` is a file name, one JSON object per line, gzip
  *   when it ends in `.gz` (every shard a complete gzip stream). Shards
  *   rotate at `max-shard-samples` / `max-shard-bytes` like tar. A split
@@ -51,12 +58,24 @@
  *   the extensions (`frames.train.jsonl.gz`), renamed at EOS. Once a shard
  *   reaches a limit that split's shards are numbered after the stem:
  *   `frames-000000.jsonl.gz`, `frames-000001.jsonl.gz`, ... or
- *   `frames.train-000000.jsonl.gz`. The manifest is
- *   `<location>.manifest.json` (`frames.jsonl.gz.manifest.json`), same
- *   fields as tar's; its `shards` list every file in order.
+ *   `frames.train-000000.jsonl.gz`.
  * - `dir`: `<location>/<split>/track_<N>/<key>.<ext>` + `<key>.json`
  *   (`untracked/` without a track), the seed's loose-file layout; each file
- *   goes through `.partial` + rename; manifest.json at EOS.
+ *   goes through `.partial` + rename.
+ *
+ * Runs: every pipeline is a run named as above (jsonl, hdf5: the
+ * location's base name) with its own manifest `<run>.manifest.json`
+ * (`onepass_version`, `format`, `complete`, `split`, `split_by`, `shards`
+ * [{`name`, `split`, `samples`, `bytes`, `last_key`, `sources`}],
+ * `shard_count`, `samples`, `bytes`, `skeleton`, `sources` [{`name`,
+ * `width`, `height`}]), locked while it writes, so several pipelines can
+ * write into one directory at once. `dataset.json` at the root lists every
+ * complete shard or file of every run (path, split, samples, bytes,
+ * sources), the skeleton and the per-source table; it is rebuilt under a
+ * file lock whenever a manifest changes. A complete run is never
+ * overwritten unless `overwrite` is set; an interrupted run is resumed by
+ * the same command (its complete shards are kept and their samples
+ * skipped, checked by key).
  *
  * Splits: with `split` set, each sample's group (see `split-by`) is hashed
  * (FNV-1a 64 + MurmurHash3 fmix64 over a canonical string, top 53 bits as
@@ -71,7 +90,12 @@
  * keeps completed shards and removes `.partial` files.
  *
  * Errors: an unwritable `location` fails at start (RESOURCE OPEN_WRITE
- * naming the path); a bad `split` fails at start (RESOURCE SETTINGS); a
+ * naming the path); a `location` with a URI scheme other than file://
+ * (`gs://bucket/run1/`) fails at start with RESOURCE SETTINGS and creates
+ * nothing; a bad `split` or `shard-prefix` fails at start (RESOURCE
+ * SETTINGS); a complete earlier run of the same name, or another pipeline
+ * writing it, fails with RESOURCE OPEN_WRITE (jsonl, hdf5: at start) or
+ * RESOURCE WRITE (tar, dir: at the first sample); a
  * full disk is RESOURCE NO_SPACE_LEFT naming the file, other write errors
  * RESOURCE WRITE; completed shards stay intact. For tests,
  * `ONEPASS_BATCHSINK_FAULT=enospc-after-bytes:N` (read at start) makes
@@ -85,14 +109,28 @@
  * - `shards` (G_TYPE_UINT): shards (tar, jsonl) or files (hdf5) completed
  * - `final` (G_TYPE_BOOLEAN): TRUE only for the message posted at EOS
  * - `location` (G_TYPE_STRING): the `location` property
+ * - `split-requested` (G_TYPE_STRING, final message, with `split` only):
+ *   the split normalized, e.g. `train=0.8,val=0.2`
+ * - `split-achieved` (G_TYPE_STRING, final message, with `split` only):
+ *   the fractions of the samples written per split, e.g.
+ *   `train=0.3333,val=0.6667`; an element WARNING follows when one is more
+ *   than 0.10 from the request (few tracks or sources: use
+ *   `split-by=frame` or `sample`)
  *
  * ## Example launch line
  * |[
  * gst-launch-1.0 filesrc location=clip.mp4 ! decodebin ! \
- *   annotfilter location=clip.slp ! cropextract ! videoconvert ! jpegenc ! \
+ *   annotfilter location=clip.slp ! cropextract ! \
+ *   videoconvert ! video/x-raw,format=RGB ! jpegenc ! \
  *   batchsink format=tar location=out/ split="train=0.9,val=0.1"
+ * # a second video into the same directory, at the same time if wanted
+ * gst-launch-1.0 filesrc location=clip2.mp4 ! decodebin ! \
+ *   annotfilter location=clip2.slp ! cropextract ! \
+ *   videoconvert ! video/x-raw,format=RGB ! jpegenc ! \
+ *   batchsink format=tar location=out/ split="train=0.9,val=0.1" \
+ *   shard-prefix=clip2-run1
  * gst-launch-1.0 -m videotestsrc num-buffers=100 ! video/x-raw,format=RGB ! \
- *   batchsink format=hdf5 location=frames.h5
+ *   batchsink format=hdf5 location=frames.h5 overwrite=true
  * ]|
  */
 #ifdef HAVE_CONFIG_H
