@@ -15,7 +15,8 @@
  * `dataset.json` is the index of the whole directory: it is rebuilt from
  * every `*.manifest.json` under an exclusive flock on `.dataset.json.lock`
  * after each manifest change, and replaced atomically, so concurrent runs
- * never lose each other's entries.
+ * never lose each other's entries. Runs with different skeletons give
+ * `skeleton` null and `skeleton_conflict` (two manifests), not an error.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "dataset.h"
@@ -218,10 +219,14 @@ compare_names (gconstpointer a, gconstpointer b)
   return strcmp (*(const gchar * const *) a, *(const gchar * const *) b);
 }
 
-static gboolean
+/* Runs with different skeletons do not make one dataset: dataset.json
+ * then says so (`skeleton` null, `skeleton_conflict` naming two manifests)
+ * rather than failing a run because of an unrelated file that shares its
+ * directory (a jsonl next to others in /tmp). */
+static void
 merge_manifest (JsonObject * m, const gchar * file, JsonBuilder * runs,
     JsonBuilder * shards, GHashTable * sources, GPtrArray * source_order,
-    gchar ** skeleton, gchar ** skeleton_from, GError ** error)
+    gchar ** skeleton, gchar ** skeleton_from, gchar ** conflict)
 {
   JsonArray *a;
   guint i;
@@ -247,13 +252,9 @@ merge_manifest (JsonObject * m, const gchar * file, JsonBuilder * runs,
     if (!*skeleton) {
       *skeleton = s;
       *skeleton_from = g_strdup (file);
-    } else if (strcmp (s, *skeleton) != 0) {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-          "Runs \"%s\" and \"%s\" in one directory use different skeletons; "
-          "map them to one skeleton (annotfilter node-map) or write them "
-          "to different locations", *skeleton_from, file);
+    } else if (strcmp (s, *skeleton) != 0 && !*conflict) {
+      *conflict = g_strdup (file);
       g_free (s);
-      return FALSE;
     } else {
       g_free (s);
     }
@@ -298,7 +299,6 @@ merge_manifest (JsonObject * m, const gchar * file, JsonBuilder * runs,
     json_builder_add_string_value (shards, file);
     json_builder_end_object (shards);
   }
-  return TRUE;
 }
 
 /**
@@ -322,7 +322,8 @@ op_dataset_update (const gchar * dir, GError ** error)
   JsonBuilder *out = json_builder_new ();
   JsonGenerator *gen = NULL;
   JsonNode *root = NULL;
-  gchar *skeleton = NULL, *skeleton_from = NULL, *text, *path;
+  gchar *skeleton = NULL, *skeleton_from = NULL, *conflict = NULL;
+  gchar *text, *path;
   const gchar *name;
   gboolean ok = FALSE;
   guint i;
@@ -352,11 +353,9 @@ op_dataset_update (const gchar * dir, GError ** error)
       g_object_unref (parser);
       continue;
     }
-    ok = merge_manifest (m, files->pdata[i], runs, shards, sources, order,
-        &skeleton, &skeleton_from, error);
+    merge_manifest (m, files->pdata[i], runs, shards, sources, order,
+        &skeleton, &skeleton_from, &conflict);
     g_object_unref (parser);
-    if (!ok)
-      goto out;
   }
   json_builder_end_array (runs);
   json_builder_end_array (shards);
@@ -369,10 +368,17 @@ op_dataset_update (const gchar * dir, GError ** error)
   json_builder_set_member_name (out, "shards");
   json_builder_add_value (out, json_builder_get_root (shards));
   json_builder_set_member_name (out, "skeleton");
-  if (skeleton)
+  if (skeleton && !conflict)
     json_builder_add_value (out, json_from_string (skeleton, NULL));
   else
     json_builder_add_null_value (out);
+  if (conflict) {
+    json_builder_set_member_name (out, "skeleton_conflict");
+    json_builder_begin_array (out);
+    json_builder_add_string_value (out, skeleton_from);
+    json_builder_add_string_value (out, conflict);
+    json_builder_end_array (out);
+  }
   json_builder_set_member_name (out, "sources");
   json_builder_begin_array (out);
   for (i = 0; i < order->len; i++) {
@@ -405,6 +411,7 @@ out:
   g_ptr_array_unref (files);
   g_free (skeleton);
   g_free (skeleton_from);
+  g_free (conflict);
   if (d)
     g_dir_close (d);
   if (fd >= 0)
