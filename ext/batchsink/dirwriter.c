@@ -3,7 +3,7 @@
  * goes through `.partial` + rename, so no truncated file ever has a final
  * name, but files are not fsynced one by one (the layout exists for tools
  * that need loose files, and the seed did not either): at EOS every
- * directory is synced and manifest.json written, which marks the run
+ * directory is synced and `<run>.manifest.json` written, which marks the run
  * complete.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later */

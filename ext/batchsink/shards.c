@@ -4,11 +4,14 @@
  * shard closes when it reaches max-shard-samples or max-shard-bytes (checked
  * after each sample, so a shard may pass the byte limit by one sample): the
  * format writes its trailer, the file is fsynced and renamed, the directory
- * fsynced, and manifest.json is rewritten the same way. So after a crash the
- * manifest lists exactly the complete shards, and there is at most one
- * `.partial` per split. A format may give a shard another final name than
- * its `.partial` (final_path hook): jsonl names a split's only shard
- * without a number.
+ * fsynced, and the run's manifest is rewritten the same way (then
+ * dataset.json, see dataset.c). So after a crash the manifest lists only
+ * complete shards (one renamed just before the crash may be missing), and
+ * there is at most one `.partial` per split. A format may give a shard
+ * another final name than its `.partial` (final_path hook): jsonl names a
+ * split's only shard without a number. A resumed run keeps the shards of
+ * the interrupted one and skips the samples they hold (op_shards_resume,
+ * op_shards_skip).
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "shards.h"

@@ -627,20 +627,26 @@ def op_sanitize(name):
                    for c in name)[:64] or "unknown"
 
 
-def test_resume_after_kill(tmp):
+def test_resume_after_kill(tmp, fmt="tar"):
     """kill -9 in the middle, then the same command again: the shards the
     first run completed stay as they are, the second run continues after
     them, and every frame is in the dataset exactly once."""
     n = 1500
-    out = os.path.join(tmp, "resume")
+    out = os.path.join(tmp, "resume-" + fmt)
+    if fmt == "jsonl":
+        os.makedirs(out)
+        loc = os.path.join(out, "r.jsonl.gz")
+        man_path = loc + ".manifest.json"
+    else:
+        loc = out
+        man_path = os.path.join(out, "unlabeled.manifest.json")
     cmd = ["gst-launch-1.0", "-q", "videotestsrc", "num-buffers=%d" % n,
            "pattern=ball", "!", "video/x-raw,width=64,height=48,framerate=30/1",
            "!", "jpegenc", "!", "identity", "sleep-time=2000", "!",
-           "batchsink", "location=" + out, "max-shard-samples=40",
-           "batch-size=8"]
+           "batchsink", "format=" + fmt, "location=" + loc,
+           "max-shard-samples=40", "batch-size=8"]
     p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL,
                          stderr=subprocess.DEVNULL)
-    man_path = os.path.join(out, "unlabeled.manifest.json")
     deadline = time.time() + 120
     try:
         while time.time() < deadline:
@@ -670,12 +676,20 @@ def test_resume_after_kill(tmp):
                "kept shard %s rewritten" % name)
     frames = []
     for s in man2["shards"]:
-        for smp in wds_samples(os.path.join(out, s["name"])):
-            frames.append(json.loads(smp["json"])["frame_index"])
+        path = os.path.join(out, s["name"])
+        if fmt == "jsonl":
+            frames += [json.loads(x)["frame_index"]
+                       for x in gzip.open(path).read().splitlines()]
+        else:
+            for smp in wds_samples(path):
+                frames.append(json.loads(smp["json"])["frame_index"])
     expect(frames == list(range(n)), "frames after resume: %d, %d unique"
            % (len(frames), len(set(frames))))
-    print("ok resume after kill -9: %d shards kept, %d samples once"
-          % (len(kept), n))
+    ds = json.load(open(os.path.join(out, "dataset.json")))
+    expect([x["path"] for x in ds["shards"]] ==
+           [x["name"] for x in man2["shards"]], "dataset.json after resume")
+    print("ok resume after kill -9 (%s): %d shards kept, %d samples once"
+          % (fmt, len(kept), n))
 
 
 def main():
@@ -692,6 +706,7 @@ def main():
         test_kill_9(tmp, "train=0.5,val=0.5")
         test_concurrent_runs(tmp)
         test_resume_after_kill(tmp)
+        test_resume_after_kill(tmp, "jsonl")
     print("all batchsink python checks passed")
 
 
