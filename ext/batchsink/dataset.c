@@ -48,6 +48,7 @@ run_shard_clear (gpointer data)
   g_free (r->name);
   g_free (r->split);
   g_free (r->last_key);
+  g_strfreev (r->sources);
 }
 
 static gint
@@ -113,6 +114,14 @@ read_resumed (OpRun * run, const gchar * dir, JsonObject * m, GError ** error)
     r.bytes = json_object_get_int_member (o, "bytes");
     r.last_key = g_strdup (json_object_get_string_member_with_default (o,
             "last_key", NULL));
+    if (json_object_has_member (o, "sources")) {
+      JsonArray *a = json_object_get_array_member (o, "sources");
+      guint j, n = a ? json_array_get_length (a) : 0;
+
+      r.sources = g_new0 (gchar *, n + 1);
+      for (j = 0; j < n; j++)
+        r.sources[j] = g_strdup (json_array_get_string_element (a, j));
+    }
     g_array_append_val (run->resumed, r);
     path = g_build_filename (dir, r.name, NULL);
     if (g_stat (path, &sb) != 0 || (guint64) sb.st_size != r.bytes) {

@@ -14,6 +14,7 @@ G_BEGIN_DECLS typedef struct _OpRun OpRun;
  * @samples: samples in the file
  * @bytes: bytes on disk
  * @last_key: (nullable): key of the file's last sample
+ * @sources: (nullable): the sources of its samples
  *
  * A complete shard that an interrupted run listed in its manifest.
  */
@@ -24,6 +25,7 @@ typedef struct
   guint64 samples;
   guint64 bytes;
   gchar *last_key;
+  gchar **sources;
 } OpRunShard;
 
 OpRun *op_run_claim (const gchar * dir, const gchar * name,

@@ -66,6 +66,8 @@ struct _OpShards
   GArray *sources;              /* SourceRow, first-seen order */
 };
 
+static void note_table (OpShards * s, const OpAnnotation * a);
+
 static void
 resume_free (gpointer data)
 {
@@ -132,7 +134,7 @@ op_shards_resume (OpShards * s, GArray * resumed)
     OpRunShard *o = &g_array_index (resumed, OpRunShard, i);
     Resume *r = g_hash_table_lookup (s->resume, o->split);
     ShardRecord rec = { g_strdup (o->name), g_strdup (o->split), o->samples,
-      o->bytes, g_strdup (o->last_key), NULL
+      o->bytes, g_strdup (o->last_key), g_strdupv (o->sources)
     };
 
     if (!r) {
@@ -161,6 +163,7 @@ op_shards_skip (OpShards * s, const OpSample * sample, gboolean * skip,
   *skip = r && r->skipped < r->skip;
   if (!*skip)
     return TRUE;
+  note_table (s, &sample->ann);
   r->skipped++;
   if (r->skipped == r->skip && r->last_key &&
       strcmp (r->last_key, sample->key) != 0) {
@@ -315,16 +318,15 @@ commit_shard (OpShards * s, OpShard * shard, gboolean last, GError ** error)
   return op_shards_write_manifest (s, FALSE, error);
 }
 
+/* The run's per-source table and skeleton (also fed by skipped samples, so
+ * a resumed run still lists what its kept shards hold). */
 static void
-note_source (OpShards * s, OpShard * shard, const OpAnnotation * a)
+note_table (OpShards * s, const OpAnnotation * a)
 {
   guint i;
 
-  for (i = 0; i < shard->sources->len; i++)
-    if (shard->sources->pdata[i] == a->source)
-      break;
-  if (i == shard->sources->len)
-    g_ptr_array_add (shard->sources, (gpointer) a->source);
+  if (!s->skeleton && a->skeleton)
+    s->skeleton = op_skeleton_ref (a->skeleton);
   for (i = 0; i < s->sources->len; i++) {
     SourceRow *r = &g_array_index (s->sources, SourceRow, i);
     if (r->name == a->source) {
@@ -341,14 +343,25 @@ note_source (OpShards * s, OpShard * shard, const OpAnnotation * a)
   }
 }
 
+static void
+note_source (OpShards * s, OpShard * shard, const OpAnnotation * a)
+{
+  guint i;
+
+  for (i = 0; i < shard->sources->len; i++)
+    if (shard->sources->pdata[i] == a->source)
+      break;
+  if (i == shard->sources->len)
+    g_ptr_array_add (shard->sources, (gpointer) a->source);
+  note_table (s, a);
+}
+
 /* Counts one sample in @shard and rotates it when it is full. */
 gboolean
 op_shards_sample_done (OpShards * s, OpShard * shard, const OpSample * sample,
     GError ** error)
 {
   note_source (s, shard, &sample->ann);
-  if (!s->skeleton && sample->ann.skeleton)
-    s->skeleton = op_skeleton_ref (sample->ann.skeleton);
   g_free (shard->last_key);
   shard->last_key = g_strdup (sample->key);
   shard->samples++;

@@ -687,7 +687,10 @@ def test_resume_after_kill(tmp, fmt="tar"):
            % (len(frames), len(set(frames))))
     ds = json.load(open(os.path.join(out, "dataset.json")))
     expect([x["path"] for x in ds["shards"]] ==
-           [x["name"] for x in man2["shards"]], "dataset.json after resume")
+           [x["name"] for x in man2["shards"]] and
+           all(x["sources"] == ["unlabeled"] for x in ds["shards"]) and
+           ds["sources"] == [{"name": "unlabeled", "width": 0, "height": 0}],
+           "dataset.json after resume: %s" % ds)
     print("ok resume after kill -9 (%s): %d shards kept, %d samples once"
           % (fmt, len(kept), n))
 
