@@ -716,6 +716,90 @@ GST_START_TEST (test_split_fractions_reported)
 
 GST_END_TEST;
 
+/* Two jsonl files with different skeletons in one directory: both runs
+ * write, dataset.json says the skeletons conflict instead of naming one. */
+GST_START_TEST (test_dataset_skeleton_conflict)
+{
+  const gchar *nodes[] = { "a", "b" };
+  OpSkeleton *other = op_skeleton_new ("other", nodes, 2);
+  gchar *ds = path_in ("dataset.json", NULL);
+  JsonParser *parser;
+  JsonObject *o;
+  guint k;
+
+  for (k = 0; k < 2; k++) {
+    gchar *loc = path_in (k ? "b.jsonl" : "a.jsonl", NULL);
+    gchar *desc = g_strdup_printf ("batchsink format=jsonl location=%s", loc);
+    Run *r = run_start ("application/x-onepass-meta", desc);
+    GstBuffer *b = frame_buffer (1, 1);
+
+    if (k)
+      op_annotation_set_skeleton (&op_buffer_get_annotation_meta (b)->ann,
+          other);
+    run_push (r, b);
+    run_finish (r);
+    fail_unless (r->error == NULL, "%s", r->error ? r->error->message : "");
+    run_free (r);
+    g_free (desc);
+    g_free (loc);
+  }
+  o = read_manifest_file (ds, &parser);
+  fail_unless (json_object_get_null_member (o, "skeleton"));
+  fail_unless_equals_int (json_array_get_length
+      (json_object_get_array_member (o, "skeleton_conflict")), 2);
+  fail_unless_equals_int (json_array_get_length
+      (json_object_get_array_member (o, "shards")), 2);
+  g_object_unref (parser);
+  op_skeleton_unref (other);
+  g_free (ds);
+}
+
+GST_END_TEST;
+
+/* Resuming with another input is refused (the key after the kept shards
+ * differs), and a complete run is not overwritten without overwrite. */
+GST_START_TEST (test_resume_other_input_refused)
+{
+  gchar *out = path_in ("res", NULL), *desc, *man, *data, *partial;
+  Run *r;
+  guint i;
+
+  desc = g_strdup_printf ("batchsink location=%s max-shard-samples=2 "
+      "shard-prefix=run1", out);
+  r = run_start ("image/jpeg", desc);
+  for (i = 0; i < 5; i++)
+    run_push (r, crop_buffer (i, i, 0, 0, 10));
+  run_finish (r);
+  fail_unless (r->error == NULL);
+  run_free (r);
+  /* fake an interruption: the manifest says incomplete */
+  man = g_build_filename (out, "run1.manifest.json", NULL);
+  fail_unless (g_file_get_contents (man, &data, NULL, NULL));
+  partial = strstr (data, "\"complete\":true");
+  fail_unless (partial != NULL);
+  {
+    gchar *fixed = g_strdup_printf ("%.*s\"complete\":false%s",
+        (gint) (partial - data), data, partial + strlen ("\"complete\":true"));
+    fail_unless (g_file_set_contents (man, fixed, -1, NULL));
+    g_free (fixed);
+  }
+  /* frames 10.. instead of 0..: sample 4 of split data is not clip_000003 */
+  r = run_start ("image/jpeg", desc);
+  for (i = 0; i < 5; i++)
+    run_push (r, crop_buffer (i, 10 + i, 0, 0, 10));
+  run_finish (r);
+  fail_unless (r->error != NULL);
+  fail_unless (strstr (r->error->message, "input differs") != NULL, "%s",
+      r->error->message);
+  run_free (r);
+  g_free (data);
+  g_free (man);
+  g_free (desc);
+  g_free (out);
+}
+
+GST_END_TEST;
+
 /* Which split each tar member landed in: key -> split name. */
 static GHashTable *
 members_by_split (const gchar * out)
@@ -1603,6 +1687,8 @@ batchsink_suite (void)
   tcase_add_test (tc, test_tar_raw_declared);
   tcase_add_test (tc, test_raw_size_mismatch_refused);
   tcase_add_test (tc, test_split_fractions_reported);
+  tcase_add_test (tc, test_dataset_skeleton_conflict);
+  tcase_add_test (tc, test_resume_other_input_refused);
   tcase_add_test (tc, test_split_by_track_fixed);
   tcase_add_test (tc, test_split_by_sample_fractions);
   tcase_add_test (tc, test_jsonl_gzip_frames);
