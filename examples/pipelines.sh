@@ -17,7 +17,7 @@ echo "1. user labels -> JPEG crops in tar shards (expect 9 samples: the 9 user i
 gst-launch-1.0 -q $src ! annotfilter location="$user" ! cropextract ! videoconvert ! \
   video/x-raw,format=RGB ! jpegenc ! \
   batchsink format=tar location="$out/shards" split="train=0.9,val=0.1"
-/usr/bin/python3 -c "import json,sys; m=json.load(open(sys.argv[1])); print('   manifest:', m['samples'], 'samples in', m['shard_count'], 'shards')" "$out/shards/manifest.json"
+/usr/bin/python3 -c "import json,sys; m=json.load(open(sys.argv[1])); print('   dataset.json:', sum(s['samples'] for s in m['shards']), 'samples in', len(m['shards']), 'shards')" "$out/shards/dataset.json"
 
 echo "2. predictions -> one HDF5 file of RGB crops + keypoints (expect images 2274 x 328 x 328 x 3)"
 gst-launch-1.0 -q $src ! annotfilter location="$preds" instances=predicted ! cropextract ! \

@@ -4,12 +4,13 @@
 Builds the design's pipeline 1 (WebDataset tar shards with a train/val split)
 or pipeline 2 (one HDF5 file per split) with PyGObject, shows a progress line
 on stderr (frames done / total, fps, ETA) from position queries and the
-elements' bus messages, and prints a summary from manifest.json / the files.
+elements' bus messages, and prints a summary from dataset.json (the index of
+every run in the output directory) / the files.
 
 usage: sleap_to_dataset.py VIDEO LABELS OUT [--format tar|hdf5]
                            [--instances user|predicted|all]
                            [--split train=0.9,val=0.1] [--split-by track]
-                           [--size 328] [--keep-frames N]
+                           [--size 328] [--keep-frames N] [--overwrite]
 
 Needs the onepass plugins on GST_PLUGIN_PATH (`meson devenv -C build`, or
 scripts/demo.sh which sets it).
@@ -38,9 +39,9 @@ def build(args):
                 "location=%s" % args.out)
     cache = " ramcache name=cache max-frames=%d !" % args.keep_frames if args.keep_frames else ""
     desc = ('filesrc location="%s" ! decodebin !%s annotfilter name=filter location="%s" '
-            'instances=%s ! %s ! %s split="%s" split-by=%s'
+            'instances=%s ! %s ! %s split="%s" split-by=%s overwrite=%s'
             % (args.video, cache, args.labels, args.instances, crops, tail, args.split,
-               args.split_by))
+               args.split_by, "true" if args.overwrite else "false"))
     return Gst.parse_launch(desc)
 
 
@@ -153,16 +154,18 @@ def summarize(args, result):
               % (st["frames-seen"], st["frames-passed"], st["frames-decoded-skipped"],
                  st["instances"]))
     if args.format == "tar":
-        with open(os.path.join(args.out, "manifest.json")) as f:
+        # dataset.json lists every complete shard of every run in the directory
+        with open(os.path.join(args.out, "dataset.json")) as f:
             m = json.load(f)
         per_split = {}
         for sh in m["shards"]:
             per_split[sh["split"]] = per_split.get(sh["split"], 0) + sh["samples"]
         print("  %d samples in %d shards, %.1f MB: %s" % (
-            m["samples"], m["shard_count"], m["bytes"] / 1e6,
+            sum(sh["samples"] for sh in m["shards"]), len(m["shards"]),
+            sum(sh["bytes"] for sh in m["shards"]) / 1e6,
             ", ".join("%s %d" % kv for kv in sorted(per_split.items()))))
         for sh in m["shards"]:
-            print("    %s  %d samples" % (sh["name"], sh["samples"]))
+            print("    %s  %d samples" % (sh["path"], sh["samples"]))
     else:
         stem, ext = os.path.splitext(args.out)
         for name in sorted(os.listdir(os.path.dirname(os.path.abspath(args.out)))):
@@ -182,6 +185,9 @@ def main():
     ap.add_argument("--split-by", choices=("track", "source", "frame", "sample"), default="track",
                     help="what stays together in one split (default: a track never spans two)")
     ap.add_argument("--size", type=int, default=328)
+    ap.add_argument("--overwrite", action="store_true",
+                    help="replace an earlier complete run of this video in OUT "
+                         "(batchsink refuses otherwise)")
     ap.add_argument("--keep-frames", type=int, default=0, metavar="N",
                     help="keep the newest N decoded frames in a ramcache and read two "
                          "back with get-frame after the run")

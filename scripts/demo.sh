@@ -39,4 +39,4 @@ with tarfile.open(os.path.join(sys.argv[1], shards[0])) as t:
              len(inst["keypoints"]), [round(v, 2) for v in present[0][:2]]))
 PY
 echo
-echo "output: $out/shards (manifest.json lists the shards)"
+echo "output: $out/shards (dataset.json lists the shards)"

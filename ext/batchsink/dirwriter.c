@@ -3,12 +3,15 @@
  * goes through `.partial` + rename, so no truncated file ever has a final
  * name, but files are not fsynced one by one (the layout exists for tools
  * that need loose files, and the seed did not either): at EOS every
- * directory is synced and manifest.json written, which marks the run
+ * directory is synced and `<run>.manifest.json` written, which marks the run
  * complete.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "writers.h"
 #include "batchfile.h"
+#include "dataset.h"
+
+#include <onepass/opname.h>
 
 #include "config.h"
 
@@ -18,6 +21,9 @@ struct _OpWriter
 {
   gchar *dir;
   gchar *extra;
+  gchar *prefix;
+  gboolean overwrite;
+  OpRun *run;
   GHashTable *dirs;             /* directories made so far */
   OpWriterStats stats;
 };
@@ -26,6 +32,8 @@ static void
 dir_free (OpWriter * w)
 {
   g_hash_table_unref (w->dirs);
+  op_run_release (w->run);
+  g_free (w->prefix);
   g_free (w->extra);
   g_free (w->dir);
   g_free (w);
@@ -40,7 +48,7 @@ dir_open (const OpWriterConfig * config, GError ** error)
 
   if (!op_batch_mkdirs (config->location, error))
     return NULL;
-  path = g_build_filename (config->location, "manifest.json", NULL);
+  path = g_build_filename (config->location, "dataset.json", NULL);
   probe = op_batch_file_open (path, error);
   g_free (path);
   if (!probe)
@@ -49,6 +57,8 @@ dir_open (const OpWriterConfig * config, GError ** error)
   w = g_new0 (OpWriter, 1);
   w->dir = g_strdup (config->location);
   w->extra = g_strdup (config->manifest_extra);
+  w->prefix = g_strdup (config->shard_prefix);
+  w->overwrite = config->overwrite;
   w->dirs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   return w;
 }
@@ -80,6 +90,14 @@ dir_write (OpWriter * w, OpSample * const *samples, guint n, GError ** error)
 {
   guint i;
 
+  if (!w->run) {
+    /* named like a tar run: shard-prefix, else the first source */
+    if (!w->prefix)
+      w->prefix = op_name_sanitize (samples[0]->ann.source, 64);
+    w->run = op_run_claim (w->dir, w->prefix, w->overwrite, error);
+    if (!w->run)
+      return FALSE;
+  }
   for (i = 0; i < n; i++) {
     OpSample *s = samples[i];
     gint track = sample_track (s);
@@ -119,9 +137,11 @@ static gboolean
 dir_close (OpWriter * w, GError ** error)
 {
   GHashTableIter it;
-  gchar *dir, *path, *manifest;
+  gchar *dir, *manifest;
   gboolean ok = TRUE;
 
+  if (!w->run)
+    return TRUE;                /* no sample, no name: nothing written */
   g_hash_table_iter_init (&it, w->dirs);
   while (ok && g_hash_table_iter_next (&it, (gpointer *) & dir, NULL))
     ok = op_batch_sync_dir (dir, error);
@@ -131,9 +151,8 @@ dir_close (OpWriter * w, GError ** error)
         "\"samples\":%" G_GUINT64_FORMAT ",\"bytes\":%" G_GUINT64_FORMAT
         "}\n", w->extra && *w->extra ? "," : "", w->extra ? w->extra : "",
         w->stats.samples, w->stats.bytes);
-    path = g_build_filename (w->dir, "manifest.json", NULL);
-    ok = op_batch_file_replace (path, manifest, strlen (manifest), TRUE, error);
-    g_free (path);
+    ok = op_batch_file_replace (op_run_manifest_path (w->run), manifest,
+        strlen (manifest), TRUE, error) && op_dataset_update (w->dir, error);
     g_free (manifest);
   }
   return ok;

@@ -17,32 +17,39 @@
  * `.partial` per split.
  *
  * Sample key: `<source>_<frame-index:06>_<instance:02>`, `<source>`
- * sanitized to [A-Za-z0-9._-] (a leading '.' becomes '_') and cut to 64
- * characters. The instance is `crop.instance` for crops and 0 for whole
- * frames (a frame is one sample whatever its instance count; its JSON lists
- * all of them). A buffer without annotation meta is written with a minimal
- * annotation (source `unlabeled`, frame index = count of such buffers,
- * the buffer PTS, the raw video size if known, no instances) and one
- * element warning is posted for the first such buffer.
+ * sanitized to [A-Za-z0-9_-] (no dots: WebDataset's sample key ends at the
+ * first dot; one '_' per other character, UTF-8 aware) and cut to 64
+ * characters. Two sources that give the same name are an error. The
+ * instance is `crop.instance` for crops and 0 for whole frames (a frame is
+ * one sample whatever its instance count; its JSON lists all of them). A
+ * buffer without annotation meta is written with a minimal annotation
+ * (source `unlabeled`, frame index = count of such buffers, the buffer
+ * PTS, the raw video size if known, no instances) and one element warning
+ * is posted for the first such buffer.
  *
  * Payload by caps: `image/jpeg` → `.jpg`, `image/png` → `.png`,
- * `video/x-raw` in a packed format (RGB, BGR, RGBA, BGRA, ARGB, ABGR, RGBx,
- * BGRx, xRGB, xBGR, GRAY8) → `.raw` (rows without padding, size and format
- * from the JSON and the caps). Other raw formats are refused at caps time.
- * `format=jsonl` writes only the JSON and accepts any caps; `format=hdf5`
- * needs packed raw video.
+ * `video/x-raw` in a packed format → named for the format (`.rgb`, `.bgr`,
+ * `.rgba`, `.bgra`, `.argb`, `.abgr`, `.rgbx`, `.bgrx`, `.xrgb`, `.xbgr`,
+ * `.gray` for GRAY8), rows without padding, and the JSON gets
+ * `"pixel_format"`; the image is `width` x `height` (frames) or
+ * `crop.width` x `crop.height` (crops) of the JSON, checked. Other raw
+ * formats are refused at caps time. `format=jsonl` writes only the JSON
+ * and accepts any caps; `format=hdf5` needs packed raw video.
  *
  * Formats:
  * - `tar`: `location` is a directory; WebDataset shards
- *   `<split>-<NNNNNN>.tar` holding `<key>.<jpg|png|raw>` + `<key>.json`,
- *   rotated at `max-shard-samples` / `max-shard-bytes`, plus manifest.json
- *   (`onepass_version`, `format`, `complete`, `split`, `split_by`,
- *   `shards` [{`name`, `split`, `samples`, `bytes`}], `shard_count`,
- *   `samples`, `bytes`).
+ *   `<split>-<run>-<NNNNNN>.tar` holding `<key>.<ext>` + `<key>.json`,
+ *   rotated at `max-shard-samples` / `max-shard-bytes`; `<run>` is
+ *   `shard-prefix`, else the sanitized source of the first sample.
  * - `hdf5`: `location` is a file (one per split, split name inserted before
- *   the extension: `out.train.h5`), renamed from `.partial` at EOS; datasets
- *   `images`, `keypoints`, `frame_index`, `instance`, `track`, `rect`,
- *   `source`, `json`, skeleton as root attributes.
+ *   the last extension: `out.train.h5`), renamed from `.partial` at EOS;
+ *   layout version 2: `images` (attrs `pixel_format`, `layout`),
+ *   `keypoints` N x I x K x 4 for every instance (NaN padding),
+ *   `n_instances`, `track`, `kind`, `score`, `bbox`, `frame_index`, `pts`,
+ *   `source`, crops also `instance` and `rect`; the per-source table
+ *   `sources`, `source_width`, `source_height`; attributes `nodes`,
+ *   `edges`, `symmetries`, `coordinates`, `layout_version`,
+ *   `onepass_version`.
  * - `jsonl`: `location` is a file name, one JSON object per line, gzip
  *   when it ends in `.gz` (every shard a complete gzip stream). Shards
  *   rotate at `max-shard-samples` / `max-shard-bytes` like tar. A split
@@ -51,12 +58,24 @@
  *   the extensions (`frames.train.jsonl.gz`), renamed at EOS. Once a shard
  *   reaches a limit that split's shards are numbered after the stem:
  *   `frames-000000.jsonl.gz`, `frames-000001.jsonl.gz`, ... or
- *   `frames.train-000000.jsonl.gz`. The manifest is
- *   `<location>.manifest.json` (`frames.jsonl.gz.manifest.json`), same
- *   fields as tar's; its `shards` list every file in order.
+ *   `frames.train-000000.jsonl.gz`.
  * - `dir`: `<location>/<split>/track_<N>/<key>.<ext>` + `<key>.json`
  *   (`untracked/` without a track), the seed's loose-file layout; each file
- *   goes through `.partial` + rename; manifest.json at EOS.
+ *   goes through `.partial` + rename.
+ *
+ * Runs: every pipeline is a run named as above (jsonl, hdf5: the
+ * location's base name) with its own manifest `<run>.manifest.json`
+ * (`onepass_version`, `format`, `complete`, `split`, `split_by`, `shards`
+ * [{`name`, `split`, `samples`, `bytes`, `last_key`, `sources`}],
+ * `shard_count`, `samples`, `bytes`, `skeleton`, `sources` [{`name`,
+ * `width`, `height`}]), locked while it writes, so several pipelines can
+ * write into one directory at once. `dataset.json` at the root lists every
+ * complete shard or file of every run (path, split, samples, bytes,
+ * sources), the skeleton and the per-source table; it is rebuilt under a
+ * file lock whenever a manifest changes. A complete run is never
+ * overwritten unless `overwrite` is set; an interrupted run is resumed by
+ * the same command (its complete shards are kept and their samples
+ * skipped, checked by key).
  *
  * Splits: with `split` set, each sample's group (see `split-by`) is hashed
  * (FNV-1a 64 + MurmurHash3 fmix64 over a canonical string, top 53 bits as
@@ -71,7 +90,12 @@
  * keeps completed shards and removes `.partial` files.
  *
  * Errors: an unwritable `location` fails at start (RESOURCE OPEN_WRITE
- * naming the path); a bad `split` fails at start (RESOURCE SETTINGS); a
+ * naming the path); a `location` with a URI scheme other than file://
+ * (`gs://bucket/run1/`) fails at start with RESOURCE SETTINGS and creates
+ * nothing; a bad `split` or `shard-prefix` fails at start (RESOURCE
+ * SETTINGS); a complete earlier run of the same name, or another pipeline
+ * writing it, fails with RESOURCE OPEN_WRITE (jsonl, hdf5: at start) or
+ * RESOURCE WRITE (tar, dir: at the first sample); a
  * full disk is RESOURCE NO_SPACE_LEFT naming the file, other write errors
  * RESOURCE WRITE; completed shards stay intact. For tests,
  * `ONEPASS_BATCHSINK_FAULT=enospc-after-bytes:N` (read at start) makes
@@ -85,14 +109,28 @@
  * - `shards` (G_TYPE_UINT): shards (tar, jsonl) or files (hdf5) completed
  * - `final` (G_TYPE_BOOLEAN): TRUE only for the message posted at EOS
  * - `location` (G_TYPE_STRING): the `location` property
+ * - `split-requested` (G_TYPE_STRING, final message, with `split` only):
+ *   the split normalized, e.g. `train=0.8,val=0.2`
+ * - `split-achieved` (G_TYPE_STRING, final message, with `split` only):
+ *   the fractions of the samples written per split, e.g.
+ *   `train=0.3333,val=0.6667`; an element WARNING follows when one is more
+ *   than 0.10 from the request (few tracks or sources: use
+ *   `split-by=frame` or `sample`)
  *
  * ## Example launch line
  * |[
  * gst-launch-1.0 filesrc location=clip.mp4 ! decodebin ! \
- *   annotfilter location=clip.slp ! cropextract ! videoconvert ! jpegenc ! \
+ *   annotfilter location=clip.slp ! cropextract ! \
+ *   videoconvert ! video/x-raw,format=RGB ! jpegenc ! \
  *   batchsink format=tar location=out/ split="train=0.9,val=0.1"
+ * # a second video into the same directory, at the same time if wanted
+ * gst-launch-1.0 filesrc location=clip2.mp4 ! decodebin ! \
+ *   annotfilter location=clip2.slp ! cropextract ! \
+ *   videoconvert ! video/x-raw,format=RGB ! jpegenc ! \
+ *   batchsink format=tar location=out/ split="train=0.9,val=0.1" \
+ *   shard-prefix=clip2-run1
  * gst-launch-1.0 -m videotestsrc num-buffers=100 ! video/x-raw,format=RGB ! \
- *   batchsink format=hdf5 location=frames.h5
+ *   batchsink format=hdf5 location=frames.h5 overwrite=true
  * ]|
  */
 #ifdef HAVE_CONFIG_H
@@ -130,6 +168,8 @@ typedef enum
 #define DEFAULT_SPLIT NULL
 #define DEFAULT_SPLIT_BY OP_SPLIT_BY_TRACK
 #define DEFAULT_MAX_PENDING_BYTES (64 * 1024 * 1024)
+#define DEFAULT_SHARD_PREFIX NULL
+#define DEFAULT_OVERWRITE FALSE
 #define SOURCE_MAX 64
 
 enum
@@ -143,6 +183,8 @@ enum
   PROP_SPLIT,
   PROP_SPLIT_BY,
   PROP_MAX_PENDING_BYTES,
+  PROP_SHARD_PREFIX,
+  PROP_OVERWRITE,
 };
 
 struct _OpBatchSink
@@ -158,6 +200,8 @@ struct _OpBatchSink
   gchar *split;
   OpSplitBy split_by;
   guint64 max_pending_bytes;
+  gchar *shard_prefix;
+  gboolean overwrite;
 
   /* streaming state, set in start, freed in stop */
   gchar *cur_location;
@@ -167,10 +211,13 @@ struct _OpBatchSink
   OpWriterThread *writer;
   guint64 unlabeled;
   gboolean warned_unlabeled;
+  GHashTable *key_prefix;       /* interned source -> sanitized name */
+  GHashTable *prefix_source;    /* sanitized name -> interned source */
 
   /* negotiated */
   GstCaps *caps;
   const gchar *ext;
+  const gchar *pixel_format;
   gboolean raw;
   gboolean have_vinfo;
   GstVideoInfo vinfo;
@@ -331,6 +378,30 @@ op_batch_sink_class_init (OpBatchSinkClass * klass)
           "Queued bytes before the streaming thread waits", 1, G_MAXUINT64,
           DEFAULT_MAX_PENDING_BYTES, flags));
 
+  /**
+   * OpBatchSink:shard-prefix:
+   *
+   * Name of this run for `tar` and `dir` ([A-Za-z0-9_-]): shards are
+   * `<split>-<shard-prefix>-NNNNNN.tar`, the run's manifest
+   * `<shard-prefix>.manifest.json`. %NULL: the sanitized source of the
+   * first sample. Give each pipeline writing into one directory its own.
+   */
+  g_object_class_install_property (gobject_class, PROP_SHARD_PREFIX,
+      g_param_spec_string ("shard-prefix", "Shard prefix",
+          "Run name in shard names (default: the first sample's source)",
+          DEFAULT_SHARD_PREFIX, flags));
+  /**
+   * OpBatchSink:overwrite:
+   *
+   * Replace a complete earlier run of the same name (or an existing
+   * jsonl/hdf5 file) instead of failing. An interrupted run is resumed
+   * whatever this says, unless it is TRUE (then it starts again).
+   */
+  g_object_class_install_property (gobject_class, PROP_OVERWRITE,
+      g_param_spec_boolean ("overwrite", "Overwrite",
+          "Replace a complete earlier run of the same name", DEFAULT_OVERWRITE,
+          flags));
+
   gst_element_class_add_static_pad_template (element_class, &sink_template);
   gst_element_class_set_static_metadata (element_class,
       "Batched dataset sink", "Sink/File",
@@ -362,6 +433,8 @@ op_batch_sink_init (OpBatchSink * self)
   self->split = g_strdup (DEFAULT_SPLIT);
   self->split_by = DEFAULT_SPLIT_BY;
   self->max_pending_bytes = DEFAULT_MAX_PENDING_BYTES;
+  self->shard_prefix = g_strdup (DEFAULT_SHARD_PREFIX);
+  self->overwrite = DEFAULT_OVERWRITE;
   gst_base_sink_set_sync (GST_BASE_SINK (self), FALSE);
   /* the queue already holds what it needs; no extra last-buffer ref */
   gst_base_sink_set_last_sample_enabled (GST_BASE_SINK (self), FALSE);
@@ -374,10 +447,21 @@ op_batch_sink_finalize (GObject * object)
 
   g_free (self->location);
   g_free (self->split);
+  g_free (self->shard_prefix);
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
 
 /* ------------------------------------------------------------ writer side */
+
+static const gchar *
+split_by_nick (OpSplitBy by)
+{
+  GEnumClass *klass = g_type_class_ref (OP_TYPE_BATCH_SINK_SPLIT_BY);
+  GEnumValue *v = g_enum_get_value (klass, by);
+
+  g_type_class_unref (klass);
+  return v ? v->value_nick : "?";
+}
 
 static const OpWriterFormat *
 format_impl (OpBatchSinkFormat format)
@@ -404,9 +488,27 @@ post_progress (OpBatchSink * self, const OpWriterStats * stats, gboolean final)
       "shards", G_TYPE_UINT, stats->shards,
       "final", G_TYPE_BOOLEAN, final,
       "location", G_TYPE_STRING, self->cur_location, NULL);
+  gdouble worst = 0;
+  gchar *achieved = NULL, *wanted = NULL;
 
+  /* the streaming thread counts assignments; at EOS it is idle */
+  if (final && self->splits) {
+    achieved = op_split_report (self->splits, &worst);
+    wanted = op_split_to_string (self->splits);
+    gst_structure_set (s, "split-achieved", G_TYPE_STRING, achieved,
+        "split-requested", G_TYPE_STRING, wanted, NULL);
+  }
   gst_element_post_message (GST_ELEMENT (self),
       gst_message_new_element (GST_OBJECT (self), s));
+  if (worst > 0.10)
+    GST_ELEMENT_WARNING (self, STREAM, FORMAT,
+        ("batchsink split %s is far from the requested %s: samples are "
+            "assigned by %s, and there are too few of them to reach the "
+            "fractions; use split-by=frame or split-by=sample (or more "
+            "%ss).", achieved, wanted, split_by_nick (self->cur_split_by),
+            split_by_nick (self->cur_split_by)), (NULL));
+  g_free (achieved);
+  g_free (wanted);
 }
 
 /* writer thread, no lock held */
@@ -432,6 +534,30 @@ on_error (const GError * err, gpointer user_data)
 
 /* ------------------------------------------------------------ start/stop */
 
+/* A location with a URI scheme ("gs://", "s3://", "http://") must not
+ * become a local folder named "gs:". file:// URIs are turned into paths. */
+static gboolean
+local_location (gchar ** location)
+{
+  const gchar *p = *location;
+  gchar *path;
+
+  if (!g_ascii_isalpha (*p))
+    return TRUE;
+  while (g_ascii_isalnum (*p) || *p == '+' || *p == '-' || *p == '.')
+    p++;
+  if (!g_str_has_prefix (p, "://"))
+    return TRUE;
+  if (g_ascii_strncasecmp (*location, "file://", 7) != 0)
+    return FALSE;
+  path = g_filename_from_uri (*location, NULL, NULL);
+  if (!path)
+    return FALSE;
+  g_free (*location);
+  *location = path;
+  return TRUE;
+}
+
 static gboolean
 op_batch_sink_start (GstBaseSink * sink)
 {
@@ -440,7 +566,7 @@ op_batch_sink_start (GstBaseSink * sink)
   const OpWriterFormat *impl;
   OpWriter *writer;
   GError *err = NULL;
-  gchar *split, *extra;
+  gchar *split, *extra, *prefix;
   GEnumValue *by;
   guint batch_size;
   guint64 max_pending;
@@ -454,10 +580,17 @@ op_batch_sink_start (GstBaseSink * sink)
   config.max_shard_bytes = self->max_shard_bytes;
   batch_size = self->batch_size;
   max_pending = self->max_pending_bytes;
+  prefix = g_strdup (self->shard_prefix);
+  config.overwrite = self->overwrite;
   GST_OBJECT_UNLOCK (self);
 
   if (!self->cur_location || !*self->cur_location)
     goto no_location;
+  if (!local_location (&self->cur_location))
+    goto not_local;
+  if (prefix && *prefix && !op_name_is_safe (prefix))
+    goto bad_prefix;
+  config.shard_prefix = prefix && *prefix ? prefix : NULL;
   if (split && *split) {
     self->splits = op_split_parse (split, &err);
     if (!self->splits)
@@ -487,9 +620,12 @@ op_batch_sink_start (GstBaseSink * sink)
       max_pending);
   self->unlabeled = 0;
   self->warned_unlabeled = FALSE;
+  self->key_prefix = g_hash_table_new (g_direct_hash, g_direct_equal);
+  self->prefix_source = g_hash_table_new (g_direct_hash, g_direct_equal);
   self->writer = op_writer_thread_new (impl, writer, batch_size, max_pending,
       on_progress, on_error, self);
   g_free (split);
+  g_free (prefix);
   return TRUE;
 
   /* ERRORS */
@@ -497,17 +633,29 @@ no_location:
   GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
       ("No location set for batchsink."), (NULL));
   goto fail;
+bad_prefix:
+  GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+      ("Invalid shard-prefix \"%s\": use only [A-Za-z0-9_-].", prefix), (NULL));
+  goto fail;
+not_local:
+  GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+      ("batchsink cannot write to \"%s\": location must be a local path "
+          "or a file:// URI (object storage is not supported; write "
+          "locally and upload the finished files).", self->cur_location),
+      (NULL));
+  goto fail;
 bad_split:
   GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("%s", err->message), (NULL));
   g_clear_error (&err);
   goto fail;
 open_failed:
   GST_ELEMENT_ERROR (self, RESOURCE, OPEN_WRITE,
-      ("Could not open \"%s\" for writing.", self->cur_location),
-      ("%s", err->message));
+      ("Could not open \"%s\" for writing: %s", self->cur_location,
+          err->message), (NULL));
   g_clear_error (&err);
 fail:
   g_free (split);
+  g_free (prefix);
   g_clear_pointer (&self->splits, op_split_free);
   g_clear_pointer (&self->cur_location, g_free);
   return FALSE;
@@ -523,8 +671,11 @@ op_batch_sink_stop (GstBaseSink * sink)
   g_clear_pointer (&self->cur_location, g_free);
   gst_caps_replace (&self->caps, NULL);
   self->ext = NULL;
+  self->pixel_format = NULL;
   self->raw = FALSE;
   self->have_vinfo = FALSE;
+  g_clear_pointer (&self->key_prefix, g_hash_table_unref);
+  g_clear_pointer (&self->prefix_source, g_hash_table_unref);
   return TRUE;
 }
 
@@ -571,6 +722,38 @@ packed_format (GstVideoFormat f)
   }
 }
 
+/* Raw payloads are named for their pixel format, so a reader needs no
+ * guess (the JSON also has `pixel_format`). */
+static const gchar *
+raw_extension (GstVideoFormat f)
+{
+  switch (f) {
+    case GST_VIDEO_FORMAT_RGB:
+      return "rgb";
+    case GST_VIDEO_FORMAT_BGR:
+      return "bgr";
+    case GST_VIDEO_FORMAT_RGBA:
+      return "rgba";
+    case GST_VIDEO_FORMAT_BGRA:
+      return "bgra";
+    case GST_VIDEO_FORMAT_ARGB:
+      return "argb";
+    case GST_VIDEO_FORMAT_ABGR:
+      return "abgr";
+    case GST_VIDEO_FORMAT_RGBx:
+      return "rgbx";
+    case GST_VIDEO_FORMAT_BGRx:
+      return "bgrx";
+    case GST_VIDEO_FORMAT_xRGB:
+      return "xrgb";
+    case GST_VIDEO_FORMAT_xBGR:
+      return "xbgr";
+    case GST_VIDEO_FORMAT_GRAY8:
+    default:
+      return "gray";
+  }
+}
+
 static gboolean
 op_batch_sink_set_caps (GstBaseSink * sink, GstCaps * caps)
 {
@@ -584,6 +767,7 @@ op_batch_sink_set_caps (GstBaseSink * sink, GstCaps * caps)
   GST_DEBUG_OBJECT (self, "caps %" GST_PTR_FORMAT, caps);
   self->raw = FALSE;
   self->ext = NULL;
+  self->pixel_format = NULL;
   self->have_vinfo = g_str_equal (name, "video/x-raw") &&
       gst_video_info_from_caps (&self->vinfo, caps);
   if (jsonl) {
@@ -593,7 +777,9 @@ op_batch_sink_set_caps (GstBaseSink * sink, GstCaps * caps)
         !packed_format (GST_VIDEO_INFO_FORMAT (&self->vinfo)))
       goto not_packed;
     self->raw = TRUE;
-    self->ext = "raw";
+    self->pixel_format =
+        gst_video_format_to_string (GST_VIDEO_INFO_FORMAT (&self->vinfo));
+    self->ext = raw_extension (GST_VIDEO_INFO_FORMAT (&self->vinfo));
   } else if (!hdf5 && g_str_equal (name, "image/jpeg")) {
     self->ext = "jpg";
   } else if (!hdf5 && g_str_equal (name, "image/png")) {
@@ -623,21 +809,38 @@ wrong_type:
 
 /* ------------------------------------------------------------ data path */
 
+/* The design's key. Two different sources that sanitize to the same name
+ * would give two samples one key (WebDataset would merge them, dir would
+ * overwrite one): that is an error, not a guess. */
 static gchar *
-make_key (const gchar * source, guint64 frame, guint instance)
+make_key (OpBatchSink * self, const gchar * source, guint64 frame,
+    guint instance)
 {
-  gchar *src = g_strndup (source && *source ? source : "unknown", SOURCE_MAX);
-  gchar *p, *key;
+  const gchar *prefix, *other;
 
-  for (p = src; *p; p++)
-    if (!g_ascii_isalnum (*p) && *p != '.' && *p != '_' && *p != '-')
-      *p = '_';
-  if (*src == '.')
-    *src = '_';
-  key = g_strdup_printf ("%s_%06" G_GUINT64_FORMAT "_%02u", src, frame,
+  source = source && *source ? source : g_intern_static_string ("unknown");
+  prefix = g_hash_table_lookup (self->key_prefix, source);
+  if (!prefix) {
+    gchar *p = op_name_sanitize (source, SOURCE_MAX);
+
+    /* interned, so the tables can compare pointers */
+    prefix = g_intern_string (p);
+    g_free (p);
+    other = g_hash_table_lookup (self->prefix_source, prefix);
+    if (other && other != source) {
+      GST_ELEMENT_ERROR (self, STREAM, FORMAT,
+          ("Sources \"%s\" and \"%s\" both give the sample key prefix "
+              "\"%s\"; give them distinct names (annotfilter source).",
+              other, source, prefix), (NULL));
+      return NULL;
+    }
+    g_hash_table_insert (self->key_prefix, (gpointer) source,
+        (gpointer) prefix);
+    g_hash_table_insert (self->prefix_source, (gpointer) prefix,
+        (gpointer) source);
+  }
+  return g_strdup_printf ("%s_%06" G_GUINT64_FORMAT "_%02u", prefix, frame,
       instance);
-  g_free (src);
-  return key;
 }
 
 /* The payload as the formats want it: raw rows without padding, in memory
@@ -683,6 +886,25 @@ fill_unlabeled (OpBatchSink * self, OpAnnotation * ann, GstBuffer * buf)
   }
 }
 
+/* A raw sample's JSON gives its image size: `width` x `height` for a
+ * frame, `crop.width` x `crop.height` for a crop. A frame of unknown size
+ * (0) gets the caps' size. */
+static gboolean
+raw_size_matches (OpBatchSink * self, OpSample * sample)
+{
+  guint w = GST_VIDEO_INFO_WIDTH (&self->vinfo);
+  guint h = GST_VIDEO_INFO_HEIGHT (&self->vinfo);
+  OpAnnotation *a = &sample->ann;
+
+  if (a->has_crop)
+    return a->crop.width == w && a->crop.height == h;
+  if (a->width == 0 && a->height == 0) {
+    a->width = w;
+    a->height = h;
+  }
+  return a->width == w && a->height == h;
+}
+
 static GstFlowReturn
 op_batch_sink_render (GstBaseSink * sink, GstBuffer * buf)
 {
@@ -704,8 +926,12 @@ op_batch_sink_render (GstBaseSink * sink, GstBuffer * buf)
         ("batchsink received a buffer without annotation meta; writing "
             "such buffers as source \"unlabeled\" with no instances."),
         ("first at %" GST_TIME_FORMAT, GST_TIME_ARGS (GST_BUFFER_PTS (buf))));
-  sample->key = make_key (sample->ann.source, sample->ann.frame_index,
+  sample->key = make_key (self, sample->ann.source, sample->ann.frame_index,
       sample->ann.has_crop ? sample->ann.crop.instance : 0);
+  if (!sample->key) {
+    op_sample_free (sample);
+    return GST_FLOW_ERROR;
+  }
   if (self->splits) {
     gchar *canon = op_split_canonical (self->cur_split_by, &sample->ann,
         sample->key);
@@ -714,8 +940,11 @@ op_batch_sink_render (GstBaseSink * sink, GstBuffer * buf)
   } else {
     sample->split = "data";
   }
+  if (self->raw && !raw_size_matches (self, sample))
+    goto wrong_size;
   if (self->ext) {
     sample->ext = self->ext;
+    sample->pixel_format = self->pixel_format;
     sample->payload = make_payload (self, buf);
     if (!sample->payload)
       goto map_failed;
@@ -726,6 +955,17 @@ op_batch_sink_render (GstBaseSink * sink, GstBuffer * buf)
   return op_writer_thread_push (self->writer, sample, bytes);
 
   /* ERRORS */
+wrong_size:
+  GST_ELEMENT_ERROR (self, STREAM, FORMAT,
+      ("Sample %s: the annotation describes a %ux%u %s, the raw image is "
+          "%dx%d; its coordinates would not match the pixels.", sample->key,
+          sample->ann.has_crop ? sample->ann.crop.width : sample->ann.width,
+          sample->ann.has_crop ? sample->ann.crop.height : sample->ann.height,
+          sample->ann.has_crop ? "crop" : "frame",
+          GST_VIDEO_INFO_WIDTH (&self->vinfo),
+          GST_VIDEO_INFO_HEIGHT (&self->vinfo)), (NULL));
+  op_sample_free (sample);
+  return GST_FLOW_ERROR;
 map_failed:
   op_sample_free (sample);
   GST_ELEMENT_ERROR (self, STREAM, FAILED,
@@ -802,6 +1042,13 @@ op_batch_sink_set_property (GObject * object, guint prop_id,
     case PROP_MAX_PENDING_BYTES:
       self->max_pending_bytes = g_value_get_uint64 (value);
       break;
+    case PROP_SHARD_PREFIX:
+      g_free (self->shard_prefix);
+      self->shard_prefix = g_value_dup_string (value);
+      break;
+    case PROP_OVERWRITE:
+      self->overwrite = g_value_get_boolean (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -840,6 +1087,12 @@ op_batch_sink_get_property (GObject * object, guint prop_id, GValue * value,
       break;
     case PROP_MAX_PENDING_BYTES:
       g_value_set_uint64 (value, self->max_pending_bytes);
+      break;
+    case PROP_SHARD_PREFIX:
+      g_value_set_string (value, self->shard_prefix);
+      break;
+    case PROP_OVERWRITE:
+      g_value_set_boolean (value, self->overwrite);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);

@@ -1,23 +1,37 @@
-/* batchsink: one HDF5 file (per split), like the seed preprocessors'
- * output.h5. Datasets grow a batch at a time:
- *   images       uint8   N x H x W x C  chunk (1, H, W, C), deflate 1
- *   keypoints    float32 N x K x 4      x, y, visible, score (NaN = none)
+/* batchsink: one HDF5 file per split, layout version 2 of the design
+ * ("Dataset layout (what tools read)"). Datasets grow a batch at a time:
+ *   images       uint8   N x H x W x C  chunk (1, H, W, C), gzip 1;
+ *                attrs pixel_format ("RGB", "BGR", "GRAY8"...), layout NHWC
+ *   keypoints    float32 N x I x K x 4  x, y, visible, score; NaN padding
+ *   n_instances  int32   N
+ *   track        int32   N x I          -1 untracked or padding
+ *   kind         uint8   N x I          0 user, 1 predicted, 2 detection,
+ *                                       255 padding
+ *   score        float32 N x I          NaN none or padding
+ *   bbox         float32 N x I x 4      NaN none or padding
  *   frame_index  int64   N
- *   instance     int32   N              crop.instance, 0 for frames
- *   track        int32   N              -1 untracked
- *   rect         int32   N x 4          crop rect; [0, 0, w, h] for frames
- *   source       int32   N              index into the `sources` attribute
- *   json         string  N              the annotation JSON (all instances)
- * Root attributes: `sources`, `skeleton_name`, `skeleton_nodes`,
- * `skeleton_edges` (int32 E x 2), `onepass_version`.
- * Keypoints, track and rect describe the sample's first instance (a crop
- * has exactly one); `json` keeps every instance of a frame.
+ *   pts          int64   N              ns, -1 unknown
+ *   source       int32   N              index into `sources`
+ *   instance     int32   N              crops only: crop.instance
+ *   rect         int32   N x 4          crops only: crop rect
+ * Per-source table (written at commit): `sources` (names), `source_width`,
+ * `source_height` (int32, the video's size before any scaling, 0 unknown).
+ * Root attributes: `layout_version` = 2, `onepass_version`, `coordinates`,
+ * `skeleton_name`, `nodes`, `edges` (int32 E x 2), `symmetries` (int32
+ * S x 2).
+ * I is the most instances seen in one sample so far: the instance axis is
+ * extended when a sample has more, earlier rows read as padding (the
+ * datasets' fill values). The first sample fixes H, W, C, K and whether
+ * the file holds crops or frames.
  * The file is written as `<name>.partial` and renamed at EOS (HDF5 cannot
  * be made readable mid-write without SWMR, which 1.10 readers rarely use).
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "writers.h"
 #include "batchfile.h"
+#include "dataset.h"
+
+#include <onepass/opjson.h>
 
 #include "config.h"
 
@@ -31,9 +45,19 @@
 
 enum
 {
-  DS_IMAGES, DS_KEYPOINTS, DS_FRAME, DS_INSTANCE, DS_TRACK, DS_RECT,
-  DS_SOURCE, DS_JSON, N_DS
+  DS_IMAGES, DS_KEYPOINTS, DS_N_INSTANCES, DS_TRACK, DS_KIND, DS_SCORE,
+  DS_BBOX, DS_FRAME, DS_PTS, DS_SOURCE, DS_INSTANCE, DS_RECT, N_DS
 };
+
+/* datasets with an instance axis (axis 1) */
+#define PER_INSTANCE(i) ((i) >= DS_KEYPOINTS && (i) <= DS_BBOX && \
+    (i) != DS_N_INSTANCES)
+
+typedef struct
+{
+  const gchar *name;
+  guint width, height;
+} SourceRow;
 
 typedef struct
 {
@@ -43,8 +67,11 @@ typedef struct
   hid_t ds[N_DS];
   guint64 rows;
   guint h, w, c, k;
-  GPtrArray *sources;           /* interned names, index = id */
-  GHashTable *source_ids;
+  guint ni;                     /* current size of the instance axis */
+  gboolean crops;
+  const gchar *pixel_format;
+  GArray *sources;              /* SourceRow, index = id */
+  GHashTable *source_ids;       /* interned name -> id + 1 */
   OpSkeleton *skeleton;
   guint64 bytes;
 } HFile;
@@ -53,6 +80,9 @@ struct _OpWriter
 {
   gchar *location;
   gboolean with_split;
+  gboolean overwrite;
+  gchar *extra;
+  OpRun *run;
   GHashTable *files;            /* split -> HFile */
   OpWriterStats stats;
 };
@@ -100,7 +130,7 @@ hfile_free (gpointer data)
   if (f->partial)
     g_unlink (f->partial);
   g_clear_pointer (&f->skeleton, op_skeleton_unref);
-  g_ptr_array_unref (f->sources);
+  g_array_unref (f->sources);
   g_hash_table_unref (f->source_ids);
   g_free (f->partial);
   g_free (f->path);
@@ -111,6 +141,8 @@ static void
 hdf5_free (OpWriter * w)
 {
   g_hash_table_unref (w->files);
+  op_run_release (w->run);
+  g_free (w->extra);
   g_free (w->location);
   g_free (w);
 }
@@ -135,14 +167,33 @@ hdf5_open (const OpWriterConfig * config, GError ** error)
   w = g_new0 (OpWriter, 1);
   w->location = g_strdup (config->location);
   w->with_split = config->has_split;
+  w->overwrite = config->overwrite;
+  w->extra = g_strdup (config->manifest_extra);
   w->files = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
       hfile_free);
+  /* one run per location: locked while written, never overwritten */
+  {
+    gchar *base = g_path_get_basename (config->location);
+    gchar *dir = g_path_get_dirname (config->location);
+
+    w->run = op_run_claim (dir, base, config->overwrite, error);
+    g_free (base);
+    g_free (dir);
+  }
+  if (!w->run) {
+    hdf5_free (w);
+    return NULL;
+  }
   return w;
 }
 
+/* @item: the dimensions after the row axis; with @per_instance the first
+ * of them is the instance axis, created empty and extendable. @fill: the
+ * value of padding (NULL: HDF5's zero). */
 static hid_t
 make_dataset (hid_t file, const gchar * name, hid_t type, gint rank,
-    const hsize_t * item, const hsize_t * chunk, gboolean deflate)
+    const hsize_t * item, const hsize_t * chunk, gboolean deflate,
+    gboolean per_instance, hid_t fill_type, const void *fill)
 {
   hsize_t dims[4] = { 0 }, maxdims[4] = { H5S_UNLIMITED }, cdims[4];
   hid_t space, dcpl, ds;
@@ -152,10 +203,17 @@ make_dataset (hid_t file, const gchar * name, hid_t type, gint rank,
     dims[i] = maxdims[i] = item[i - 1];
     cdims[i] = MAX (item[i - 1], 1);
   }
+  if (per_instance) {
+    dims[1] = 0;
+    maxdims[1] = H5S_UNLIMITED;
+    cdims[1] = 1;
+  }
   cdims[0] = chunk[0];
   space = H5Screate_simple (rank, dims, maxdims);
   dcpl = H5Pcreate (H5P_DATASET_CREATE);
   H5Pset_chunk (dcpl, rank, cdims);
+  if (fill)
+    H5Pset_fill_value (dcpl, fill_type, fill);
   if (deflate)
     H5Pset_deflate (dcpl, 1);
   ds = H5Dcreate2 (file, name, type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
@@ -174,19 +232,33 @@ vlen_string_type (void)
   return t;
 }
 
-/* The first sample fixes the image shape and keypoint count. */
+static gboolean write_string_attr (hid_t loc, const gchar * name,
+    const gchar * const *v, gsize n, gboolean scalar);
+
+/* The first sample fixes the image shape, the keypoint count and whether
+ * the file holds crops or whole frames. */
 static HFile *
 hfile_create (OpWriter * w, const OpSample * s, GError ** error)
 {
   HFile *f = g_new0 (HFile, 1);
   GstVideoInfo info;
-  hsize_t item[3], chunk1 = 1, chunk = 1024;
-  hid_t str;
+  hsize_t item[3], chunk1 = 1, chunk = 1024, ichunk = 64;
+  const gfloat nan_fill = NAN;
+  const gint32 track_fill = -1;
+  const guint8 kind_fill = 255;
+  const gchar *layout = "NHWC";
+  guint i;
 
-  f->sources = g_ptr_array_new ();
+  f->sources = g_array_new (FALSE, TRUE, sizeof (SourceRow));
   f->source_ids = g_hash_table_new (g_direct_hash, g_direct_equal);
-  f->path = op_batch_split_file_path (w->location, s->split, w->with_split);
+  f->path = op_batch_split_file_path_last (w->location, s->split,
+      w->with_split);
   f->partial = g_strconcat (f->path, ".partial", NULL);
+  if (!w->overwrite && g_file_test (f->path, G_FILE_TEST_EXISTS)) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_EXISTS,
+        "\"%s\" exists; set overwrite=true to replace it", f->path);
+    goto fail;
+  }
   if (!s->caps || !gst_video_info_from_caps (&info, s->caps) || !s->payload) {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
         "format=hdf5 needs raw video samples for \"%s\"", f->path);
@@ -195,6 +267,8 @@ hfile_create (OpWriter * w, const OpSample * s, GError ** error)
   f->w = GST_VIDEO_INFO_WIDTH (&info);
   f->h = GST_VIDEO_INFO_HEIGHT (&info);
   f->c = GST_VIDEO_INFO_COMP_PSTRIDE (&info, 0);
+  f->pixel_format = s->pixel_format;
+  f->crops = s->ann.has_crop;
   if (s->ann.skeleton) {
     f->skeleton = op_skeleton_ref (s->ann.skeleton);
     f->k = s->ann.skeleton->n_nodes;
@@ -210,35 +284,77 @@ hfile_create (OpWriter * w, const OpSample * s, GError ** error)
   item[1] = f->w;
   item[2] = f->c;
   f->ds[DS_IMAGES] = make_dataset (f->file, "images", H5T_STD_U8LE, 4, item,
-      &chunk1, TRUE);
-  item[0] = f->k;
-  item[1] = 4;
+      &chunk1, TRUE, FALSE, 0, NULL);
+  item[0] = 0;
+  item[1] = f->k;
+  item[2] = 4;
   f->ds[DS_KEYPOINTS] = make_dataset (f->file, "keypoints", H5T_IEEE_F32LE,
-      3, item, &chunk, FALSE);
+      4, item, &ichunk, FALSE, TRUE, H5T_NATIVE_FLOAT, &nan_fill);
+  f->ds[DS_N_INSTANCES] = make_dataset (f->file, "n_instances",
+      H5T_STD_I32LE, 1, NULL, &chunk, FALSE, FALSE, 0, NULL);
+  f->ds[DS_TRACK] = make_dataset (f->file, "track", H5T_STD_I32LE, 2, item,
+      &chunk, FALSE, TRUE, H5T_NATIVE_INT32, &track_fill);
+  f->ds[DS_KIND] = make_dataset (f->file, "kind", H5T_STD_U8LE, 2, item,
+      &chunk, FALSE, TRUE, H5T_NATIVE_UINT8, &kind_fill);
+  f->ds[DS_SCORE] = make_dataset (f->file, "score", H5T_IEEE_F32LE, 2, item,
+      &chunk, FALSE, TRUE, H5T_NATIVE_FLOAT, &nan_fill);
+  item[1] = 4;
+  f->ds[DS_BBOX] = make_dataset (f->file, "bbox", H5T_IEEE_F32LE, 3, item,
+      &chunk, FALSE, TRUE, H5T_NATIVE_FLOAT, &nan_fill);
   f->ds[DS_FRAME] = make_dataset (f->file, "frame_index", H5T_STD_I64LE, 1,
-      NULL, &chunk, FALSE);
-  f->ds[DS_INSTANCE] = make_dataset (f->file, "instance", H5T_STD_I32LE, 1,
-      NULL, &chunk, FALSE);
-  f->ds[DS_TRACK] = make_dataset (f->file, "track", H5T_STD_I32LE, 1, NULL,
-      &chunk, FALSE);
-  item[0] = 4;
-  f->ds[DS_RECT] = make_dataset (f->file, "rect", H5T_STD_I32LE, 2, item,
-      &chunk, FALSE);
+      NULL, &chunk, FALSE, FALSE, 0, NULL);
+  f->ds[DS_PTS] = make_dataset (f->file, "pts", H5T_STD_I64LE, 1, NULL,
+      &chunk, FALSE, FALSE, 0, NULL);
   f->ds[DS_SOURCE] = make_dataset (f->file, "source", H5T_STD_I32LE, 1, NULL,
-      &chunk, FALSE);
-  str = vlen_string_type ();
-  f->ds[DS_JSON] = make_dataset (f->file, "json", str, 1, NULL, &chunk, TRUE);
-  H5Tclose (str);
-  for (guint i = 0; i < N_DS; i++)
-    if (f->ds[i] < 0) {
+      &chunk, FALSE, FALSE, 0, NULL);
+  if (f->crops) {
+    f->ds[DS_INSTANCE] = make_dataset (f->file, "instance", H5T_STD_I32LE, 1,
+        NULL, &chunk, FALSE, FALSE, 0, NULL);
+    item[0] = 4;
+    f->ds[DS_RECT] = make_dataset (f->file, "rect", H5T_STD_I32LE, 2, item,
+        &chunk, FALSE, FALSE, 0, NULL);
+  }
+  for (i = 0; i < N_DS; i++)
+    if (f->ds[i] < 0 || (f->ds[i] == 0 && (f->crops || (i != DS_INSTANCE &&
+                    i != DS_RECT)))) {
       h5_fail (error, "create datasets in", f->partial);
       goto fail;
     }
+  if (!write_string_attr (f->ds[DS_IMAGES], "pixel_format",
+          &f->pixel_format, 1, TRUE) ||
+      !write_string_attr (f->ds[DS_IMAGES], "layout", &layout, 1, TRUE)) {
+    h5_fail (error, "write attributes to", f->partial);
+    goto fail;
+  }
   return f;
 
 fail:
   hfile_free (f);
   return NULL;
+}
+
+/* Grows the instance axis of every per-instance dataset to @ni; the new
+ * cells of earlier rows read as the fill value (padding). */
+static gboolean
+grow_instances (HFile * f, guint ni, GError ** error)
+{
+  guint i;
+
+  for (i = 0; i < N_DS; i++) {
+    hsize_t dims[4];
+    hid_t space;
+
+    if (!PER_INSTANCE (i))
+      continue;
+    space = H5Dget_space (f->ds[i]);
+    H5Sget_simple_extent_dims (space, dims, NULL);
+    H5Sclose (space);
+    dims[1] = ni;
+    if (H5Dset_extent (f->ds[i], dims) < 0)
+      return h5_fail (error, "extend a dataset in", f->partial);
+  }
+  f->ni = ni;
+  return TRUE;
 }
 
 static gboolean
@@ -273,37 +389,46 @@ append_rows (HFile * f, gint which, hid_t memtype, guint n, const void *data,
 }
 
 static gint
-source_id (HFile * f, const gchar * source)
+source_id (HFile * f, const OpAnnotation * a)
 {
   gpointer id;
+  SourceRow row = { a->source, a->source_width, a->source_height };
 
-  if (g_hash_table_lookup_extended (f->source_ids, source, NULL, &id))
-    return GPOINTER_TO_INT (id);
-  g_ptr_array_add (f->sources, (gpointer) source);
-  g_hash_table_insert (f->source_ids, (gpointer) source,
-      GINT_TO_POINTER (f->sources->len - 1));
+  if (g_hash_table_lookup_extended (f->source_ids, a->source, NULL, &id)) {
+    SourceRow *r = &g_array_index (f->sources, SourceRow,
+        GPOINTER_TO_INT (id) - 1);
+    /* a later sample may know the size when the first did not */
+    if (!r->width && a->source_width) {
+      r->width = a->source_width;
+      r->height = a->source_height;
+    }
+    return GPOINTER_TO_INT (id) - 1;
+  }
+  g_array_append_val (f->sources, row);
+  g_hash_table_insert (f->source_ids, (gpointer) a->source,
+      GINT_TO_POINTER (f->sources->len));
   return f->sources->len - 1;
 }
 
-/* Writes @n samples of one split as one slab per dataset. */
+/* Writes @n samples of one split as one slab per dataset, every instance
+ * of every sample (padding up to the file's instance axis). */
 static gboolean
 write_slab (OpWriter * w, HFile * f, OpSample * const *s, guint n,
     GError ** error)
 {
   gsize img = (gsize) f->h * f->w * f->c;
-  guint8 *images = g_malloc (img * n);
-  gfloat *kps = g_new (gfloat, (gsize) n * MAX (f->k, 1) * 4);
-  gint64 *frames = g_new (gint64, n);
-  gint32 *inst = g_new (gint32, n), *track = g_new (gint32, n);
-  gint32 *rect = g_new (gint32, 4 * n), *src = g_new (gint32, n);
-  const gchar **json = g_new (const gchar *, n);
+  guint8 *images = NULL, *kind = NULL;
+  gfloat *kps = NULL, *score = NULL, *bbox = NULL;
+  gint64 *frames = g_new (gint64, n), *pts = g_new (gint64, n);
+  gint32 *nins = g_new (gint32, n), *track = NULL;
+  gint32 *inst = g_new (gint32, n), *rect = g_new (gint32, 4 * n);
+  gint32 *src = g_new (gint32, n);
   gboolean ok = TRUE;
-  guint i, j;
+  guint i, j, q, ni = f->ni;
+  gsize cells, kcells;
 
   for (i = 0; i < n && ok; i++) {
     const OpAnnotation *a = &s[i]->ann;
-    const OpInstance *in = op_annotation_n_instances (a) ?
-        op_annotation_get_instance (a, 0) : NULL;
     GstVideoInfo info;
 
     if (!s[i]->payload || !s[i]->caps ||
@@ -311,71 +436,115 @@ write_slab (OpWriter * w, HFile * f, OpSample * const *s, guint n,
         (guint) GST_VIDEO_INFO_WIDTH (&info) != f->w ||
         (guint) GST_VIDEO_INFO_HEIGHT (&info) != f->h ||
         (guint) GST_VIDEO_INFO_COMP_PSTRIDE (&info, 0) != f->c ||
+        g_strcmp0 (s[i]->pixel_format, f->pixel_format) != 0 ||
         gst_buffer_get_size (s[i]->payload) != img) {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-          "Sample %s does not match the %ux%ux%u images of \"%s\"",
-          s[i]->key, f->w, f->h, f->c, f->path);
+          "Sample %s does not match the %ux%ux%u %s images of \"%s\"",
+          s[i]->key, f->w, f->h, f->c, f->pixel_format, f->path);
       ok = FALSE;
-      break;
-    }
-    if (in && in->n_keypoints != f->k) {
+    } else if (a->has_crop != f->crops) {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-          "Sample %s has %u keypoints, \"%s\" has %u", s[i]->key,
-          in->n_keypoints, f->path, f->k);
+          "Sample %s is a %s, \"%s\" holds %s", s[i]->key,
+          a->has_crop ? "crop" : "whole frame", f->path,
+          f->crops ? "crops" : "whole frames");
       ok = FALSE;
-      break;
     }
+    for (j = 0; ok && j < op_annotation_n_instances (a); j++)
+      if (op_annotation_get_instance (a, j)->n_keypoints != f->k) {
+        g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+            "Sample %s has %u keypoints, \"%s\" has %u", s[i]->key,
+            op_annotation_get_instance (a, j)->n_keypoints, f->path, f->k);
+        ok = FALSE;
+      }
+    ni = MAX (ni, op_annotation_n_instances (a));
+  }
+  if (ok && ni > f->ni)
+    ok = grow_instances (f, ni, error);
+  if (!ok)
+    goto out;
+
+  cells = (gsize) n * ni;
+  kcells = cells * f->k * 4;
+  images = g_malloc (img * n);
+  kps = g_new (gfloat, MAX (kcells, 1));
+  score = g_new (gfloat, MAX (cells, 1));
+  bbox = g_new (gfloat, MAX (cells * 4, 1));
+  track = g_new (gint32, MAX (cells, 1));
+  kind = g_new (guint8, MAX (cells, 1));
+  for (q = 0; q < kcells; q++)
+    kps[q] = NAN;
+  for (q = 0; q < cells; q++) {
+    score[q] = NAN;
+    track[q] = -1;
+    kind[q] = 255;
+  }
+  for (q = 0; q < cells * 4; q++)
+    bbox[q] = NAN;
+  for (i = 0; i < n; i++) {
+    const OpAnnotation *a = &s[i]->ann;
+
     gst_buffer_extract (s[i]->payload, 0, images + img * i, img);
-    for (j = 0; j < f->k; j++) {
-      gfloat *p = kps + ((gsize) i * f->k + j) * 4;
-      const OpKeypoint *kp = in ? &in->keypoints[j] : NULL;
-      p[0] = kp ? kp->x : NAN;
-      p[1] = kp ? kp->y : NAN;
-      p[2] = kp && kp->visible ? 1 : 0;
-      p[3] = kp ? kp->score : NAN;
+    nins[i] = op_annotation_n_instances (a);
+    for (j = 0; j < (guint) nins[i]; j++) {
+      const OpInstance *in = op_annotation_get_instance (a, j);
+      gsize cell = (gsize) i * ni + j;
+
+      for (q = 0; q < f->k; q++) {
+        gfloat *p = kps + (cell * f->k + q) * 4;
+        const OpKeypoint *kp = &in->keypoints[q];
+        p[0] = kp->x;
+        p[1] = kp->y;
+        p[2] = op_keypoint_is_present (kp) ? 1 : 0;
+        p[3] = kp->score;
+      }
+      track[cell] = in->track;
+      kind[cell] = in->kind;
+      score[cell] = in->score;
+      if (in->has_bbox)
+        for (q = 0; q < 4; q++)
+          bbox[cell * 4 + q] = in->bbox[q];
     }
     frames[i] = a->frame_index;
+    pts[i] = GST_CLOCK_TIME_IS_VALID (a->pts) ? (gint64) a->pts : -1;
     inst[i] = a->has_crop ? (gint32) a->crop.instance : 0;
-    track[i] = in ? in->track : -1;
-    if (a->has_crop) {
-      for (j = 0; j < 4; j++)
-        rect[4 * i + j] = a->crop.rect[j];
-    } else {
-      rect[4 * i] = rect[4 * i + 1] = 0;
-      rect[4 * i + 2] = a->width;
-      rect[4 * i + 3] = a->height;
-    }
-    src[i] = source_id (f, a->source);
-    json[i] = s[i]->json;
+    for (j = 0; j < 4; j++)
+      rect[4 * i + j] = a->crop.rect[j];
+    src[i] = source_id (f, a);
   }
+  ok = op_batch_fault_take (f->partial, img * n, error);
   if (ok)
-    ok = op_batch_fault_take (f->partial, img * n, error);
-  if (ok) {
-    hid_t str = vlen_string_type ();
     ok = append_rows (f, DS_IMAGES, H5T_NATIVE_UINT8, n, images, error) &&
         append_rows (f, DS_KEYPOINTS, H5T_NATIVE_FLOAT, n, kps, error) &&
-        append_rows (f, DS_FRAME, H5T_NATIVE_INT64, n, frames, error) &&
-        append_rows (f, DS_INSTANCE, H5T_NATIVE_INT32, n, inst, error) &&
+        append_rows (f, DS_N_INSTANCES, H5T_NATIVE_INT32, n, nins, error) &&
         append_rows (f, DS_TRACK, H5T_NATIVE_INT32, n, track, error) &&
-        append_rows (f, DS_RECT, H5T_NATIVE_INT32, n, rect, error) &&
+        append_rows (f, DS_KIND, H5T_NATIVE_UINT8, n, kind, error) &&
+        append_rows (f, DS_SCORE, H5T_NATIVE_FLOAT, n, score, error) &&
+        append_rows (f, DS_BBOX, H5T_NATIVE_FLOAT, n, bbox, error) &&
+        append_rows (f, DS_FRAME, H5T_NATIVE_INT64, n, frames, error) &&
+        append_rows (f, DS_PTS, H5T_NATIVE_INT64, n, pts, error) &&
         append_rows (f, DS_SOURCE, H5T_NATIVE_INT32, n, src, error) &&
-        append_rows (f, DS_JSON, str, n, json, error);
-    H5Tclose (str);
-  }
+        (!f->crops ||
+        (append_rows (f, DS_INSTANCE, H5T_NATIVE_INT32, n, inst, error) &&
+            append_rows (f, DS_RECT, H5T_NATIVE_INT32, n, rect, error)));
   if (ok) {
     f->rows += n;
     w->stats.samples += n;
     f->bytes += img * n;
     w->stats.bytes += img * n;
   }
+out:
   g_free (images);
   g_free (kps);
-  g_free (frames);
-  g_free (inst);
+  g_free (score);
+  g_free (bbox);
   g_free (track);
+  g_free (kind);
+  g_free (frames);
+  g_free (pts);
+  g_free (nins);
+  g_free (inst);
   g_free (rect);
   g_free (src);
-  g_free (json);
   return ok;
 }
 
@@ -414,7 +583,7 @@ write_string_attr (hid_t loc, const gchar * name, const gchar * const *v,
   hid_t space = scalar ? H5Screate (H5S_SCALAR) : H5Screate_simple (1, &dims,
       NULL);
   hid_t attr = H5Acreate2 (loc, name, t, space, H5P_DEFAULT, H5P_DEFAULT);
-  herr_t r = attr < 0 ? -1 : H5Awrite (attr, t, v);
+  herr_t r = attr < 0 ? -1 : (!scalar && n == 0) ? 0 : H5Awrite (attr, t, v);
 
   if (attr >= 0)
     H5Aclose (attr);
@@ -424,32 +593,102 @@ write_string_attr (hid_t loc, const gchar * name, const gchar * const *v,
 }
 
 static gboolean
+write_pairs_attr (hid_t loc, const gchar * name, const guint * pairs, guint n)
+{
+  hsize_t dims[2] = { n, 2 };
+  hid_t space = H5Screate_simple (2, dims, NULL);
+  hid_t attr = H5Acreate2 (loc, name, H5T_STD_I32LE, space, H5P_DEFAULT,
+      H5P_DEFAULT);
+  gboolean ok = attr >= 0 && (n == 0 ||
+      H5Awrite (attr, H5T_NATIVE_UINT, pairs) >= 0);
+
+  if (attr >= 0)
+    H5Aclose (attr);
+  H5Sclose (space);
+  return ok;
+}
+
+static gboolean
+write_int_dataset (hid_t file, const gchar * name, const gint32 * v, guint n)
+{
+  hsize_t dims = n;
+  hid_t space = H5Screate_simple (1, &dims, NULL);
+  hid_t ds = H5Dcreate2 (file, name, H5T_STD_I32LE, space, H5P_DEFAULT,
+      H5P_DEFAULT, H5P_DEFAULT);
+  gboolean ok = ds >= 0 && (n == 0 ||
+      H5Dwrite (ds, H5T_NATIVE_INT32, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) >= 0);
+
+  if (ds >= 0)
+    H5Dclose (ds);
+  H5Sclose (space);
+  return ok;
+}
+
+/* The per-source table: names and the video sizes before any scaling. */
+static gboolean
+write_sources (HFile * f)
+{
+  guint n = f->sources->len, i;
+  const gchar **names = g_new (const gchar *, MAX (n, 1));
+  gint32 *wd = g_new (gint32, MAX (n, 1)), *ht = g_new (gint32, MAX (n, 1));
+  hsize_t dims = n;
+  hid_t t = vlen_string_type ();
+  hid_t space = H5Screate_simple (1, &dims, NULL);
+  hid_t ds;
+  gboolean ok;
+
+  for (i = 0; i < n; i++) {
+    SourceRow *r = &g_array_index (f->sources, SourceRow, i);
+    names[i] = r->name;
+    wd[i] = r->width;
+    ht[i] = r->height;
+  }
+  ds = H5Dcreate2 (f->file, "sources", t, space, H5P_DEFAULT, H5P_DEFAULT,
+      H5P_DEFAULT);
+  ok = ds >= 0 && (n == 0 ||
+      H5Dwrite (ds, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, names) >= 0);
+  if (ds >= 0)
+    H5Dclose (ds);
+  H5Sclose (space);
+  H5Tclose (t);
+  ok = ok && write_int_dataset (f->file, "source_width", wd, n) &&
+      write_int_dataset (f->file, "source_height", ht, n);
+  g_free (names);
+  g_free (wd);
+  g_free (ht);
+  return ok;
+}
+
+static gboolean
 write_attributes (HFile * f)
 {
   const gchar *version = VERSION;
-  gboolean ok;
+  const gchar *coords = f->crops ?
+      "crop coordinates: pixel centres at integers, the crop's top-left "
+      "corner at (-0.5, -0.5); rect is [x, y, w, h] in frame coordinates" :
+      "frame coordinates: pixel centres at integers, the frame's top-left "
+      "corner at (-0.5, -0.5)";
+  const gchar *name = f->skeleton ? f->skeleton->name : "";
+  gint32 layout = 2;
+  hid_t space = H5Screate (H5S_SCALAR);
+  hid_t attr = H5Acreate2 (f->file, "layout_version", H5T_STD_I32LE, space,
+      H5P_DEFAULT, H5P_DEFAULT);
+  gboolean ok = attr >= 0 && H5Awrite (attr, H5T_NATIVE_INT32, &layout) >= 0;
 
-  ok = write_string_attr (f->file, "onepass_version", &version, 1, TRUE) &&
-      write_string_attr (f->file, "sources",
-      (const gchar * const *) f->sources->pdata, f->sources->len, FALSE);
-  if (ok && f->skeleton) {
-    hsize_t dims[2] = { f->skeleton->n_edges, 2 };
-    hid_t space = H5Screate_simple (2, dims, NULL);
-    hid_t attr;
-    const gchar *name = f->skeleton->name;
-
-    ok = write_string_attr (f->file, "skeleton_name", &name, 1, TRUE) &&
-        write_string_attr (f->file, "skeleton_nodes",
-        (const gchar * const *) f->skeleton->nodes, f->skeleton->n_nodes,
-        FALSE);
-    attr = H5Acreate2 (f->file, "skeleton_edges", H5T_STD_I32LE, space,
-        H5P_DEFAULT, H5P_DEFAULT);
-    ok = ok && attr >= 0 && H5Awrite (attr, H5T_NATIVE_UINT,
-        f->skeleton->edges) >= 0;
-    if (attr >= 0)
-      H5Aclose (attr);
-    H5Sclose (space);
-  }
+  if (attr >= 0)
+    H5Aclose (attr);
+  H5Sclose (space);
+  ok = ok && write_sources (f) &&
+      write_string_attr (f->file, "onepass_version", &version, 1, TRUE) &&
+      write_string_attr (f->file, "coordinates", &coords, 1, TRUE) &&
+      write_string_attr (f->file, "skeleton_name", &name, 1, TRUE) &&
+      write_string_attr (f->file, "nodes", f->skeleton ?
+      (const gchar * const *) f->skeleton->nodes : NULL,
+      f->skeleton ? f->skeleton->n_nodes : 0, FALSE) &&
+      write_pairs_attr (f->file, "edges", f->skeleton ? f->skeleton->edges :
+      NULL, f->skeleton ? f->skeleton->n_edges : 0) &&
+      /* OpSkeleton does not carry SLEAP's symmetries yet: none known */
+      write_pairs_attr (f->file, "symmetries", NULL, 0);
   return ok;
 }
 
@@ -489,6 +728,78 @@ hfile_commit (HFile * f, GError ** error)
   return ok;
 }
 
+/* The run's manifest (one entry per split file) and dataset.json. */
+static gboolean
+hdf5_manifest (OpWriter * w, GList * splits, GError ** error)
+{
+  GString *out = g_string_new ("{\"onepass_version\":\"" VERSION "\","
+      "\"format\":\"hdf5\",\"complete\":true");
+  OpSkeleton *sk = NULL;
+  GPtrArray *seen = g_ptr_array_new ();
+  GList *l;
+  gboolean ok, first = TRUE;
+  gchar *dir;
+  guint i;
+
+  if (w->extra && *w->extra)
+    g_string_append_printf (out, ",%s", w->extra);
+  g_string_append (out, ",\"shards\":[");
+  for (l = splits; l; l = l->next) {
+    HFile *f = g_hash_table_lookup (w->files, l->data);
+    gchar *name = g_path_get_basename (f->path);
+    GStatBuf sb;
+
+    g_string_append (out, l == splits ? "\n  {\"name\":" : ",\n  {\"name\":");
+    op_json_append_string (out, name);
+    g_string_append (out, ",\"split\":");
+    op_json_append_string (out, l->data);
+    g_string_append_printf (out, ",\"samples\":%" G_GUINT64_FORMAT
+        ",\"bytes\":%" G_GUINT64_FORMAT ",\"sources\":[", f->rows,
+        g_stat (f->path, &sb) == 0 ? (guint64) sb.st_size : 0);
+    for (i = 0; i < f->sources->len; i++) {
+      if (i)
+        g_string_append_c (out, ',');
+      op_json_append_string (out, g_array_index (f->sources, SourceRow,
+              i).name);
+    }
+    g_string_append (out, "]}");
+    g_free (name);
+    if (!sk)
+      sk = f->skeleton;
+  }
+  g_string_append_printf (out, "],\n \"shard_count\":%u,\"samples\":%"
+      G_GUINT64_FORMAT ",\n \"skeleton\":", g_list_length (splits),
+      w->stats.samples);
+  if (sk)
+    op_json_append_skeleton (out, sk);
+  else
+    g_string_append (out, "null");
+  g_string_append (out, ",\n \"sources\":[");
+  for (l = splits; l; l = l->next) {
+    HFile *f = g_hash_table_lookup (w->files, l->data);
+    for (i = 0; i < f->sources->len; i++) {
+      SourceRow *r = &g_array_index (f->sources, SourceRow, i);
+      if (g_ptr_array_find (seen, r->name, NULL))
+        continue;
+      g_ptr_array_add (seen, (gpointer) r->name);
+      g_string_append (out, first ? "{\"name\":" : ",{\"name\":");
+      first = FALSE;
+      op_json_append_string (out, r->name);
+      g_string_append_printf (out, ",\"width\":%u,\"height\":%u}",
+          r->width, r->height);
+    }
+  }
+  g_string_append (out, "]}\n");
+  ok = op_batch_file_replace (op_run_manifest_path (w->run), out->str,
+      out->len, TRUE, error);
+  g_string_free (out, TRUE);
+  g_ptr_array_unref (seen);
+  dir = g_path_get_dirname (w->location);
+  ok = ok && op_dataset_update (dir, error);
+  g_free (dir);
+  return ok;
+}
+
 static gboolean
 hdf5_close (OpWriter * w, GError ** error)
 {
@@ -501,6 +812,8 @@ hdf5_close (OpWriter * w, GError ** error)
     if (ok)
       w->stats.shards++;
   }
+  if (ok && splits)
+    ok = hdf5_manifest (w, splits, error);
   g_list_free (splits);
   return ok;
 }

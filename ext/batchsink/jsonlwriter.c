@@ -31,6 +31,7 @@ struct _OpWriter
   gboolean gzip;
   guint64 max_bytes;
   OpShards *shards;
+  OpRun *run;
   guint8 *zbuf;
 };
 
@@ -46,6 +47,25 @@ op_batch_split_file_path (const gchar * location, const gchar * split,
   base = base ? base + 1 : location;
   dot = strchr (base + (*base == '.'), '.');
   if (!dot)
+    return g_strconcat (location, ".", split, NULL);
+  return g_strdup_printf ("%.*s.%s%s", (gint) (dot - location), location,
+      split, dot);
+}
+
+/* HDF5 files: the split before the last extension, so the user's
+ * extension stays last (`crops.2024-05.h5` -> `crops.2024-05.train.h5`). */
+gchar *
+op_batch_split_file_path_last (const gchar * location, const gchar * split,
+    gboolean with_split)
+{
+  const gchar *base, *dot;
+
+  if (!with_split)
+    return g_strdup (location);
+  base = strrchr (location, '/');
+  base = base ? base + 1 : location;
+  dot = strrchr (base, '.');
+  if (!dot || dot == base)
     return g_strconcat (location, ".", split, NULL);
   return g_strdup_printf ("%.*s.%s%s", (gint) (dot - location), location,
       split, dot);
@@ -187,6 +207,7 @@ jsonl_free (OpWriter * w)
 {
   if (w->shards)
     op_shards_free (w->shards);
+  op_run_release (w->run);
   g_free (w->zbuf);
   g_free (w->location);
   g_free (w);
@@ -197,7 +218,7 @@ jsonl_open (const OpWriterConfig * config, GError ** error)
 {
   OpWriter *w;
   OpBatchFile *probe;
-  gchar *manifest, *dir = g_path_get_dirname (config->location);
+  gchar *base, *dir = g_path_get_dirname (config->location);
   gboolean ok = op_batch_mkdirs (dir, error);
 
   g_free (dir);
@@ -216,9 +237,27 @@ jsonl_open (const OpWriterConfig * config, GError ** error)
     return NULL;
   }
   op_batch_file_abort (probe);
-  manifest = g_strconcat (config->location, ".manifest.json", NULL);
-  w->shards = op_shards_new ("jsonl", config, manifest, &jsonl_hooks, w);
-  g_free (manifest);
+  /* the run is named after the location: a second pipeline writing the
+   * same location fails, a finished one is not overwritten */
+  base = g_path_get_basename (config->location);
+  dir = g_path_get_dirname (config->location);
+  w->run = op_run_claim (dir, base, config->overwrite, error);
+  g_free (base);
+  g_free (dir);
+  if (!w->run) {
+    jsonl_free (w);
+    return NULL;
+  }
+  if (!config->overwrite && op_run_resumed (w->run)->len == 0 &&
+      !config->has_split && g_file_test (config->location, G_FILE_TEST_EXISTS)) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_EXISTS,
+        "\"%s\" exists; set overwrite=true to replace it", config->location);
+    jsonl_free (w);
+    return NULL;
+  }
+  w->shards = op_shards_new ("jsonl", config,
+      op_run_manifest_path (w->run), &jsonl_hooks, w);
+  op_shards_resume (w->shards, op_run_resumed (w->run));
   /* an empty manifest up front, as for tar */
   if (!op_shards_write_manifest (w->shards, FALSE, error)) {
     jsonl_free (w);
@@ -251,13 +290,19 @@ jsonl_write (OpWriter * w, OpSample * const *samples, guint n, GError ** error)
   guint i;
 
   for (i = 0; i < n; i++) {
-    OpShard *shard = op_shards_get (w->shards, samples[i]->split, error);
+    OpShard *shard;
+    gboolean skip;
 
+    if (!op_shards_skip (w->shards, samples[i], &skip, error))
+      return FALSE;
+    if (skip)
+      continue;
+    shard = op_shards_get (w->shards, samples[i]->split, error);
     if (!shard || !put (w, shard, samples[i]->json,
             strlen (samples[i]->json), PUT_DATA, error) ||
         !put (w, shard, "\n", 1, PUT_DATA, error) ||
         !flush_near_limit (w, shard, error) ||
-        !op_shards_sample_done (w->shards, shard, error))
+        !op_shards_sample_done (w->shards, shard, samples[i], error))
       return FALSE;
   }
   return TRUE;

@@ -5,6 +5,7 @@
 
 #include <onepass/opwriter.h>
 #include "batchfile.h"
+#include "dataset.h"
 
 G_BEGIN_DECLS typedef struct _OpShards OpShards;
 
@@ -23,6 +24,9 @@ typedef struct
   OpBatchFile *file;
   guint64 samples;
   gpointer data;
+  /*< private > */
+  GPtrArray *sources;           /* interned source names in this shard */
+  gchar *last_key;
 } OpShard;
 
 /**
@@ -53,7 +57,10 @@ OpShards *op_shards_new (const gchar * format, const OpWriterConfig * config,
 OpShard *op_shards_get (OpShards * shards, const gchar * split,
     GError ** error);
 gboolean op_shards_sample_done (OpShards * shards, OpShard * shard,
-    GError ** error);
+    const OpSample * sample, GError ** error);
+void op_shards_resume (OpShards * shards, GArray * resumed);
+gboolean op_shards_skip (OpShards * shards, const OpSample * sample,
+    gboolean * skip, GError ** error);
 gboolean op_shards_write_manifest (OpShards * shards, gboolean complete,
     GError ** error);
 gboolean op_shards_close (OpShards * shards, GError ** error);

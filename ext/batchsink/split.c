@@ -26,6 +26,7 @@ struct _OpSplit
   guint n;
   gchar **names;
   gdouble *cumulative;
+  guint64 *counts;              /* samples assigned so far, per split */
 };
 
 void
@@ -35,6 +36,7 @@ op_split_free (OpSplit * split)
     return;
   g_strfreev (split->names);
   g_free (split->cumulative);
+  g_free (split->counts);
   g_free (split);
 }
 
@@ -62,6 +64,7 @@ op_split_parse (const gchar * spec, GError ** error)
   split->n = g_strv_length (parts);
   split->names = g_new0 (gchar *, split->n + 1);
   split->cumulative = g_new0 (gdouble, split->n);
+  split->counts = g_new0 (guint64, split->n);
   if (split->n == 0)
     goto bad;
   for (i = 0; i < split->n; i++) {
@@ -157,8 +160,9 @@ op_split_canonical (OpSplitBy by, const OpAnnotation * ann, const gchar * key)
   }
 }
 
+/* Also counts the sample, for op_split_report(). */
 const gchar *
-op_split_assign (const OpSplit * split, const gchar * canonical)
+op_split_assign (OpSplit * split, const gchar * canonical)
 {
   gdouble u = (op_split_hash (canonical) >> 11) * (1.0 / 9007199254740992.0);
   guint i;
@@ -166,5 +170,52 @@ op_split_assign (const OpSplit * split, const gchar * canonical)
   for (i = 0; i + 1 < split->n; i++)
     if (u < split->cumulative[i])
       break;
+  split->counts[i]++;
   return split->names[i];
+}
+
+/* Hashing groups, not samples: with few groups (3 tracks) the achieved
+ * fractions can be far from the requested ones. Returns the achieved
+ * fractions as "train=0.6667,val=0.3333" and the largest distance from the
+ * request, in fraction units (0 when nothing was assigned). */
+gchar *
+op_split_report (const OpSplit * split, gdouble * worst)
+{
+  GString *out = g_string_new (NULL);
+  gchar num[G_ASCII_DTOSTR_BUF_SIZE];
+  guint64 total = 0;
+  guint i;
+
+  *worst = 0;
+  for (i = 0; i < split->n; i++)
+    total += split->counts[i];
+  for (i = 0; i < split->n; i++) {
+    gdouble want = split->cumulative[i] - (i ? split->cumulative[i - 1] : 0);
+    gdouble got = total ? (gdouble) split->counts[i] / total : 0;
+
+    if (total)
+      *worst = MAX (*worst, fabs (got - want));
+    g_ascii_formatd (num, sizeof (num), "%.4f", got);
+    g_string_append_printf (out, "%s%s=%s", i ? "," : "", split->names[i],
+        num);
+  }
+  return g_string_free (out, FALSE);
+}
+
+guint
+op_split_n (const OpSplit * split)
+{
+  return split->n;
+}
+
+const gchar *
+op_split_name (const OpSplit * split, guint i)
+{
+  return split->names[i];
+}
+
+guint64
+op_split_count (const OpSplit * split, guint i)
+{
+  return split->counts[i];
 }

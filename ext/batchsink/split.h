@@ -20,7 +20,11 @@ void op_split_free (OpSplit * split);
 gchar *op_split_to_string (const OpSplit * split);
 gchar *op_split_canonical (OpSplitBy by, const OpAnnotation * ann,
     const gchar * key);
-const gchar *op_split_assign (const OpSplit * split, const gchar * canonical);
+const gchar *op_split_assign (OpSplit * split, const gchar * canonical);
+gchar *op_split_report (const OpSplit * split, gdouble * worst);
+guint op_split_n (const OpSplit * split);
+const gchar *op_split_name (const OpSplit * split, guint i);
+guint64 op_split_count (const OpSplit * split, guint i);
 guint64 op_split_hash (const gchar * s);
 
 G_END_DECLS

@@ -1,5 +1,7 @@
-/* batchsink: WebDataset tar shards, `<split>-<NNNNNN>.tar` in a directory,
- * each sample as `<key>.<jpg|png|raw>` then `<key>.json`.
+/* batchsink: WebDataset tar shards, `<split>-<run>-<NNNNNN>.tar` in a
+ * directory, each sample as `<key>.<jpg|png|rgb|...>` then `<key>.json`.
+ * The run name (shard-prefix, else the first sample's sanitized source)
+ * is known at the first sample: the run is claimed then (dataset.c).
  *
  * The ustar headers are written here (about a hundred lines) rather than
  * through libarchive: members are only regular files with short,
@@ -9,6 +11,8 @@
 #include "writers.h"
 #include "shards.h"
 
+#include <onepass/opname.h>
+
 #include <string.h>
 
 #define BLOCK 512
@@ -16,6 +20,10 @@
 struct _OpWriter
 {
   gchar *dir;
+  gchar *prefix;                /* the run name, once known */
+  OpWriterConfig config;
+  gchar *extra;
+  OpRun *run;
   OpShards *shards;
   gint64 mtime;
 };
@@ -85,7 +93,7 @@ static gchar *
 tar_path (const gchar * split, guint index, gpointer user_data)
 {
   OpWriter *w = user_data;
-  gchar *base = g_strdup_printf ("%s-%06u.tar", split, index);
+  gchar *base = g_strdup_printf ("%s-%s-%06u.tar", split, w->prefix, index);
   gchar *path = g_build_filename (w->dir, base, NULL);
 
   g_free (base);
@@ -104,24 +112,47 @@ static void tar_free (OpWriter * w);
 
 static const OpShardHooks tar_hooks = { tar_path, NULL, tar_end, NULL };
 
+
+/* Claims run @name: lock, refuse a complete run unless overwrite, resume
+ * an interrupted one. */
+static gboolean
+tar_claim (OpWriter * w, const gchar * name, GError ** error)
+{
+  w->prefix = g_strdup (name);
+  w->run = op_run_claim (w->dir, name, w->config.overwrite, error);
+  if (!w->run)
+    return FALSE;
+  w->config.manifest_extra = w->extra;
+  w->shards = op_shards_new ("tar", &w->config,
+      op_run_manifest_path (w->run), &tar_hooks, w);
+  op_shards_resume (w->shards, op_run_resumed (w->run));
+  return op_shards_write_manifest (w->shards, FALSE, error);
+}
+
 static OpWriter *
 tar_open (const OpWriterConfig * config, GError ** error)
 {
   OpWriter *w;
-  gchar *manifest;
-  GError *err = NULL;
+  OpBatchFile *probe;
+  gchar *path;
 
   if (!op_batch_mkdirs (config->location, error))
     return NULL;
+  /* prove the directory writable now, not at the first sample */
+  path = g_build_filename (config->location, "dataset.json", NULL);
+  probe = op_batch_file_open (path, error);
+  g_free (path);
+  if (!probe)
+    return NULL;
+  op_batch_file_abort (probe);
   w = g_new0 (OpWriter, 1);
   w->dir = g_strdup (config->location);
   w->mtime = g_get_real_time () / G_USEC_PER_SEC;
-  manifest = g_build_filename (w->dir, "manifest.json", NULL);
-  w->shards = op_shards_new ("tar", config, manifest, &tar_hooks, w);
-  g_free (manifest);
-  /* an empty manifest up front proves the directory is writable */
-  if (!op_shards_write_manifest (w->shards, FALSE, &err)) {
-    g_propagate_error (error, err);
+  w->config = *config;
+  w->config.location = w->dir;
+  w->extra = g_strdup (config->manifest_extra);
+  w->config.shard_prefix = NULL;
+  if (config->shard_prefix && !tar_claim (w, config->shard_prefix, error)) {
     tar_free (w);
     return NULL;
   }
@@ -135,10 +166,22 @@ tar_write (OpWriter * w, OpSample * const *samples, guint n, GError ** error)
 
   for (i = 0; i < n; i++) {
     OpSample *s = samples[i];
-    OpShard *shard = op_shards_get (w->shards, s->split, error);
+    OpShard *shard;
     gchar *name;
-    gboolean ok = TRUE;
+    gboolean ok = TRUE, skip;
 
+    if (!w->shards) {
+      gchar *src = op_name_sanitize (s->ann.source, 64);
+      ok = tar_claim (w, src, error);
+      g_free (src);
+      if (!ok)
+        return FALSE;
+    }
+    if (!op_shards_skip (w->shards, s, &skip, error))
+      return FALSE;
+    if (skip)
+      continue;
+    shard = op_shards_get (w->shards, s->split, error);
     if (!shard)
       return FALSE;
     if (s->ext && s->payload) {
@@ -158,7 +201,7 @@ tar_write (OpWriter * w, OpSample * const *samples, guint n, GError ** error)
       ok = write_member (w, shard, name, s->json, strlen (s->json), error);
       g_free (name);
     }
-    if (!ok || !op_shards_sample_done (w->shards, shard, error))
+    if (!ok || !op_shards_sample_done (w->shards, shard, s, error))
       return FALSE;
   }
   return TRUE;
@@ -167,21 +210,30 @@ tar_write (OpWriter * w, OpSample * const *samples, guint n, GError ** error)
 static void
 tar_free (OpWriter * w)
 {
-  op_shards_free (w->shards);
+  if (w->shards)
+    op_shards_free (w->shards);
+  op_run_release (w->run);
+  g_free (w->prefix);
+  g_free (w->extra);
   g_free (w->dir);
   g_free (w);
 }
 
+/* A run that never got a sample (and no shard-prefix) has no name: it
+ * leaves no file. */
 static gboolean
 tar_close (OpWriter * w, GError ** error)
 {
-  return op_shards_close (w->shards, error);
+  return !w->shards || op_shards_close (w->shards, error);
 }
 
 static void
 tar_stats (OpWriter * w, OpWriterStats * stats)
 {
-  op_shards_stats (w->shards, stats);
+  if (w->shards)
+    op_shards_stats (w->shards, stats);
+  else
+    memset (stats, 0, sizeof (*stats));
 }
 
 const OpWriterFormat op_tar_writer = {

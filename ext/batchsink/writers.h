@@ -13,6 +13,8 @@ extern const OpWriterFormat op_dir_writer;
 
 gchar *op_batch_split_file_path (const gchar * location, const gchar * split,
     gboolean with_split);
+gchar *op_batch_split_file_path_last (const gchar * location,
+    const gchar * split, gboolean with_split);
 
 G_END_DECLS
 #endif /* __OP_BATCH_WRITERS_H__ */

@@ -61,6 +61,24 @@ op_sample_free (OpSample * s)
   g_free (s);
 }
 
+/* The annotation JSON, plus `pixel_format` for raw pixels (a reader of a
+ * `.rgb` member then needs no guess; the size is the JSON's `width` x
+ * `height`, or `crop.width` x `crop.height` for a crop). */
+static gchar *
+sample_json (const OpSample * s)
+{
+  GString *out = g_string_sized_new (512);
+
+  op_annotation_append_json (out, &s->ann, TRUE);
+  if (s->pixel_format) {
+    g_string_truncate (out, out->len - 1);
+    g_string_append (out, ",\"pixel_format\":");
+    op_json_append_string (out, s->pixel_format);
+    g_string_append_c (out, '}');
+  }
+  return g_string_free (out, FALSE);
+}
+
 static void
 fail (OpWriterThread * t, GError * err)
 {
@@ -115,7 +133,7 @@ writer_loop (gpointer data)
     g_mutex_unlock (&t->lock);
 
     for (i = 0; i < n; i++)
-      batch[i]->json = op_annotation_to_json (&batch[i]->ann, TRUE);
+      batch[i]->json = sample_json (batch[i]);
     ok = t->format->write (t->writer, batch, n, &err);
     for (i = 0; i < n; i++)
       op_sample_free (batch[i]);

@@ -35,8 +35,16 @@ append_double (GString * out, gdouble v)
   g_string_append (out, buf);
 }
 
-static void
-append_string (GString * out, const gchar * s)
+/**
+ * op_json_append_string:
+ * @out: where the JSON string literal is appended
+ * @s: (nullable): UTF-8 text (invalid UTF-8 is repaired); %NULL gives null
+ *
+ * Appends @s as a quoted, escaped JSON string (used by batchsink's
+ * manifests, which list source names that may hold any character).
+ */
+void
+op_json_append_string (GString * out, const gchar * s)
 {
   const gchar *p;
   gchar *valid = NULL;
@@ -77,18 +85,26 @@ append_string (GString * out, const gchar * s)
   g_free (valid);
 }
 
-static void
-append_skeleton (GString * out, const OpSkeleton * sk)
+/**
+ * op_json_append_skeleton:
+ * @out: where the JSON object is appended
+ * @sk: a skeleton
+ *
+ * Appends @sk as the annotation JSON's `skeleton` object (also used by
+ * batchsink's manifests and dataset.json).
+ */
+void
+op_json_append_skeleton (GString * out, const OpSkeleton * sk)
 {
   guint i;
 
   g_string_append (out, "{\"name\":");
-  append_string (out, sk->name);
+  op_json_append_string (out, sk->name);
   g_string_append (out, ",\"nodes\":[");
   for (i = 0; i < sk->n_nodes; i++) {
     if (i)
       g_string_append_c (out, ',');
-    append_string (out, sk->nodes[i]);
+    op_json_append_string (out, sk->nodes[i]);
   }
   g_string_append (out, "],\"edges\":[");
   for (i = 0; i < sk->n_edges; i++)
@@ -103,9 +119,9 @@ append_instance (GString * out, const OpInstance * inst)
   guint k;
 
   g_string_append_printf (out, "{\"track\":%d,\"track_name\":", inst->track);
-  append_string (out, inst->track_name);
+  op_json_append_string (out, inst->track_name);
   g_string_append (out, ",\"kind\":");
-  append_string (out, op_instance_kind_to_string (inst->kind));
+  op_json_append_string (out, op_instance_kind_to_string (inst->kind));
   g_string_append (out, ",\"score\":");
   append_double (out, inst->score);
   g_string_append (out, ",\"bbox\":");
@@ -150,7 +166,7 @@ op_annotation_append_json (GString * out, const OpAnnotation * ann,
   guint i;
 
   g_string_append (out, "{\"source\":");
-  append_string (out, ann->source);
+  op_json_append_string (out, ann->source);
   g_string_append_printf (out, ",\"frame_index\":%" G_GUINT64_FORMAT
       ",\"pts\":", ann->frame_index);
   if (GST_CLOCK_TIME_IS_VALID (ann->pts))
@@ -159,9 +175,14 @@ op_annotation_append_json (GString * out, const OpAnnotation * ann,
     g_string_append (out, "null");
   g_string_append_printf (out, ",\"width\":%u,\"height\":%u", ann->width,
       ann->height);
+  /* optional (design: optional fields may be added): the video's size
+   * before any scaling, when known */
+  if (ann->source_width && ann->source_height)
+    g_string_append_printf (out, ",\"source_width\":%u,\"source_height\":%u",
+        ann->source_width, ann->source_height);
   if (with_skeleton && ann->skeleton) {
     g_string_append (out, ",\"skeleton\":");
-    append_skeleton (out, ann->skeleton);
+    op_json_append_skeleton (out, ann->skeleton);
   }
   g_string_append (out, ",\"instances\":[");
   for (i = 0; i < ann->instances->len; i++) {
@@ -544,6 +565,14 @@ op_annotation_from_json (OpAnnotation * ann, const gchar * data,
   if (!get_uint (o, "height", G_MAXINT, &v, FALSE, error))
     goto out;
   ann->height = (guint) v;
+  v = 0;
+  if (!get_uint (o, "source_width", G_MAXINT, &v, FALSE, error))
+    goto out;
+  ann->source_width = (guint) v;
+  v = 0;
+  if (!get_uint (o, "source_height", G_MAXINT, &v, FALSE, error))
+    goto out;
+  ann->source_height = (guint) v;
 
   n = json_object_get_member (o, "skeleton");
   if (n && JSON_NODE_HOLDS_OBJECT (n)) {

@@ -20,6 +20,8 @@ typedef enum {
   OP_ANNOTATION_ERROR_INVALID,
 } OpAnnotationError;
 
+void     op_json_append_string     (GString * out, const gchar * s);
+void     op_json_append_skeleton   (GString * out, const OpSkeleton * sk);
 void     op_annotation_append_json (GString * out, const OpAnnotation * ann,
                                     gboolean with_skeleton);
 gchar   *op_annotation_to_json     (const OpAnnotation * ann,

@@ -12,7 +12,11 @@ G_BEGIN_DECLS
  * OpSample:
  * @key: the design's key, `<source>_<frame-index:06>_<instance:02>`
  * @split: split name ("train", "val", ... or "data" without a split)
- * @ext: payload extension ("jpg", "png", "raw") or %NULL for meta-only
+ * @ext: payload extension ("jpg", "png", or for raw pixels the format:
+ *   "rgb", "bgr", "rgba", "gray"...) or %NULL for meta-only
+ * @pixel_format: (nullable): GStreamer name of the raw pixel format ("RGB",
+ *   "BGR", "GRAY8"...), %NULL for encoded or meta-only samples; written
+ *   into the sample's JSON as `pixel_format`
  * @payload: (nullable): the encoded image or packed raw pixels (rows
  *   without padding)
  * @caps: (nullable): the payload's caps (raw pixels need them)
@@ -25,6 +29,7 @@ typedef struct {
   gchar *key;
   const gchar *split;
   const gchar *ext;
+  const gchar *pixel_format;
   GstBuffer *payload;
   GstCaps *caps;
   OpAnnotation ann;
@@ -40,6 +45,11 @@ typedef struct {
  *   one file per split, the split name inserted before the extensions
  * @manifest_extra: (nullable): a JSON object body (without braces) that
  *   the manifest repeats, e.g. `"split":"train=0.9","split_by":"track"`
+ * @shard_prefix: (nullable): the run name for tar and dir (shard names
+ *   `<split>-<prefix>-NNNNNN.tar`, manifest `<prefix>.manifest.json`);
+ *   %NULL: the sanitized source of the first sample
+ * @overwrite: replace a complete earlier run (or file) of the same name
+ *   instead of failing
  *
  * What a format needs to know when it opens.
  */
@@ -49,6 +59,8 @@ typedef struct {
   guint64 max_shard_bytes;
   gboolean has_split;
   const gchar *manifest_extra;
+  const gchar *shard_prefix;
+  gboolean overwrite;
 } OpWriterConfig;
 
 /**

@@ -52,8 +52,9 @@ p = subprocess.run(["bash", os.path.join(ROOT, "examples", "pipelines.sh"), BUIL
                    capture_output=True, text=True, timeout=600)
 out = p.stdout
 check(p.returncode == 0, "pipelines.sh exits 0 (%s)" % p.stderr[-300:].strip())
-check("manifest: 9 samples" in out, "pipeline 1: 9 user-instance samples")
-check("images (2274, 328, 328, 3) keypoints (2274, 24, 4)" in out, "pipeline 2: HDF5 shapes")
+check("dataset.json: 9 samples" in out, "pipeline 1: 9 user-instance samples")
+check("images (2274, 328, 328, 3) keypoints (2274, 1, 24, 4)" in out,
+      "pipeline 2: HDF5 shapes (layout version 2)")
 check("1100 lines" in out, "pipeline 3: 1100 JSON lines")
 check(os.path.getsize(os.path.join(tmp, "pl", "review.mp4")) > 100000, "pipeline 4: review video written")
 check("frames: 4400" in out, "pipeline 5: 4400 frames from one decode")

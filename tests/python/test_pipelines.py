@@ -15,7 +15,8 @@ the HDF5 file with h5py, JPEGs and video frames decoded with OpenCV (FFmpeg).
 
 - sample count = predicted instances with >= 1 present keypoint (visible and
   x, y not NaN); keys `<source>_<frame:06>_<instance:02>`, one per instance;
-- manifest.json is complete and matches the shards on disk;
+- the run's manifest and dataset.json are complete and match the shards
+  on disk;
 - every sample's keypoints (tar JSON, HDF5 `keypoints` rows) equal the .slp
   keypoints mapped by the design's crop formula with the sample's own rect,
   within 1e-4; missing points stay missing; visibility, score, track, kind,
@@ -245,15 +246,26 @@ def check_manifest(st):
     files = sorted(os.listdir(d))
     expect(not [f for f in files if f.endswith(".partial")],
            ".partial left: %s" % files)
-    man = json.load(open(os.path.join(d, "manifest.json")))
+    # the run is named after its source (docs/batchsink.md)
+    man = json.load(open(os.path.join(d, SOURCE + ".manifest.json")))
+    ds = json.load(open(os.path.join(d, "dataset.json")))
+    expect([x["path"] for x in ds["shards"]] ==
+           [x["name"] for x in man["shards"]], "dataset.json shards")
+    expect(ds["sources"] == [{"name": SOURCE, "width": FRAME_W,
+                              "height": FRAME_H}] or
+           ds["sources"] == [{"name": SOURCE, "width": 0, "height": 0}],
+           "dataset.json sources %s" % ds["sources"])
     expect(man["complete"] is True and man["format"] == "tar"
            and man["split_by"] == "track", "manifest header %s"
            % {k: man.get(k) for k in ("complete", "format", "split_by")})
     names = [s["name"] for s in man["shards"]]
-    expect(sorted(names) == [f for f in files if f != "manifest.json"],
+    expect(sorted(names) == [f for f in files if f.endswith(".tar")] and
+           sorted(f for f in files if not f.endswith(".tar")) ==
+           sorted([".%s.lock" % SOURCE, ".dataset.json.lock", "dataset.json",
+                   SOURCE + ".manifest.json"]),
            "manifest lists %s, directory has %s" % (names, files))
     for s in man["shards"]:
-        expect(re.fullmatch(r"(train|val)-\d{6}\.tar", s["name"])
+        expect(re.fullmatch(r"(train|val)-%s-\d{6}\.tar" % SOURCE, s["name"])
                and s["name"].startswith(s["split"] + "-"),
                "shard %s of split %s" % (s["name"], s["split"]))
         expect(os.path.getsize(os.path.join(d, s["name"])) == s["bytes"],
@@ -371,7 +383,9 @@ def run_p2(st):
     check_stats(st, out, "pipeline 2", len(st.want))
     # docs/batchsink.md: without split, location is the one file
     left = sorted(f for f in os.listdir(st.tmp) if f.startswith("out."))
-    expect(left == ["out.h5"], "files next to out.h5: %s" % left)
+    # and the run's manifest (docs/batchsink.md, "Runs")
+    expect(left == ["out.h5", "out.h5.manifest.json"],
+           "files next to out.h5: %s" % left)
     return "%.1f s" % dt
 
 
@@ -388,8 +402,12 @@ def run_p2_split(st):
     tar_keys = {}
     for key, (split, _, _) in st.tar.items():
         tar_keys.setdefault(split, set()).add(key)
-    files = sorted(os.listdir(os.path.dirname(loc)))
+    files = sorted(f for f in os.listdir(os.path.dirname(loc))
+                   if f.endswith(".h5"))
     want_files = sorted("out.%s.h5" % s for s in tar_keys)
+    ds = json.load(open(os.path.join(os.path.dirname(loc), "dataset.json")))
+    expect(sorted(x["path"] for x in ds["shards"]) == want_files,
+           "dataset.json lists %s" % [x["path"] for x in ds["shards"]])
     expect(files == want_files, "split hdf5 files %s, want %s (one per "
            "non-empty split)" % (files, want_files))
     counts = []
@@ -410,14 +428,22 @@ def run_p2_split(st):
 def check_h5_layout(st):
     n = len(st.want)
     with h5py.File(st.h5, "r") as f:
+        # layout version 2 (docs/batchsink.md): crops have one instance
         want = {"images": ((n, CROP, CROP, 3), np.uint8),
-                "keypoints": ((n, len(st.nodes), 4), np.float32),
+                "keypoints": ((n, 1, len(st.nodes), 4), np.float32),
+                "n_instances": ((n,), np.int32),
                 "frame_index": ((n,), np.int64),
+                "pts": ((n,), np.int64),
                 "instance": ((n,), np.int32),
-                "track": ((n,), np.int32),
+                "track": ((n, 1), np.int32),
+                "kind": ((n, 1), np.uint8),
+                "score": ((n, 1), np.float32),
+                "bbox": ((n, 1, 4), np.float32),
                 "rect": ((n, 4), np.int32),
                 "source": ((n,), np.int32),
-                "json": ((n,), None)}
+                "sources": ((1,), None),
+                "source_width": ((1,), np.int32),
+                "source_height": ((1,), np.int32)}
         for name, (shape, dtype) in want.items():
             expect(name in f, "dataset %s missing" % name)
             ds = f[name]
@@ -426,24 +452,36 @@ def check_h5_layout(st):
                    "%s: %s %s, want %s %s" % (name, ds.shape, ds.dtype,
                                               shape, dtype))
         nodes = [v.decode() if isinstance(v, bytes) else str(v)
-                 for v in f.attrs["skeleton_nodes"]]
-        expect(nodes == st.nodes, "skeleton_nodes %s" % nodes)
+                 for v in f.attrs["nodes"]]
+        expect(nodes == st.nodes, "nodes %s" % nodes)
         sources = [v.decode() if isinstance(v, bytes) else str(v)
-                   for v in f.attrs["sources"]]
+                   for v in f["sources"][...]]
         expect(sources == [SOURCE], "sources %s" % sources)
+        # what the samples say: 384 once cropextract passes annotfilter's
+        # source size on, 0 ("unknown") until then
+        ann = next(iter(st.tar.values()))[2]
+        want_size = (ann.get("source_width", 0), ann.get("source_height", 0))
+        expect(want_size in ((0, 0), (FRAME_W, FRAME_H)) and
+               (f["source_width"][0], f["source_height"][0]) == want_size,
+               "source size %s, samples say %s" % (
+                   (f["source_width"][0], f["source_height"][0]), want_size))
         expect((f["source"][...] == 0).all(), "source column")
-    return "images %d x %d x %d x 3 uint8, keypoints %d x %d x 4 float32" % (
-        n, CROP, CROP, n, len(st.nodes))
+        expect((f["n_instances"][...] == 1).all(), "n_instances")
+        expect(f["images"].attrs["pixel_format"] == "RGB" and
+               f.attrs["layout_version"] == 2, "pixel_format, layout_version")
+    return "images %d x %d x %d x 3 uint8, keypoints %d x 1 x %d x 4 " \
+        "float32" % (n, CROP, CROP, n, len(st.nodes))
 
 
 def check_h5_rows(st):
     with h5py.File(st.h5, "r") as f:
         fi = f["frame_index"][...]
         inst = f["instance"][...]
-        track = f["track"][...]
+        track = f["track"][:, 0]
+        kind = f["kind"][:, 0]
+        score = f["score"][:, 0]
         rect = f["rect"][...]
-        kps = f["keypoints"][...]
-        js = f["json"][...]
+        kps = f["keypoints"][:, 0]
     order = sorted(st.want, key=lambda k: st.want[k][:2])
     expect(len(fi) == len(order), "rows %d, want %d" % (len(fi), len(order)))
     st.h5_row = {}
@@ -455,19 +493,23 @@ def check_h5_rows(st):
         expect(int(track[row]) == ins["track"], "row %d (%s): track %d, "
                ".slp %d" % (row, key, track[row], ins["track"]))
         r = [int(v) for v in rect[row]]
-        ann = json.loads(js[row])
-        expect(ann["crop"]["rect"] == r and ann["frame_index"] == frame
-               and ann["crop"]["instance"] == idx,
-               "row %d (%s): json crop %s, rect column %s"
-               % (row, key, ann["crop"], r))
         tar_ann = st.tar[key][2]
-        expect(ann == tar_ann, "%s: HDF5 json differs from the tar "
-               "sidecar of pipeline 1" % key)
+        expect(tar_ann["crop"]["rect"] == r and tar_ann["frame_index"] ==
+               frame and tar_ann["crop"]["instance"] == idx,
+               "row %d (%s): tar sidecar crop %s, rect column %s"
+               % (row, key, tar_ann["crop"], r))
+        ti = tar_ann["instances"][0]
+        expect(int(kind[row]) == {"user": 0, "predicted": 1,
+                                  "detection": 2}[ti["kind"]] and
+               (ti["score"] is None and math.isnan(score[row]) or
+                abs(float(score[row]) - ti["score"]) < 1e-5),
+               "row %d (%s): kind %d score %s, tar sidecar %s %s"
+               % (row, key, kind[row], score[row], ti["kind"], ti["score"]))
         compare_keypoints("row %d (%s)" % (row, key),
                           [[float(a) for a in k] for k in kps[row]],
                           ins, r, tol=KP_TOL)
         st.h5_row[key] = row
-    return "%d rows: frame_index/instance/track/rect/json/keypoints " \
+    return "%d rows: frame_index/instance/track/kind/score/rect/keypoints " \
            "match (keypoints within %g)" % (len(order), KP_TOL)
 
 

@@ -252,14 +252,42 @@ read_manifest_file (const gchar * path, JsonParser ** parser)
   return json_node_get_object (json_parser_get_root (*parser));
 }
 
+/* The manifest of the only run in @dir (`<run>.manifest.json`). */
 static JsonObject *
 read_manifest (const gchar * dir, JsonParser ** parser)
 {
-  gchar *path = g_build_filename (dir, "manifest.json", NULL);
-  JsonObject *o = read_manifest_file (path, parser);
+  GDir *d = g_dir_open (dir, 0, NULL);
+  const gchar *name;
+  gchar *path = NULL;
+  JsonObject *o;
 
+  fail_unless (d != NULL, "%s", dir);
+  while ((name = g_dir_read_name (d)))
+    if (g_str_has_suffix (name, ".manifest.json")) {
+      fail_unless (path == NULL, "two manifests in %s", dir);
+      path = g_build_filename (dir, name, NULL);
+    }
+  g_dir_close (d);
+  fail_unless (path != NULL, "no manifest in %s", dir);
+  o = read_manifest_file (path, parser);
   g_free (path);
   return o;
+}
+
+/* The path of the first shard the run in @dir lists. */
+static gchar *
+first_shard (const gchar * dir)
+{
+  JsonParser *parser;
+  JsonObject *m = read_manifest (dir, &parser);
+  JsonArray *a = json_object_get_array_member (m, "shards");
+  gchar *path;
+
+  fail_unless (json_array_get_length (a) > 0);
+  path = g_build_filename (dir, json_object_get_string_member
+      (json_array_get_object_element (a, 0), "name"), NULL);
+  g_object_unref (parser);
+  return path;
 }
 
 static gchar *
@@ -360,7 +388,7 @@ GST_START_TEST (test_tar_shards_roundtrip)
   fail_unless_equals_int (json_array_get_length (shards), 3);
   for (i = 0; i < 3; i++) {
     JsonObject *s = json_array_get_object_element (shards, i);
-    gchar *name = g_strdup_printf ("data-%06u.tar", i);
+    gchar *name = g_strdup_printf ("data-clip-%06u.tar", i);
     gchar *path = g_build_filename (out, name, NULL);
     GStatBuf sb;
 
@@ -419,13 +447,40 @@ GST_START_TEST (test_tar_shards_roundtrip)
 
 GST_END_TEST;
 
+/* WebDataset's grouping (webdataset/tariterators.py: base_plus_ext cuts
+ * a member name at the first dot after the last '/'; group_by_keys starts
+ * a sample when that prefix changes and refuses a repeated suffix),
+ * reimplemented. argv: shard, expected sample count. */
+static const gchar *wds_check =
+    "import re, sys, tarfile\n"
+    "def base_plus_ext(path):\n"
+    "    m = re.match(r'^((?:.*/|)[^.]+)[.]([^/]*)$', path)\n"
+    "    return (m.group(1), m.group(2)) if m else (None, None)\n"
+    "samples = []\n"
+    "for m in tarfile.open(sys.argv[1]):\n"
+    "    key, ext = base_plus_ext(m.name)\n"
+    "    assert key is not None, m.name\n"
+    "    if not samples or samples[-1]['__key__'] != key:\n"
+    "        samples.append({'__key__': key})\n"
+    "    assert ext.lower() not in samples[-1], 'duplicate ' + m.name\n"
+    "    samples[-1][ext.lower()] = m.size\n"
+    "assert len(samples) == int(sys.argv[2]), [s['__key__'] for s in samples]\n"
+    "assert len({s['__key__'] for s in samples}) == len(samples)\n"
+    "assert all(set(s) == {'__key__', 'jpg', 'json'} for s in samples)\n";
+
 GST_START_TEST (test_tar_names_sanitized)
 {
+  gchar *script, *shard;
+  /* keys are [A-Za-z0-9_-]: no dot but the one before the extension
+   * (WebDataset's sample key ends at the first dot), one '_' per UTF-8
+   * character */
   const gchar *sources[] = { "../../etc/passwd", "/abs/path", ".hidden",
-    "a b\\c"
+    "a b\\c", "cam.1 left", "2023.05.01_mouse3", "m\xc3\xa4use"
   };
-  const gchar *want[] = { "_._.._etc_passwd_000000_00",
-    "_abs_path_000001_00", "_hidden_000002_00", "a_b_c_000003_00"
+  const gchar *want[] = { "______etc_passwd_000000_00",
+    "_abs_path_000001_00", "_hidden_000002_00", "a_b_c_000003_00",
+    "cam_1_left_000004_00", "2023_05_01_mouse3_000005_00",
+    "m_use_000006_00"
   };
   gchar *out = path_in ("names", NULL), *desc, *cmd, *listing;
   gchar **names;
@@ -443,22 +498,302 @@ GST_START_TEST (test_tar_names_sanitized)
   }
   run_finish (r);
   fail_unless (r->error == NULL, "%s", r->error ? r->error->message : "");
-  cmd = g_strdup_printf ("tar -tf %s/data-000000.tar", out);
+  shard = first_shard (out);
+  /* the run is named after the first sample's source */
+  fail_unless (g_str_has_suffix (shard, "/data-______etc_passwd-000000.tar"),
+      "%s", shard);
+  cmd = g_strdup_printf ("tar -tf %s", shard);
   listing = run_cmd (cmd, &st);
   fail_unless (g_spawn_check_wait_status (st, NULL), "%s", listing);
   names = g_strsplit (listing, "\n", -1);
-  fail_unless_equals_int (g_strv_length (names), 2 * 4 + 1);
-  for (i = 0; i < 8; i++) {
+  fail_unless_equals_int (g_strv_length (names),
+      2 * G_N_ELEMENTS (sources) + 1);
+  for (i = 0; i < 2 * G_N_ELEMENTS (sources); i++) {
     gchar *expected = g_strconcat (want[i / 2], i % 2 ? ".json" : ".jpg",
         NULL);
     fail_unless_equals_string (names[i], expected);
     fail_if (strchr (names[i], '/') || names[i][0] == '.');
+    fail_unless (strchr (names[i], '.') == strrchr (names[i], '.'));
     g_free (expected);
   }
   g_strfreev (names);
   g_free (listing);
   g_free (cmd);
+  /* read as WebDataset does: one sample per key */
+  script = path_in ("wds.py", NULL);
+  fail_unless (g_file_set_contents (script, wds_check, -1, NULL));
+  cmd = g_strdup_printf ("/usr/bin/python3 %s %s %u", script, shard,
+      (guint) G_N_ELEMENTS (sources));
+  check_cmd (cmd);
+  g_free (cmd);
+  g_free (script);
+  g_free (shard);
   run_free (r);
+  g_free (desc);
+  g_free (out);
+}
+
+GST_END_TEST;
+
+/* Two sources that sanitize to one key prefix would share keys. */
+GST_START_TEST (test_key_collision_refused)
+{
+  gchar *out = path_in ("collide", NULL), *desc;
+  Run *r;
+  GstBuffer *b;
+
+  desc = g_strdup_printf ("batchsink location=%s", out);
+  r = run_start ("image/jpeg", desc);
+  b = crop_buffer (0, 1, 0, 0, 10);
+  op_buffer_get_crop_meta (b)->ann.source = g_intern_string ("cam.1");
+  run_push (r, b);
+  b = crop_buffer (1, 1, 0, 0, 10);
+  op_buffer_get_crop_meta (b)->ann.source = g_intern_string ("cam_1");
+  run_push (r, b);
+  run_finish (r);
+  fail_unless (r->error != NULL);
+  fail_unless (strstr (r->error->message, "cam.1") &&
+      strstr (r->error->message, "cam_1"), "%s", r->error->message);
+  run_free (r);
+  g_free (desc);
+  g_free (out);
+}
+
+GST_END_TEST;
+
+/* gs://, s3://... : an error at start, and no local "gs:" folder. */
+GST_START_TEST (test_uri_location_refused)
+{
+  const gchar *formats[] = { "tar", "dir", "jsonl", "hdf5" };
+  gchar *cwd = g_get_current_dir ();
+  guint i;
+
+  fail_unless (g_chdir (tmp) == 0);
+  for (i = 0; i < G_N_ELEMENTS (formats); i++) {
+    gchar *desc = g_strdup_printf ("batchsink format=%s "
+        "location=gs://bucket/run1/", formats[i]);
+    Run *r = run_start ("image/jpeg", desc);
+
+    fail_if (r->started, "%s started", formats[i]);
+    run_finish (r);
+    fail_unless (r->error != NULL);
+    fail_unless (g_error_matches (r->error, GST_RESOURCE_ERROR,
+            GST_RESOURCE_ERROR_SETTINGS), "%s", r->error->message);
+    fail_unless (strstr (r->error->message, "gs://bucket/run1/") != NULL);
+    fail_if (g_file_test ("gs:", G_FILE_TEST_EXISTS), "gs: created");
+    run_free (r);
+    g_free (desc);
+  }
+  fail_unless (g_chdir (cwd) == 0);
+  g_free (cwd);
+}
+
+GST_END_TEST;
+
+/* A raw payload is named for its pixel format and its JSON says the
+ * format; the JSON's crop size is the image size. */
+GST_START_TEST (test_tar_raw_declared)
+{
+  const struct
+  {
+    const gchar *format, *ext;
+    guint bpp;
+  } cases[] = { {"RGB", "rgb", 3}, {"BGR", "bgr", 3}, {"GRAY8", "gray", 1},
+  {"RGBA", "rgba", 4}
+  };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (cases); i++) {
+    gchar *out = path_in ("raw", cases[i].ext), *desc, *caps, *member, *data;
+    gchar *cmd;
+    GstBuffer *b;
+    Run *r;
+    JsonParser *p = json_parser_new ();
+    JsonObject *o;
+    gsize len;
+
+    desc = g_strdup_printf ("batchsink location=%s", out);
+    caps = g_strdup_printf ("video/x-raw,format=%s,width=8,height=4,"
+        "framerate=0/1", cases[i].format);
+    r = run_start (caps, desc);
+    b = crop_buffer (0, 3, 0, 0, 8 * 4 * cases[i].bpp);
+    op_buffer_get_crop_meta (b)->ann.crop.width = 8;
+    op_buffer_get_crop_meta (b)->ann.crop.height = 4;
+    run_push (r, b);
+    run_finish (r);
+    fail_unless (r->error == NULL, "%s", r->error ? r->error->message : "");
+    cmd = g_strdup_printf ("sh -c 'cd %s && tar -xf data-*.tar'", out);
+    check_cmd (cmd);
+    member = g_strdup_printf ("%s/clip_000003_00.%s", out, cases[i].ext);
+    fail_unless (file_has_bytes (member, 0, 8 * 4 * cases[i].bpp), "%s",
+        member);
+    g_free (member);
+    member = g_strdup_printf ("%s/clip_000003_00.json", out);
+    fail_unless (g_file_get_contents (member, &data, &len, NULL));
+    fail_unless (json_parser_load_from_data (p, data, len, NULL));
+    o = json_node_get_object (json_parser_get_root (p));
+    fail_unless_equals_string (json_object_get_string_member (o,
+            "pixel_format"), cases[i].format);
+    o = json_object_get_object_member (o, "crop");
+    fail_unless_equals_int (json_object_get_int_member (o, "width"), 8);
+    fail_unless_equals_int (json_object_get_int_member (o, "height"), 4);
+    g_free (data);
+    g_free (member);
+    g_object_unref (p);
+    run_free (r);
+    g_free (cmd);
+    g_free (caps);
+    g_free (desc);
+    g_free (out);
+  }
+}
+
+GST_END_TEST;
+
+/* A raw crop whose meta says another size than the image is refused. */
+GST_START_TEST (test_raw_size_mismatch_refused)
+{
+  gchar *out = path_in ("rawbad", NULL), *desc;
+  Run *r;
+
+  desc = g_strdup_printf ("batchsink location=%s", out);
+  r = run_start ("video/x-raw,format=RGB,width=8,height=4,framerate=0/1",
+      desc);
+  /* crop_buffer says 328x328 */
+  run_push (r, crop_buffer (0, 3, 0, 0, 8 * 4 * 3));
+  run_finish (r);
+  fail_unless (r->error != NULL);
+  fail_unless (strstr (r->error->message, "328x328") != NULL, "%s",
+      r->error->message);
+  run_free (r);
+  g_free (desc);
+  g_free (out);
+}
+
+GST_END_TEST;
+
+/* 3 tracks cannot make 0.8/0.2: the final message says what was achieved
+ * and a warning says so; 2000 samples split by sample come close. */
+GST_START_TEST (test_split_fractions_reported)
+{
+  guint pass;
+
+  for (pass = 0; pass < 2; pass++) {
+    gchar *out = path_in (pass ? "fr-sample" : "fr-track", NULL), *desc;
+    const gchar *achieved;
+    gdouble train, val;
+    guint i, n = pass ? 2000 : 30;
+    Run *r;
+
+    desc = g_strdup_printf ("batchsink location=%s split=train=0.8,val=0.2 "
+        "split-by=%s", out, pass ? "sample" : "track");
+    r = run_start ("image/jpeg", desc);
+    for (i = 0; i < n; i++)
+      run_push (r, crop_buffer (i, i, 0, i % 3, 4));
+    run_finish (r);
+    fail_unless (r->error == NULL, "%s", r->error ? r->error->message : "");
+    achieved = gst_structure_get_string (last_progress (r), "split-achieved");
+    fail_unless (achieved != NULL);
+    fail_unless (sscanf (achieved, "train=%lf,val=%lf", &train, &val) == 2,
+        "%s", achieved);
+    fail_unless_equals_string (gst_structure_get_string (last_progress (r),
+            "split-requested"), "train=0.8,val=0.2");
+    fail_unless (fabs (train + val - 1) < 1e-3);
+    if (pass == 0) {
+      /* thirds: at least 0.13 from 0.8 */
+      fail_unless (fabs (train * 3 - round (train * 3)) < 1e-3, "%s",
+          achieved);
+      fail_unless_equals_int (r->warnings, 1);
+    } else {
+      fail_unless (fabs (train - 0.8) < 0.05, "%s", achieved);
+      fail_unless_equals_int (r->warnings, 0);
+    }
+    run_free (r);
+    g_free (desc);
+    g_free (out);
+  }
+}
+
+GST_END_TEST;
+
+/* Two jsonl files with different skeletons in one directory: both runs
+ * write, dataset.json says the skeletons conflict instead of naming one. */
+GST_START_TEST (test_dataset_skeleton_conflict)
+{
+  const gchar *nodes[] = { "a", "b" };
+  OpSkeleton *other = op_skeleton_new ("other", nodes, 2);
+  gchar *ds = path_in ("dataset.json", NULL);
+  JsonParser *parser;
+  JsonObject *o;
+  guint k;
+
+  for (k = 0; k < 2; k++) {
+    gchar *loc = path_in (k ? "b.jsonl" : "a.jsonl", NULL);
+    gchar *desc = g_strdup_printf ("batchsink format=jsonl location=%s", loc);
+    Run *r = run_start ("application/x-onepass-meta", desc);
+    GstBuffer *b = frame_buffer (1, 1);
+
+    if (k)
+      op_annotation_set_skeleton (&op_buffer_get_annotation_meta (b)->ann,
+          other);
+    run_push (r, b);
+    run_finish (r);
+    fail_unless (r->error == NULL, "%s", r->error ? r->error->message : "");
+    run_free (r);
+    g_free (desc);
+    g_free (loc);
+  }
+  o = read_manifest_file (ds, &parser);
+  fail_unless (json_object_get_null_member (o, "skeleton"));
+  fail_unless_equals_int (json_array_get_length
+      (json_object_get_array_member (o, "skeleton_conflict")), 2);
+  fail_unless_equals_int (json_array_get_length
+      (json_object_get_array_member (o, "shards")), 2);
+  g_object_unref (parser);
+  op_skeleton_unref (other);
+  g_free (ds);
+}
+
+GST_END_TEST;
+
+/* Resuming with another input is refused (the key after the kept shards
+ * differs), and a complete run is not overwritten without overwrite. */
+GST_START_TEST (test_resume_other_input_refused)
+{
+  gchar *out = path_in ("res", NULL), *desc, *man, *data, *partial;
+  Run *r;
+  guint i;
+
+  desc = g_strdup_printf ("batchsink location=%s max-shard-samples=2 "
+      "shard-prefix=run1", out);
+  r = run_start ("image/jpeg", desc);
+  for (i = 0; i < 5; i++)
+    run_push (r, crop_buffer (i, i, 0, 0, 10));
+  run_finish (r);
+  fail_unless (r->error == NULL);
+  run_free (r);
+  /* fake an interruption: the manifest says incomplete */
+  man = g_build_filename (out, "run1.manifest.json", NULL);
+  fail_unless (g_file_get_contents (man, &data, NULL, NULL));
+  partial = strstr (data, "\"complete\":true");
+  fail_unless (partial != NULL);
+  {
+    gchar *fixed = g_strdup_printf ("%.*s\"complete\":false%s",
+        (gint) (partial - data), data, partial + strlen ("\"complete\":true"));
+    fail_unless (g_file_set_contents (man, fixed, -1, NULL));
+    g_free (fixed);
+  }
+  /* frames 10.. instead of 0..: sample 4 of split data is not clip_000003 */
+  r = run_start ("image/jpeg", desc);
+  for (i = 0; i < 5; i++)
+    run_push (r, crop_buffer (i, 10 + i, 0, 0, 10));
+  run_finish (r);
+  fail_unless (r->error != NULL);
+  fail_unless (strstr (r->error->message, "input differs") != NULL, "%s",
+      r->error->message);
+  run_free (r);
+  g_free (data);
+  g_free (man);
   g_free (desc);
   g_free (out);
 }
@@ -918,43 +1253,53 @@ rgb_crop (guint n)
         ((guint8 *) GST_VIDEO_FRAME_PLANE_DATA (&frame, 0))[y * 20 + x * 3 +
             c] = (guint8) (n * 50 + y * 18 + x * 3 + c);
   gst_video_frame_unmap (&frame);
-  /* carry the crop meta over */
+  /* carry the crop meta over; the crop is the 6x4 image */
   gst_buffer_copy_into (buf, crop, GST_BUFFER_COPY_META, 0, -1);
   gst_buffer_unref (crop);
+  op_buffer_get_crop_meta (buf)->ann.crop.width = 6;
+  op_buffer_get_crop_meta (buf)->ann.crop.height = 4;
   return buf;
 }
 
+/* layout version 2 of crops: one instance per row */
 static const gchar *h5_check =
     "import sys, json, h5py, numpy as np\n"
     "f = h5py.File(sys.argv[1], 'r')\n"
     "im = f['images']\n"
     "assert im.shape == (5, 4, 6, 3) and im.dtype == np.uint8, im\n"
+    "assert im.attrs['pixel_format'] == 'RGB' and im.attrs['layout'] == 'NHWC'\n"
     "n, y, x, c = np.indices(im.shape)\n"
     "assert (im[...] == ((n * 50 + y * 18 + x * 3 + c) % 256)).all()\n"
     "assert im.chunks == (1, 4, 6, 3) and im.compression == 'gzip'\n"
     "kp = f['keypoints'][...]\n"
-    "assert kp.shape == (5, 3, 4) and kp.dtype == np.float32\n"
+    "assert kp.shape == (5, 1, 3, 4) and kp.dtype == np.float32, kp.shape\n"
     "for i in range(5):\n"
-    "    assert kp[i, 0, :3].tolist() == [10.25 + i, 20.5, 1]\n"
-    "    assert np.isnan(kp[i, 0, 3])\n"
-    "    assert np.isnan(kp[i, 1, :2]).all() and kp[i, 1, 2] == 0\n"
-    "    assert kp[i, 2].tolist() == [-0.5, 100.125 + i, 1, 0.75]\n"
+    "    assert kp[i, 0, 0, :3].tolist() == [10.25 + i, 20.5, 1]\n"
+    "    assert np.isnan(kp[i, 0, 0, 3])\n"
+    "    assert np.isnan(kp[i, 0, 1, :2]).all() and kp[i, 0, 1, 2] == 0\n"
+    "    assert kp[i, 0, 2].tolist() == [-0.5, 100.125 + i, 1, 0.75]\n"
+    "assert f['n_instances'][...].tolist() == [1] * 5\n"
     "assert f['frame_index'][...].tolist() == [40, 41, 42, 43, 44]\n"
     "assert f['frame_index'].dtype == np.int64\n"
+    "assert f['pts'][...].tolist() == [(40 + i) * 10**9 // 25 for i in range(5)]\n"
     "assert f['instance'][...].tolist() == [0] * 5\n"
-    "assert f['track'][...].tolist() == [5] * 5\n"
+    "assert f['track'][...].tolist() == [[5]] * 5\n"
     "assert f['track'].dtype == np.int32\n"
+    "assert f['kind'][...].tolist() == [[0]] * 5\n"
+    "assert np.isnan(f['score'][...]).all() and np.isnan(f['bbox'][...]).all()\n"
     "rect = f['rect'][...].tolist()\n"
     "assert rect == [[100 + i, 50, 190, 200] for i in range(5)]\n"
     "assert f['source'][...].tolist() == [0] * 5\n"
     "def strs(a):\n"
     "    return [s.decode() if isinstance(s, bytes) else s for s in a]\n"
-    "assert strs(f.attrs['sources']) == ['clip']\n"
-    "assert strs(f.attrs['skeleton_nodes']) == ['head', 'thorax', 'tail']\n"
-    "assert f.attrs['skeleton_edges'].tolist() == [[0, 1], [1, 2]]\n"
-    "j = json.loads(f['json'][3])\n"
-    "assert j['frame_index'] == 43\n"
-    "assert j['crop']['rect'] == [103, 50, 190, 200]\n" "print('ok')\n";
+    "assert strs(f['sources'][...]) == ['clip']\n"
+    "assert f['source_width'][...].tolist() == [0]\n"
+    "assert strs(f.attrs['nodes']) == ['head', 'thorax', 'tail']\n"
+    "assert f.attrs['edges'].tolist() == [[0, 1], [1, 2]]\n"
+    "assert f.attrs['symmetries'].shape == (0, 2)\n"
+    "assert f.attrs['layout_version'] == 2\n"
+    "assert 'crop coordinates' in f.attrs['coordinates']\n"
+    "print('ok')\n";
 
 GST_START_TEST (test_hdf5_values)
 {
@@ -1005,7 +1350,7 @@ GST_START_TEST (test_dir_layout)
   p = g_build_filename (out, "data/untracked/clip_000008_00.json", NULL);
   check_crop_json (p, 2, 8, 0, -1);
   g_free (p);
-  p = g_build_filename (out, "manifest.json", NULL);
+  p = g_build_filename (out, "clip.manifest.json", NULL);
   fail_unless (g_file_test (p, G_FILE_TEST_EXISTS));
   g_free (p);
   run_free (r);
@@ -1259,7 +1604,7 @@ GST_START_TEST (test_unlock_wakes_full_queue)
   GThread *t;
 
   g_mkdir (out, 0755);
-  fifo = g_build_filename (out, "data-000000.tar.partial", NULL);
+  fifo = g_build_filename (out, "data-clip-000000.tar.partial", NULL);
   fail_unless (mkfifo (fifo, 0644) == 0);
   /* a reader that never reads: the writer's open succeeds, its writes
    * stop once the 64 KiB pipe buffer is full */
@@ -1337,6 +1682,13 @@ batchsink_suite (void)
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_tar_shards_roundtrip);
   tcase_add_test (tc, test_tar_names_sanitized);
+  tcase_add_test (tc, test_key_collision_refused);
+  tcase_add_test (tc, test_uri_location_refused);
+  tcase_add_test (tc, test_tar_raw_declared);
+  tcase_add_test (tc, test_raw_size_mismatch_refused);
+  tcase_add_test (tc, test_split_fractions_reported);
+  tcase_add_test (tc, test_dataset_skeleton_conflict);
+  tcase_add_test (tc, test_resume_other_input_refused);
   tcase_add_test (tc, test_split_by_track_fixed);
   tcase_add_test (tc, test_split_by_sample_fractions);
   tcase_add_test (tc, test_jsonl_gzip_frames);

@@ -1,6 +1,7 @@
 /* Unit tests: the annotation JSON, both ways. */
 #include <gst/check/gstcheck.h>
 #include <onepass/onepass.h>
+#include <string.h>
 
 static OpSkeleton *
 make_skeleton (void)
@@ -210,6 +211,66 @@ GST_START_TEST (test_detection_without_keypoints)
 }
 GST_END_TEST;
 
+/* The optional source size: written only when known, read back. */
+GST_START_TEST (test_source_size_optional)
+{
+  OpAnnotation ann, back;
+  gchar *j;
+
+  op_annotation_init (&ann);
+  ann.source = g_intern_string ("clip");
+  ann.width = 192;
+  ann.height = 108;
+  j = op_annotation_to_json (&ann, FALSE);
+  fail_if (strstr (j, "source_width") != NULL, "%s", j);
+  g_free (j);
+  ann.source_width = 1920;
+  ann.source_height = 1080;
+  j = op_annotation_to_json (&ann, FALSE);
+  fail_unless (strstr (j, ",\"source_width\":1920,\"source_height\":1080")
+      != NULL, "%s", j);
+  op_annotation_init (&back);
+  fail_unless (op_annotation_from_json (&back, j, -1, NULL, NULL));
+  fail_unless_equals_int (back.source_width, 1920);
+  fail_unless_equals_int (back.source_height, 1080);
+  fail_unless_equals_int (back.width, 192);
+  fail_if (op_annotation_from_json (&back,
+          "{\"frame_index\": 1, \"source_width\": -3, \"instances\": []}",
+          -1, NULL, NULL));
+  op_annotation_clear (&back);
+  op_annotation_clear (&ann);
+  g_free (j);
+}
+GST_END_TEST;
+
+/* Key-safe names: [A-Za-z0-9_-], one '_' per character, never a dot. */
+GST_START_TEST (test_name_sanitize)
+{
+  const gchar *cases[][2] = {
+    {"cam.1 left", "cam_1_left"}, {"2023.05.01_mouse3", "2023_05_01_mouse3"},
+    {"m\xc3\xa4use \xc3\xbc", "m_use__"}, {"../x", "___x"},
+    {"bad\xff\xfe", "bad__"}, {"", "unknown"}, {"ok_Name-9", "ok_Name-9"}
+  };
+  guint i;
+  gchar *s;
+
+  for (i = 0; i < G_N_ELEMENTS (cases); i++) {
+    s = op_name_sanitize (cases[i][0], 0);
+    fail_unless_equals_string (s, cases[i][1]);
+    fail_unless (op_name_is_safe (s));
+    g_free (s);
+  }
+  s = op_name_sanitize (NULL, 0);
+  fail_unless_equals_string (s, "unknown");
+  g_free (s);
+  s = op_name_sanitize ("abcdef", 3);
+  fail_unless_equals_string (s, "abc");
+  g_free (s);
+  fail_if (op_name_is_safe ("a.b"));
+  fail_if (op_name_is_safe (""));
+}
+GST_END_TEST;
+
 static Suite *
 json_suite (void)
 {
@@ -222,6 +283,8 @@ json_suite (void)
   tcase_add_test (tc, test_skeleton_fallback_is_shared);
   tcase_add_test (tc, test_parse_errors);
   tcase_add_test (tc, test_detection_without_keypoints);
+  tcase_add_test (tc, test_source_size_optional);
+  tcase_add_test (tc, test_name_sanitize);
   return s;
 }
 
