@@ -119,8 +119,17 @@ python_json_to_json (const gchar * text)
   return g_string_free (out, FALSE);
 }
 
-static JsonNode *
-parse_json (const gchar * python_text, const gchar * what, GError ** error)
+/**
+ * op_sleap_parse_json:
+ * @what: names the text in the error
+ *
+ * Parses JSON as Python writes it (NaN and Infinity allowed).
+ *
+ * Returns: (transfer full) (nullable): the root, or %NULL with @error set
+ */
+JsonNode *
+op_sleap_parse_json (const gchar * python_text, const gchar * what,
+    GError ** error)
 {
   JsonParser *parser = json_parser_new_immutable ();
   JsonNode *root = NULL;
@@ -365,33 +374,115 @@ video_dict_filename (JsonObject * o)
   return f;
 }
 
-/* for an embedded video, the name of the video it was cut from */
-static gchar *
-source_video_filename (SlpReader * r, gint index)
+/* A positive integer member of @o; 0 when absent or null; FALSE when it
+ * is something else. */
+static gboolean
+size_member (JsonObject * o, const gchar * name, guint * out)
+{
+  JsonNode *n = o ? json_object_get_member (o, name) : NULL;
+  gint64 v;
+
+  *out = 0;
+  if (n == NULL || JSON_NODE_HOLDS_NULL (n))
+    return TRUE;
+  if (!node_int (n, &v) || v < 0 || v > G_MAXINT)
+    return FALSE;
+  *out = (guint) v;
+  return TRUE;
+}
+
+/**
+ * op_sleap_backend_size:
+ * @backend: (nullable): a SLEAP video backend dict (videos_json's
+ *   "backend", an analysis file's video_backend_metadata)
+ *
+ * The frame size it records: sleap-io's shape [frames, height, width,
+ * channels], else SLEAP's image-sequence height_/width_. 0 x 0 when it
+ * records none (SLEAP's own MediaVideo entries, a null shape).
+ *
+ * Returns: FALSE with @error set when the entry is malformed: a guessed
+ *   size could accept the labels of another video
+ */
+gboolean
+op_sleap_backend_size (JsonObject * backend, const gchar * what,
+    guint * width, guint * height, GError ** error)
+{
+  JsonNode *n = backend ? json_object_get_member (backend, "shape") : NULL;
+  gint64 dim[4] = { 0, };
+  guint i, len;
+
+  *width = *height = 0;
+  if (n && JSON_NODE_HOLDS_ARRAY (n)) {
+    JsonArray *shape = json_node_get_array (n);
+    len = json_array_get_length (shape);
+    for (i = 0; i < len && i < 4; i++) {
+      JsonNode *e = json_array_get_element (shape, i);
+      if (JSON_NODE_HOLDS_NULL (e)) {
+        dim[i] = 0;             /* sleap-io writes None for unknown parts */
+      } else if (!node_int (e, &dim[i]) || dim[i] < 0 || dim[i] > G_MAXINT) {
+        len = 0;
+        break;
+      }
+    }
+    if (len != 3 && len != 4) {
+      CORRUPT ("%s: backend shape is not [frames, height, width, channels]",
+          what);
+      return FALSE;
+    }
+    *height = (guint) dim[1];
+    *width = (guint) dim[2];
+  } else if (n && !JSON_NODE_HOLDS_NULL (n)) {
+    CORRUPT ("%s: backend shape is not [frames, height, width, channels]",
+        what);
+    return FALSE;
+  } else if (!size_member (backend, "height_", height)
+      || !size_member (backend, "width_", width)) {
+    CORRUPT ("%s: backend height_/width_ are not sizes", what);
+    return FALSE;
+  }
+  /* half a size is no size */
+  if (*width == 0 || *height == 0)
+    *width = *height = 0;
+  return TRUE;
+}
+
+/* For an embedded video, the name of the video it was cut from and the
+ * size that video's dict records (0 x 0 when none). FALSE only when that
+ * dict is malformed. */
+static gboolean
+read_source_video (SlpReader * r, gint index, gchar ** name, guint * width,
+    guint * height, GError ** error)
 {
   gchar *group = g_strdup_printf ("video%d/source_video", index);
-  gchar *json, *name = NULL;
+  gchar *json;
   JsonNode *root;
+  gboolean ok = TRUE;
   hid_t g;
 
+  *name = NULL;
+  *width = *height = 0;
   if (!op_h5_exists (r->file, group)) {
     g_free (group);
-    return NULL;
+    return TRUE;
   }
   g = H5Oopen (r->file, group, H5P_DEFAULT);
   json = g >= 0 ? op_h5_read_string_attr (g, group, "json", NULL) : NULL;
   if (g >= 0)
     H5Oclose (g);
-  root = json ? parse_json (json, group, NULL) : NULL;
+  root = json ? op_sleap_parse_json (json, group, NULL) : NULL;
   if (root && JSON_NODE_HOLDS_OBJECT (root)) {
-    const gchar *f = video_dict_filename (json_node_get_object (root));
-    name = g_strdup (f);
+    JsonObject *o = json_node_get_object (root);
+    gchar *what = g_strdup_printf ("/%s json", group);
+    *name = g_strdup (video_dict_filename (o));
+    ok = op_sleap_backend_size (object_member (o, "backend"), what, width,
+        height, error);
+    g_free (what);
   }
   if (root)
     json_node_unref (root);
   g_free (json);
   g_free (group);
-  return name;
+  return ok;
 }
 
 static gboolean
@@ -404,10 +495,12 @@ read_videos (SlpReader * r, GError ** error)
     return FALSE;
   for (i = 0; i < n; i++) {
     gchar *what = g_strdup_printf ("/videos_json[%u]", i);
-    JsonNode *root = parse_json (list[i], what, error);
+    JsonNode *root = op_sleap_parse_json (list[i], what, error);
     JsonObject *o;
     const gchar *file;
     gchar *name;
+    guint width, height;
+    gboolean ok;
     gint emb;
 
     g_free (what);
@@ -420,16 +513,41 @@ read_videos (SlpReader * r, GError ** error)
     emb = embedded_index (string_member (object_member (o, "backend"),
             "dataset"));
     name = g_strdup (file ? file : "");
-    if (g_strcmp0 (name, ".") == 0) {
-      gchar *src = source_video_filename (r, emb >= 0 ? emb : (gint) i);
+    what = g_strdup_printf ("/videos_json[%u]", i);
+    ok = op_sleap_backend_size (object_member (o, "backend"), what, &width,
+        &height, error);
+    if (ok && g_strcmp0 (name, ".") == 0) {
+      gchar *src;
+      guint sw, sh;
+      ok = read_source_video (r, emb >= 0 ? emb : (gint) i, &src, &sw, &sh,
+          error);
       if (src) {
         g_free (name);
         name = src;
       }
+      /* the labels belong to the source video; SLEAP embeds whole frames,
+       * so two recorded sizes that differ mean something we do not know */
+      if (ok && sw && width && (sw != width || sh != height)) {
+        g_set_error (error, OP_LABELS_ERROR, OP_LABELS_ERROR_UNSUPPORTED,
+            "%s: the embedded frames are %ux%u but their source video %s is "
+            "%ux%u; onepass cannot tell which size the labels are for", what,
+            width, height, name, sw, sh);
+        ok = FALSE;
+      }
+      if (sw) {
+        width = sw;
+        height = sh;
+      }
     }
+    g_free (what);
     g_ptr_array_add (r->labels->videos, name);
     g_array_append_val (r->embedded, emb);
     json_node_unref (root);
+    if (!ok) {
+      g_strfreev (list);
+      return FALSE;
+    }
+    op_labels_set_video_size (r->labels, i, width, height);
   }
   g_strfreev (list);
   return TRUE;
@@ -445,7 +563,7 @@ read_tracks (SlpReader * r, GError ** error)
     return FALSE;
   for (i = 0; i < n; i++) {
     gchar *what = g_strdup_printf ("/tracks_json[%u]", i);
-    JsonNode *root = parse_json (list[i], what, error);
+    JsonNode *root = op_sleap_parse_json (list[i], what, error);
     const gchar *name = NULL;
 
     g_free (what);
@@ -750,6 +868,9 @@ build_frames (SlpReader * r, const guint * video_map, GError ** error)
       n_empty++;
     }
     lf = op_labels_add_frame (r->labels, video, f->frame_idx, sk);
+    /* the frame size the labels were made on, when the file records it */
+    op_labels_get_video_size (r->labels, video, &lf->ann.width,
+        &lf->ann.height);
     for (k = f->inst_start; k < f->inst_end; k++) {
       OpInstance *inst = op_annotation_add_instance (&lf->ann,
           r->insts[k].type == 1 ? OP_INSTANCE_PREDICTED : OP_INSTANCE_USER);
@@ -794,7 +915,7 @@ read_metadata (SlpReader * r, GError ** error)
   H5Oclose (meta);
   if (json == NULL)
     return FALSE;
-  r->meta = parse_json (json, "/metadata json", error);
+  r->meta = op_sleap_parse_json (json, "/metadata json", error);
   g_free (json);
   if (r->meta && !JSON_NODE_HOLDS_OBJECT (r->meta)) {
     CORRUPT ("/metadata json is not an object");

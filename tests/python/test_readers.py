@@ -234,6 +234,47 @@ def analysis_truth(path):
     return out, [video]
 
 
+# ------------------------------------------------- recorded video sizes
+
+def backend_size(backend):
+    """(width, height) a SLEAP backend dict records, or (0, 0)."""
+    backend = backend or {}
+    shape = backend.get("shape")
+    if shape is not None:
+        h, w = shape[1] or 0, shape[2] or 0
+    else:
+        h, w = backend.get("height_") or 0, backend.get("width_") or 0
+    return (w, h) if w and h else (0, 0)
+
+
+def recorded_sizes(path):
+    """Per video index, the frame size the file records, read with h5py:
+    .slp backend shape [frames, height, width, channels] (for an embedded
+    video, its source video's when recorded), analysis files the shape in
+    the video_backend_metadata attribute."""
+    with h5py.File(path, "r") as f:
+        if "track_occupancy" in f:
+            meta = f.attrs.get("video_backend_metadata")
+            return [backend_size(json.loads(text(meta))) if meta else (0, 0)]
+        sizes = []
+        vjs = f["videos_json"][()] if len(f["videos_json"]) else []
+        for i, v in enumerate(vjs):
+            vj = json.loads(text(v))
+            size = backend_size(vj.get("backend"))
+            if vj.get("backend", {}).get("filename") == ".":
+                ds = vj["backend"].get("dataset", "") or ""
+                group = ds.split("/")[0] if ds.startswith("video") \
+                    else "video%d" % i
+                g = f.get(group + "/source_video")
+                if g is not None and "json" in g.attrs:
+                    src = backend_size(json.loads(text(g.attrs["json"]))
+                                       .get("backend"))
+                    if src != (0, 0):
+                        size = src
+            sizes.append(size)
+        return sizes
+
+
 # ------------------------------------------------------------- comparison
 
 def close(a, b):
@@ -249,6 +290,7 @@ def compare(path, truth, videos):
     if rc != 0:
         return
     lines = [json.loads(line) for line in out.splitlines() if line.strip()]
+    sizes = recorded_sizes(path)
     got_keys = []
     nodes = None
     for obj in lines:
@@ -256,6 +298,13 @@ def compare(path, truth, videos):
         check(src in videos, "%s: source %r not a video of the file"
               % (name, src))
         got_keys.append((videos.index(src), obj["frame_index"]))
+        # the tool prints the recorded size as the frame's width/height
+        want_size = sizes[got_keys[-1][0]] if got_keys[-1][0] < len(sizes) \
+            else (0, 0)
+        check((obj["width"], obj["height"]) == want_size,
+              "%s frame %r: size %dx%d, the file records %dx%d"
+              % ((name, got_keys[-1], obj["width"], obj["height"])
+                 + want_size))
         if "skeleton" in obj:
             nodes = obj["skeleton"]["nodes"]
         want = truth.get(got_keys[-1])
@@ -519,6 +568,109 @@ def damaged(tmp):
     check(out == "", "empty.analysis.h5: printed frames")
 
 
+def set_videos_json(f, entries):
+    del f["videos_json"]
+    f.create_dataset("videos_json",
+                     data=[np.bytes_(json.dumps(e)) for e in entries])
+
+
+def video_sizes(tmp):
+    """Files recording their video's size: each frame carries that size."""
+    def sio(shape, name="clip.mp4"):
+        return {"filename": name, "backend": {
+            "type": "MediaVideo", "shape": shape, "filename": name,
+            "grayscale": False, "bgr": True, "dataset": "",
+            "input_format": "", "fps": 25.0}}
+
+    cases = [
+        ("shape.slp", [sio([1100, 480, 640, 3])], (640, 480)),
+        ("shape3.slp", [sio([1100, 200, 300])], (300, 200)),
+        ("shapenull.slp", [sio(None)], (0, 0)),
+        ("shapepartial.slp", [sio([None, 480, None, 3])], (0, 0)),
+        ("imagevideo.slp", [{"backend": {
+            "filename": "img/0.png", "filenames": ["img/0.png"],
+            "height_": 240, "width_": 320, "channels_": 3}}], (320, 240)),
+    ]
+    for name, entries, want in cases:
+        p = edit(tmp, "minimal_instance.slp", name,
+                 lambda f: set_videos_json(f, entries))
+        check(recorded_sizes(p) == [want], "%s: truth %r" % (name,
+                                                            recorded_sizes(p)))
+        truth, videos = slp_truth(p)
+        compare(p, truth, videos)
+
+    # two videos of different sizes: each frame carries its own video's
+    def two(f):
+        set_videos_json(f, [sio([10, 480, 640, 1], "a.mp4"),
+                            sio([10, 384, 512, 1], "b.mp4")])
+        arr = f["frames"][()]
+        arr = np.concatenate([arr, arr])
+        arr["frame_id"][1] = 1
+        arr["video"][1] = 1
+        del f["frames"]
+        f.create_dataset("frames", data=arr, maxshape=(None,))
+        # the second frame reuses no instance rows: make it empty
+        set_field(f, "frames", 1, "instance_id_start", 2)
+        set_field(f, "frames", 1, "instance_id_end", 2)
+    p = edit(tmp, "minimal_instance.slp", "twosizes.slp", two)
+    truth, videos = slp_truth(p)
+    check(recorded_sizes(p) == [(640, 480), (512, 384)], "twosizes truth")
+    lines = compare(p, truth, videos)
+    check(lines is not None and [(o["source"], o["width"]) for o in lines]
+          == [("a.mp4", 640), ("b.mp4", 512)], "twosizes.slp: %r" % lines)
+
+    # malformed sizes are errors, never a guess
+    expect_error(edit(tmp, "minimal_instance.slp", "badshape.slp",
+                      lambda f: set_videos_json(f, [sio([1, "x", 640, 3])])),
+                 "/videos_json[0]", "backend shape")
+    expect_error(edit(tmp, "minimal_instance.slp", "badshape2.slp",
+                      lambda f: set_videos_json(f, [sio({"h": 1})])),
+                 "/videos_json[0]", "backend shape")
+
+    # embedded: the source video's size wins; two different sizes refuse
+    def embedded(shape, src_shape):
+        def fn(f):
+            vj = json.loads(text(f["videos_json"][0]))
+            vj["backend"]["shape"] = shape
+            set_videos_json(f, [vj])
+            g = f["video0/source_video"]
+            sj = json.loads(text(g.attrs["json"]))
+            sj["backend"]["shape"] = src_shape
+            g.attrs["json"] = json.dumps(sj)
+        return fn
+    for name, shape, src, want in [
+            ("emb.pkg.slp", [1, 384, 384, 1], None, (384, 384)),
+            ("embsrc.pkg.slp", None, [1100, 384, 384, 1], (384, 384)),
+            ("embsame.pkg.slp", [1, 384, 384, 1], [1100, 384, 384, 1],
+             (384, 384))]:
+        p = edit(tmp, "minimal_instance.pkg.slp", name, embedded(shape, src))
+        check(recorded_sizes(p) == [want], "%s truth" % name)
+        truth, videos = slp_truth(p)
+        compare(p, truth, videos)
+    expect_error(edit(tmp, "minimal_instance.pkg.slp", "embdiff.pkg.slp",
+                      embedded([1, 384, 384, 1], [1100, 768, 768, 1])),
+                 "embedded frames are 384x384", "768x768")
+
+    # analysis: sleap-io's video_backend_metadata attribute
+    for name, meta, want in [
+            ("size.analysis.h5", {"shape": [3, 320, 560, 3],
+                                  "filename": "robot.mp4", "fps": None},
+             (560, 320)),
+            ("nosize.analysis.h5", {"filename": "robot.mp4"}, (0, 0))]:
+        p = edit(tmp, "untracked_single_standard.analysis.h5", name,
+                 lambda f: f.attrs.__setitem__("video_backend_metadata",
+                                               json.dumps(meta)))
+        check(recorded_sizes(p) == [want], "%s truth" % name)
+        truth, videos = analysis_truth(p)
+        compare(p, truth, videos)
+    expect_error(edit(tmp, "untracked_single_standard.analysis.h5",
+                      "badsize.analysis.h5",
+                      lambda f: f.attrs.__setitem__(
+                          "video_backend_metadata",
+                          json.dumps({"shape": "640x480"}))),
+                 "video_backend_metadata", "backend shape")
+
+
 def main():
     leave_valgrind()
     files = sorted(os.listdir(DATA))
@@ -556,6 +708,7 @@ def main():
 
     with tempfile.TemporaryDirectory() as tmp:
         damaged(tmp)
+        video_sizes(tmp)
 
     print("%d passed, %d failed" % (checks - len(failures), len(failures)))
     return 1 if failures else 0
