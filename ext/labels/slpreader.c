@@ -27,9 +27,11 @@ typedef struct
 
 typedef struct
 {
+  gint64 id;                    /* instance_id: what from_predicted names */
   guint8 type;
   guint32 skeleton;
   gint32 track;
+  gint64 from_predicted;
   gfloat score;
   guint64 pt_start, pt_end;
 } InstRow;
@@ -54,6 +56,7 @@ typedef struct
   InstRow *insts;
   PointRow *points, *pred_points;
   gsize n_frames, n_insts, n_points, n_pred_points;
+  gboolean *replaced;           /* per /instances row */
 } SlpReader;
 
 static gboolean
@@ -594,7 +597,7 @@ static gboolean
 read_tables (SlpReader * r, GError ** error)
 {
   const FrameRow fdef = { 0, 0, 0, 0 };
-  const InstRow idef = { 0, 0, -1, NAN, 0, 0 };
+  const InstRow idef = { -1, 0, 0, -1, -1, NAN, 0, 0 };
   const PointRow pdef = { NAN, NAN, 1, NAN };
   const OpH5Field ffields[] = {
     {"video", H5T_NATIVE_UINT32, G_STRUCT_OFFSET (FrameRow, video), TRUE},
@@ -606,7 +609,10 @@ read_tables (SlpReader * r, GError ** error)
             inst_end), TRUE},
   };
   const OpH5Field ifields[] = {
+    {"instance_id", H5T_NATIVE_INT64, G_STRUCT_OFFSET (InstRow, id), FALSE},
     {"instance_type", H5T_NATIVE_UINT8, G_STRUCT_OFFSET (InstRow, type), TRUE},
+    {"from_predicted", H5T_NATIVE_INT64, G_STRUCT_OFFSET (InstRow,
+            from_predicted), FALSE},
     {"skeleton", H5T_NATIVE_UINT32, G_STRUCT_OFFSET (InstRow, skeleton), TRUE},
     {"track", H5T_NATIVE_INT32, G_STRUCT_OFFSET (InstRow, track), FALSE},
     {"score", H5T_NATIVE_FLOAT, G_STRUCT_OFFSET (InstRow, score), FALSE},
@@ -766,6 +772,80 @@ map_video_ids (SlpReader * r, guint32 * n_map, GError ** error)
   return map;
 }
 
+/* SLEAP's from_predicted: a user instance made by correcting a prediction
+ * names that prediction by its instance_id (sleap-io links them through
+ * that column, which equals the row in every file seen). The prediction is
+ * marked replaced when it is in the same frame (video and frame index:
+ * a frame listed twice is one frame), so that selecting both kinds gives
+ * the animal once, as SLEAP shows it. Links to nothing, to a user instance
+ * or to another frame's prediction (or to an instance_id that two rows
+ * share) replace nothing and are counted in a warning. */
+#define DUPLICATE_ID GSIZE_TO_POINTER (G_MAXSIZE)
+
+static void
+mark_replaced (SlpReader * r, const guint * video_map)
+{
+  gssize *owner = g_new (gssize, MAX (r->n_insts, 1));
+  GHashTable *by_id = NULL;
+  guint64 n_bad = 0;
+  gsize i, k;
+
+  r->replaced = g_new0 (gboolean, MAX (r->n_insts, 1));
+  for (k = 0; k < r->n_insts; k++) {
+    owner[k] = -1;
+    if (r->insts[k].id < 0)
+      r->insts[k].id = k;       /* no instance_id column: the row */
+  }
+  for (i = 0; i < r->n_frames; i++)
+    for (k = r->frames[i].inst_start; k < r->frames[i].inst_end; k++)
+      owner[k] = i;
+  for (k = 0; k < r->n_insts; k++) {
+    const InstRow *u = &r->insts[k];
+    const FrameRow *fu, *fp;
+    gpointer row = NULL;
+    gsize p;
+
+    if (u->type != 0 || u->from_predicted < 0 || owner[k] < 0)
+      continue;
+    /* the id is almost always the row; look it up only when it is not */
+    p = u->from_predicted;
+    if (u->from_predicted >= (gint64) r->n_insts
+        || r->insts[p].id != u->from_predicted) {
+      if (by_id == NULL) {
+        gsize j;
+        by_id = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL,
+            NULL);
+        /* value: row + 1, or DUPLICATE_ID when two rows share the id */
+        for (j = 0; j < r->n_insts; j++)
+          g_hash_table_insert (by_id, &r->insts[j].id,
+              g_hash_table_contains (by_id, &r->insts[j].id) ?
+              DUPLICATE_ID : GSIZE_TO_POINTER (j + 1));
+      }
+      row = g_hash_table_lookup (by_id, &u->from_predicted);
+      if (row == NULL || row == DUPLICATE_ID) {
+        n_bad++;
+        continue;
+      }
+      p = GPOINTER_TO_SIZE (row) - 1;
+    }
+    fu = &r->frames[owner[k]];
+    fp = owner[p] >= 0 ? &r->frames[owner[p]] : NULL;
+    if (r->insts[p].type != 1 || fp == NULL || fp->frame_idx != fu->frame_idx
+        || video_map[fp->video] != video_map[fu->video]) {
+      n_bad++;
+      continue;
+    }
+    r->replaced[p] = TRUE;
+  }
+  if (n_bad)
+    op_labels_add_warning (r->labels, "%" G_GUINT64_FORMAT " user "
+        "instance(s) name in from_predicted no prediction of their own frame; "
+        "nothing was replaced for them", n_bad);
+  if (by_id)
+    g_hash_table_unref (by_id);
+  g_free (owner);
+}
+
 static gboolean
 fill_instance (SlpReader * r, OpInstance * inst, gsize row,
     const OpSkeleton * sk, guint * n_present, GError ** error)
@@ -805,6 +885,7 @@ fill_instance (SlpReader * r, OpInstance * inst, gsize row,
   inst->track_name = ir->track >= 0 ? g_ptr_array_index (r->tracks,
       ir->track) : NULL;
   inst->score = pred ? ir->score : NAN;
+  inst->replaced = r->replaced[row];
   *n_present = 0;
   for (k = 0; k < sk->n_nodes; k++) {
     const PointRow *p = &table[ir->pt_start + k];
@@ -962,6 +1043,7 @@ slp_load (const gchar * path, GError ** error)
   video_map = map_video_ids (&r, &n_map, error);
   if (video_map == NULL)
     goto done;
+  mark_replaced (&r, video_map);
   ok = build_frames (&r, video_map, error);
 
 done:
@@ -973,6 +1055,7 @@ done:
   g_free (r.insts);
   g_free (r.points);
   g_free (r.pred_points);
+  g_free (r.replaced);
   if (r.meta)
     json_node_unref (r.meta);
   g_ptr_array_unref (r.skeletons);

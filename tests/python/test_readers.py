@@ -21,6 +21,9 @@ import tempfile
 import h5py
 import numpy as np
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import sleap_truth  # noqa: E402
+
 DATA = os.path.join(os.environ.get("ONEPASS_SHARED_DATA", "../shared/data"),
                     "sleap")
 TOOL = os.environ.get("ONEPASS_LABELS_TOOL")
@@ -671,6 +674,184 @@ def video_sizes(tmp):
                  "video_backend_metadata", "backend shape")
 
 
+# ------------------------------------------------- files made from scratch
+
+INST_DT = np.dtype([("instance_id", "i8"), ("instance_type", "u1"),
+                    ("frame_id", "u8"), ("skeleton", "u4"), ("track", "i4"),
+                    ("from_predicted", "i8"), ("score", "f4"),
+                    ("point_id_start", "u8"), ("point_id_end", "u8"),
+                    ("tracking_score", "f4")])
+FRAME_DT = np.dtype([("frame_id", "u8"), ("video", "u4"), ("frame_idx", "u8"),
+                     ("instance_id_start", "u8"), ("instance_id_end", "u8")])
+POINT_DT = np.dtype([("x", "f8"), ("y", "f8"), ("visible", "?"),
+                     ("complete", "?")])
+PRED_DT = np.dtype([("x", "f8"), ("y", "f8"), ("visible", "?"),
+                    ("complete", "?"), ("score", "f8")])
+VIDEO = "centered_pair_low_quality.mp4"
+
+
+def skeleton_dicts(names):
+    """SLEAP's metadata skeleton (networkx node-link dict) over @names."""
+    nodes = [{"name": n, "weight": 1.0} for n in names]
+    links = [{"source": i, "target": i + 1, "key": 0, "type": {
+        "py/reduce": [{"py/type": "sleap.skeleton.EdgeType"},
+                      {"py/tuple": [1]}]}} for i in range(len(names) - 1)]
+    skel = {"directed": True, "multigraph": True,
+            "graph": {"name": "made", "num_edges_inserted": len(links)},
+            "nodes": [{"id": i} for i in range(len(names))], "links": links}
+    return nodes, skel
+
+
+def write_slp(path, frames, names=("A", "B"), video=VIDEO, meta=None,
+              ids=None):
+    """A SLEAP 1.2 file as SLEAP writes it. @frames: [(frame_idx,
+    [instance dicts])]; an instance dict has kind ("user"/"predicted"),
+    pts [(x, y)], optional from_predicted (a row, or an instance_id when
+    @ids renumbers the rows) and score. @meta replaces the metadata JSON."""
+    nodes, skel = skeleton_dicts(names)
+    if meta is None:
+        meta = {"version": "2.0.0", "skeletons": [skel], "nodes": nodes,
+                "videos": [], "tracks": [], "suggestions": [],
+                "negative_anchors": {}, "provenance": {}}
+    fr, ins, pts, pred = [], [], [], []
+    for fidx, lst in frames:
+        start = len(ins)
+        for inst in lst:
+            is_pred = inst["kind"] == "predicted"
+            table = pred if is_pred else pts
+            p0 = len(table)
+            for x, y in inst["pts"]:
+                table.append((x, y, True, False, 0.5) if is_pred
+                             else (x, y, True, False))
+            ins.append((len(ins), 1 if is_pred else 0, len(fr), 0, -1,
+                        inst.get("from_predicted", -1),
+                        inst.get("score", 0.9) if is_pred else np.nan,
+                        p0, len(table), 0.0))
+        fr.append((len(fr), 0, fidx, start, len(ins)))
+    ins = np.array(ins, dtype=INST_DT)
+    if ids is not None:
+        ins["instance_id"] = ids
+    with h5py.File(path, "w") as f:
+        g = f.create_group("metadata")
+        g.attrs["format_id"] = 1.2
+        g.attrs["json"] = np.bytes_(json.dumps(meta))
+        f.create_dataset("videos_json", data=[np.bytes_(json.dumps(
+            {"backend": {"filename": video, "grayscale": True, "bgr": True,
+                         "dataset": "", "input_format": ""}}))],
+                         maxshape=(None,))
+        f.create_dataset("tracks_json", data=np.zeros(0), maxshape=(None,))
+        f.create_dataset("suggestions_json", data=np.zeros(0),
+                         maxshape=(None,))
+        f.create_dataset("frames", data=np.array(fr, dtype=FRAME_DT),
+                         maxshape=(None,))
+        f.create_dataset("instances", data=ins, maxshape=(None,))
+        f.create_dataset("points", data=np.array(pts, dtype=POINT_DT),
+                         maxshape=(None,))
+        f.create_dataset("pred_points", data=np.array(pred, dtype=PRED_DT),
+                         maxshape=(None,))
+    return path
+
+
+def run_annotfilter(labels, props, out):
+    """annotfilter on the real video, its output through batchsink jsonl"""
+    cmd = ["gst-launch-1.0", "-q", "filesrc",
+           "location=" + os.path.join(DATA, VIDEO), "!", "decodebin", "!",
+           "annotfilter", "location=" + labels] + props.split() + [
+           "!", "batchsink", "format=jsonl", "location=" + out]
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    check(p.returncode == 0, "%s %s: gst-launch: %s" % (labels, props,
+                                                        p.stderr[-800:]))
+    if p.returncode != 0:
+        return None
+    with open(out) as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def replaced_predictions(tmp):
+    """A user instance correcting a prediction (from_predicted) replaces it:
+    with instances=all each animal appears once."""
+    def u(x, y, src=-1):
+        return {"kind": "user", "pts": [(x, y), (x + 5, y + 5)],
+                "from_predicted": src}
+
+    def pr(x, y):
+        return {"kind": "predicted", "pts": [(x + 0.7, y - 0.3),
+                                             (x + 5.2, y + 4.6)]}
+    # rows: frame 2: 0 pred, 1 pred, 2 user<-1, 3 user<-0
+    #       frame 5: 4 pred, 5 user<-4, 6 user (new animal)
+    #       frame 9: 7 pred, 8 user<-0 (another frame's prediction: both
+    #                stay, the one case where an animal shows twice)
+    #       frame 12: 9 user<-10 (a user instance: nothing), 10 user
+    frames = [(2, [pr(10, 10), pr(50, 60), u(50, 60, 1), u(10, 10, 0)]),
+              (5, [pr(100, 100), u(100, 100, 4), u(200, 30)]),
+              (9, [pr(70, 70), u(70, 70, 0)]),
+              (12, [u(30, 30, 10), u(90, 90)])]
+    p = write_slp(os.path.join(tmp, "replace.slp"), frames)
+    want_animals = {2: 2, 5: 2, 9: 2, 12: 2}
+
+    # the same file with instance_ids that are not the rows (ids = 100 +
+    # 3 * row): from_predicted names ids
+    ids = [100 + 3 * r for r in range(11)]
+    frames_ids = [(fi, [dict(i, from_predicted=(100 + 3 * i["from_predicted"]
+                                                if i["from_predicted"] >= 0
+                                                else -1))
+                        if i["kind"] == "user" else i for i in lst])
+                  for fi, lst in frames]
+    p_ids = write_slp(os.path.join(tmp, "replace_ids.slp"), frames_ids,
+                      ids=ids)
+
+    # a frame listed twice: the correction in one row, its prediction in
+    # the other (one frame once merged)
+    p_twice = write_slp(os.path.join(tmp, "replace_twice.slp"),
+                        [(4, [pr(40, 40)]), (4, [u(40, 40, 0)])])
+
+    for path, animals in [(p, want_animals), (p_ids, want_animals),
+                          (p_twice, {4: 1})]:
+        name = os.path.basename(path)
+        truth = sleap_truth.read_slp(path)
+        n_repl = sum(i["replaced"] for lst in truth["frames"].values()
+                     for i in lst)
+        check(n_repl == {"replace_twice.slp": 1}.get(name, 3),
+              "%s: truth marks %d replaced" % (name, n_repl))
+        # the tool prints every instance, replaced or not
+        t, videos = slp_truth(path)
+        compare(path, t, videos)
+        rc, out, err = run_tool(path)
+        if name != "replace_twice.slp":
+            check("2 user instance(s) name in from_predicted no prediction "
+                  "of their own frame" in err, "%s: warning %r" % (name, err))
+        for mode in ("all", "predicted", "user"):
+            lines = run_annotfilter(path, "instances=%s" % mode,
+                                    os.path.join(tmp, name + mode + ".jsonl"))
+            if lines is None:
+                continue
+            want = sleap_truth.select(truth["frames"], 0, mode)
+            got = {o["frame_index"]: o["instances"] for o in lines}
+            check(sorted(got) == sorted(want), "%s %s: frames %r != %r"
+                  % (name, mode, sorted(got), sorted(want)))
+            for fi, insts in want.items():
+                g = got.get(fi, [])
+                check(len(g) == len(insts), "%s %s frame %d: %d instances, "
+                      "want %d" % (name, mode, fi, len(g), len(insts)))
+                for a, b in zip(g, insts):
+                    check(a["kind"] == b["kind"] and all(
+                        sleap_truth.close(ka[0], kb[0])
+                        and sleap_truth.close(ka[1], kb[1])
+                        for ka, kb in zip(a["keypoints"], b["keypoints"])),
+                        "%s %s frame %d: %r != %r" % (name, mode, fi, a, b))
+            if mode == "all":
+                # each animal once: a prediction lies within 1 px of its
+                # correction, distinct animals are 40 px or more apart
+                for fi, n in animals.items():
+                    firsts = [i["keypoints"][0][:2] for i in got.get(fi, [])]
+                    close_pairs = [(a, b) for k, a in enumerate(firsts)
+                                   for b in firsts[k + 1:]
+                                   if math.dist(a, b) < 2]
+                    check(len(firsts) == n and (fi == 9) == bool(close_pairs),
+                          "%s frame %d: animals at %r, want %d"
+                          % (name, fi, firsts, n))
+
+
 def main():
     leave_valgrind()
     files = sorted(os.listdir(DATA))
@@ -709,6 +890,7 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         damaged(tmp)
         video_sizes(tmp)
+        replaced_predictions(tmp)
 
     print("%d passed, %d failed" % (checks - len(failures), len(failures)))
     return 1 if failures else 0

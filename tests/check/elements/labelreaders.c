@@ -102,6 +102,33 @@ GST_START_TEST (test_unsorted_frames)
 
 GST_END_TEST;
 
+/* labels.v002.slp's from_predicted links (h5dump): row 10 (frame 220)
+ * corrects row 9, rows 17 and 18 (frame 770) correct rows 16 and 15. Those
+ * three predictions, and only they, are marked replaced. */
+GST_START_TEST (test_replaced_predictions)
+{
+  OpLabels *l = load_ok ("labels.v002.slp");
+  const OpLabeledFrame *f220 = op_labels_lookup (l, 0, 220);
+  const OpLabeledFrame *f770 = op_labels_lookup (l, 0, 770);
+  guint i, k, n = 0;
+
+  for (i = 0; i < l->frames->len; i++)
+    for (k = 0; k < op_annotation_n_instances (&frame_at (l, i)->ann); k++)
+      n += inst_at (frame_at (l, i), k)->replaced;
+  fail_unless_equals_int (n, 3);
+  fail_unless (!inst_at (f220, 0)->replaced);
+  fail_unless (inst_at (f220, 1)->replaced);
+  fail_unless_equals_int (inst_at (f220, 1)->kind, OP_INSTANCE_PREDICTED);
+  fail_unless (!inst_at (f220, 2)->replaced);
+  fail_unless (inst_at (f770, 0)->replaced);
+  fail_unless (inst_at (f770, 1)->replaced);
+  fail_unless (!inst_at (f770, 2)->replaced);
+  fail_unless (!inst_at (f770, 3)->replaced);
+  op_labels_free (l);
+}
+
+GST_END_TEST;
+
 /* every frame predicted: 1100 frames, 2274 instances, 27 tracks, 24 nodes,
  * 5956 NaN points (data README); frame 0 values from h5dump */
 GST_START_TEST (test_predictions)
@@ -606,6 +633,7 @@ labelreaders_suite (void)
 
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_unsorted_frames);
+  tcase_add_test (tc, test_replaced_predictions);
   tcase_add_test (tc, test_predictions);
   tcase_add_test (tc, test_skeleton_order);
   tcase_add_test (tc, test_legacy_shift);
