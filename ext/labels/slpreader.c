@@ -200,10 +200,19 @@ node_int (JsonNode * n, gint64 * out)
 }
 
 /* links[].type is jsonpickle: {"py/reduce": [{"py/type": ...},
- * {"py/tuple": [T]}]} the first time, {"py/id": T} afterwards; 1 = edge,
- * 2 = symmetry */
+ * {"py/tuple": [T]}]} the first time an edge type is met, {"py/id": N}
+ * afterwards, where N numbers the py/reduce objects of the skeleton in
+ * order of appearance (1, 2, ...). T = 1 is an edge, 2 a symmetry; so when
+ * a symmetry comes first, {"py/id": 1} means a symmetry. Like sleap-io, an
+ * id that no py/reduce defined is taken as the type itself. */
+typedef struct
+{
+  gint64 by_id[8];              /* type of py/id 1..8 */
+  guint n_ids;
+} EdgeTypes;
+
 static gint64
-edge_type (JsonObject * link)
+edge_type (EdgeTypes * types, JsonObject * link)
 {
   JsonNode *n = json_object_get_member (link, "type");
   JsonObject *t;
@@ -218,7 +227,7 @@ edge_type (JsonObject * link)
     return -1;
   t = json_node_get_object (n);
   if (node_int (json_object_get_member (t, "py/id"), &v))
-    return v;
+    return v >= 1 && v <= types->n_ids ? types->by_id[v - 1] : v;
   reduce = array_member (t, "py/reduce");
   if (reduce && json_array_get_length (reduce) >= 2) {
     JsonNode *second = json_array_get_element (reduce, 1);
@@ -227,8 +236,41 @@ edge_type (JsonObject * link)
       if (tuple && json_array_get_length (tuple) >= 1)
         node_int (json_array_get_element (tuple, 0), &v);
     }
+    if (types->n_ids < G_N_ELEMENTS (types->by_id))
+      types->by_id[types->n_ids++] = v;
   }
   return v;
+}
+
+/* The node-link dict of skeleton @s: the entry itself, or, in the form
+ * SLEAP 1.3.2+ writes for skeletons with a description or preview image,
+ * its "nx_graph" member ({"nx_graph": {...}, "description": ...,
+ * "preview_image": ...}). NULL with @error naming the form otherwise. */
+static JsonObject *
+skeleton_graph (JsonNode * sn, guint s, GError ** error)
+{
+  JsonObject *so = sn && JSON_NODE_HOLDS_OBJECT (sn) ?
+      json_node_get_object (sn) : NULL;
+  JsonObject *nx = object_member (so, "nx_graph");
+  JsonNode *nodes;
+
+  if (nx)
+    so = nx;
+  nodes = so ? json_object_get_member (so, "nodes") : NULL;
+  if (nodes && JSON_NODE_HOLDS_ARRAY (nodes))
+    return so;
+  if (so == NULL)
+    CORRUPT ("/metadata json: skeleton %u is not a JSON object", s);
+  else if (json_object_get_member (so, "py/object")
+      || json_object_get_member (so, "py/state"))
+    g_set_error (error, OP_LABELS_ERROR, OP_LABELS_ERROR_UNSUPPORTED,
+        "/metadata json: skeleton %u is a pickled Skeleton object "
+        "(\"py/object\"), not the node-link graph .slp files hold; onepass "
+        "cannot read that form", s);
+  else
+    CORRUPT ("/metadata json: skeleton %u has no \"nodes\" list (neither "
+        "a node-link graph nor one wrapped in \"nx_graph\")", s);
+  return NULL;
 }
 
 /* Builds every skeleton of metadata.json once: node names in the
@@ -248,29 +290,37 @@ read_skeletons (SlpReader * r, GError ** error)
     return FALSE;
   }
   for (s = 0; s < json_array_get_length (skels); s++) {
-    JsonNode *sn = json_array_get_element (skels, s);
-    JsonObject *so = JSON_NODE_HOLDS_OBJECT (sn) ? json_node_get_object (sn) :
-        NULL;
+    JsonObject *so = skeleton_graph (json_array_get_element (skels, s), s,
+        error);
     JsonArray *snodes = array_member (so, "nodes");
     JsonArray *links = array_member (so, "links");
     guint n = snodes ? json_array_get_length (snodes) : 0;
+    EdgeTypes types = { {0,}, 0 };
     gint64 *ids;
     const gchar **names;
     OpSkeleton *sk;
 
-    if (snodes == NULL) {
-      CORRUPT ("/metadata json: skeleton %u has no \"nodes\" list", s);
+    if (so == NULL)
       return FALSE;
-    }
     ids = g_new0 (gint64, MAX (n, 1));
     names = g_new0 (const gchar *, n + 1);
     for (i = 0; i < n; i++) {
       JsonNode *e = json_array_get_element (snodes, i);
       JsonObject *eo = JSON_NODE_HOLDS_OBJECT (e) ? json_node_get_object (e) :
           NULL;
+      JsonNode *id = eo ? json_object_get_member (eo, "id") : NULL;
       JsonNode *gn;
-      if (eo == NULL || !node_int (json_object_get_member (eo, "id"), &ids[i])
-          || ids[i] < 0 || ids[i] >= n_global) {
+      if (id && JSON_NODE_HOLDS_OBJECT (id)) {
+        /* the standalone skeleton-file form: ids are pickled Node objects */
+        g_set_error (error, OP_LABELS_ERROR, OP_LABELS_ERROR_UNSUPPORTED,
+            "/metadata json: skeleton %u node %u is a pickled object, not "
+            "an index into the node list (the standalone skeleton-file "
+            "form); onepass cannot read that form", s, i);
+        g_free (ids);
+        g_free (names);
+        return FALSE;
+      }
+      if (!node_int (id, &ids[i]) || ids[i] < 0 || ids[i] >= n_global) {
         CORRUPT ("/metadata json: skeleton %u node %u does not name one of "
             "the %u nodes", s, i, n_global);
         g_free (ids);
@@ -298,7 +348,8 @@ read_skeletons (SlpReader * r, GError ** error)
       gint a = -1, b = -1;
       guint k;
 
-      if (lo == NULL || edge_type (lo) != 1
+      /* every link's type is resolved, so py/ids keep their numbering */
+      if (lo == NULL || edge_type (&types, lo) != 1
           || !node_int (json_object_get_member (lo, "source"), &src)
           || !node_int (json_object_get_member (lo, "target"), &dst))
         continue;
@@ -457,7 +508,7 @@ read_source_video (SlpReader * r, gint index, gchar ** name, guint * width,
     guint * height, GError ** error)
 {
   gchar *group = g_strdup_printf ("video%d/source_video", index);
-  gchar *json;
+  gchar *json, *dset;
   JsonNode *root;
   gboolean ok = TRUE;
   hid_t g;
@@ -468,10 +519,18 @@ read_source_video (SlpReader * r, gint index, gchar ** name, guint * width,
     g_free (group);
     return TRUE;
   }
-  g = H5Oopen (r->file, group, H5P_DEFAULT);
-  json = g >= 0 ? op_h5_read_string_attr (g, group, "json", NULL) : NULL;
-  if (g >= 0)
-    H5Oclose (g);
+  /* sleap-io writes a json dataset instead of the attribute when the
+   * text passes HDF5's 64 KB attribute limit, and prefers it on read */
+  dset = g_strdup_printf ("%s/json", group);
+  if (op_h5_exists (r->file, dset)) {
+    json = op_h5_read_string (r->file, dset, NULL);
+  } else {
+    g = H5Oopen (r->file, group, H5P_DEFAULT);
+    json = g >= 0 ? op_h5_read_string_attr (g, group, "json", NULL) : NULL;
+    if (g >= 0)
+      H5Oclose (g);
+  }
+  g_free (dset);
   root = json ? op_sleap_parse_json (json, group, NULL) : NULL;
   if (root && JSON_NODE_HOLDS_OBJECT (root)) {
     JsonObject *o = json_node_get_object (root);

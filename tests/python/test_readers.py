@@ -74,6 +74,13 @@ def run_tool(path):
 
 
 def text(v):
+    """a string value as h5py returns it: str, bytes, a one-element array
+    of either, or (as sleap-io accepts for metadata) an array of bytes"""
+    if isinstance(v, np.ndarray):
+        if v.dtype.kind in "iu":
+            return v.tobytes().rstrip(b"\0").decode("utf-8")
+        assert v.size == 1, v
+        v = v.reshape(-1)[0]
     if isinstance(v, (bytes, np.bytes_)):
         return v.decode("utf-8")
     return str(v)
@@ -105,15 +112,37 @@ def slp_video_name(f, i, vj):
     return name
 
 
+def slp_edges(sk, ids):
+    """Edges of a node-link skeleton as skeleton-order index pairs. A link's
+    type is jsonpickle: py/reduce defines a type (1 edge, 2 symmetry) and
+    takes the next py/id (1, 2, ...); {"py/id": N} refers back to it."""
+    by_id, out = {}, []
+    for link in sk.get("links", []):
+        t = link.get("type")
+        if t is None:
+            kind = 1
+        elif "py/reduce" in t:
+            kind = t["py/reduce"][1]["py/tuple"][0]
+            by_id[len(by_id) + 1] = kind
+        else:
+            kind = by_id.get(t["py/id"], t["py/id"])
+        if kind == 1 and link["source"] in ids and link["target"] in ids:
+            out.append([ids.index(link["source"]), ids.index(link["target"])])
+    return out
+
+
 def slp_truth(path):
     """{(video, frame): [instance dicts]}, video names, file-order keys."""
     f = h5py.File(path, "r")
     fmt = float(f["metadata"].attrs["format_id"])
     meta = json.loads(text(f["metadata"].attrs["json"]))
     shift = -0.5 if fmt < 1.1 else 0.0
-    skeletons = []
+    skeletons, edges = [], []
     for sk in meta["skeletons"]:
-        skeletons.append([meta["nodes"][n["id"]]["name"] for n in sk["nodes"]])
+        sk = sk.get("nx_graph", sk)  # SLEAP 1.3.2+ wraps some skeletons
+        ids = [n["id"] for n in sk["nodes"]]
+        skeletons.append([meta["nodes"][i]["name"] for i in ids])
+        edges.append(slp_edges(sk, ids))
     videos, emb = [], []
     vjs = f["videos_json"][()] if len(f["videos_json"]) else []
     for i, v in enumerate(vjs):
@@ -162,6 +191,7 @@ def slp_truth(path):
                 "score": nan_to_none(it["score"]) if is_pred else None,
                 "keypoints": kps,
                 "nodes": skeletons[int(it["skeleton"])],
+                "edges": edges[int(it["skeleton"])],
             })
     f.close()
     return out, videos
@@ -209,6 +239,9 @@ def analysis_truth(path):
         if len(f["track_names"]) else []
     video = text(f["video_path"][()]) if "video_path" in f else ""
     nodes = [text(n) for n in f["node_names"][()]]
+    edges = [[nodes.index(text(a)), nodes.index(text(b))]
+             for a, b in f["edge_names"][()]] if "edge_names" in f and \
+        len(f["edge_names"]) else []
     out = {}
     for fi in range(nf):
         for t in range(nt):
@@ -232,6 +265,7 @@ def analysis_truth(path):
                 "score": s if math.isfinite(s) else None,
                 "keypoints": kps,
                 "nodes": nodes,
+                "edges": edges,
             })
     f.close()
     return out, [video]
@@ -295,11 +329,13 @@ def compare(path, truth, videos):
     lines = [json.loads(line) for line in out.splitlines() if line.strip()]
     sizes = recorded_sizes(path)
     got_keys = []
-    nodes = None
+    nodes = edges = None
     for obj in lines:
         src = obj["source"]
         check(src in videos, "%s: source %r not a video of the file"
               % (name, src))
+        if src not in videos:
+            continue
         got_keys.append((videos.index(src), obj["frame_index"]))
         # the tool prints the recorded size as the frame's width/height
         want_size = sizes[got_keys[-1][0]] if got_keys[-1][0] < len(sizes) \
@@ -310,6 +346,7 @@ def compare(path, truth, videos):
                  + want_size))
         if "skeleton" in obj:
             nodes = obj["skeleton"]["nodes"]
+            edges = obj["skeleton"]["edges"]
         want = truth.get(got_keys[-1])
         if want is None:
             check(False, "%s: unexpected frame %r" % (name, got_keys[-1]))
@@ -321,6 +358,8 @@ def compare(path, truth, videos):
             where = "%s frame %r inst %d" % (name, got_keys[-1], i)
             check(nodes == w["nodes"], "%s: nodes %r != %r"
                   % (where, nodes, w["nodes"]))
+            check(edges == w["edges"], "%s: edges %r != %r"
+                  % (where, edges, w["edges"]))
             for key in ("kind", "track", "track_name"):
                 check(g[key] == w[key], "%s: %s %r != %r"
                       % (where, key, g[key], w[key]))
@@ -852,6 +891,247 @@ def replaced_predictions(tmp):
                           % (name, fi, firsts, n))
 
 
+# ----------------------------------- string layouts and skeleton forms
+
+def low_level_string(obj, name, data, strpad, cset, size=None):
+    """an attribute (obj a group/dataset) as one fixed-length string with
+    the padding and character set h5py's high-level API does not choose"""
+    t = h5py.h5t.C_S1.copy()
+    t.set_size(size or len(data))
+    t.set_strpad(strpad)
+    t.set_cset(cset)
+    if name in obj.attrs:
+        del obj.attrs[name]
+    a = h5py.h5a.create(obj.id, name.encode(), t,
+                        h5py.h5s.create(h5py.h5s.SCALAR))
+    pad = b" " if strpad == h5py.h5t.STR_SPACEPAD else b"\0"
+    raw = data + pad * ((size or len(data)) - len(data))
+    a.write(np.array(raw, dtype="S%d" % len(raw)), mtype=t)
+
+
+def set_meta(f, fn):
+    """rewrite /metadata json: fn(text) stores it"""
+    t = text(f["metadata"].attrs["json"])
+    del f["metadata"].attrs["json"]
+    fn(f["metadata"], t)
+
+
+def set_strings(f, name, fn):
+    """rewrite a string dataset: fn(list of str) -> data, dtype"""
+    vals = [text(v) for v in f[name][()]] if len(f[name]) else []
+    data, dt = fn(vals)
+    del f[name]
+    f.create_dataset(name, data=data, dtype=dt)
+
+
+def utf8_meta(f):
+    """non-ASCII node and track names, to see them come through"""
+    meta = json.loads(text(f["metadata"].attrs["json"]))
+    meta["nodes"][0]["name"] = "köpf"
+    meta["nodes"][1]["name"] = "Schwanz ä"
+    f["metadata"].attrs["json"] = np.bytes_(json.dumps(
+        meta, ensure_ascii=False).encode())
+
+
+def string_layouts(tmp):
+    """Every string form h5py writes reads, with every keypoint as h5py
+    reads it; forms onepass does not read fail naming the form."""
+    U8, ASC = h5py.h5t.CSET_UTF8, h5py.h5t.CSET_ASCII
+    fixed_u8 = lambda n: h5py.string_dtype("utf-8", n)  # noqa: E731
+
+    def enc(t):
+        return t.encode("utf-8")
+    meta_forms = {
+        "meta_fixed_utf8": lambda g, t: g.attrs.create(
+            "json", np.array(enc(t), dtype=fixed_u8(len(enc(t))))),
+        "meta_vlen_utf8": lambda g, t: g.attrs.__setitem__("json", t),
+        "meta_vlen_ascii": lambda g, t: g.attrs.create(
+            "json", enc(t), dtype=h5py.string_dtype("ascii")),
+        "meta_array1": lambda g, t: g.attrs.create(
+            "json", np.array([enc(t)], dtype="S%d" % len(enc(t)))),
+        "meta_array1_vlen": lambda g, t: g.attrs.create(
+            "json", [t], dtype=h5py.string_dtype("utf-8")),
+        "meta_uint8": lambda g, t: g.attrs.__setitem__(
+            "json", np.frombuffer(enc(t), dtype=np.uint8)),
+        "meta_int8_padded": lambda g, t: g.attrs.__setitem__(
+            "json", np.frombuffer(enc(t) + b"\0\0", dtype=np.int8)),
+        "meta_nullterm_utf8": lambda g, t: low_level_string(
+            g, "json", enc(t), h5py.h5t.STR_NULLTERM, U8, len(enc(t)) + 4),
+        "meta_spacepad": lambda g, t: low_level_string(
+            g, "json", enc(t), h5py.h5t.STR_SPACEPAD, ASC, len(enc(t)) + 4),
+    }
+    for name, form in meta_forms.items():
+        for base, pre in [("minimal_instance.slp", None),
+                          ("typical.slp", utf8_meta)]:
+            def fn(f, form=form, pre=pre):
+                if pre:
+                    pre(f)
+                set_meta(f, form)
+            p = edit(tmp, base, "%s_%s" % (name, base), fn)
+            truth, videos = slp_truth(p)
+            compare(p, truth, videos)
+
+    # string datasets: videos_json / tracks_json in every form
+    def utf8_tracks(vals):
+        return ([t.replace('"1"', '"männchen"') for t in vals], None)
+    ds_forms = {
+        "fixed_utf8": lambda v: ([enc(x) for x in v],
+                                 fixed_u8(max(len(enc(x)) for x in v))),
+        "vlen_utf8": lambda v: (v, h5py.string_dtype("utf-8")),
+        "vlen_bytes": lambda v: ([enc(x) for x in v],
+                                 h5py.string_dtype("ascii")),
+        "fixed_ascii_s": lambda v: (np.array([enc(x) for x in v]), None),
+    }
+    for name, form in ds_forms.items():
+        def fn(f, form=form):
+            utf8_meta(f)
+            set_strings(f, "tracks_json", lambda v: form(
+                utf8_tracks(v)[0]))
+            set_strings(f, "videos_json", form)
+        p = edit(tmp, "typical.slp", "ds_%s.slp" % name, fn)
+        truth, videos = slp_truth(p)
+        check(any(i["track_name"] == "männchen" for lst in truth.values()
+                  for i in lst), "ds_%s truth lacks the track" % name)
+        compare(p, truth, videos)
+
+    # source_video json: as a fixed UTF-8 attribute, and sleap-io's json
+    # dataset (used past the 64 KB attribute limit; preferred when present)
+    def src_fixed(f):
+        g = f["video0/source_video"]
+        t = text(g.attrs["json"])
+        del g.attrs["json"]
+        g.attrs.create("json", np.array(enc(t), dtype=fixed_u8(len(enc(t)))))
+    def src_dataset(f):
+        g = f["video0/source_video"]
+        sj = json.loads(text(g.attrs["json"]))
+        sj["backend"]["filename"] = sj["filename"] = "from_dataset.mp4"
+        g.create_dataset("json", data=json.dumps(sj))
+    for name, fn in [("src_fixed.pkg.slp", src_fixed),
+                     ("src_dataset.pkg.slp", src_dataset)]:
+        p = edit(tmp, "minimal_instance.pkg.slp", name, fn)
+        truth, videos = slp_truth(p)
+        if name == "src_dataset.pkg.slp":
+            videos = ["from_dataset.mp4"]  # the dataset wins
+        compare(p, truth, videos)
+
+    # analysis files: node names, dims, video_path, track names
+    def analysis_strings(f):
+        for ds, dt in [("node_names", fixed_u8(12)),
+                       ("edge_names", h5py.string_dtype("utf-8"))]:
+            vals = [[text(x) for x in row] if ds == "edge_names" else
+                    text(row) for row in f[ds][()]]
+            del f[ds]
+            f.create_dataset(ds, data=np.array(vals, dtype=object)
+                             if ds == "edge_names" else
+                             [enc(v) for v in vals], dtype=dt)
+        d = text(f["tracks"].attrs["dims"])
+        f["tracks"].attrs.create("dims", np.array(enc(d),
+                                                  dtype=fixed_u8(len(d))))
+        vp = text(f["video_path"][()])
+        del f["video_path"]
+        f.create_dataset("video_path", data=np.array(enc(vp),
+                                                     dtype=fixed_u8(len(vp))))
+        f.attrs.create("skeleton_name", np.array(b"fly", dtype=fixed_u8(3)))
+    for base in ["centered_pair_standard.analysis.h5",
+                 "untracked_single_standard.analysis.h5"]:
+        p = edit(tmp, base, "strings_" + base, analysis_strings)
+        truth, videos = analysis_truth(p)
+        compare(p, truth, videos)
+
+    # layouts onepass does not read: the error names the layout
+    refused = [
+        ("meta_opaque.slp", lambda g, t: g.attrs.__setitem__(
+            "json", np.void(enc(t))), "scalar opaque values"),
+        ("meta_two.slp", lambda g, t: g.attrs.create(
+            "json", np.array([enc(t), b"{}"])), "1-D array (2) of"),
+        ("meta_float.slp", lambda g, t: g.attrs.__setitem__("json", 1.5),
+         "scalar 64-bit floats"),
+        ("meta_empty.slp", lambda g, t: g.attrs.__setitem__(
+            "json", h5py.Empty("S10")), "empty (null dataspace)"),
+    ]
+    for name, form, words in refused:
+        p = edit(tmp, "minimal_instance.slp", name,
+                 lambda f, form=form: set_meta(f, form))
+        expect_error(p, "/metadata attribute json is stored as", words)
+    expect_error(edit(tmp, "minimal_instance.slp", "videos_int.slp",
+                      lambda f: set_strings(f, "videos_json", lambda v: (
+                          np.zeros((1, 4), dtype=np.int32), None))),
+                 "/videos_json is stored as a 2-D array (1x4) of 32-bit "
+                 "integers")
+    expect_error(edit(tmp, "minimal_instance.slp", "meta_latin1.slp",
+                      lambda f: set_meta(f, lambda g, t: g.attrs.create(
+                          "json", np.bytes_(t.replace('"A"', '"\xe9"')
+                                            .encode("latin-1"))))),
+                 "/metadata attribute json", "not UTF-8 text")
+
+    # skeletons: SLEAP 1.3.2+'s {"nx_graph": ..., "description": ...,
+    # "preview_image": ...} form, and a symmetry met before any edge (then
+    # {"py/id": 1} means a symmetry)
+    def nx_form(f):
+        meta = json.loads(text(f["metadata"].attrs["json"]))
+        meta["skeletons"] = [{"nx_graph": sk, "description": "a fly",
+                              "preview_image": {"py/b64": "iVBORw0KGgo="}}
+                             for sk in meta["skeletons"]]
+        f["metadata"].attrs["json"] = np.bytes_(json.dumps(meta))
+    for base in ["minimal_instance.slp", "centered_pair_predictions.slp",
+                 "labels.v002.slp"]:
+        p = edit(tmp, base, "nx_" + base, nx_form)
+        truth, videos = slp_truth(p)
+        compare(p, truth, videos)
+
+    def symmetry_first(f):
+        meta = json.loads(text(f["metadata"].attrs["json"]))
+        meta["nodes"].append({"name": "C", "weight": 1.0})
+        sk = meta["skeletons"][0]
+        sk["nodes"].append({"id": 2})
+        red = lambda k: {"py/reduce": [  # noqa: E731
+            {"py/type": "sleap.skeleton.EdgeType"}, {"py/tuple": [k]}]}
+        sk["links"] = [
+            {"source": 0, "target": 1, "key": 0, "type": red(2)},
+            {"source": 1, "target": 0, "key": 0, "type": {"py/id": 1}},
+            {"source": 0, "target": 2, "key": 0, "type": red(1)},
+            {"source": 1, "target": 2, "key": 0, "type": {"py/id": 2}}]
+        meta["skeletons"] = [{"nx_graph": sk, "description": "",
+                              "preview_image": None}]
+        f["metadata"].attrs["json"] = np.bytes_(json.dumps(meta))
+        # three points per instance now
+        arr = f["points"][()]
+        new = np.zeros(6, dtype=arr.dtype)
+        new[[0, 1, 3, 4]] = arr
+        new["x"][[2, 5]] = [20.0, 30.0]
+        new["y"][[2, 5]] = [21.0, 31.0]
+        new["visible"][[2, 5]] = True
+        del f["points"]
+        f.create_dataset("points", data=new)
+        set_field(f, "instances", 0, "point_id_end", 3)
+        set_field(f, "instances", 1, "point_id_start", 3)
+        set_field(f, "instances", 1, "point_id_end", 6)
+    p = edit(tmp, "minimal_instance.slp", "symfirst.slp", symmetry_first)
+    truth, videos = slp_truth(p)
+    check(truth[(0, 0)][0]["edges"] == [[0, 2], [1, 2]],
+          "symfirst truth edges %r" % truth[(0, 0)][0]["edges"])
+    compare(p, truth, videos)
+
+    # forms onepass cannot read name themselves
+    def pickled(f):
+        meta = json.loads(text(f["metadata"].attrs["json"]))
+        meta["skeletons"][0]["nodes"] = [
+            {"id": {"py/object": "sleap.skeleton.Node",
+                    "py/state": {"py/tuple": ["A", 1.0]}}},
+            {"id": {"py/id": 1}}]
+        f["metadata"].attrs["json"] = np.bytes_(json.dumps(meta))
+    expect_error(edit(tmp, "minimal_instance.slp", "pickled.slp", pickled),
+                 "skeleton 0 node 0 is a pickled object",
+                 "standalone skeleton-file form")
+    expect_error(edit(tmp, "minimal_instance.slp", "noform.slp",
+                      lambda f: f["metadata"].attrs.__setitem__(
+                          "json", np.bytes_(json.dumps({
+                              "nodes": [{"name": "A"}],
+                              "skeletons": [{"graph": {}}]})))),
+                 "skeleton 0 has no \"nodes\" list",
+                 "nx_graph")
+
+
 def main():
     leave_valgrind()
     files = sorted(os.listdir(DATA))
@@ -891,6 +1171,7 @@ def main():
         damaged(tmp)
         video_sizes(tmp)
         replaced_predictions(tmp)
+        string_layouts(tmp)
 
     print("%d passed, %d failed" % (checks - len(failures), len(failures)))
     return 1 if failures else 0
