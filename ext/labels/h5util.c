@@ -166,67 +166,57 @@ op_h5_exists (hid_t loc, const gchar * path)
 static gchar *
 describe_layout (hid_t type, hid_t space)
 {
+  static const struct
+  {
+    H5T_class_t cls;
+    const gchar *one, *many;
+  } names[] = {
+    {H5T_INTEGER, "integer", "integers"},
+    {H5T_FLOAT, "float", "floats"},
+    {H5T_STRING, "string", "strings"},
+    {H5T_OPAQUE, "opaque value", "opaque values"},
+    {H5T_COMPOUND, "compound record", "compound records"},
+    {H5T_ENUM, "enum", "enums"},
+    {H5T_VLEN, "variable-length sequence", "variable-length sequences"},
+    {H5T_ARRAY, "array-typed value", "array-typed values"},
+    {H5T_REFERENCE, "reference", "references"},
+  };
   GString *out = g_string_new (NULL);
   H5S_class_t scls = space >= 0 ? H5Sget_simple_extent_type (space) :
       H5S_NO_CLASS;
   gint rank = space >= 0 ? H5Sget_simple_extent_ndims (space) : -1;
-  gsize size = type >= 0 ? H5Tget_size (type) : 0;
-  const gchar *what;
+  H5T_class_t cls = type >= 0 ? H5Tget_class (type) : H5T_NO_CLASS;
+  gboolean plural = TRUE;
+  const gchar *what = "values of an unknown type";
   hsize_t dims[H5S_MAX_RANK];
-  gint i;
+  guint i;
 
-  if (scls == H5S_NULL)
-    g_string_append (out, "an empty (null dataspace) ");
-  else if (rank == 0)
+  if (scls == H5S_NULL) {
+    g_string_append (out, "an empty (null dataspace) attribute of ");
+  } else if (rank == 0) {
     g_string_append (out, "a scalar ");
-  else if (rank > 0 && rank <= H5S_MAX_RANK) {
+    plural = FALSE;
+  } else if (rank > 0 && rank <= H5S_MAX_RANK) {
     H5Sget_simple_extent_dims (space, dims, NULL);
     g_string_append_printf (out, "a %d-D array (", rank);
-    for (i = 0; i < rank; i++)
+    for (i = 0; i < (guint) rank; i++)
       g_string_append_printf (out, "%s%" G_GUINT64_FORMAT, i ? "x" : "",
           (guint64) dims[i]);
     g_string_append (out, ") of ");
   }
-  switch (type >= 0 ? H5Tget_class (type) : H5T_NO_CLASS) {
-    case H5T_INTEGER:
-      what = "integers";
-      break;
-    case H5T_FLOAT:
-      what = "floats";
-      break;
-    case H5T_STRING:
-      what = H5Tis_variable_str (type) > 0 ? "variable-length strings" :
-          "fixed-length strings";
-      break;
-    case H5T_OPAQUE:
-      what = "opaque values";
-      break;
-    case H5T_COMPOUND:
-      what = "compound records";
-      break;
-    case H5T_ENUM:
-      what = "enums";
-      break;
-    case H5T_VLEN:
-      what = "variable-length sequences";
-      break;
-    case H5T_ARRAY:
-      what = "array-typed values";
-      break;
-    case H5T_REFERENCE:
-      what = "references";
-      break;
-    default:
-      what = "values of an unknown type";
-      break;
-  }
-  if (H5Tget_class (type) == H5T_STRING && H5Tis_variable_str (type) <= 0)
-    g_string_append_printf (out, "%" G_GSIZE_FORMAT "-byte ", size);
-  else if (H5Tget_class (type) == H5T_INTEGER
-      || H5Tget_class (type) == H5T_FLOAT)
-    g_string_append_printf (out, "%" G_GSIZE_FORMAT "-bit ", size * 8);
+  for (i = 0; i < G_N_ELEMENTS (names); i++)
+    if (names[i].cls == cls)
+      what = plural ? names[i].many : names[i].one;
+  if (cls == H5T_STRING && H5Tis_variable_str (type) > 0)
+    g_string_append (out, "variable-length ");
+  else if (cls == H5T_STRING)
+    g_string_append_printf (out, "%" G_GSIZE_FORMAT "-byte fixed-length ",
+        H5Tget_size (type));
+  else if (cls == H5T_INTEGER || cls == H5T_FLOAT)
+    g_string_append_printf (out, "%" G_GSIZE_FORMAT "-bit ",
+        H5Tget_size (type) * 8);
   g_string_append (out, what);
-  if (H5Tget_class (type) == H5T_STRING)
+  if (cls == H5T_STRING)
     g_string_append (out, H5Tget_cset (type) == H5T_CSET_UTF8 ? " (UTF-8)" :
         " (ASCII)");
   H5Eclear2 (H5E_DEFAULT);
