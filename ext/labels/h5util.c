@@ -469,9 +469,13 @@ op_h5_read_double_attr (hid_t obj, const gchar * obj_name, const gchar * attr,
     *out = buf.d;
     H5Tclose (base);
   }
-  if (!ok)
+  if (!ok) {
+    gchar *layout = describe_layout (t, s);
     g_set_error (error, OP_LABELS_ERROR, OP_LABELS_ERROR_CORRUPT,
-        "%s attribute %s is not a single number", obj_name, attr);
+        "%s attribute %s is not a single number (it is stored as %s)",
+        obj_name, attr, layout);
+    g_free (layout);
+  }
   H5Eclear2 (H5E_DEFAULT);
   H5Tclose (t);
   H5Sclose (s);

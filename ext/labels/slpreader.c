@@ -1051,6 +1051,16 @@ read_metadata (SlpReader * r, GError ** error)
     CORRUPT ("/metadata format_id is not a number");
     ok = FALSE;
   }
+  /* a json dataset is no layout a SLEAP writer uses: say so rather than
+   * "missing" */
+  if (ok && H5Aexists (meta, "json") <= 0 && op_h5_exists (r->file,
+          "metadata/json")) {
+    g_set_error (error, OP_LABELS_ERROR, OP_LABELS_ERROR_UNSUPPORTED,
+        "/metadata holds its json as a dataset; SLEAP and sleap-io store it "
+        "as the attribute /metadata json, the only form onepass reads");
+    ok = FALSE;
+  }
+  H5Eclear2 (H5E_DEFAULT);
   json = ok ? op_h5_read_string_attr (meta, "/metadata", "json", error) : NULL;
   H5Oclose (meta);
   if (json == NULL)

@@ -1057,6 +1057,15 @@ def string_layouts(tmp):
                  lambda f, form=form: set_meta(f, form))
         expect_error(p, "/metadata attribute json is stored as",
                      *(words if isinstance(words, tuple) else (words,)))
+    expect_error(edit(tmp, "minimal_instance.slp", "meta_dataset.slp",
+                      lambda f: set_meta(f, lambda g, t: g.create_dataset(
+                          "json", data=t))),
+                 "/metadata holds its json as a dataset")
+    expect_error(edit(tmp, "minimal_instance.slp", "format_str.slp",
+                      lambda f: f["metadata"].attrs.__setitem__(
+                          "format_id", np.bytes_("1.2"))),
+                 "format_id is not a single number (it is stored as a "
+                 "scalar 3-byte fixed-length string (ASCII))")
     expect_error(edit(tmp, "minimal_instance.slp", "videos_int.slp",
                       lambda f: set_strings(f, "videos_json", lambda v: (
                           np.zeros((1, 4), dtype=np.int32), None))),
