@@ -434,8 +434,7 @@ analysis_load (const gchar * path, GError ** error)
           continue;
         if (lf == NULL) {
           lf = op_labels_add_frame (labels, 0, f0 + f, sk);
-          op_labels_get_video_size (labels, 0, &lf->ann.width,
-              &lf->ann.height);
+          op_labels_get_video_size (labels, 0, &lf->ann.width, &lf->ann.height);
         }
         inst = op_annotation_add_instance (&lf->ann, isfinite (score) ?
             OP_INSTANCE_PREDICTED : OP_INSTANCE_USER);

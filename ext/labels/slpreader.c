@@ -872,8 +872,7 @@ mark_replaced (SlpReader * r, const guint * video_map)
         || r->insts[p].id != u->from_predicted) {
       if (by_id == NULL) {
         gsize j;
-        by_id = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL,
-            NULL);
+        by_id = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL, NULL);
         /* value: row + 1, or DUPLICATE_ID when two rows share the id */
         for (j = 0; j < r->n_insts; j++)
           g_hash_table_insert (by_id, &r->insts[j].id,
