@@ -289,6 +289,38 @@ read_skeleton (hid_t file, hsize_t n_nodes, OpLabels * labels, GError ** error)
   return sk;
 }
 
+/* sleap-io copies the video's backend dict into the file attribute
+ * video_backend_metadata (JSON); it records the frame size when that dict
+ * has a shape. SLEAP's own writer records no size. */
+static gboolean
+read_video_size (hid_t file, OpLabels * labels, GError ** error)
+{
+  gchar *text;
+  JsonNode *root;
+  guint width = 0, height = 0;
+  gboolean ok;
+
+  if (H5Aexists (file, "video_backend_metadata") <= 0) {
+    H5Eclear2 (H5E_DEFAULT);
+    return TRUE;
+  }
+  text = op_h5_read_string_attr (file, "/", "video_backend_metadata", error);
+  if (text == NULL)
+    return FALSE;
+  root = op_sleap_parse_json (text, "/ attribute video_backend_metadata",
+      error);
+  g_free (text);
+  if (root == NULL)
+    return FALSE;
+  ok = op_sleap_backend_size (JSON_NODE_HOLDS_OBJECT (root) ?
+      json_node_get_object (root) : NULL, "/ attribute video_backend_metadata",
+      &width, &height, error);
+  json_node_unref (root);
+  if (ok)
+    op_labels_set_video_size (labels, 0, width, height);
+  return ok;
+}
+
 static OpLabels *
 analysis_load (const gchar * path, GError ** error)
 {
@@ -376,6 +408,8 @@ analysis_load (const gchar * path, GError ** error)
   }
   g_ptr_array_add (labels->videos, video ? video : g_strdup (""));
   video = NULL;
+  if (!read_video_size (file, labels, error))
+    goto done;
 
   block = MAX (1, BLOCK_VALUES / MAX (1, T * N * 2));
   for (f0 = 0; f0 < F; f0 += block) {
@@ -398,8 +432,10 @@ analysis_load (const gchar * path, GError ** error)
               || !isnan (at (&tracks, f, t, k, 1));
         if (!occupied)
           continue;
-        if (lf == NULL)
+        if (lf == NULL) {
           lf = op_labels_add_frame (labels, 0, f0 + f, sk);
+          op_labels_get_video_size (labels, 0, &lf->ann.width, &lf->ann.height);
+        }
         inst = op_annotation_add_instance (&lf->ann, isfinite (score) ?
             OP_INSTANCE_PREDICTED : OP_INSTANCE_USER);
         inst->score = isfinite (score) ? score : NAN;

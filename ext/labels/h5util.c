@@ -161,9 +161,88 @@ op_h5_exists (hid_t loc, const gchar * path)
   return ok;
 }
 
+/* How an object is stored, for errors about layouts we do not read:
+ * "a 2-D array (3x2) of 64-bit floats", "a scalar opaque value", ... */
+static gchar *
+describe_layout (hid_t type, hid_t space)
+{
+  static const struct
+  {
+    H5T_class_t cls;
+    const gchar *one, *many;
+  } names[] = {
+    {H5T_INTEGER, "integer", "integers"},
+    {H5T_FLOAT, "float", "floats"},
+    {H5T_STRING, "string", "strings"},
+    {H5T_OPAQUE, "opaque value", "opaque values"},
+    {H5T_COMPOUND, "compound record", "compound records"},
+    {H5T_ENUM, "enum", "enums"},
+    {H5T_VLEN, "variable-length sequence", "variable-length sequences"},
+    {H5T_ARRAY, "array-typed value", "array-typed values"},
+    {H5T_REFERENCE, "reference", "references"},
+  };
+  GString *out = g_string_new (NULL);
+  H5S_class_t scls = space >= 0 ? H5Sget_simple_extent_type (space) :
+      H5S_NO_CLASS;
+  gint rank = space >= 0 ? H5Sget_simple_extent_ndims (space) : -1;
+  H5T_class_t cls = type >= 0 ? H5Tget_class (type) : H5T_NO_CLASS;
+  gboolean plural = TRUE;
+  const gchar *what = "values of an unknown type";
+  hsize_t dims[H5S_MAX_RANK];
+  guint i;
+
+  if (scls == H5S_NULL) {
+    g_string_append (out, "an empty (null dataspace) attribute of ");
+  } else if (rank == 0) {
+    g_string_append (out, "a scalar ");
+    plural = FALSE;
+  } else if (rank > 0 && rank <= H5S_MAX_RANK) {
+    H5Sget_simple_extent_dims (space, dims, NULL);
+    g_string_append_printf (out, "a %d-D array (", rank);
+    for (i = 0; i < (guint) rank; i++)
+      g_string_append_printf (out, "%s%" G_GUINT64_FORMAT, i ? "x" : "",
+          (guint64) dims[i]);
+    g_string_append (out, ") of ");
+  }
+  for (i = 0; i < G_N_ELEMENTS (names); i++)
+    if (names[i].cls == cls)
+      what = plural ? names[i].many : names[i].one;
+  if (cls == H5T_STRING && H5Tis_variable_str (type) > 0)
+    g_string_append (out, "variable-length ");
+  else if (cls == H5T_STRING)
+    g_string_append_printf (out, "%" G_GSIZE_FORMAT "-byte fixed-length ",
+        H5Tget_size (type));
+  else if (cls == H5T_INTEGER || cls == H5T_FLOAT)
+    g_string_append_printf (out, "%" G_GSIZE_FORMAT "-bit ",
+        H5Tget_size (type) * 8);
+  g_string_append (out, what);
+  if (cls == H5T_STRING)
+    g_string_append (out, H5Tget_cset (type) == H5T_CSET_UTF8 ? " (UTF-8)" :
+        " (ASCII)");
+  H5Eclear2 (H5E_DEFAULT);
+  return g_string_free (out, FALSE);
+}
+
+/* every string must be UTF-8: json-glib and the JSON we write need it */
+static gboolean
+check_utf8 (gchar ** v, gsize n, const gchar * what, GError ** error)
+{
+  gsize i;
+
+  for (i = 0; i < n; i++) {
+    if (!g_utf8_validate (v[i], -1, NULL)) {
+      g_set_error (error, OP_LABELS_ERROR, OP_LABELS_ERROR_CORRUPT,
+          "%s: string %" G_GSIZE_FORMAT " is not UTF-8 text", what, i);
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
+
 /* Reads @n strings of file type @ftype from an attribute (@attr >= 0) or a
  * dataset into a NULL-terminated vector. Handles fixed-length (any padding)
- * and variable-length strings. */
+ * and variable-length strings, ASCII or UTF-8: the memory type takes the
+ * file's character set, since HDF5 converts between sets only by failing. */
 static gchar **
 read_strings (hid_t attr, hid_t dset, hid_t ftype, hid_t space, gsize n,
     const gchar * what, GError ** error)
@@ -173,11 +252,11 @@ read_strings (hid_t attr, hid_t dset, hid_t ftype, hid_t space, gsize n,
   herr_t rc;
   gsize i;
 
+  H5Tset_cset (mtype, H5Tget_cset (ftype));
   if (H5Tis_variable_str (ftype) > 0) {
     gchar **buf = g_new0 (gchar *, n);
 
     H5Tset_size (mtype, H5T_VARIABLE);
-    H5Tset_cset (mtype, H5Tget_cset (ftype));
     rc = attr >= 0 ? H5Aread (attr, mtype, buf) :
         H5Dread (dset, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf);
     if (rc >= 0) {
@@ -216,12 +295,19 @@ read_strings (hid_t attr, hid_t dset, hid_t ftype, hid_t space, gsize n,
     }
     g_free (buf);
   }
-  H5Tclose (mtype);
   if (out == NULL) {
-    gchar *w = g_strdup_printf ("%s: cannot read the strings", what);
-    set_h5_error (error, OP_LABELS_ERROR_CORRUPT, w);
-    g_free (w);
+    /* before any other call: the next one clears libhdf5's error stack */
+    gchar *why = op_h5_take_error ();
+    gchar *layout = describe_layout (ftype, space);
+    g_set_error (error, OP_LABELS_ERROR, OP_LABELS_ERROR_CORRUPT,
+        "%s: cannot read the strings (%s): %s", what, layout, why);
+    g_free (layout);
+    g_free (why);
+  } else if (!check_utf8 (out, n, what, error)) {
+    g_strfreev (out);
+    out = NULL;
   }
+  H5Tclose (mtype);
   return out;
 }
 
@@ -237,8 +323,58 @@ count_elements (hid_t space, gint max_rank)
   return n;
 }
 
+/* A 1-D array of 8-bit integers read as the bytes of one string: sleap-io
+ * accepts metadata json stored that way (numpy bytes arrays). */
+static gchar *
+read_byte_string (hid_t a, hid_t type, hid_t space, const gchar * what,
+    GError ** error)
+{
+  gssize n = H5Sget_simple_extent_npoints (space), i;
+  gsize len;
+  gchar *buf;
+
+  if (n < 0 || n > 64 * 1024 * 1024) {
+    g_set_error (error, OP_LABELS_ERROR, OP_LABELS_ERROR_CORRUPT,
+        "%s: implausible byte count", what);
+    return NULL;
+  }
+  buf = g_malloc0 (n + 1);
+  /* the file's own signedness: no conversion, the bytes as they are */
+  if (n > 0 && H5Aread (a, H5Tget_sign (type) == H5T_SGN_2 ?
+          H5T_NATIVE_SCHAR : H5T_NATIVE_UCHAR, buf) < 0) {
+    gchar *why = op_h5_take_error ();
+    g_set_error (error, OP_LABELS_ERROR, OP_LABELS_ERROR_CORRUPT,
+        "%s: cannot read the bytes: %s", what, why);
+    g_free (why);
+    g_free (buf);
+    return NULL;
+  }
+  /* NUL padding may follow the text; a NUL inside it would cut it */
+  len = strlen (buf);
+  for (i = len; i < n; i++) {
+    if (buf[i] != '\0') {
+      g_set_error (error, OP_LABELS_ERROR, OP_LABELS_ERROR_CORRUPT,
+          "%s: the bytes hold a NUL inside the text", what);
+      g_free (buf);
+      return NULL;
+    }
+  }
+  if (!g_utf8_validate (buf, len, NULL)) {
+    g_set_error (error, OP_LABELS_ERROR, OP_LABELS_ERROR_CORRUPT,
+        "%s: the bytes are not UTF-8 text", what);
+    g_free (buf);
+    return NULL;
+  }
+  return buf;
+}
+
 /**
  * op_h5_read_string_attr:
+ *
+ * Reads a string attribute stored as h5py can write it: scalar or
+ * one-element, fixed- or variable-length, ASCII or UTF-8, or a 1-D array
+ * of 8-bit integers holding the bytes. Anything else is refused with an
+ * error naming how it is stored.
  *
  * Returns: (transfer full) (nullable): the scalar string attribute @attr of
  *   @obj, or %NULL with @error set (missing, not a string, unreadable)
@@ -250,6 +386,7 @@ op_h5_read_string_attr (hid_t obj, const gchar * obj_name, const gchar * attr,
   gchar *what = g_strdup_printf ("%s attribute %s", obj_name, attr);
   gchar *value = NULL, **v;
   hid_t a, t = -1, s = -1;
+  H5T_class_t cls;
 
   if (H5Aexists (obj, attr) <= 0) {
     H5Eclear2 (H5E_DEFAULT);
@@ -266,15 +403,23 @@ op_h5_read_string_attr (hid_t obj, const gchar * obj_name, const gchar * attr,
   }
   t = H5Aget_type (a);
   s = H5Aget_space (a);
-  if (t < 0 || s < 0 || H5Tget_class (t) != H5T_STRING
-      || count_elements (s, 1) != 1) {
-    H5Eclear2 (H5E_DEFAULT);
-    g_set_error (error, OP_LABELS_ERROR, OP_LABELS_ERROR_CORRUPT,
-        "%s is not a single string", what);
-  } else if ((v = read_strings (a, -1, t, s, 1, what, error))) {
-    value = g_strdup (v[0]);
-    g_strfreev (v);
+  cls = t >= 0 ? H5Tget_class (t) : H5T_NO_CLASS;
+  if (cls == H5T_STRING && s >= 0 && count_elements (s, 1) == 1) {
+    if ((v = read_strings (a, -1, t, s, 1, what, error))) {
+      value = g_strdup (v[0]);
+      g_strfreev (v);
+    }
+  } else if (cls == H5T_INTEGER && H5Tget_size (t) == 1 && s >= 0
+      && H5Sget_simple_extent_ndims (s) == 1) {
+    value = read_byte_string (a, t, s, what, error);
+  } else {
+    gchar *layout = describe_layout (t, s);
+    g_set_error (error, OP_LABELS_ERROR, OP_LABELS_ERROR_UNSUPPORTED,
+        "%s is stored as %s; onepass reads one fixed- or variable-length "
+        "string (ASCII or UTF-8), or a 1-D array of bytes", what, layout);
+    g_free (layout);
   }
+  H5Eclear2 (H5E_DEFAULT);
   if (t >= 0)
     H5Tclose (t);
   if (s >= 0)
@@ -324,9 +469,13 @@ op_h5_read_double_attr (hid_t obj, const gchar * obj_name, const gchar * attr,
     *out = buf.d;
     H5Tclose (base);
   }
-  if (!ok)
+  if (!ok) {
+    gchar *layout = describe_layout (t, s);
     g_set_error (error, OP_LABELS_ERROR, OP_LABELS_ERROR_CORRUPT,
-        "%s attribute %s is not a single number", obj_name, attr);
+        "%s attribute %s is not a single number (it is stored as %s)",
+        obj_name, attr, layout);
+    g_free (layout);
+  }
   H5Eclear2 (H5E_DEFAULT);
   H5Tclose (t);
   H5Sclose (s);
@@ -378,8 +527,12 @@ op_h5_read_strings_nd (hid_t loc, const gchar * name, gint max_rank,
     out = g_new0 (gchar *, 1);
   } else if (count < 0 || count > G_MAXINT32 || t < 0
       || H5Tget_class (t) != H5T_STRING) {
-    g_set_error (error, OP_LABELS_ERROR, OP_LABELS_ERROR_CORRUPT,
-        "%s is not a list of strings", what);
+    gchar *layout = describe_layout (t, s);
+    g_set_error (error, OP_LABELS_ERROR, OP_LABELS_ERROR_UNSUPPORTED,
+        "%s is stored as %s; onepass reads %s of fixed- or variable-length "
+        "strings (ASCII or UTF-8)", what, layout, max_rank > 1 ?
+        "arrays" : "lists");
+    g_free (layout);
   } else if (op_h5_check_storage (d, what, (guint64) count * 8, error)) {
     out = read_strings (-1, d, t, s, count, what, error);
     if (out)

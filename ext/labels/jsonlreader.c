@@ -3,7 +3,8 @@
  *
  * Videos are the distinct "source" names in order of first appearance.
  * Crop lines are mapped back to frame coordinates through their rect, so a
- * crop dataset can label its source video again.
+ * crop dataset can label its source video again. Each source's frame size
+ * is its lines' width/height (they must agree).
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "oplabelreaders.h"
@@ -47,6 +48,37 @@ video_for_source (OpLabels * l, const gchar * source)
   return l->videos->len - 1;
 }
 
+/* Each source's frame size is the width/height of its lines (the frame
+ * the keypoints are in). Two lines of one source that disagree are an
+ * error: no single video can carry both, and guessing which line is right
+ * could put labels on images of the wrong size. Lines without a size
+ * (width or height 0 or absent) say nothing. @size_lines holds, per video,
+ * the line that set its size. */
+static gboolean
+record_size (OpLabels * l, guint video, const OpAnnotation * ann,
+    guint64 lineno, GArray * size_lines, GError ** error)
+{
+  guint w, h;
+
+  if (ann->width == 0 || ann->height == 0)
+    return TRUE;
+  if (!op_labels_get_video_size (l, video, &w, &h)) {
+    op_labels_set_video_size (l, video, ann->width, ann->height);
+    if (video >= size_lines->len)
+      g_array_set_size (size_lines, video + 1);
+    g_array_index (size_lines, guint64, video) = lineno;
+    return TRUE;
+  }
+  if (w == ann->width && h == ann->height)
+    return TRUE;
+  g_set_error (error, OP_LABELS_ERROR, OP_LABELS_ERROR_CORRUPT,
+      "line %" G_GUINT64_FORMAT ": source \"%s\" is %ux%u, but line %"
+      G_GUINT64_FORMAT " gave it %ux%u; one source has one frame size",
+      lineno, ann->source, ann->width, ann->height,
+      g_array_index (size_lines, guint64, video), w, h);
+  return FALSE;
+}
+
 static OpLabels *
 jsonl_load (const gchar * path, GError ** error)
 {
@@ -60,6 +92,8 @@ jsonl_load (const gchar * path, GError ** error)
   gchar *line;
   gsize len;
   guint64 lineno = 0;
+  GArray *size_lines = NULL;
+  guint video;
   GError *err = NULL;
 
   raw = G_INPUT_STREAM (g_file_read (file, NULL, &err));
@@ -84,6 +118,7 @@ jsonl_load (const gchar * path, GError ** error)
   g_object_unref (in);
 
   labels = op_labels_new (path, "jsonl");
+  size_lines = g_array_new (FALSE, TRUE, sizeof (guint64));
   op_annotation_init (&ann);
   while ((line = g_data_input_stream_read_line (data, &len, NULL, &err))) {
     OpLabeledFrame *f;
@@ -106,8 +141,10 @@ jsonl_load (const gchar * path, GError ** error)
     }
     if (ann.has_crop)
       crop_to_frame (&ann);
-    f = op_labels_add_frame (labels, video_for_source (labels, ann.source),
-        ann.frame_index, ann.skeleton);
+    video = video_for_source (labels, ann.source);
+    if (!record_size (labels, video, &ann, lineno, size_lines, error))
+      goto fail;
+    f = op_labels_add_frame (labels, video, ann.frame_index, ann.skeleton);
     op_annotation_copy_into (&f->ann, &ann);
   }
   if (err) {
@@ -120,12 +157,14 @@ jsonl_load (const gchar * path, GError ** error)
     op_labels_add_warning (labels, "the file holds no annotations");
   op_annotation_clear (&ann);
   g_clear_pointer (&skeleton, op_skeleton_unref);
+  g_array_unref (size_lines);
   g_object_unref (data);
   return labels;
 
 fail:
   op_annotation_clear (&ann);
   g_clear_pointer (&skeleton, op_skeleton_unref);
+  g_array_unref (size_lines);
   g_object_unref (data);
   op_labels_free (labels);
   return NULL;

@@ -4,6 +4,7 @@
 #ifndef __OP_LABEL_READERS_H__
 #define __OP_LABEL_READERS_H__
 
+#include <json-glib/json-glib.h>
 #include <onepass/oplabels.h>
 
 G_BEGIN_DECLS
@@ -16,6 +17,13 @@ extern const OpLabelReader op_analysis_reader;
 extern const OpLabelReader op_jsonl_reader;
 
 OpLabels *op_label_readers_load (const gchar * path, GError ** error);
+
+/* shared by the two SLEAP readers (slpreader.c) */
+JsonNode *op_sleap_parse_json (const gchar * python_text, const gchar * what,
+                               GError ** error);
+gboolean  op_sleap_backend_size (JsonObject * backend, const gchar * what,
+                                 guint * width, guint * height,
+                                 GError ** error);
 
 G_END_DECLS
 

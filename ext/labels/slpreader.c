@@ -27,9 +27,11 @@ typedef struct
 
 typedef struct
 {
+  gint64 id;                    /* instance_id: what from_predicted names */
   guint8 type;
   guint32 skeleton;
   gint32 track;
+  gint64 from_predicted;
   gfloat score;
   guint64 pt_start, pt_end;
 } InstRow;
@@ -54,6 +56,7 @@ typedef struct
   InstRow *insts;
   PointRow *points, *pred_points;
   gsize n_frames, n_insts, n_points, n_pred_points;
+  gboolean *replaced;           /* per /instances row */
 } SlpReader;
 
 static gboolean
@@ -119,8 +122,17 @@ python_json_to_json (const gchar * text)
   return g_string_free (out, FALSE);
 }
 
-static JsonNode *
-parse_json (const gchar * python_text, const gchar * what, GError ** error)
+/**
+ * op_sleap_parse_json:
+ * @what: names the text in the error
+ *
+ * Parses JSON as Python writes it (NaN and Infinity allowed).
+ *
+ * Returns: (transfer full) (nullable): the root, or %NULL with @error set
+ */
+JsonNode *
+op_sleap_parse_json (const gchar * python_text, const gchar * what,
+    GError ** error)
 {
   JsonParser *parser = json_parser_new_immutable ();
   JsonNode *root = NULL;
@@ -188,10 +200,19 @@ node_int (JsonNode * n, gint64 * out)
 }
 
 /* links[].type is jsonpickle: {"py/reduce": [{"py/type": ...},
- * {"py/tuple": [T]}]} the first time, {"py/id": T} afterwards; 1 = edge,
- * 2 = symmetry */
+ * {"py/tuple": [T]}]} the first time an edge type is met, {"py/id": N}
+ * afterwards, where N numbers the py/reduce objects of the skeleton in
+ * order of appearance (1, 2, ...). T = 1 is an edge, 2 a symmetry; so when
+ * a symmetry comes first, {"py/id": 1} means a symmetry. Like sleap-io, an
+ * id that no py/reduce defined is taken as the type itself. */
+typedef struct
+{
+  gint64 by_id[8];              /* type of py/id 1..8 */
+  guint n_ids;
+} EdgeTypes;
+
 static gint64
-edge_type (JsonObject * link)
+edge_type (EdgeTypes * types, JsonObject * link)
 {
   JsonNode *n = json_object_get_member (link, "type");
   JsonObject *t;
@@ -206,7 +227,7 @@ edge_type (JsonObject * link)
     return -1;
   t = json_node_get_object (n);
   if (node_int (json_object_get_member (t, "py/id"), &v))
-    return v;
+    return v >= 1 && v <= types->n_ids ? types->by_id[v - 1] : v;
   reduce = array_member (t, "py/reduce");
   if (reduce && json_array_get_length (reduce) >= 2) {
     JsonNode *second = json_array_get_element (reduce, 1);
@@ -215,8 +236,41 @@ edge_type (JsonObject * link)
       if (tuple && json_array_get_length (tuple) >= 1)
         node_int (json_array_get_element (tuple, 0), &v);
     }
+    if (types->n_ids < G_N_ELEMENTS (types->by_id))
+      types->by_id[types->n_ids++] = v;
   }
   return v;
+}
+
+/* The node-link dict of skeleton @s: the entry itself, or, in the form
+ * SLEAP 1.3.2+ writes for skeletons with a description or preview image,
+ * its "nx_graph" member ({"nx_graph": {...}, "description": ...,
+ * "preview_image": ...}). NULL with @error naming the form otherwise. */
+static JsonObject *
+skeleton_graph (JsonNode * sn, guint s, GError ** error)
+{
+  JsonObject *so = sn && JSON_NODE_HOLDS_OBJECT (sn) ?
+      json_node_get_object (sn) : NULL;
+  JsonObject *nx = object_member (so, "nx_graph");
+  JsonNode *nodes;
+
+  if (nx)
+    so = nx;
+  nodes = so ? json_object_get_member (so, "nodes") : NULL;
+  if (nodes && JSON_NODE_HOLDS_ARRAY (nodes))
+    return so;
+  if (so == NULL)
+    CORRUPT ("/metadata json: skeleton %u is not a JSON object", s);
+  else if (json_object_get_member (so, "py/object")
+      || json_object_get_member (so, "py/state"))
+    g_set_error (error, OP_LABELS_ERROR, OP_LABELS_ERROR_UNSUPPORTED,
+        "/metadata json: skeleton %u is a pickled Skeleton object "
+        "(\"py/object\"), not the node-link graph .slp files hold; onepass "
+        "cannot read that form", s);
+  else
+    CORRUPT ("/metadata json: skeleton %u has no \"nodes\" list (neither "
+        "a node-link graph nor one wrapped in \"nx_graph\")", s);
+  return NULL;
 }
 
 /* Builds every skeleton of metadata.json once: node names in the
@@ -236,29 +290,37 @@ read_skeletons (SlpReader * r, GError ** error)
     return FALSE;
   }
   for (s = 0; s < json_array_get_length (skels); s++) {
-    JsonNode *sn = json_array_get_element (skels, s);
-    JsonObject *so = JSON_NODE_HOLDS_OBJECT (sn) ? json_node_get_object (sn) :
-        NULL;
+    JsonObject *so = skeleton_graph (json_array_get_element (skels, s), s,
+        error);
     JsonArray *snodes = array_member (so, "nodes");
     JsonArray *links = array_member (so, "links");
     guint n = snodes ? json_array_get_length (snodes) : 0;
+    EdgeTypes types = { {0,}, 0 };
     gint64 *ids;
     const gchar **names;
     OpSkeleton *sk;
 
-    if (snodes == NULL) {
-      CORRUPT ("/metadata json: skeleton %u has no \"nodes\" list", s);
+    if (so == NULL)
       return FALSE;
-    }
     ids = g_new0 (gint64, MAX (n, 1));
     names = g_new0 (const gchar *, n + 1);
     for (i = 0; i < n; i++) {
       JsonNode *e = json_array_get_element (snodes, i);
       JsonObject *eo = JSON_NODE_HOLDS_OBJECT (e) ? json_node_get_object (e) :
           NULL;
+      JsonNode *id = eo ? json_object_get_member (eo, "id") : NULL;
       JsonNode *gn;
-      if (eo == NULL || !node_int (json_object_get_member (eo, "id"), &ids[i])
-          || ids[i] < 0 || ids[i] >= n_global) {
+      if (id && JSON_NODE_HOLDS_OBJECT (id)) {
+        /* the standalone skeleton-file form: ids are pickled Node objects */
+        g_set_error (error, OP_LABELS_ERROR, OP_LABELS_ERROR_UNSUPPORTED,
+            "/metadata json: skeleton %u node %u is a pickled object, not "
+            "an index into the node list (the standalone skeleton-file "
+            "form); onepass cannot read that form", s, i);
+        g_free (ids);
+        g_free (names);
+        return FALSE;
+      }
+      if (!node_int (id, &ids[i]) || ids[i] < 0 || ids[i] >= n_global) {
         CORRUPT ("/metadata json: skeleton %u node %u does not name one of "
             "the %u nodes", s, i, n_global);
         g_free (ids);
@@ -286,7 +348,8 @@ read_skeletons (SlpReader * r, GError ** error)
       gint a = -1, b = -1;
       guint k;
 
-      if (lo == NULL || edge_type (lo) != 1
+      /* every link's type is resolved, so py/ids keep their numbering */
+      if (lo == NULL || edge_type (&types, lo) != 1
           || !node_int (json_object_get_member (lo, "source"), &src)
           || !node_int (json_object_get_member (lo, "target"), &dst))
         continue;
@@ -365,33 +428,123 @@ video_dict_filename (JsonObject * o)
   return f;
 }
 
-/* for an embedded video, the name of the video it was cut from */
-static gchar *
-source_video_filename (SlpReader * r, gint index)
+/* A positive integer member of @o; 0 when absent or null; FALSE when it
+ * is something else. */
+static gboolean
+size_member (JsonObject * o, const gchar * name, guint * out)
+{
+  JsonNode *n = o ? json_object_get_member (o, name) : NULL;
+  gint64 v;
+
+  *out = 0;
+  if (n == NULL || JSON_NODE_HOLDS_NULL (n))
+    return TRUE;
+  if (!node_int (n, &v) || v < 0 || v > G_MAXINT)
+    return FALSE;
+  *out = (guint) v;
+  return TRUE;
+}
+
+/**
+ * op_sleap_backend_size:
+ * @backend: (nullable): a SLEAP video backend dict (videos_json's
+ *   "backend", an analysis file's video_backend_metadata)
+ *
+ * The frame size it records: sleap-io's shape [frames, height, width,
+ * channels], else SLEAP's image-sequence height_/width_. 0 x 0 when it
+ * records none (SLEAP's own MediaVideo entries, a null shape).
+ *
+ * Returns: FALSE with @error set when the entry is malformed: a guessed
+ *   size could accept the labels of another video
+ */
+gboolean
+op_sleap_backend_size (JsonObject * backend, const gchar * what,
+    guint * width, guint * height, GError ** error)
+{
+  JsonNode *n = backend ? json_object_get_member (backend, "shape") : NULL;
+  gint64 dim[4] = { 0, };
+  guint i, len;
+
+  *width = *height = 0;
+  if (n && JSON_NODE_HOLDS_ARRAY (n)) {
+    JsonArray *shape = json_node_get_array (n);
+    len = json_array_get_length (shape);
+    for (i = 0; i < len && i < 4; i++) {
+      JsonNode *e = json_array_get_element (shape, i);
+      if (JSON_NODE_HOLDS_NULL (e)) {
+        dim[i] = 0;             /* sleap-io writes None for unknown parts */
+      } else if (!node_int (e, &dim[i]) || dim[i] < 0 || dim[i] > G_MAXINT) {
+        len = 0;
+        break;
+      }
+    }
+    if (len != 3 && len != 4) {
+      CORRUPT ("%s: backend shape is not [frames, height, width, channels]",
+          what);
+      return FALSE;
+    }
+    *height = (guint) dim[1];
+    *width = (guint) dim[2];
+  } else if (n && !JSON_NODE_HOLDS_NULL (n)) {
+    CORRUPT ("%s: backend shape is not [frames, height, width, channels]",
+        what);
+    return FALSE;
+  } else if (!size_member (backend, "height_", height)
+      || !size_member (backend, "width_", width)) {
+    CORRUPT ("%s: backend height_/width_ are not sizes", what);
+    return FALSE;
+  }
+  /* half a size is no size */
+  if (*width == 0 || *height == 0)
+    *width = *height = 0;
+  return TRUE;
+}
+
+/* For an embedded video, the name of the video it was cut from and the
+ * size that video's dict records (0 x 0 when none). FALSE only when that
+ * dict is malformed. */
+static gboolean
+read_source_video (SlpReader * r, gint index, gchar ** name, guint * width,
+    guint * height, GError ** error)
 {
   gchar *group = g_strdup_printf ("video%d/source_video", index);
-  gchar *json, *name = NULL;
+  gchar *json, *dset;
   JsonNode *root;
+  gboolean ok = TRUE;
   hid_t g;
 
+  *name = NULL;
+  *width = *height = 0;
   if (!op_h5_exists (r->file, group)) {
     g_free (group);
-    return NULL;
+    return TRUE;
   }
-  g = H5Oopen (r->file, group, H5P_DEFAULT);
-  json = g >= 0 ? op_h5_read_string_attr (g, group, "json", NULL) : NULL;
-  if (g >= 0)
-    H5Oclose (g);
-  root = json ? parse_json (json, group, NULL) : NULL;
+  /* sleap-io writes a json dataset instead of the attribute when the
+   * text passes HDF5's 64 KB attribute limit, and prefers it on read */
+  dset = g_strdup_printf ("%s/json", group);
+  if (op_h5_exists (r->file, dset)) {
+    json = op_h5_read_string (r->file, dset, NULL);
+  } else {
+    g = H5Oopen (r->file, group, H5P_DEFAULT);
+    json = g >= 0 ? op_h5_read_string_attr (g, group, "json", NULL) : NULL;
+    if (g >= 0)
+      H5Oclose (g);
+  }
+  g_free (dset);
+  root = json ? op_sleap_parse_json (json, group, NULL) : NULL;
   if (root && JSON_NODE_HOLDS_OBJECT (root)) {
-    const gchar *f = video_dict_filename (json_node_get_object (root));
-    name = g_strdup (f);
+    JsonObject *o = json_node_get_object (root);
+    gchar *what = g_strdup_printf ("/%s json", group);
+    *name = g_strdup (video_dict_filename (o));
+    ok = op_sleap_backend_size (object_member (o, "backend"), what, width,
+        height, error);
+    g_free (what);
   }
   if (root)
     json_node_unref (root);
   g_free (json);
   g_free (group);
-  return name;
+  return ok;
 }
 
 static gboolean
@@ -404,10 +557,12 @@ read_videos (SlpReader * r, GError ** error)
     return FALSE;
   for (i = 0; i < n; i++) {
     gchar *what = g_strdup_printf ("/videos_json[%u]", i);
-    JsonNode *root = parse_json (list[i], what, error);
+    JsonNode *root = op_sleap_parse_json (list[i], what, error);
     JsonObject *o;
     const gchar *file;
     gchar *name;
+    guint width, height;
+    gboolean ok;
     gint emb;
 
     g_free (what);
@@ -420,16 +575,41 @@ read_videos (SlpReader * r, GError ** error)
     emb = embedded_index (string_member (object_member (o, "backend"),
             "dataset"));
     name = g_strdup (file ? file : "");
-    if (g_strcmp0 (name, ".") == 0) {
-      gchar *src = source_video_filename (r, emb >= 0 ? emb : (gint) i);
+    what = g_strdup_printf ("/videos_json[%u]", i);
+    ok = op_sleap_backend_size (object_member (o, "backend"), what, &width,
+        &height, error);
+    if (ok && g_strcmp0 (name, ".") == 0) {
+      gchar *src;
+      guint sw, sh;
+      ok = read_source_video (r, emb >= 0 ? emb : (gint) i, &src, &sw, &sh,
+          error);
       if (src) {
         g_free (name);
         name = src;
       }
+      /* the labels belong to the source video; SLEAP embeds whole frames,
+       * so two recorded sizes that differ mean something we do not know */
+      if (ok && sw && width && (sw != width || sh != height)) {
+        g_set_error (error, OP_LABELS_ERROR, OP_LABELS_ERROR_UNSUPPORTED,
+            "%s: the embedded frames are %ux%u but their source video %s is "
+            "%ux%u; onepass cannot tell which size the labels are for", what,
+            width, height, name, sw, sh);
+        ok = FALSE;
+      }
+      if (sw) {
+        width = sw;
+        height = sh;
+      }
     }
+    g_free (what);
     g_ptr_array_add (r->labels->videos, name);
     g_array_append_val (r->embedded, emb);
     json_node_unref (root);
+    if (!ok) {
+      g_strfreev (list);
+      return FALSE;
+    }
+    op_labels_set_video_size (r->labels, i, width, height);
   }
   g_strfreev (list);
   return TRUE;
@@ -445,7 +625,7 @@ read_tracks (SlpReader * r, GError ** error)
     return FALSE;
   for (i = 0; i < n; i++) {
     gchar *what = g_strdup_printf ("/tracks_json[%u]", i);
-    JsonNode *root = parse_json (list[i], what, error);
+    JsonNode *root = op_sleap_parse_json (list[i], what, error);
     const gchar *name = NULL;
 
     g_free (what);
@@ -476,7 +656,7 @@ static gboolean
 read_tables (SlpReader * r, GError ** error)
 {
   const FrameRow fdef = { 0, 0, 0, 0 };
-  const InstRow idef = { 0, 0, -1, NAN, 0, 0 };
+  const InstRow idef = { -1, 0, 0, -1, -1, NAN, 0, 0 };
   const PointRow pdef = { NAN, NAN, 1, NAN };
   const OpH5Field ffields[] = {
     {"video", H5T_NATIVE_UINT32, G_STRUCT_OFFSET (FrameRow, video), TRUE},
@@ -488,7 +668,10 @@ read_tables (SlpReader * r, GError ** error)
             inst_end), TRUE},
   };
   const OpH5Field ifields[] = {
+    {"instance_id", H5T_NATIVE_INT64, G_STRUCT_OFFSET (InstRow, id), FALSE},
     {"instance_type", H5T_NATIVE_UINT8, G_STRUCT_OFFSET (InstRow, type), TRUE},
+    {"from_predicted", H5T_NATIVE_INT64, G_STRUCT_OFFSET (InstRow,
+            from_predicted), FALSE},
     {"skeleton", H5T_NATIVE_UINT32, G_STRUCT_OFFSET (InstRow, skeleton), TRUE},
     {"track", H5T_NATIVE_INT32, G_STRUCT_OFFSET (InstRow, track), FALSE},
     {"score", H5T_NATIVE_FLOAT, G_STRUCT_OFFSET (InstRow, score), FALSE},
@@ -648,6 +831,79 @@ map_video_ids (SlpReader * r, guint32 * n_map, GError ** error)
   return map;
 }
 
+/* SLEAP's from_predicted: a user instance made by correcting a prediction
+ * names that prediction by its instance_id (sleap-io links them through
+ * that column, which equals the row in every file seen). The prediction is
+ * marked replaced when it is in the same frame (video and frame index:
+ * a frame listed twice is one frame), so that selecting both kinds gives
+ * the animal once, as SLEAP shows it. Links to nothing, to a user instance
+ * or to another frame's prediction (or to an instance_id that two rows
+ * share) replace nothing and are counted in a warning. */
+#define DUPLICATE_ID GSIZE_TO_POINTER (G_MAXSIZE)
+
+static void
+mark_replaced (SlpReader * r, const guint * video_map)
+{
+  gssize *owner = g_new (gssize, MAX (r->n_insts, 1));
+  GHashTable *by_id = NULL;
+  guint64 n_bad = 0;
+  gsize i, k;
+
+  r->replaced = g_new0 (gboolean, MAX (r->n_insts, 1));
+  for (k = 0; k < r->n_insts; k++) {
+    owner[k] = -1;
+    if (r->insts[k].id < 0)
+      r->insts[k].id = k;       /* no instance_id column: the row */
+  }
+  for (i = 0; i < r->n_frames; i++)
+    for (k = r->frames[i].inst_start; k < r->frames[i].inst_end; k++)
+      owner[k] = i;
+  for (k = 0; k < r->n_insts; k++) {
+    const InstRow *u = &r->insts[k];
+    const FrameRow *fu, *fp;
+    gpointer row = NULL;
+    gsize p;
+
+    if (u->type != 0 || u->from_predicted < 0 || owner[k] < 0)
+      continue;
+    /* the id is almost always the row; look it up only when it is not */
+    p = u->from_predicted;
+    if (u->from_predicted >= (gint64) r->n_insts
+        || r->insts[p].id != u->from_predicted) {
+      if (by_id == NULL) {
+        gsize j;
+        by_id = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL, NULL);
+        /* value: row + 1, or DUPLICATE_ID when two rows share the id */
+        for (j = 0; j < r->n_insts; j++)
+          g_hash_table_insert (by_id, &r->insts[j].id,
+              g_hash_table_contains (by_id, &r->insts[j].id) ?
+              DUPLICATE_ID : GSIZE_TO_POINTER (j + 1));
+      }
+      row = g_hash_table_lookup (by_id, &u->from_predicted);
+      if (row == NULL || row == DUPLICATE_ID) {
+        n_bad++;
+        continue;
+      }
+      p = GPOINTER_TO_SIZE (row) - 1;
+    }
+    fu = &r->frames[owner[k]];
+    fp = owner[p] >= 0 ? &r->frames[owner[p]] : NULL;
+    if (r->insts[p].type != 1 || fp == NULL || fp->frame_idx != fu->frame_idx
+        || video_map[fp->video] != video_map[fu->video]) {
+      n_bad++;
+      continue;
+    }
+    r->replaced[p] = TRUE;
+  }
+  if (n_bad)
+    op_labels_add_warning (r->labels, "%" G_GUINT64_FORMAT " user "
+        "instance(s) name in from_predicted no prediction of their own frame; "
+        "nothing was replaced for them", n_bad);
+  if (by_id)
+    g_hash_table_unref (by_id);
+  g_free (owner);
+}
+
 static gboolean
 fill_instance (SlpReader * r, OpInstance * inst, gsize row,
     const OpSkeleton * sk, guint * n_present, GError ** error)
@@ -687,6 +943,7 @@ fill_instance (SlpReader * r, OpInstance * inst, gsize row,
   inst->track_name = ir->track >= 0 ? g_ptr_array_index (r->tracks,
       ir->track) : NULL;
   inst->score = pred ? ir->score : NAN;
+  inst->replaced = r->replaced[row];
   *n_present = 0;
   for (k = 0; k < sk->n_nodes; k++) {
     const PointRow *p = &table[ir->pt_start + k];
@@ -750,6 +1007,9 @@ build_frames (SlpReader * r, const guint * video_map, GError ** error)
       n_empty++;
     }
     lf = op_labels_add_frame (r->labels, video, f->frame_idx, sk);
+    /* the frame size the labels were made on, when the file records it */
+    op_labels_get_video_size (r->labels, video, &lf->ann.width,
+        &lf->ann.height);
     for (k = f->inst_start; k < f->inst_end; k++) {
       OpInstance *inst = op_annotation_add_instance (&lf->ann,
           r->insts[k].type == 1 ? OP_INSTANCE_PREDICTED : OP_INSTANCE_USER);
@@ -790,11 +1050,21 @@ read_metadata (SlpReader * r, GError ** error)
     CORRUPT ("/metadata format_id is not a number");
     ok = FALSE;
   }
+  /* a json dataset is no layout a SLEAP writer uses: say so rather than
+   * "missing" */
+  if (ok && H5Aexists (meta, "json") <= 0 && op_h5_exists (r->file,
+          "metadata/json")) {
+    g_set_error (error, OP_LABELS_ERROR, OP_LABELS_ERROR_UNSUPPORTED,
+        "/metadata holds its json as a dataset; SLEAP and sleap-io store it "
+        "as the attribute /metadata json, the only form onepass reads");
+    ok = FALSE;
+  }
+  H5Eclear2 (H5E_DEFAULT);
   json = ok ? op_h5_read_string_attr (meta, "/metadata", "json", error) : NULL;
   H5Oclose (meta);
   if (json == NULL)
     return FALSE;
-  r->meta = parse_json (json, "/metadata json", error);
+  r->meta = op_sleap_parse_json (json, "/metadata json", error);
   g_free (json);
   if (r->meta && !JSON_NODE_HOLDS_OBJECT (r->meta)) {
     CORRUPT ("/metadata json is not an object");
@@ -841,6 +1111,7 @@ slp_load (const gchar * path, GError ** error)
   video_map = map_video_ids (&r, &n_map, error);
   if (video_map == NULL)
     goto done;
+  mark_replaced (&r, video_map);
   ok = build_frames (&r, video_map, error);
 
 done:
@@ -852,6 +1123,7 @@ done:
   g_free (r.insts);
   g_free (r.points);
   g_free (r.pred_points);
+  g_free (r.replaced);
   if (r.meta)
     json_node_unref (r.meta);
   g_ptr_array_unref (r.skeletons);

@@ -32,6 +32,25 @@ def read_slp(path):
         points = h["points"][:]
         pred = h["pred_points"][:]
     shift = -0.5 if fmt < 1.1 else 0.0
+    # sleap-io links from_predicted through the instance_id column
+    names = insts.dtype.names
+    ids = [int(i) for i in insts["instance_id"]] if "instance_id" in names \
+        else list(range(len(insts)))
+    row_of = {}
+    for row, i in enumerate(ids):
+        row_of[i] = None if i in row_of else row  # a shared id names nothing
+    frame_of = {}
+    for fr in frames:
+        for i in range(int(fr["instance_id_start"]), int(fr["instance_id_end"])):
+            frame_of[i] = (int(fr["video"]), int(fr["frame_idx"]))
+    replaced = set()
+    if "from_predicted" in names:
+        for row, ins in enumerate(insts):
+            p = row_of.get(int(ins["from_predicted"]))
+            if (int(ins["instance_type"]) == 0 and int(ins["from_predicted"]) >= 0
+                    and p is not None and int(insts[p]["instance_type"]) == 1
+                    and frame_of.get(p) == frame_of.get(row)):
+                replaced.add(p)
     out = {}
     for fr in frames:
         lst = []
@@ -55,6 +74,8 @@ def read_slp(path):
                 "track_name": tracks[t] if 0 <= t < len(tracks) else None,
                 "score": float(ins["score"]) if predicted else float("nan"),
                 "keypoints": kps,
+                # a prediction a user instance of its frame corrects
+                "replaced": i in replaced,
             })
         key = (int(fr["video"]), int(fr["frame_idx"]))
         out.setdefault(key, []).extend(lst)
@@ -66,13 +87,16 @@ def present(kp):
 
 
 def select(frames, video, instances="user", min_keypoints=1):
-    """The frames annotfilter must pass: frame -> counted instances."""
+    """The frames annotfilter must pass: frame -> counted instances. With
+    instances=all, a prediction that a user instance corrects gives way to
+    it (SLEAP's from_predicted): each animal once."""
     kinds = {"user": {"user"}, "predicted": {"predicted"}, "all": {"user", "predicted"}}[instances]
     out = {}
     for (v, f), lst in frames.items():
         if v != video:
             continue
         keep = [i for i in lst if i["kind"] in kinds
+                and not (instances == "all" and i.get("replaced"))
                 and sum(present(k) for k in i["keypoints"]) >= min_keypoints]
         if keep:
             out[f] = keep

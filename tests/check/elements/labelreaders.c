@@ -102,6 +102,33 @@ GST_START_TEST (test_unsorted_frames)
 
 GST_END_TEST;
 
+/* labels.v002.slp's from_predicted links (h5dump): row 10 (frame 220)
+ * corrects row 9, rows 17 and 18 (frame 770) correct rows 16 and 15. Those
+ * three predictions, and only they, are marked replaced. */
+GST_START_TEST (test_replaced_predictions)
+{
+  OpLabels *l = load_ok ("labels.v002.slp");
+  const OpLabeledFrame *f220 = op_labels_lookup (l, 0, 220);
+  const OpLabeledFrame *f770 = op_labels_lookup (l, 0, 770);
+  guint i, k, n = 0;
+
+  for (i = 0; i < l->frames->len; i++)
+    for (k = 0; k < op_annotation_n_instances (&frame_at (l, i)->ann); k++)
+      n += inst_at (frame_at (l, i), k)->replaced;
+  fail_unless_equals_int (n, 3);
+  fail_unless (!inst_at (f220, 0)->replaced);
+  fail_unless (inst_at (f220, 1)->replaced);
+  fail_unless_equals_int (inst_at (f220, 1)->kind, OP_INSTANCE_PREDICTED);
+  fail_unless (!inst_at (f220, 2)->replaced);
+  fail_unless (inst_at (f770, 0)->replaced);
+  fail_unless (inst_at (f770, 1)->replaced);
+  fail_unless (!inst_at (f770, 2)->replaced);
+  fail_unless (!inst_at (f770, 3)->replaced);
+  op_labels_free (l);
+}
+
+GST_END_TEST;
+
 /* every frame predicted: 1100 frames, 2274 instances, 27 tracks, 24 nodes,
  * 5956 NaN points (data README); frame 0 values from h5dump */
 GST_START_TEST (test_predictions)
@@ -387,6 +414,62 @@ GST_START_TEST (test_jsonl_round_trip)
 
 GST_END_TEST;
 
+static OpLabels *
+load_text (const gchar * text, GError ** err, gchar ** path)
+{
+  gint fd = g_file_open_tmp ("onepass-size-XXXXXX.jsonl", path, NULL);
+  OpLabels *l;
+
+  fail_unless (fd >= 0);
+  close (fd);
+  fail_unless (g_file_set_contents (*path, text, -1, NULL));
+  l = op_label_readers_load (*path, err);
+  g_unlink (*path);
+  return l;
+}
+
+/* JSON lines record each source's frame size; lines of one source that
+ * disagree are an error naming both sizes and lines */
+GST_START_TEST (test_jsonl_sizes)
+{
+  const gchar *ok_text =
+      "{\"source\":\"a\",\"frame_index\":3,\"width\":640,\"height\":480,"
+      "\"instances\":[]}\n"
+      "{\"source\":\"b\",\"frame_index\":1,\"instances\":[]}\n"
+      "{\"source\":\"a\",\"frame_index\":4,\"width\":640,\"height\":480,"
+      "\"instances\":[]}\n"
+      "{\"source\":\"a\",\"frame_index\":5,\"width\":0,\"height\":0,"
+      "\"instances\":[]}\n";
+  const gchar *bad_text =
+      "{\"source\":\"a\",\"frame_index\":3,\"width\":640,\"height\":480,"
+      "\"instances\":[]}\n"
+      "{\"source\":\"a\",\"frame_index\":4,\"width\":384,\"height\":384,"
+      "\"instances\":[]}\n";
+  GError *err = NULL;
+  gchar *path = NULL;
+  guint w = 0, h = 0;
+  OpLabels *l = load_text (ok_text, &err, &path);
+
+  fail_unless (l != NULL, "%s", err ? err->message : "");
+  fail_unless_equals_int (l->videos->len, 2);
+  fail_unless (op_labels_get_video_size (l, 0, &w, &h));
+  fail_unless_equals_int (w, 640);
+  fail_unless_equals_int (h, 480);
+  fail_unless (!op_labels_get_video_size (l, 1, &w, &h));
+  op_labels_free (l);
+  g_free (path);
+
+  l = load_text (bad_text, &err, &path);
+  fail_unless (l == NULL);
+  fail_unless (g_error_matches (err, OP_LABELS_ERROR, OP_LABELS_ERROR_CORRUPT));
+  fail_unless (strstr (err->message, "line 2: source \"a\" is 384x384, but "
+          "line 1 gave it 640x480") != NULL, "%s", err->message);
+  g_clear_error (&err);
+  g_free (path);
+}
+
+GST_END_TEST;
+
 static const gchar *const real_files[] = {
   "centered_pair_predictions.slp", "cropped_format_2_3.pkg.slp",
   "labels.v002.slp", "minimal_instance.pkg.slp", "minimal_instance.slp",
@@ -550,6 +633,7 @@ labelreaders_suite (void)
 
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_unsorted_frames);
+  tcase_add_test (tc, test_replaced_predictions);
   tcase_add_test (tc, test_predictions);
   tcase_add_test (tc, test_skeleton_order);
   tcase_add_test (tc, test_legacy_shift);
@@ -558,6 +642,7 @@ labelreaders_suite (void)
   tcase_add_test (tc, test_analysis_legacy);
   tcase_add_test (tc, test_refused);
   tcase_add_test (tc, test_jsonl_round_trip);
+  tcase_add_test (tc, test_jsonl_sizes);
   tcase_add_test (tc, test_truncated);
   tcase_add_test (tc, test_damaged);
   tcase_add_test (tc, test_junk);
