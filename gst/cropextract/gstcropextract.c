@@ -770,6 +770,8 @@ attach_metas (OpCropExtract * self, GstBuffer * out, const OpAnnotation * ann,
   c->pts = ann->pts;
   c->width = ann->width;
   c->height = ann->height;
+  c->source_width = ann->source_width;
+  c->source_height = ann->source_height;
   c->has_crop = TRUE;
   c->crop.instance = index;
   memcpy (c->crop.rect, rect, sizeof (c->crop.rect));

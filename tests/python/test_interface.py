@@ -84,8 +84,8 @@ def describe(factory):
         })
     d["pads"].sort(key=lambda p: p["name"])
     for pspec in element.list_properties():
-        if GObject.type_name(pspec.owner_type) in ("GObject", "GstObject",
-                                                    "GstElement", "GstBin"):
+        # ours only: base-class properties follow the GStreamer version
+        if not GObject.type_name(pspec.owner_type).startswith("Op"):
             continue
         d["properties"][pspec.name] = describe_property(pspec)
     return d
