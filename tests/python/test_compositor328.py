@@ -41,10 +41,13 @@ def fail(msg):
     sys.exit(1)
 
 
-def run(desc):
+def run(desc, prepare=None):
     """Runs a pipeline with an appsink named out; returns the frames as
-    numpy arrays (one per plane layout given by caps) and element messages."""
+    numpy arrays (one per plane layout given by caps) and element messages.
+    prepare(pipeline) may set things up before it plays."""
     pipe = Gst.parse_launch(desc)
+    if prepare:
+        prepare(pipe)
     sink = pipe.get_by_name("out")
     frames, msgs = [], []
     pipe.set_state(Gst.State.PLAYING)
@@ -92,8 +95,8 @@ def decode(path, fmt):
     return frames
 
 
-def composite(full, crops, rects, fmt):
-    return run(
+def composite(full, crops, rects, fmt, prepare=None):
+    return run(prepare=prepare, desc=
         "compositor328 name=c rects-location=%s ! appsink name=out sync=false "
         "filesrc location=%s ! decodebin ! videoconvert ! video/x-raw,format=%s"
         " ! queue ! c.sink_full "
@@ -195,6 +198,33 @@ def main():
             stats[0].get_value("crops-dropped") != 0:
         fail("stats message: %s" % [m.to_string() for m in stats])
     print("RGB: %d frames match OpenCV within %d" % (N, worst))
+
+    # alpha is controllable: 0 for the first half of the frames, then 1
+    gi.require_version("GstController", "1.0")
+    from gi.repository import GstController
+
+    def alpha_steps(pipe):
+        c = pipe.get_by_name("c")
+        cs = GstController.InterpolationControlSource()
+        cs.set_property("mode", GstController.InterpolationMode.NONE)
+        cs.set(0, 0.0)
+        cs.set(Gst.util_uint64_scale(N // 2, Gst.SECOND, 30), 1.0)
+        c.add_control_binding(
+            GstController.DirectControlBinding.new_absolute(c, "alpha", cs))
+        pipe._keep = cs  # the binding holds it too; keep Python's alive
+    out, _ = composite(full, crops, rects_path, "RGB", prepare=alpha_steps)
+    for i in range(N):
+        x1, y1, x2, y2 = rects[str(i)]
+        want = rgb(fulls[i]).copy()
+        if i >= N // 2:
+            want[y1:y2, x1:x2] = cv2.resize(rgb(cropsd[i]), (x2 - x1, y2 - y1),
+                                            interpolation=cv2.INTER_LINEAR)
+        d = np.abs(rgb(out[i]).astype(int) - want.astype(int)).max()
+        if d > 1:
+            fail("controlled alpha: frame %d is %s the %s picture (off by %d)"
+                 % (i, "not", "pasted" if i >= N // 2 else "unpasted", d))
+    print("controlled alpha: frames 0-%d unpasted, %d-%d pasted"
+          % (N // 2 - 1, N // 2, N - 1))
 
     # replays from RAM keep the frames' indices
     out, msgs = composite_loop(full, crops, rects_path, "RGB")
