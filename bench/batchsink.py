@@ -85,12 +85,15 @@ def run_batchsink(crops, fmt, out):
 
 
 def count_files(d):
-    n = b = 0
+    """files, bytes, and shards (the rest: the run's manifest, dataset.json
+    and the run's lock file)"""
+    n = b = shards = 0
     for root, _, files in os.walk(d):
         for f in files:
             n += 1
+            shards += f.endswith(".tar")
             b += os.path.getsize(os.path.join(root, f))
-    return n, b
+    return n, b, shards
 
 
 def main():
@@ -142,7 +145,7 @@ def main():
                                         "files", "MB/s e2e"))
     for f, label in (("tar", "batchsink format=tar"),
                      ("dir", "batchsink format=dir (seed)")):
-        n, b = stats[f]
+        n, b = stats[f][:2]
         print("%-28s %10.2f %14.2f %8d %12.1f" % (
             label, med[f][0], med[f][1], n, b / med[f][1] / 1e6))
     print("%-28s %10s %14.2f %8d %12.1f" % (
@@ -151,8 +154,8 @@ def main():
         med["dir"][0] / med["tar"][0], med["dir"][1] / med["tar"][1]))
     print("tar bytes/s vs cat > file: %.2f" % (
         (tar_bytes / med["tar"][1]) / (tar_bytes / cat_med)))
-    print("files: tar %d (%d shards + manifest), dir %d" % (
-        stats["tar"][0], stats["tar"][0] - 1, stats["dir"][0]))
+    print("files: tar %d (%d shards + index and lock files), dir %d" % (
+        stats["tar"][0], stats["tar"][2], stats["dir"][0]))
 
 
 if __name__ == "__main__":

