@@ -114,7 +114,7 @@ def test_vfr(tmp):
     assert 230 < n < 260, n
     # before the first gap (first seek comes before frame 50), across and
     # after the gaps, the last frame, and two beyond the end
-    want = [3, 4, 5, 6, 7, 8, 9, 10, 11, 40, 41, 80, 81, 120, 140, 141, 200, n - 1]
+    want = [3, 4, 5, 40, 41, 80, 81, 120, 140, 141, 200, n - 1]
     labels = os.path.join(tmp, "vfr.jsonl")
     write_labels(labels, want + [n, n + 40], "vfr")
     out = os.path.join(tmp, "out")
