@@ -8,7 +8,9 @@
  *
  * Loads a label file once (in the READY→PAUSED change), attaches each
  * labeled frame's instances to that frame as an #OpAnnotationMeta, and
- * drops (or, with `mode=tag`, passes untouched) the frames without labels.
+ * drops (or, with `mode=tag`, passes with an annotation meta without
+ * instances, so they keep their frame index and source) the frames without
+ * labels.
  * With `skip=true` it seeks upstream past long unlabeled stretches, so the
  * decoder never decodes them, and ends the stream after the last labeled
  * frame; the output stays frame-exact.
@@ -18,16 +20,23 @@
  * standard and custom layouts), and onepass JSON lines (`.jsonl`,
  * `.jsonl.gz`, the annotation JSON that batchsink writes).
  *
- * Frame identity: the frame index is the 0-based presentation-order index,
- * round ((pts - first_pts) * framerate) relative to the stream's first
- * frame, cross-checked with a count of decoded frames. Variable-framerate
- * streams (framerate 0/1) use the count and are never seeked; so are
- * streams whose timestamps disagree with the count before the first seek
- * (frames dropped with their timestamps kept, while the caps claim a
- * constant rate), with a warning message.
+ * Frame identity (docs/frame-identity.md): the frame index is the 0-based
+ * presentation-order index, the n-th frame ffmpeg decodes (SLEAP's
+ * frame_idx). For a local file, annotfilter first runs a demux-only pass
+ * over it (filesrc ! parsebin ! fakesink, no decoder; about 20 ms for a
+ * minute of video, 1.3 s for an hour of low-resolution video) that lists
+ * every frame's timestamp, and numbers each decoded frame by looking its PTS
+ * up there: exact for variable frame rates, edit lists, B-frames and frames
+ * the decoder drops (a forced EOS). A PTS not in the table is an error.
+ * Otherwise (not a local file, a multifilesrc pattern, packets without
+ * timestamps), the index is round ((pts - first_pts) * framerate)
+ * cross-checked with a count of decoded frames, and a disagreement is an
+ * error: the element stops rather than put labels on the wrong images.
  *
  * The attached meta holds the source name (the upstream URI's base name
- * without extension, else the label file's video name), the frame index,
+ * without extension; for multifilesrc the location pattern without its
+ * number, img_%05d.png -> img; else the label file's video name), the
+ * frame index,
  * the buffer PTS, the frame size, the shared skeleton and the counted
  * instances in the label file's order, keypoints in frame coordinates
  * (pixel centres at integers).
@@ -62,9 +71,15 @@
  * * `video-index` (gint), `source` (string), `location` (string)
  *
  * and a warning message when `labeled-frames-missing` > 0, listing the
- * first ones. Warnings are also posted for usable but odd label data (an
- * unknown format version, duplicated frames) and when no frame of the
- * chosen video has counted instances.
+ * first ones grouped by reason: beyond the end of the video (with its frame
+ * count), not delivered by the demuxer (it stopped before the end the
+ * container declares, as GStreamer 1.22's qtdemux does with some MP4 edit
+ * lists), after the stream stopped (an interrupted run), or dropped inside
+ * the played part. Warnings are also posted for usable but odd label data
+ * (an unknown format version, duplicated frames), when no frame of the
+ * chosen video has counted instances, when the label file names another
+ * video than the stream's file, and when the demuxer starts the stream on
+ * a frame that is not a keyframe.
  *
  * ## Errors
  *
@@ -73,8 +88,11 @@
  * missing tables, indices out of range, unsupported features such as
  * `/video_crops`), or `video-index` is out of range. When `video-index=-1`
  * and the file holds several videos, the one whose file base name matches
- * the upstream URI is used; no or several matches are a stream error that
- * lists the videos.
+ * the upstream URI is used (exactly, else ignoring case); no or several
+ * matches are a stream error that lists the videos. A stream error also
+ * when the label file records a video size other than the stream's (the
+ * labels belong to another video), and when a frame's index is not certain
+ * (see Frame identity).
  *
  * ## Example launch line
  * |[
