@@ -260,6 +260,8 @@ static GstFlowReturn op_annot_filter_transform_ip (GstBaseTransform * trans,
     GstBuffer * buf);
 static gboolean op_annot_filter_propose_allocation (GstBaseTransform * trans,
     GstQuery * decide_query, GstQuery * query);
+static gboolean check_labels_belong (OpAnnotFilter * self,
+    const gchar * stream_name);
 
 static void
 op_annot_filter_class_init (OpAnnotFilterClass * klass)
@@ -527,6 +529,9 @@ op_annot_filter_set_caps (GstBaseTransform * trans, GstCaps * incaps,
   self->height = GST_VIDEO_INFO_HEIGHT (&info);
   op_frame_clock_set_rate (&self->clock, GST_VIDEO_INFO_FPS_N (&info),
       GST_VIDEO_INFO_FPS_D (&info));
+  /* a new size must still be the labels' video's */
+  if (self->resolved && !check_labels_belong (self, NULL))
+    return FALSE;
   GST_DEBUG_OBJECT (self, "%ux%u at %d/%d fps", self->width, self->height,
       GST_VIDEO_INFO_FPS_N (&info), GST_VIDEO_INFO_FPS_D (&info));
   return TRUE;
@@ -1105,6 +1110,13 @@ op_annot_filter_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
 
   self->stats.seen++;
   res = op_frame_clock_locate (&self->clock, pts, &index);
+  if (res != OP_FRAME_CLOCK_OK && self->ending) {
+    /* after the seek to the end no target is left: whatever the decoder
+     * still outputs (clipped to the segment end) carries no label */
+    GST_DEBUG_OBJECT (self, "dropping a frame at %" GST_TIME_FORMAT
+        " after the seek to the end", GST_TIME_ARGS (pts));
+    return GST_BASE_TRANSFORM_FLOW_DROPPED;
+  }
   if (res != OP_FRAME_CLOCK_OK) {
     post_identity_error (self, res, pts, index, previous);
     return GST_FLOW_ERROR;
