@@ -11,6 +11,7 @@ beside it by multifilesink) must equal ffmpeg's n-th frame, on:
 - interrupted runs: gst-launch-1.0 -e and SIGINT mid-run (the decoder drops
   frames at the forced EOS): every written line's frame_index must match
   its pts through ffprobe's frame table, and its pixels;
+- mode=tag: every frame reaches batchsink with its true index and source;
 - an MP4 trimmed with an edit list: the labeled frames the demuxer never
   delivers are reported with that reason."""
 import json
@@ -174,6 +175,35 @@ def test_interrupted(tmp):
             if abs(o["instances"][0]["keypoints"][0][0] - o["frame_index"] - 0.25) > 1e-6:
                 fail("%s: frame %d carries the keypoints of another frame" % (what, o["frame_index"]))
         check_pixels(what, lines, ys, truth)
+        # the labeled frames after the stop are reported as such
+        if "after the stream stopped at frame %d of %d (interrupted" % (
+                lines[-1]["frame_index"], len(truth)) not in log:
+            fail("%s: no warning that the stream stopped at frame %d:\n%s"
+                 % (what, lines[-1]["frame_index"], log[-1500:]))
+
+
+def test_tag_mode(tmp):
+    """mode=tag: unlabeled frames keep their index and source in batchsink's
+    output (they were written as frame 0, source "unlabeled")."""
+    truth = ffmpeg_y_planes(SAMPLE, 384, 384)
+    labels = os.path.join(tmp, "tag.jsonl")
+    write_labels(labels, [7, 500], "centered_pair_low_quality")
+    out = os.path.join(tmp, "tag")
+    os.makedirs(out, exist_ok=True)
+    RUNS[0] += 1
+    p = subprocess.run(pipeline(SAMPLE, "decodebin", labels, "mode=tag", out), capture_output=True,
+                       text=True, timeout=120)
+    if p.returncode != 0:
+        fail("tag mode: gst-launch failed: %s" % p.stdout[-1500:])
+        return
+    lines, ys = read_output(out, 384, 384)
+    if [o["frame_index"] for o in lines] != list(range(len(truth))):
+        fail("tag mode: frame indices are not 0..%d" % (len(truth) - 1))
+    if {o["source"] for o in lines} != {"centered_pair_low_quality"}:
+        fail("tag mode: sources %s" % sorted({o["source"] for o in lines}))
+    if [o["frame_index"] for o in lines if o["instances"]] != [7, 500]:
+        fail("tag mode: labeled frames %s" % [o["frame_index"] for o in lines if o["instances"]])
+    check_pixels("tag mode", lines[::50], ys[::50], truth)
 
 
 def test_edit_list(tmp):
@@ -207,6 +237,7 @@ def main():
     tmp = tempfile.mkdtemp(prefix="test-frame-identity-")
     test_vfr(tmp)
     test_interrupted(tmp)
+    test_tag_mode(tmp)
     test_edit_list(tmp)
     failed = len({f.split(":")[0] for f in FAILURES})
     print("frame identity: %d passed, %d failed" % (RUNS[0] - failed, failed))
