@@ -77,9 +77,8 @@
  * lists), after the stream stopped (an interrupted run), or dropped inside
  * the played part. Warnings are also posted for usable but odd label data
  * (an unknown format version, duplicated frames), when no frame of the
- * chosen video has counted instances, when the label file names another
- * video than the stream's file, and when the demuxer starts the stream on
- * a frame that is not a keyframe.
+ * chosen video has counted instances, and when the label file names
+ * another video than the stream's file.
  *
  * ## Errors
  *
@@ -650,12 +649,6 @@ index_stream (OpAnnotFilter * self)
   GST_INFO_OBJECT (self, "%s: %u frames indexed in %" GST_TIME_FORMAT,
       self->source, op_stream_index_n_frames (index),
       GST_TIME_ARGS (index->build_time));
-  if (!index->starts_on_keyframe)
-    GST_ELEMENT_WARNING (self, STREAM, DECODE,
-        ("%s: the demuxer starts this stream at a frame that is not a "
-            "keyframe (GStreamer 1.22's qtdemux does so for some MP4 edit "
-            "lists): the first frames up to the next keyframe may decode "
-            "damaged", self->source), (NULL));
   op_frame_clock_set_index (&self->clock, index);
   g_free (stream_id);
 }

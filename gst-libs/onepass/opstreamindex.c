@@ -32,7 +32,6 @@ typedef struct {
   gchar *stream_id;
   GArray *packets;              /* Packet */
   GstSegment segment;
-  gboolean first_is_key, got_first;
   guint n_no_pts;
 } StreamLog;
 
@@ -78,11 +77,6 @@ log_data (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
         || GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DECODE_ONLY)
         || GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_GAP))
       return GST_PAD_PROBE_OK;
-    if (!s->got_first) {
-      s->got_first = TRUE;
-      s->first_is_key = !GST_BUFFER_FLAG_IS_SET (buf,
-          GST_BUFFER_FLAG_DELTA_UNIT);
-    }
     if (!GST_BUFFER_PTS_IS_VALID (buf)) {
       s->n_no_pts++;
       return GST_PAD_PROBE_OK;
@@ -179,7 +173,8 @@ index_from_log (StreamLog * s, GstClockTime duration, GError ** error)
     g_array_append_val (index->pts, p->pts);
     g_array_append_val (index->ends, end);
   }
-  index->starts_on_keyframe = s->first_is_key;
+  if (index->pts->len == 0)
+    goto empty;
   index->segment_stop = s->segment.stop == (guint64) - 1 ?
       GST_CLOCK_TIME_NONE : s->segment.stop;
   index->declared_end = index->segment_stop;
@@ -197,6 +192,11 @@ duplicate:
   g_set_error (error, OP_STREAM_INDEX_ERROR, OP_STREAM_INDEX_ERROR_TIMESTAMPS,
       "two of its packets carry the same timestamp %" GST_TIME_FORMAT,
       GST_TIME_ARGS (g_array_index (s->packets, Packet, i).pts));
+  op_stream_index_free (index);
+  return NULL;
+empty:
+  g_set_error (error, OP_STREAM_INDEX_ERROR, OP_STREAM_INDEX_ERROR_NO_STREAM,
+      "none of its %u packets lies inside the demuxer's segment", n);
   op_stream_index_free (index);
   return NULL;
 }
@@ -349,7 +349,6 @@ op_stream_index_new_from_pts (const GstClockTime * pts, guint n)
   g_array_sort (index->pts, (GCompareFunc) compare_packets);
   index->ends = g_array_new (FALSE, FALSE, sizeof (GstClockTime));
   index->segment_stop = index->declared_end = GST_CLOCK_TIME_NONE;
-  index->starts_on_keyframe = TRUE;
   return index;
 }
 

@@ -36,8 +36,6 @@ typedef enum {
  * @segment_stop: the end of the demuxer's segment (NONE when open)
  * @declared_end: where the container says the stream ends (segment stop
  *   or duration, as a timestamp; NONE if unknown)
- * @starts_on_keyframe: FALSE when the first packet is not a keyframe (the
- *   first frames decode damaged or not at all)
  * @build_time: how long the demux-only pass took
  *
  * Built once by op_stream_index_build(); immutable afterwards.
@@ -47,7 +45,6 @@ typedef struct {
   GArray *ends;
   GstClockTime segment_stop;
   GstClockTime declared_end;
-  gboolean starts_on_keyframe;
   GstClockTime build_time;
 } OpStreamIndex;
 
