@@ -16,6 +16,7 @@ beside it by multifilesink) must equal ffmpeg's n-th frame, on:
   delivers are reported with that reason."""
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -235,10 +236,14 @@ def test_edit_list(tmp):
 
 def main():
     tmp = tempfile.mkdtemp(prefix="test-frame-identity-")
-    test_vfr(tmp)
-    test_interrupted(tmp)
-    test_tag_mode(tmp)
-    test_edit_list(tmp)
+    try:
+        test_vfr(tmp)
+        test_interrupted(tmp)
+        test_tag_mode(tmp)
+        test_edit_list(tmp)
+    finally:
+        # raw frames: a few hundred MB
+        shutil.rmtree(tmp, ignore_errors=True)
     failed = len({f.split(":")[0] for f in FAILURES})
     print("frame identity: %d passed, %d failed" % (RUNS[0] - failed, failed))
     return 1 if FAILURES else 0
