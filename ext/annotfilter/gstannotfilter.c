@@ -8,7 +8,9 @@
  *
  * Loads a label file once (in the READY→PAUSED change), attaches each
  * labeled frame's instances to that frame as an #OpAnnotationMeta, and
- * drops (or, with `mode=tag`, passes untouched) the frames without labels.
+ * drops (or, with `mode=tag`, passes with an annotation meta without
+ * instances, so they keep their frame index and source) the frames without
+ * labels.
  * With `skip=true` it seeks upstream past long unlabeled stretches, so the
  * decoder never decodes them, and ends the stream after the last labeled
  * frame; the output stays frame-exact.
@@ -18,16 +20,23 @@
  * standard and custom layouts), and onepass JSON lines (`.jsonl`,
  * `.jsonl.gz`, the annotation JSON that batchsink writes).
  *
- * Frame identity: the frame index is the 0-based presentation-order index,
- * round ((pts - first_pts) * framerate) relative to the stream's first
- * frame, cross-checked with a count of decoded frames. Variable-framerate
- * streams (framerate 0/1) use the count and are never seeked; so are
- * streams whose timestamps disagree with the count before the first seek
- * (frames dropped with their timestamps kept, while the caps claim a
- * constant rate), with a warning message.
+ * Frame identity (docs/frame-identity.md): the frame index is the 0-based
+ * presentation-order index, the n-th frame ffmpeg decodes (SLEAP's
+ * frame_idx). For a local file, annotfilter first runs a demux-only pass
+ * over it (filesrc ! parsebin ! fakesink, no decoder; about 20 ms for a
+ * minute of video, 1.3 s for an hour of low-resolution video) that lists
+ * every frame's timestamp, and numbers each decoded frame by looking its PTS
+ * up there: exact for variable frame rates, edit lists, B-frames and frames
+ * the decoder drops (a forced EOS). A PTS not in the table is an error.
+ * Otherwise (not a local file, a multifilesrc pattern, packets without
+ * timestamps), the index is round ((pts - first_pts) * framerate)
+ * cross-checked with a count of decoded frames, and a disagreement is an
+ * error: the element stops rather than put labels on the wrong images.
  *
  * The attached meta holds the source name (the upstream URI's base name
- * without extension, else the label file's video name), the frame index,
+ * without extension; for multifilesrc the location pattern without its
+ * number, img_%05d.png -> img; else the label file's video name), the
+ * frame index,
  * the buffer PTS, the frame size, the shared skeleton and the counted
  * instances in the label file's order, keypoints in frame coordinates
  * (pixel centres at integers).
@@ -62,9 +71,14 @@
  * * `video-index` (gint), `source` (string), `location` (string)
  *
  * and a warning message when `labeled-frames-missing` > 0, listing the
- * first ones. Warnings are also posted for usable but odd label data (an
- * unknown format version, duplicated frames) and when no frame of the
- * chosen video has counted instances.
+ * first ones grouped by reason: beyond the end of the video (with its frame
+ * count), not delivered by the demuxer (it stopped before the end the
+ * container declares, as GStreamer 1.22's qtdemux does with some MP4 edit
+ * lists), after the stream stopped (an interrupted run), or dropped inside
+ * the played part. Warnings are also posted for usable but odd label data
+ * (an unknown format version, duplicated frames), when no frame of the
+ * chosen video has counted instances, and when the label file names
+ * another video than the stream's file.
  *
  * ## Errors
  *
@@ -73,8 +87,11 @@
  * missing tables, indices out of range, unsupported features such as
  * `/video_crops`), or `video-index` is out of range. When `video-index=-1`
  * and the file holds several videos, the one whose file base name matches
- * the upstream URI is used; no or several matches are a stream error that
- * lists the videos.
+ * the upstream URI is used (exactly, else ignoring case); no or several
+ * matches are a stream error that lists the videos. A stream error also
+ * when the label file records a video size other than the stream's (the
+ * labels belong to another video), and when a frame's index is not certain
+ * (see Frame identity).
  *
  * ## Example launch line
  * |[
@@ -164,8 +181,10 @@ struct _OpAnnotFilter {
   gboolean discont;
   gboolean ending;              /* sought to the end after the last target */
   gboolean swallow_segment;
-  gboolean warned_disagree;
   guint64 last_seek_target;
+  gint64 max_index;             /* highest frame index seen, -1 = none */
+  gchar *no_index_reason;       /* why frames are numbered without a table */
+  gchar *uri;
   struct {
     guint64 seen, passed, skipped, instances;
     guint seeks;
@@ -240,6 +259,8 @@ static GstFlowReturn op_annot_filter_transform_ip (GstBaseTransform * trans,
     GstBuffer * buf);
 static gboolean op_annot_filter_propose_allocation (GstBaseTransform * trans,
     GstQuery * decide_query, GstQuery * query);
+static gboolean check_labels_belong (OpAnnotFilter * self,
+    const gchar * stream_name);
 
 static void
 op_annot_filter_class_init (OpAnnotFilterClass * klass)
@@ -370,6 +391,9 @@ op_annot_filter_finalize (GObject * object)
   g_free (self->cfg.location);
   op_labels_free (self->labels);
   op_target_list_free (self->targets);
+  op_frame_clock_reset (&self->clock);
+  g_free (self->no_index_reason);
+  g_free (self->uri);
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
 
@@ -390,8 +414,10 @@ reset_streaming_state (OpAnnotFilter * self)
   self->discont = FALSE;
   self->ending = FALSE;
   self->swallow_segment = FALSE;
-  self->warned_disagree = FALSE;
   self->last_seek_target = G_MAXUINT64;
+  self->max_index = -1;
+  g_clear_pointer (&self->no_index_reason, g_free);
+  g_clear_pointer (&self->uri, g_free);
   memset (&self->stats, 0, sizeof (self->stats));
   GST_OBJECT_LOCK (self);
   self->seek_seqnum = GST_SEQNUM_INVALID;
@@ -502,6 +528,9 @@ op_annot_filter_set_caps (GstBaseTransform * trans, GstCaps * incaps,
   self->height = GST_VIDEO_INFO_HEIGHT (&info);
   op_frame_clock_set_rate (&self->clock, GST_VIDEO_INFO_FPS_N (&info),
       GST_VIDEO_INFO_FPS_D (&info));
+  /* a new size must still be the labels' video's */
+  if (self->resolved && !check_labels_belong (self, NULL))
+    return FALSE;
   GST_DEBUG_OBJECT (self, "%ux%u at %d/%d fps", self->width, self->height,
       GST_VIDEO_INFO_FPS_N (&info), GST_VIDEO_INFO_FPS_D (&info));
   return TRUE;
@@ -543,29 +572,103 @@ query_upstream_duration (OpAnnotFilter * self)
   return (GstClockTime) dur;
 }
 
+/* the video of a multi-video file whose name matches @stream_name: exact,
+ * else ignoring case (labels made on another OS); -1 with @matches set
+ * when there is no single match */
+static gint
+match_video (const OpLabels * labels, const gchar * stream_name,
+    guint * matches)
+{
+  gint video = -1;
+  guint i, pass;
+
+  for (pass = 0; pass < 2 && stream_name; pass++) {
+    *matches = 0;
+    for (i = 0; i < labels->videos->len; i++) {
+      gchar *v = op_source_name_from_uri (g_ptr_array_index (labels->videos,
+              i));
+      if (pass == 0 ? g_strcmp0 (v, stream_name) == 0 :
+          g_ascii_strcasecmp (v, stream_name) == 0) {
+        video = (gint) i;
+        (*matches)++;
+      }
+      g_free (v);
+    }
+    if (*matches > 0)
+      break;
+  }
+  return *matches == 1 ? video : -1;
+}
+
+/* the design's "labels must belong to the video": a recorded size that
+ * differs from the stream's is an error, another file name a warning */
+static gboolean
+check_labels_belong (OpAnnotFilter * self, const gchar * stream_name)
+{
+  guint w = 0, h = 0;
+
+  if (op_labels_get_video_size (self->labels, self->video, &w, &h)
+      && (w != self->width || h != self->height) && self->width > 0) {
+    GST_ELEMENT_ERROR (self, STREAM, WRONG_TYPE,
+        ("%s: the labels of video %u are for a %ux%u video, but this stream "
+            "(%s) is %ux%u: they belong to another video", self->cfg.location,
+            self->video, w, h, self->source, self->width, self->height),
+        ("stream uri: %s", GST_STR_NULL (self->uri)));
+    return FALSE;
+  }
+  if (stream_name && self->video < self->labels->videos->len) {
+    const gchar *named = g_ptr_array_index (self->labels->videos, self->video);
+    gchar *v = op_source_name_from_uri (named);
+    if (named && *named && g_ascii_strcasecmp (v, stream_name) != 0)
+      GST_ELEMENT_WARNING (self, STREAM, FORMAT,
+          ("%s: the labels of video %u name the video \"%s\", but this "
+              "stream is \"%s\": check that they belong to it",
+              self->cfg.location, self->video, named, self->uri), (NULL));
+    g_free (v);
+  }
+  return TRUE;
+}
+
+/* learns every frame's timestamp before the first frame is numbered; when
+ * that is impossible, frames are numbered by timestamp and count, and any
+ * disagreement stops the stream */
+static void
+index_stream (OpAnnotFilter * self)
+{
+  gchar *stream_id = gst_pad_get_stream_id (GST_BASE_TRANSFORM_SINK_PAD (self));
+  GError *err = NULL;
+  OpStreamIndex *index = op_stream_index_build (self->uri, stream_id, &err);
+
+  if (index == NULL) {
+    self->no_index_reason = g_strdup (err->message);
+    GST_INFO_OBJECT (self, "no frame table: %s", err->message);
+    g_clear_error (&err);
+    g_free (stream_id);
+    return;
+  }
+  GST_INFO_OBJECT (self, "%s: %u frames indexed in %" GST_TIME_FORMAT,
+      self->source, op_stream_index_n_frames (index),
+      GST_TIME_ARGS (index->build_time));
+  op_frame_clock_set_index (&self->clock, index);
+  g_free (stream_id);
+}
+
 /* picks the video and builds the list of frames to pass; called on the
  * first buffer, when upstream can answer the URI query */
 static gboolean
 resolve_video (OpAnnotFilter * self)
 {
   OpLabels *labels = self->labels;
-  gchar *uri = query_upstream_uri (self);
-  gchar *stream_name = uri ? op_source_name_from_uri (uri) : NULL;
+  gchar *stream_name;
   gint video = self->cfg.video_index;
   gchar *name;
-  guint i, matches = 0;
+  guint matches = 0;
 
+  self->uri = query_upstream_uri (self);
+  stream_name = self->uri ? op_source_name_from_uri (self->uri) : NULL;
   if (video < 0 && labels->videos->len > 1) {
-    for (i = 0; stream_name && i < labels->videos->len; i++) {
-      gchar *v = op_source_name_from_uri (g_ptr_array_index (labels->videos,
-              i));
-      if (g_strcmp0 (v, stream_name) == 0) {
-        video = (gint) i;
-        matches++;
-      }
-      g_free (v);
-    }
-    if (matches != 1)
+    video = match_video (labels, stream_name, &matches);
+    if (video < 0)
       goto no_match;
   }
   self->video = video < 0 ? 0 : (guint) video;
@@ -579,14 +682,18 @@ resolve_video (OpAnnotFilter * self)
     name = g_strdup ("unknown");
   self->source = g_intern_string (name);
   g_free (name);
+  if (!check_labels_belong (self, stream_name)) {
+    g_free (stream_name);
+    return FALSE;
+  }
+  self->resolved = TRUE;
 
   self->targets = op_target_list_new (labels, self->video,
       self->cfg.instances, self->cfg.min_keypoints);
   self->duration = query_upstream_duration (self);
-  self->resolved = TRUE;
   GST_INFO_OBJECT (self, "stream %s (uri %s) is video %u: %u frames with "
       "counted instances, %" G_GUINT64_FORMAT " instances", self->source,
-      GST_STR_NULL (uri), self->video, self->targets->targets->len,
+      GST_STR_NULL (self->uri), self->video, self->targets->targets->len,
       self->targets->n_instances);
 
   if (self->targets->targets->len == 0) {
@@ -600,7 +707,10 @@ resolve_video (OpAnnotFilter * self)
             which[self->cfg.instances], self->cfg.min_keypoints,
             op_labels_count_frames (labels, self->video)), (NULL));
   }
-  g_free (uri);
+  /* tag mode numbers every frame; drop mode only needs it for targets */
+  if (self->targets->targets->len > 0
+      || self->cfg.mode == OP_ANNOT_FILTER_MODE_TAG)
+    index_stream (self);
   g_free (stream_name);
   return TRUE;
 
@@ -613,9 +723,8 @@ no_match:
             (stream_name ? "none matches this stream's file name" :
                 "upstream reports no file name") :
             "several match this stream's file name", videos),
-        ("stream uri: %s", GST_STR_NULL (uri)));
+        ("stream uri: %s", GST_STR_NULL (self->uri)));
     g_free (videos);
-    g_free (uri);
     g_free (stream_name);
     return FALSE;
   }
@@ -623,16 +732,92 @@ no_match:
 
 /* ---------------------------------------------------------- messages */
 
+static guint64 frames_in_stream (OpAnnotFilter * self);
+
+/* appends one reason why labeled frames in [@from, @to) were never reached */
+static guint
+explain_unreached (OpAnnotFilter * self, GString * out, guint64 from,
+    guint64 to, const gchar * why)
+{
+  GString *frames = g_string_new (NULL);
+  guint n = op_target_list_count_unreached (self->targets, from, to, frames);
+
+  if (n > 0)
+    g_string_append_printf (out, "%s%u %s (frames %s)", out->len ? "; " : "",
+        n, why, frames->str);
+  g_string_free (frames, TRUE);
+  return n;
+}
+
+/* the stream ends well before its container says (a demuxer that lost
+ * frames at the end, as GStreamer 1.22's qtdemux with some edit lists) */
+static gboolean
+demuxer_stopped_early (OpAnnotFilter * self, GstClockTime * last_end)
+{
+  const OpStreamIndex *index = self->clock.index;
+  guint64 n = op_stream_index_n_frames (index);
+  GstClockTime span;
+
+  if (n == 0 || !GST_CLOCK_TIME_IS_VALID (index->declared_end))
+    return FALSE;
+  span = op_frame_clock_frame_span (&self->clock, n - 1);
+  *last_end = op_frame_clock_pts_of (&self->clock, n - 1) + span;
+  return index->declared_end > *last_end + span;
+}
+
+/* the warning for labeled frames the stream never reached, saying why */
+static void
+warn_unreached (OpAnnotFilter * self, guint n_missing, guint n_labeled)
+{
+  guint64 total = frames_in_stream (self);
+  guint64 seen = (guint64) (self->max_index + 1);
+  GString *why = g_string_new (NULL);
+  GstClockTime last_end = GST_CLOCK_TIME_NONE;
+  gchar *s;
+
+  explain_unreached (self, why, 0, seen, "inside the played part of the "
+      "stream, but the decoder or demuxer did not deliver them");
+  if (total == 0) {
+    s = g_strdup_printf ("after the last frame the stream delivered (frame %"
+        G_GINT64_FORMAT ")", self->max_index);
+    explain_unreached (self, why, seen, G_MAXUINT64, s);
+    g_free (s);
+  } else {
+    s = g_strdup_printf ("after the stream stopped at frame %" G_GINT64_FORMAT
+        " of %" G_GUINT64_FORMAT " (interrupted, or ended early)",
+        self->max_index, total);
+    explain_unreached (self, why, seen, total, s);
+    g_free (s);
+    if (demuxer_stopped_early (self, &last_end))
+      s = g_strdup_printf ("that the demuxer did not deliver: it stopped "
+          "after %" G_GUINT64_FORMAT " frames at %" GST_TIME_FORMAT ", but "
+          "the container says the stream lasts until %" GST_TIME_FORMAT
+          " (GStreamer 1.22's qtdemux loses the end of some MP4 edit lists)",
+          total, GST_TIME_ARGS (last_end),
+          GST_TIME_ARGS (self->clock.index->declared_end));
+    else
+      s = g_strdup_printf ("beyond the end of the video (the stream has %"
+          G_GUINT64_FORMAT " frames)", total);
+    explain_unreached (self, why, MAX (seen, total), G_MAXUINT64, s);
+    g_free (s);
+  }
+  GST_ELEMENT_WARNING (self, STREAM, FAILED,
+      ("%s: %u of %u labeled frames of video %u were never reached by the "
+          "stream: %s", self->cfg.location, n_missing, n_labeled, self->video,
+          why->str), (NULL));
+  g_string_free (why, TRUE);
+}
+
 static void
 post_stats (OpAnnotFilter * self)
 {
-  GString *missing = g_string_new (NULL);
   guint n_missing = 0, n_labeled = 0;
   GstStructure *s;
 
   if (self->targets) {
     n_labeled = self->targets->targets->len;
-    n_missing = op_target_list_count_unreached (self->targets, missing);
+    n_missing = op_target_list_count_unreached (self->targets, 0,
+        G_MAXUINT64, NULL);
   }
   s = gst_structure_new ("annotfilter-stats",
       "frames-seen", G_TYPE_UINT64, self->stats.seen,
@@ -649,13 +834,7 @@ post_stats (OpAnnotFilter * self)
   gst_element_post_message (GST_ELEMENT (self),
       gst_message_new_element (GST_OBJECT (self), s));
   if (n_missing > 0)
-    GST_ELEMENT_WARNING (self, STREAM, FAILED,
-        ("%s: %u of %u labeled frames of video %u were never reached by the "
-            "stream (frames %s%s): they lie beyond the end of the video or "
-            "the stream skipped them", self->cfg.location, n_missing,
-            n_labeled, self->video, missing->str, n_missing > 10 ? ", ..." :
-            ""), (NULL));
-  g_string_free (missing, TRUE);
+    warn_unreached (self, n_missing, n_labeled);
 }
 
 /* ------------------------------------------------------------ seeking */
@@ -678,9 +857,12 @@ do_seek (GstElement * element, gpointer user_data)
     GST_INFO_OBJECT (self, "upstream refused the seek; decoding through");
 }
 
+/* the stream's frame count: the table's, else duration times rate, else 0 */
 static guint64
 frames_in_stream (OpAnnotFilter * self)
 {
+  if (self->clock.index)
+    return op_frame_clock_n_frames (&self->clock);
   if (!GST_CLOCK_TIME_IS_VALID (self->duration) || self->clock.fps_n <= 0)
     return 0;
   return gst_util_uint64_scale_round (self->duration, self->clock.fps_n,
@@ -718,16 +900,19 @@ send_seek (OpAnnotFilter * self, GstClockTime start)
 static void
 seek_to_frame (OpAnnotFilter * self, guint64 target)
 {
-  GstClockTime dur = op_frame_clock_frame_duration (&self->clock);
-  GstClockTime pts = op_frame_clock_pts_of (&self->clock, target);
-  GstClockTime start;
+  GstClockTime pos, start;
 
-  /* A quarter frame late: the frame before ends before the new segment
-   * and is clipped away; the target overlaps it and is kept (the decoder
-   * moves its timestamp to the segment start, which still rounds to the
-   * target). Seek positions are stream time, not timestamps. */
+  /* Inside the target, after the end of every frame before it: those
+   * are clipped away, the target is kept (the decoder moves its timestamp
+   * to the segment start, which the clock maps back to it). Seek
+   * positions are stream time, not timestamps. */
+  if (!op_frame_clock_seek_position (&self->clock, target, &pos)) {
+    GST_DEBUG_OBJECT (self, "frame %" G_GUINT64_FORMAT " cannot be aimed "
+        "at; decoding through", target);
+    return;
+  }
   start = gst_segment_to_stream_time (&GST_BASE_TRANSFORM (self)->segment,
-      GST_FORMAT_TIME, pts + dur / 4);
+      GST_FORMAT_TIME, pos);
   if (!GST_CLOCK_TIME_IS_VALID (start) || !send_seek (self, start))
     return;
   GST_DEBUG_OBJECT (self, "seeking to frame %" G_GUINT64_FORMAT " at %"
@@ -758,10 +943,13 @@ skip_to_end (OpAnnotFilter * self, guint64 index)
 static guint64
 skip_threshold (OpAnnotFilter * self)
 {
+  GstClockTime dur = op_frame_clock_frame_duration (&self->clock);
+
   if (self->cfg.skip_min_frames > 0)
     return self->cfg.skip_min_frames;
-  return MAX (1, gst_util_uint64_scale_round (AUTO_SKIP_SECONDS,
-          self->clock.fps_n, self->clock.fps_d));
+  if (!GST_CLOCK_TIME_IS_VALID (dur) || dur == 0)
+    return G_MAXUINT64;
+  return MAX (1, AUTO_SKIP_SECONDS * GST_SECOND / dur);
 }
 
 
@@ -844,6 +1032,60 @@ op_annot_filter_sink_event (GstBaseTransform * trans, GstEvent * event)
 
 /* ---------------------------------------------------------- data path */
 
+/* a frame whose index is not certain: stop rather than guess (the design's
+ * "never a wrong image under a label") */
+static void
+post_identity_error (OpAnnotFilter * self, OpFrameClockResult res,
+    GstClockTime pts, guint64 index, gint64 previous)
+{
+  if (res == OP_FRAME_CLOCK_NOT_IN_INDEX) {
+    const OpStreamIndex *t = self->clock.index;
+    guint n = op_stream_index_n_frames (t);
+    GST_ELEMENT_ERROR (self, STREAM, FAILED,
+        ("%s: a decoded frame carries the timestamp %" GST_TIME_FORMAT
+            ", which is no frame of the stream's index (%u frames from %"
+            GST_TIME_FORMAT " to %" GST_TIME_FORMAT ", read from the file "
+            "before playing): its frame index is unknown, so annotfilter "
+            "stops rather than put labels on the wrong images", self->source,
+            GST_TIME_ARGS (pts), n, GST_TIME_ARGS (op_frame_clock_pts_of
+                (&self->clock, 0)), GST_TIME_ARGS (op_frame_clock_pts_of
+                (&self->clock, n - 1))), ("uri %s, labels %s",
+            GST_STR_NULL (self->uri), self->cfg.location));
+  } else {
+    GST_ELEMENT_ERROR (self, STREAM, FAILED,
+        ("%s: the frame at %" GST_TIME_FORMAT " is frame %" G_GUINT64_FORMAT
+            " by its timestamp at %d/%d fps but frame %" G_GINT64_FORMAT
+            " by the count of decoded frames: the frame rate is not constant "
+            "or frames were lost, and no frame index could be read from the "
+            "source to tell which (%s). annotfilter stops rather than put "
+            "labels on the wrong images; play the video from a local file",
+            self->source, GST_TIME_ARGS (pts), index, self->clock.fps_n,
+            self->clock.fps_d, previous + 1,
+            GST_STR_NULL (self->no_index_reason)), ("uri %s, labels %s",
+            GST_STR_NULL (self->uri), self->cfg.location));
+  }
+}
+
+/* tag mode: an unlabeled frame keeps its identity downstream */
+static void
+add_empty_meta (OpAnnotFilter * self, GstBuffer * buf, guint64 index)
+{
+  OpAnnotation ann;
+  OpAnnotationMeta *meta;
+
+  op_annotation_init (&ann);
+  if (self->targets->targets->len > 0)
+    op_annotation_set_skeleton (&ann, g_array_index (self->targets->targets,
+            OpTarget, 0).ann.skeleton);
+  ann.frame_index = index;
+  meta = op_buffer_add_annotation_meta (buf, &ann);
+  op_annotation_clear (&ann);
+  meta->ann.source = self->source;
+  meta->ann.pts = GST_BUFFER_PTS (buf);
+  meta->ann.width = meta->ann.source_width = self->width;
+  meta->ann.height = meta->ann.source_height = self->height;
+}
+
 static GstFlowReturn
 op_annot_filter_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
 {
@@ -851,7 +1093,8 @@ op_annot_filter_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
   GstClockTime pts = GST_BUFFER_PTS (buf);
   GstClockTime dur = GST_BUFFER_DURATION (buf);
   gint64 previous = self->clock.last_index;
-  gboolean jumped = self->clock.expect_jump, disagrees;
+  gboolean jumped = self->clock.expect_jump;
+  OpFrameClockResult res;
   OpTarget *target, *next;
   guint64 index;
 
@@ -859,28 +1102,24 @@ op_annot_filter_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
     return GST_FLOW_ERROR;
 
   self->stats.seen++;
-  index = op_frame_clock_index (&self->clock, pts, &disagrees);
-  if (disagrees && !self->warned_disagree) {
-    self->warned_disagree = TRUE;
-    if (self->clock.counting)
-      GST_ELEMENT_WARNING (self, STREAM, FORMAT,
-          ("%s: the stream claims %d/%d fps but its timestamps skip frames "
-              "(the frame at %" GST_TIME_FORMAT " is frame %" G_GUINT64_FORMAT
-              " by count): counting decoded frames from here on, as SLEAP "
-              "does, and not seeking", self->source, self->clock.fps_n,
-              self->clock.fps_d, GST_TIME_ARGS (pts), index), (NULL));
-    else
-      GST_ELEMENT_WARNING (self, STREAM, FORMAT,
-          ("%s: after a seek, the frame at %" GST_TIME_FORMAT " is frame %"
-              G_GUINT64_FORMAT " by timestamp but frame %" G_GINT64_FORMAT
-              " by count; the stream's frame rate is not constant, so frame "
-              "indices may be off: use skip=false for this video",
-              self->source, GST_TIME_ARGS (pts), index, previous + 1), (NULL));
+  res = op_frame_clock_locate (&self->clock, pts, &index);
+  if (res != OP_FRAME_CLOCK_OK && self->ending) {
+    /* after the seek to the end no target is left: whatever the decoder
+     * still outputs (clipped to the segment end) carries no label */
+    GST_DEBUG_OBJECT (self, "dropping a frame at %" GST_TIME_FORMAT
+        " after the seek to the end", GST_TIME_ARGS (pts));
+    return GST_BASE_TRANSFORM_FLOW_DROPPED;
   }
+  if (res != OP_FRAME_CLOCK_OK) {
+    post_identity_error (self, res, pts, index, previous);
+    return GST_FLOW_ERROR;
+  }
+  if ((gint64) index > self->max_index)
+    self->max_index = (gint64) index;
   if (jumped && previous >= 0 && index > (guint64) previous + 1)
     self->stats.skipped += index - (guint64) previous - 1;
   if (!GST_CLOCK_TIME_IS_VALID (dur))
-    dur = op_frame_clock_frame_duration (&self->clock);
+    dur = op_frame_clock_frame_span (&self->clock, index);
 
   target = op_target_list_find (self->targets, index);
   if (target) {
@@ -909,8 +1148,10 @@ op_annot_filter_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
     return GST_FLOW_OK;
   }
 
-  if (self->cfg.mode == OP_ANNOT_FILTER_MODE_TAG)
+  if (self->cfg.mode == OP_ANNOT_FILTER_MODE_TAG) {
+    add_empty_meta (self, buf, index);
     return GST_FLOW_OK;
+  }
 
   /* drop mode: decide whether the stretch ahead is worth skipping */
   if (self->cfg.skip) {

@@ -95,21 +95,28 @@ op_target_list_find (OpTargetList * list, guint64 frame_index)
 
 /**
  * op_target_list_count_unreached:
+ * @from: first frame index to consider
+ * @to: one past the last (G_MAXUINT64: no limit)
  * @first_few: (nullable): receives up to 10 unreached indices, comma separated
+ *
+ * Returns: the targets in [@from, @to) the stream never reached
  */
 guint
-op_target_list_count_unreached (const OpTargetList * list, GString * first_few)
+op_target_list_count_unreached (const OpTargetList * list, guint64 from,
+    guint64 to, GString * first_few)
 {
   guint i, n = 0;
 
   for (i = 0; i < list->targets->len; i++) {
     const OpTarget *t = &g_array_index (list->targets, OpTarget, i);
-    if (t->reached)
+    if (t->reached || t->frame_index < from || t->frame_index >= to)
       continue;
     if (first_few && n < 10)
       g_string_append_printf (first_few, "%s%" G_GUINT64_FORMAT,
           n ? ", " : "", t->frame_index);
     n++;
   }
+  if (first_few && n > 10)
+    g_string_append (first_few, ", ...");
   return n;
 }

@@ -41,6 +41,7 @@ void          op_target_list_free  (OpTargetList * list);
 OpTarget     *op_target_list_find  (OpTargetList * list, guint64 frame_index);
 OpTarget     *op_target_list_next  (OpTargetList * list, guint64 frame_index);
 guint         op_target_list_count_unreached (const OpTargetList * list,
+                                              guint64 from, guint64 to,
                                               GString * first_few);
 
 G_END_DECLS

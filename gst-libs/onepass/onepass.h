@@ -6,6 +6,7 @@
 #include <onepass/opskeleton.h>
 #include <onepass/opannotation.h>
 #include <onepass/opmeta.h>
+#include <onepass/opstreamindex.h>
 #include <onepass/opframeclock.h>
 #include <onepass/opjson.h>
 #include <onepass/oplabels.h>

@@ -341,12 +341,50 @@ op_annotation_rescale (OpAnnotation * ann, guint new_width, guint new_height)
   *h = new_height;
 }
 
+/* multifilesrc's URI ("multifle:" in GStreamer 1.22, "multifile:") holds
+ * a printf pattern such as img_%05d.png: the path, without the pattern */
+static gchar *
+pattern_path (const gchar * uri)
+{
+  const gchar *rest = strchr (uri, ':') + 1;
+  gchar *path = g_uri_unescape_string (rest, NULL);
+  GString *out;
+  const gchar *p;
+
+  if (path == NULL)
+    path = g_strdup (rest);
+  out = g_string_new (NULL);
+  for (p = path; *p; p++) {
+    if (*p == '%' && p[1] != '%') {
+      /* a conversion: flags, width, length and the conversion letter */
+      p++;
+      while (*p && strchr ("0123456789-+ #.lhz", *p))
+        p++;
+      if (*p == '\0')
+        break;
+      /* and the separator before it (img_%05d -> img) */
+      while (out->len > 0 && strchr ("_-. ", out->str[out->len - 1]))
+        g_string_truncate (out, out->len - 1);
+      /* or after it, when it starts the name (%05d_left -> left) */
+      if (out->len == 0 || out->str[out->len - 1] == '/')
+        while (p[1] && strchr ("_- ", p[1]))
+          p++;
+      continue;
+    }
+    g_string_append_c (out, *p);
+  }
+  g_free (path);
+  return g_string_free (out, FALSE);
+}
+
 /**
  * op_source_name_from_uri:
  *
  * The design's source name: the base name of a file path or URI without its
  * extension, with every character outside [A-Za-z0-9_-] replaced by '_'
- * (no dots: WebDataset cuts a sample key at its first dot).
+ * (no dots: WebDataset cuts a sample key at its first dot). A multifilesrc
+ * URI is named from its location pattern without the number
+ * (img_%05d.png -> img).
  *
  * Returns: (transfer full): the source name
  */
@@ -357,7 +395,10 @@ op_source_name_from_uri (const gchar * uri_or_path)
 
   if (uri_or_path == NULL || *uri_or_path == '\0')
     return g_strdup ("unknown");
-  if (gst_uri_is_valid (uri_or_path))
+  if (g_str_has_prefix (uri_or_path, "multifle:")
+      || g_str_has_prefix (uri_or_path, "multifile:"))
+    path = pattern_path (uri_or_path);
+  else if (gst_uri_is_valid (uri_or_path))
     path = g_filename_from_uri (uri_or_path, NULL, NULL);
   if (path == NULL) {
     /* not a file URI: take the last path component of whatever it is */

@@ -22,8 +22,12 @@
  * one annotfilter and compositor328 use: the 0-based position in
  * presentation order counted from the first frame seen since the caps were
  * set, `round ((pts - first_pts) * framerate)` for a constant framerate,
- * the decoded-frame count for `framerate=0/1` or when timestamps and count
- * disagree before any seek (frames lost, timestamps kept). After an
+ * the decoded-frame count for `framerate=0/1`. When timestamps skip frames
+ * (frames lost, timestamps kept) the timestamp decides: the missing
+ * indices are simply not cached (`get-frame` returns %NULL for them) and a
+ * warning message says so once; ramcache has no index of the file, so it
+ * cannot tell a dropped frame from a disguised variable frame rate (put
+ * annotfilter before it: its meta carries the file-exact index). After an
  * upstream flush a counted stream's index is unknown, so caching stops
  * until the next caps or restart. A frame with an #OpAnnotationMeta is
  * cached under the meta's `frame_index` (annotfilter numbered the whole
@@ -206,6 +210,8 @@ struct _OpRamCache
   GstVideoInfo info;
   OpFrameClock clock;           /* numbers upstream's frames */
   gboolean index_lost;
+  gboolean warned_disagree;     /* timestamps skipped frames (warned once) */
+  guint64 post_disagree_index;  /* G_MAXUINT64: no warning to post */
   gboolean warned_capacity;
 
   Mode mode;
@@ -454,6 +460,8 @@ op_ram_cache_locked_drop_store (OpRamCache * self)
   }
   op_frame_clock_reset (&self->clock);
   self->index_lost = FALSE;
+  self->warned_disagree = FALSE;
+  self->post_disagree_index = G_MAXUINT64;
   self->warned_capacity = FALSE;
 }
 
@@ -679,11 +687,10 @@ op_ram_cache_locked_index (OpRamCache * self, GstBuffer * buf, guint64 * idx)
     known = FALSE;
   if (known) {
     *idx = op_frame_clock_index (&self->clock, pts, &disagrees);
-    if (disagrees && !meta)
-      GST_INFO_OBJECT (self, "timestamp %" GST_TIME_FORMAT " and frame "
-          "count disagree; frame clock says %" G_GUINT64_FORMAT "%s",
-          GST_TIME_ARGS (pts), *idx, op_frame_clock_is_timed (&self->clock) ?
-          "" : " (counting frames from now on)");
+    if (disagrees && !meta && !self->warned_disagree) {
+      self->warned_disagree = TRUE;
+      self->post_disagree_index = *idx;
+    }
   }
   /* annotfilter numbered it on the whole stream (it may drop unlabeled
    * frames before us): its index is the frame's identity */
@@ -703,7 +710,7 @@ op_ram_cache_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
   gboolean filled = FALSE, warn_capacity = FALSE;
   GError *err = NULL;
   GstFlowReturn ret;
-  guint64 idx = 0;
+  guint64 idx = 0, disagree_at = G_MAXUINT64;
 
   if (!op_ram_cache_acquire_passthrough (self))
     goto flushing;
@@ -738,7 +745,17 @@ op_ram_cache_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
         "step", G_TYPE_UINT64, op_ram_store_step (self->store),
         "frame-index", G_TYPE_UINT64, idx, NULL);
   }
+  disagree_at = self->post_disagree_index;
+  self->post_disagree_index = G_MAXUINT64;
   RAM_UNLOCK (self);
+
+  if (disagree_at != G_MAXUINT64)
+    GST_ELEMENT_WARNING (self, STREAM, FORMAT,
+        ("the stream's timestamps skip frames (the frame at %" GST_TIME_FORMAT
+            " is frame %" G_GUINT64_FORMAT " by its timestamp, not the next "
+            "one): frames are numbered by timestamp, the skipped indices are "
+            "not cached", GST_TIME_ARGS (GST_BUFFER_PTS (buf)), disagree_at),
+        (NULL));
 
   if (res == OP_RAM_STORE_ERROR) {
     GST_PAD_STREAM_UNLOCK (self->srcpad);

@@ -165,6 +165,11 @@ GST_START_TEST (test_source_names)
     {"/v/2023.05.01_mouse3.mp4", "2023_05_01_mouse3"},
     {"/v/cam.1 left.mp4", "cam_1_left"},
     {"", "unknown"},
+    /* multifilesrc's URIs: named from the pattern, without the number */
+    {"multifle:///data/seq/img_%2505d.png", "img"},
+    {"multifile:///data/seq/robot_%25d.jpg", "robot"},
+    {"multifle:///data/seq/cam2-frame%2504d.png", "cam2-frame"},
+    {"multifle:///data/seq/%2505d_left.png", "left"},
   };
   guint i;
 
