@@ -1067,6 +1067,19 @@ post_identity_error (OpAnnotFilter * self, OpFrameClockResult res,
 }
 
 /* tag mode: an unlabeled frame keeps its identity downstream */
+/* The frame's own timestamp: with an index table, the file's, which a
+ * decoder may have moved to the segment start after a seek; else the
+ * buffer's. */
+static GstClockTime
+frame_pts (OpAnnotFilter * self, GstBuffer * buf, guint64 index)
+{
+  GstClockTime pts = GST_CLOCK_TIME_NONE;
+
+  if (self->clock.index)
+    pts = op_frame_clock_pts_of (&self->clock, index);
+  return GST_CLOCK_TIME_IS_VALID (pts) ? pts : GST_BUFFER_PTS (buf);
+}
+
 static void
 add_empty_meta (OpAnnotFilter * self, GstBuffer * buf, guint64 index)
 {
@@ -1081,7 +1094,7 @@ add_empty_meta (OpAnnotFilter * self, GstBuffer * buf, guint64 index)
   meta = op_buffer_add_annotation_meta (buf, &ann);
   op_annotation_clear (&ann);
   meta->ann.source = self->source;
-  meta->ann.pts = GST_BUFFER_PTS (buf);
+  meta->ann.pts = frame_pts (self, buf, index);
   meta->ann.width = meta->ann.source_width = self->width;
   meta->ann.height = meta->ann.source_height = self->height;
 }
@@ -1130,7 +1143,7 @@ op_annot_filter_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
       fill_gap_until (self, pts);
     meta = op_buffer_add_annotation_meta (buf, &target->ann);
     meta->ann.source = self->source;
-    meta->ann.pts = pts;
+    meta->ann.pts = frame_pts (self, buf, index);
     meta->ann.width = self->width;
     meta->ann.height = self->height;
     meta->ann.source_width = self->width;
