@@ -32,17 +32,21 @@ def build(args):
     if args.format == "tar":
         # RGB before jpegenc: I420 from the decoder is limited range, and jpegenc
         # would store it unscaled in a full-range JFIF (black at 16, white at 235)
-        tail = ("videoconvert ! video/x-raw,format=RGB ! jpegenc ! batchsink name=sink "
-                "format=tar location=%s" % args.out)
+        tail = "videoconvert ! video/x-raw,format=RGB ! jpegenc ! batchsink name=sink format=tar"
     else:
-        tail = ("videoconvert ! video/x-raw,format=RGB ! batchsink name=sink format=hdf5 "
-                "location=%s" % args.out)
+        tail = "videoconvert ! video/x-raw,format=RGB ! batchsink name=sink format=hdf5"
     cache = " ramcache name=cache max-frames=%d !" % args.keep_frames if args.keep_frames else ""
-    desc = ('filesrc location="%s" ! decodebin !%s annotfilter name=filter location="%s" '
+    desc = ('filesrc name=src ! decodebin !%s annotfilter name=filter '
             'instances=%s ! %s ! %s split="%s" split-by=%s overwrite=%s'
-            % (args.video, cache, args.labels, args.instances, crops, tail, args.split,
+            % (cache, args.instances, crops, tail, args.split,
                args.split_by, "true" if args.overwrite else "false"))
-    return Gst.parse_launch(desc)
+    pipeline = Gst.parse_launch(desc)
+    # paths set as properties, not in the description: spaces and quotes in
+    # file names need no escaping
+    pipeline.get_by_name("src").set_property("location", args.video)
+    pipeline.get_by_name("filter").set_property("location", args.labels)
+    pipeline.get_by_name("sink").set_property("location", args.out)
+    return pipeline
 
 
 class Progress:

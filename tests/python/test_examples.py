@@ -34,9 +34,11 @@ def ffmpeg_frame_md5(index):
     return hashlib.md5(raw).hexdigest()[:12]
 
 
-tmp = tempfile.mkdtemp(prefix="test-examples-")
+# a space and a quote in the output path: locations are properties, not text
+# in the pipeline description
+tmp = tempfile.mkdtemp(prefix="test examples '")
 p = subprocess.run(["/usr/bin/python3", os.path.join(ROOT, "examples", "sleap_to_dataset.py"), VIDEO,
-                    os.path.join(SAMPLE, "centered_pair_predictions.slp"), os.path.join(tmp, "shards"),
+                    os.path.join(SAMPLE, "centered_pair_predictions.slp"), os.path.join(tmp, "my shards"),
                     "--instances", "predicted", "--keep-frames", "20"],
                    capture_output=True, text=True, env=env, timeout=300)
 out = p.stdout
@@ -48,6 +50,7 @@ check(len(frames) == 2, "two frames read back with get-frame")
 for index, digest in frames:
     check(digest == ffmpeg_frame_md5(int(index)), "get-frame %s equals ffmpeg's frame %s" % (index, index))
 
+tmp = tempfile.mkdtemp(prefix="test-examples-")
 p = subprocess.run(["bash", os.path.join(ROOT, "examples", "pipelines.sh"), BUILD, os.path.join(tmp, "pl")],
                    capture_output=True, text=True, timeout=600)
 out = p.stdout
