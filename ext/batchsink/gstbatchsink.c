@@ -141,7 +141,7 @@
 #include <gio/gio.h>
 #include <gst/video/video.h>
 #include <onepass/onepass.h>
-#include <onepass/opwriter.h>
+#include "opwriter.h"
 
 #include "gstbatchsink.h"
 #include "split.h"

@@ -3,7 +3,7 @@
 #ifndef __OP_SHARDS_H__
 #define __OP_SHARDS_H__
 
-#include <onepass/opwriter.h>
+#include "opwriter.h"
 #include "batchfile.h"
 #include "dataset.h"
 

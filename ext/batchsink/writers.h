@@ -4,7 +4,7 @@
 #define __OP_BATCH_WRITERS_H__
 
 #include <gio/gio.h>
-#include <onepass/opwriter.h>
+#include "opwriter.h"
 
 G_BEGIN_DECLS extern const OpWriterFormat op_tar_writer;
 extern const OpWriterFormat op_hdf5_writer;

@@ -7,7 +7,7 @@
 #include "h5util.h"
 
 #include <glib/gstdio.h>
-#include <onepass/oplabels.h>
+#include "oplabels.h"
 #include <string.h>
 
 /* libhdf5 may be built without thread safety; a process-wide lock makes two

@@ -176,4 +176,6 @@ io_error:
   return NULL;
 }
 
-const OpLabelReader op_jsonl_reader = { "jsonl", jsonl_probe, jsonl_load };
+const OpLabelReader op_jsonl_reader = { "jsonl",
+  "onepass JSON lines (.jsonl, .jsonl.gz)", jsonl_probe, jsonl_load
+};

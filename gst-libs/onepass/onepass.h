@@ -8,7 +8,6 @@
 #include <onepass/opmeta.h>
 #include <onepass/opframeclock.h>
 #include <onepass/opjson.h>
-#include <onepass/oplabels.h>
 #include <onepass/opname.h>
 
 #endif /* __ONEPASS_H__ */

@@ -4,7 +4,7 @@
 #define __OP_WRITER_H__
 
 #include <gst/gst.h>
-#include "opannotation.h"
+#include <onepass/opannotation.h>
 
 G_BEGIN_DECLS
 
