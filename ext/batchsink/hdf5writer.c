@@ -25,6 +25,9 @@
  * the file holds crops or frames.
  * The file is written as `<name>.partial` and renamed at EOS (HDF5 cannot
  * be made readable mid-write without SWMR, which 1.10 readers rarely use).
+ * Every entry point (write, close, free) holds the process-wide HDF5 lock
+ * of oph5global.h while it calls libhdf5, as the label readers do, and
+ * leaves libhdf5's error handler as it found it.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "writers.h"
@@ -41,7 +44,7 @@
 #include <unistd.h>
 #include <glib/gstdio.h>
 #include <gst/video/video.h>
-#include <hdf5.h>
+#include <oph5global.h>
 
 enum
 {
@@ -87,32 +90,21 @@ struct _OpWriter
   OpWriterStats stats;
 };
 
-static herr_t
-first_error (unsigned n, const H5E_error2_t * e, void *data)
-{
-  gchar **desc = data;
-
-  if (!*desc && e->desc && *e->desc)
-    *desc = g_strdup (e->desc);
-  return 0;
-}
-
-/* The innermost HDF5 message says what went wrong (e.g. a failed write). */
+/* The innermost HDF5 message says what went wrong (e.g. a failed write).
+ * Called with the HDF5 lock held. */
 static gboolean
 h5_fail (GError ** error, const gchar * what, const gchar * path)
 {
   gint err = errno;             /* the sec2 driver leaves write's errno */
-  gchar *desc = NULL;
+  gchar *desc = op_h5_take_error ();
 
-  H5Ewalk2 (H5E_DEFAULT, H5E_WALK_UPWARD, first_error, &desc);
   if (err == ENOSPC)
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE,
         "Could not %s \"%s\": %s", what, path, g_strerror (err));
   else
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
-        "Could not %s \"%s\": %s", what, path, desc ? desc : "HDF5 error");
+        "Could not %s \"%s\": %s", what, path, desc);
   g_free (desc);
-  H5Eclear2 (H5E_DEFAULT);
   return FALSE;
 }
 
@@ -140,7 +132,10 @@ hfile_free (gpointer data)
 static void
 hdf5_free (OpWriter * w)
 {
+  /* closes the files close() did not commit */
+  op_h5_lock ();
   g_hash_table_unref (w->files);
+  op_h5_unlock ();
   op_run_release (w->run);
   g_free (w->extra);
   g_free (w->location);
@@ -162,8 +157,6 @@ hdf5_open (const OpWriterConfig * config, GError ** error)
   if (!probe)
     return NULL;
   op_batch_file_abort (probe);
-  /* errors are reported through GError, not printed by the library */
-  H5Eset_auto2 (H5E_DEFAULT, NULL, NULL);
   w = g_new0 (OpWriter, 1);
   w->location = g_strdup (config->location);
   w->with_split = config->has_split;
@@ -549,11 +542,11 @@ out:
 }
 
 static gboolean
-hdf5_write (OpWriter * w, OpSample * const *samples, guint n, GError ** error)
+write_locked (OpWriter * w, OpSample * const *samples, guint n,
+    GError ** error)
 {
   guint i = 0;
 
-  H5Eset_auto2 (H5E_DEFAULT, NULL, NULL);
   /* runs of consecutive samples of one split go in one slab */
   while (i < n) {
     HFile *f = g_hash_table_lookup (w->files, samples[i]->split);
@@ -572,6 +565,17 @@ hdf5_write (OpWriter * w, OpSample * const *samples, guint n, GError ** error)
     i = j;
   }
   return TRUE;
+}
+
+static gboolean
+hdf5_write (OpWriter * w, OpSample * const *samples, guint n, GError ** error)
+{
+  gboolean ok;
+
+  op_h5_lock ();
+  ok = write_locked (w, samples, n, error);
+  op_h5_unlock ();
+  return ok;
 }
 
 static gboolean
@@ -807,11 +811,13 @@ hdf5_close (OpWriter * w, GError ** error)
       (GCompareFunc) strcmp), *l;
   gboolean ok = TRUE;
 
+  op_h5_lock ();
   for (l = splits; l && ok; l = l->next) {
     ok = hfile_commit (g_hash_table_lookup (w->files, l->data), error);
     if (ok)
       w->stats.shards++;
   }
+  op_h5_unlock ();
   if (ok && splits)
     ok = hdf5_manifest (w, splits, error);
   g_list_free (splits);

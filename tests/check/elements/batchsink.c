@@ -7,6 +7,7 @@
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <onepass/onepass.h>
+#include <hdf5.h>
 #include <string.h>
 #include <fcntl.h>
 #include <unistd.h>
@@ -1327,6 +1328,51 @@ GST_START_TEST (test_hdf5_values)
 
 GST_END_TEST;
 
+static herr_t
+counting_handler (hid_t stack, void *data)
+{
+  (*(guint *) data)++;
+  return 0;
+}
+
+/* libhdf5's automatic error handler is global state of the application
+ * (h5py installs its own): a failed HDF5 create inside batchsink must leave
+ * it as it was, and must not have printed through it. */
+GST_START_TEST (test_hdf5_error_handler_kept)
+{
+  gchar *loc = path_in ("eh", "out.h5"), *partial, *desc;
+  H5E_auto2_t old_func, func;
+  void *old_data, *data;
+  guint calls = 0;
+  Run *r;
+
+  H5Eget_auto2 (H5E_DEFAULT, &old_func, &old_data);
+  H5Eset_auto2 (H5E_DEFAULT, counting_handler, &calls);
+  /* the split file's .partial is a directory: H5Fcreate fails */
+  partial = path_in ("eh", "out.train.h5.partial");
+  fail_unless (g_mkdir_with_parents (partial, 0755) == 0);
+  desc = g_strdup_printf ("batchsink format=hdf5 location=%s "
+      "split=train=1.0", loc);
+  r = run_start ("video/x-raw,format=RGB,width=6,height=4,framerate=0/1", desc);
+  run_push (r, rgb_crop (0));
+  run_finish (r);
+  fail_unless (r->error != NULL);
+  fail_unless (strstr (r->error->message, partial) != NULL, "%s",
+      r->error->message);
+  H5Eget_auto2 (H5E_DEFAULT, &func, &data);
+  fail_unless (func == counting_handler && data == &calls,
+      "batchsink replaced libhdf5's error handler");
+  fail_unless_equals_int (calls, 0);
+  H5Eset_auto2 (H5E_DEFAULT, old_func, old_data);
+  run_free (r);
+  g_rmdir (partial);
+  g_free (partial);
+  g_free (desc);
+  g_free (loc);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_dir_layout)
 {
   gchar *out = path_in ("dir", NULL), *desc, *p;
@@ -1695,6 +1741,7 @@ batchsink_suite (void)
   tcase_add_test (tc, test_jsonl_rotate_samples);
   tcase_add_test (tc, test_jsonl_rotate_bytes);
   tcase_add_test (tc, test_hdf5_values);
+  tcase_add_test (tc, test_hdf5_error_handler_kept);
   tcase_add_test (tc, test_dir_layout);
   tcase_add_test (tc, test_bad_split_refused);
   tcase_add_test (tc, test_unwritable_location);

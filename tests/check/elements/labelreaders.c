@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include <onepass/onepass.h>
 #include <oplabelreaders.h>
+#include <hdf5.h>
 
 static gchar *
 data_path (const gchar * name)
@@ -696,13 +697,24 @@ GST_START_TEST (test_damaged)
 
 GST_END_TEST;
 
-/* the HDF5 signature and nothing sensible after it, in process */
+static herr_t
+counting_handler (hid_t stack, void *data)
+{
+  (*(guint *) data)++;
+  return 0;
+}
+
+/* the HDF5 signature and nothing sensible after it, in process; the failed
+ * open leaves libhdf5's error handler as the application set it, unused */
 GST_START_TEST (test_junk)
 {
   gchar *dir = g_dir_make_tmp ("onepass-junk-XXXXXX", NULL);
   guint8 junk[4096];
   gchar *path = g_build_filename (dir, "junk.h5", NULL);
   GError *err = NULL;
+  H5E_auto2_t old_func, func;
+  void *old_data, *data;
+  guint calls = 0;
   guint j;
 
   memcpy (junk, "\211HDF\r\n\032\n", 8);
@@ -710,10 +722,16 @@ GST_START_TEST (test_junk)
     junk[j] = (j * 7919) & 0xff;
   fail_unless (g_file_set_contents (path, (const gchar *) junk, sizeof (junk),
           NULL));
+  H5Eget_auto2 (H5E_DEFAULT, &old_func, &old_data);
+  H5Eset_auto2 (H5E_DEFAULT, counting_handler, &calls);
   fail_unless (op_label_readers_load (path, &err) == NULL);
   fail_unless (g_str_has_prefix (err->message, path));
   fail_unless (strstr (err->message, "HDF5") != NULL, "%s", err->message);
   g_clear_error (&err);
+  H5Eget_auto2 (H5E_DEFAULT, &func, &data);
+  fail_unless (func == counting_handler && data == &calls);
+  fail_unless_equals_int (calls, 0);
+  H5Eset_auto2 (H5E_DEFAULT, old_func, old_data);
   g_unlink (path);
   g_free (path);
   g_rmdir (dir);
