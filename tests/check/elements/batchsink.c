@@ -7,6 +7,7 @@
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <onepass/onepass.h>
+#include <oplabelreaders.h>
 #include <hdf5.h>
 #include <string.h>
 #include <fcntl.h>
@@ -1373,6 +1374,211 @@ GST_START_TEST (test_hdf5_error_handler_kept)
 
 GST_END_TEST;
 
+/* ------------------------------------------------ HDF5 from 8 threads */
+
+#define N_PIPES 8
+#define N_FRAMES 3
+
+static const gchar *const parallel_labels[] = { "labels.v002.slp",
+  "minimal_instance.slp", "centered_pair_predictions.slp"
+};
+
+typedef struct
+{
+  guint i;
+  gchar *labels;
+  gchar *out;
+  guint8 rgb[3];
+  GError *error;
+  guint handler_calls;
+  gboolean handler_kept;
+} Pipe;
+
+/* Pipeline @p from its own thread: the READY->PAUSED change (annotfilter
+ * loading the .slp, batchsink opening its file) and the stream run at the
+ * same time as the other pipelines' reads and writes. */
+static gpointer
+run_pipe (gpointer data)
+{
+  Pipe *p = data;
+  gchar *desc = g_strdup_printf ("videotestsrc num-buffers=%u "
+      "pattern=solid-color foreground-color=0x%02x%02x%02x%02x ! "
+      "video/x-raw,format=RGB,width=384,height=384,framerate=15/1 ! "
+      "annotfilter location=\"%s\" instances=all ! "
+      "batchsink format=hdf5 batch-size=1 location=\"%s\"", N_FRAMES, 0xff,
+      p->rgb[0], p->rgb[1], p->rgb[2], p->labels, p->out);
+  GstElement *pipe = gst_parse_launch (desc, &p->error);
+  GstMessage *m;
+  H5E_auto2_t func;
+  void *func_data;
+
+  g_free (desc);
+  if (!pipe)
+    return NULL;
+  /* this thread's handler (per thread in a thread-safe libhdf5): the
+   * readers and the writer's open run here and must leave it alone */
+  H5Eset_auto2 (H5E_DEFAULT, counting_handler, &p->handler_calls);
+  gst_element_set_state (pipe, GST_STATE_PLAYING);
+  m = gst_bus_timed_pop_filtered (GST_ELEMENT_BUS (pipe), 300 * GST_SECOND,
+      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  if (m == NULL)
+    p->error = g_error_new (GST_CORE_ERROR, GST_CORE_ERROR_FAILED, "timeout");
+  else if (GST_MESSAGE_TYPE (m) == GST_MESSAGE_ERROR)
+    gst_message_parse_error (m, &p->error, NULL);
+  if (m)
+    gst_message_unref (m);
+  gst_element_set_state (pipe, GST_STATE_NULL);
+  gst_object_unref (pipe);
+  H5Eget_auto2 (H5E_DEFAULT, &func, &func_data);
+  p->handler_kept = func == counting_handler
+      && func_data == &p->handler_calls;
+  return NULL;
+}
+
+static void
+read_dataset (hid_t file, const gchar * name, hid_t type, gsize n_expect,
+    gsize elem, gpointer * out)
+{
+  hid_t ds = H5Dopen2 (file, name, H5P_DEFAULT);
+  hid_t space;
+  hssize_t n;
+
+  fail_unless (ds >= 0, "no dataset %s", name);
+  space = H5Dget_space (ds);
+  n = H5Sget_simple_extent_npoints (space);
+  fail_unless_equals_int (n, n_expect);
+  *out = g_malloc (MAX (n, 1) * elem);
+  fail_unless (H5Dread (ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, *out) >= 0);
+  H5Sclose (space);
+  H5Dclose (ds);
+}
+
+/* Output @p, read with the HDF5 C API, against the label file read alone
+ * (op_label_readers_load) and the colour the pipeline's source painted. */
+static void
+check_pipe_output (Pipe * p)
+{
+  OpLabels *labels = op_label_readers_load (p->labels, NULL);
+  GArray *want = g_array_new (FALSE, FALSE, sizeof (guint64));
+  hid_t file;
+  gint64 *frames;
+  gint32 *n_inst;
+  gfloat *kps;
+  guint8 *images;
+  guint64 f;
+  guint n, r, k, j, ni, nk, x;
+  hsize_t dims[4];
+  hid_t ds, space;
+
+  fail_unless (labels != NULL);
+  for (f = 0; f < N_FRAMES; f++)
+    if (op_labels_lookup (labels, 0, f))
+      g_array_append_val (want, f);
+  n = want->len;
+  fail_unless (n > 0);
+  file = H5Fopen (p->out, H5F_ACC_RDONLY, H5P_DEFAULT);
+  fail_unless (file >= 0, "cannot open %s", p->out);
+  ds = H5Dopen2 (file, "keypoints", H5P_DEFAULT);
+  space = H5Dget_space (ds);
+  fail_unless_equals_int (H5Sget_simple_extent_dims (space, dims, NULL), 4);
+  H5Sclose (space);
+  H5Dclose (ds);
+  fail_unless_equals_int (dims[0], n);
+  ni = dims[1];
+  nk = dims[2];
+  read_dataset (file, "frame_index", H5T_NATIVE_INT64, n, 8,
+      (gpointer *) & frames);
+  read_dataset (file, "n_instances", H5T_NATIVE_INT32, n, 4,
+      (gpointer *) & n_inst);
+  read_dataset (file, "keypoints", H5T_NATIVE_FLOAT, n * ni * nk * 4, 4,
+      (gpointer *) & kps);
+  read_dataset (file, "images", H5T_NATIVE_UINT8, n * 384 * 384 * 3, 1,
+      (gpointer *) & images);
+  for (r = 0; r < n; r++) {
+    const OpLabeledFrame *lf = op_labels_lookup (labels, 0,
+        g_array_index (want, guint64, r));
+
+    fail_unless_equals_int (frames[r], g_array_index (want, guint64, r));
+    fail_unless_equals_int (n_inst[r], op_annotation_n_instances (&lf->ann));
+    fail_unless_equals_int (nk, lf->ann.skeleton->n_nodes);
+    for (j = 0; j < (guint) n_inst[r]; j++) {
+      const OpInstance *inst = op_annotation_get_instance (&lf->ann, j);
+      for (k = 0; k < nk; k++) {
+        const gfloat *v = kps + ((r * ni + j) * nk + k) * 4;
+        if (isnan (inst->keypoints[k].x))
+          fail_unless (isnan (v[0]));
+        else
+          fail_unless (v[0] == (gfloat) inst->keypoints[k].x
+              && v[1] == (gfloat) inst->keypoints[k].y,
+              "%s row %u instance %u node %u: %f,%f != %f,%f", p->out, r, j, k,
+              v[0], v[1], inst->keypoints[k].x, inst->keypoints[k].y);
+      }
+    }
+    /* one assertion per image: check marks every assertion it passes */
+    for (x = 0; x < 384 * 384; x++)
+      if (memcmp (images + ((gsize) r * 384 * 384 + x) * 3, p->rgb, 3) != 0)
+        break;
+    fail_unless (x == 384 * 384, "%s row %u pixel %u is not this "
+        "pipeline's colour", p->out, r, x);
+  }
+  H5Fclose (file);
+  g_free (frames);
+  g_free (n_inst);
+  g_free (kps);
+  g_free (images);
+  g_array_unref (want);
+  op_labels_free (labels);
+}
+
+/* Eight pipelines in one process read .slp files and write HDF5 at the
+ * same time (the readers and the writer share libhdf5's global state
+ * through one lock); every file holds exactly its own frames, labels and
+ * pixels, and the application's HDF5 error handler is untouched. */
+GST_START_TEST (test_hdf5_parallel_pipelines)
+{
+  const gchar *root = g_getenv ("ONEPASS_SHARED_DATA");
+  Pipe pipes[N_PIPES];
+  GThread *threads[N_PIPES];
+  H5E_auto2_t func_before, func;
+  void *data_before, *data;
+  guint i;
+
+  H5Eget_auto2 (H5E_DEFAULT, &func_before, &data_before);
+  for (i = 0; i < N_PIPES; i++) {
+    gchar *name = g_strdup_printf ("out%u.h5", i);
+
+    pipes[i].i = i;
+    pipes[i].labels = g_build_filename (root ? root : "../shared/data",
+        "sleap", parallel_labels[i % G_N_ELEMENTS (parallel_labels)], NULL);
+    pipes[i].out = path_in ("par", name);
+    pipes[i].rgb[0] = 10 + 30 * i;
+    pipes[i].rgb[1] = 200 - 20 * i;
+    pipes[i].rgb[2] = 7 * i + 1;
+    pipes[i].error = NULL;
+    pipes[i].handler_calls = 0;
+    pipes[i].handler_kept = FALSE;
+    g_free (name);
+  }
+  for (i = 0; i < N_PIPES; i++)
+    threads[i] = g_thread_new ("pipe", run_pipe, &pipes[i]);
+  for (i = 0; i < N_PIPES; i++)
+    g_thread_join (threads[i]);
+  for (i = 0; i < N_PIPES; i++) {
+    fail_unless (pipes[i].error == NULL, "pipeline %u: %s", i,
+        pipes[i].error->message);
+    fail_unless (pipes[i].handler_kept, "pipeline %u: libhdf5's error "
+        "handler was replaced", i);
+    fail_unless_equals_int (pipes[i].handler_calls, 0);
+    check_pipe_output (&pipes[i]);
+    g_free (pipes[i].labels);
+    g_free (pipes[i].out);
+  }
+  H5Eget_auto2 (H5E_DEFAULT, &func, &data);
+  fail_unless (func == func_before && data == data_before);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_dir_layout)
 {
   gchar *out = path_in ("dir", NULL), *desc, *p;
@@ -1742,6 +1948,7 @@ batchsink_suite (void)
   tcase_add_test (tc, test_jsonl_rotate_bytes);
   tcase_add_test (tc, test_hdf5_values);
   tcase_add_test (tc, test_hdf5_error_handler_kept);
+  tcase_add_test (tc, test_hdf5_parallel_pipelines);
   tcase_add_test (tc, test_dir_layout);
   tcase_add_test (tc, test_bad_split_refused);
   tcase_add_test (tc, test_unwritable_location);
