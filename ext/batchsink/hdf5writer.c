@@ -33,6 +33,7 @@
 #include "writers.h"
 #include "batchfile.h"
 #include "dataset.h"
+#include "splitfile.h"
 
 #include <onepass/opjson.h>
 

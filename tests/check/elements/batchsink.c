@@ -1675,10 +1675,13 @@ GST_START_TEST (test_caps_refused)
   } cases[] = {
     {"video/x-raw,format=I420,width=8,height=8", "tar", "packed",
         GST_STREAM_ERROR_FORMAT},
-    {"image/jpeg", "hdf5", "cannot store image/jpeg",
+    {"image/jpeg", "hdf5", "cannot store image/jpeg samples (it takes "
+          "packed video/x-raw)", GST_STREAM_ERROR_WRONG_TYPE},
+    {"audio/x-raw", "tar", "cannot store audio/x-raw samples (it takes "
+          "image/jpeg, image/png or packed video/x-raw)",
         GST_STREAM_ERROR_WRONG_TYPE},
-    {"audio/x-raw", "tar", "cannot store audio/x-raw",
-        GST_STREAM_ERROR_WRONG_TYPE},
+    {"video/x-raw,format=NV12,width=8,height=8", "hdf5", "packed",
+        GST_STREAM_ERROR_FORMAT},
   };
   guint i;
 
