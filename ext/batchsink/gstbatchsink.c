@@ -117,6 +117,24 @@
  *   than 0.10 from the request (few tracks or sources: use
  *   `split-by=frame` or `sample`)
  *
+ * `batchsink-shard-closed` (element message), once per shard (tar, jsonl)
+ * or split file (hdf5) as soon as it is complete under its final name and
+ * listed in the run's manifest, like splitmuxsink's
+ * `splitmuxsink-fragment-closed`; `dir` writes loose files and posts none.
+ * A resumed run does not announce the shards it kept.
+ * - `path` (G_TYPE_STRING): the file
+ * - `split` (G_TYPE_STRING): its split (`data` without `split`)
+ * - `index` (G_TYPE_UINT): its number within the split (0 for hdf5)
+ * - `samples` (G_TYPE_UINT64): samples in it
+ * - `bytes` (G_TYPE_UINT64): its size on disk
+ *
+ * |[
+ * gst-launch-1.0 -m videotestsrc num-buffers=250 ! \
+ *   video/x-raw,format=RGB,width=64,height=48 ! jpegenc ! \
+ *   batchsink format=tar location=out/ max-shard-samples=100 \
+ *   2>&1 | grep batchsink-shard-closed
+ * ]| prints three messages: shards 0 and 1 with 100 samples, shard 2 with 50.
+ *
  * ## Example launch line
  * |[
  * gst-launch-1.0 filesrc location=clip.mp4 ! decodebin ! \
@@ -498,6 +516,25 @@ on_progress (const OpWriterStats * stats, gpointer user_data)
   post_progress (OP_BATCH_SINK (user_data), stats, FALSE);
 }
 
+/* writer thread, no lock held: the shard is complete and listed in the
+ * run's manifest (manifest.c calls this after writing it) */
+static void
+on_shard_closed (const OpShardInfo * info, gpointer user_data)
+{
+  OpBatchSink *self = OP_BATCH_SINK (user_data);
+  GstStructure *s = gst_structure_new ("batchsink-shard-closed",
+      "path", G_TYPE_STRING, info->path,
+      "split", G_TYPE_STRING, info->split,
+      "index", G_TYPE_UINT, info->index,
+      "samples", G_TYPE_UINT64, info->samples,
+      "bytes", G_TYPE_UINT64, info->bytes, NULL);
+
+  GST_INFO_OBJECT (self, "shard %s closed: %" G_GUINT64_FORMAT " samples",
+      info->path, info->samples);
+  gst_element_post_message (GST_ELEMENT (self),
+      gst_message_new_element (GST_OBJECT (self), s));
+}
+
 /* writer thread, no lock held */
 static void
 on_error (const GError * err, gpointer user_data)
@@ -588,6 +625,8 @@ op_batch_sink_start (GstBaseSink * sink)
   config.location = self->cur_location;
   config.has_split = self->splits != NULL;
   config.manifest_extra = extra;
+  config.shard_closed = on_shard_closed;
+  config.user_data = self;
   op_batch_fault_reset ();
 
   impl = self->cur_format->writer;

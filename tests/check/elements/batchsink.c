@@ -1374,6 +1374,203 @@ GST_START_TEST (test_hdf5_error_handler_kept)
 
 GST_END_TEST;
 
+/* ------------------------------------------------ batchsink-shard-closed */
+
+typedef struct
+{
+  gchar *manifest;
+  GPtrArray *messages;          /* GstStructure copies, in order */
+  GString *problems;            /* what was wrong when a message came */
+} ClosedLog;
+
+/* On the writer thread, when the message is posted: the file must be
+ * complete under its name and already listed in the manifest. */
+static GstBusSyncReply
+closed_sync (GstBus * bus, GstMessage * m, gpointer data)
+{
+  ClosedLog *log = data;
+  const GstStructure *s = gst_message_get_structure (m);
+  const gchar *path;
+  guint64 bytes = 0, samples = 0;
+  JsonParser *parser = json_parser_new ();
+  JsonArray *shards;
+  GStatBuf sb;
+  gchar *name;
+  guint i;
+  gboolean listed = FALSE;
+
+  if (GST_MESSAGE_TYPE (m) != GST_MESSAGE_ELEMENT
+      || !gst_structure_has_name (s, "batchsink-shard-closed")) {
+    g_object_unref (parser);
+    return GST_BUS_PASS;
+  }
+  g_ptr_array_add (log->messages, gst_structure_copy (s));
+  path = gst_structure_get_string (s, "path");
+  gst_structure_get_uint64 (s, "bytes", &bytes);
+  gst_structure_get_uint64 (s, "samples", &samples);
+  if (!path || g_stat (path, &sb) != 0 || (guint64) sb.st_size != bytes)
+    g_string_append_printf (log->problems, "%s: not on disk with %"
+        G_GUINT64_FORMAT " bytes; ", path, bytes);
+  name = path ? g_path_get_basename (path) : g_strdup ("");
+  if (json_parser_load_from_file (parser, log->manifest, NULL)) {
+    shards = json_object_get_array_member (json_node_get_object
+        (json_parser_get_root (parser)), "shards");
+    for (i = 0; i < json_array_get_length (shards); i++) {
+      JsonObject *o = json_array_get_object_element (shards, i);
+      listed |= g_str_equal (json_object_get_string_member (o, "name"), name)
+          && (guint64) json_object_get_int_member (o, "samples") == samples;
+    }
+  }
+  if (!listed)
+    g_string_append_printf (log->problems, "%s: not yet in %s; ", name,
+        log->manifest);
+  g_free (name);
+  g_object_unref (parser);
+  return GST_BUS_PASS;
+}
+
+static ClosedLog *
+closed_log_attach (Run * r, const gchar * manifest)
+{
+  ClosedLog *log = g_new0 (ClosedLog, 1);
+  GstBus *bus = gst_element_get_bus (r->pipe);
+
+  log->manifest = g_strdup (manifest);
+  log->messages = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      gst_structure_free);
+  log->problems = g_string_new (NULL);
+  gst_bus_set_sync_handler (bus, closed_sync, log, NULL);
+  gst_object_unref (bus);
+  return log;
+}
+
+/* The messages are the manifest's shards, one each, in commit order, with
+ * the same name, split, samples and bytes, numbered 0, 1, ... per split
+ * (@numbered) or all 0 (hdf5). Returns the number of messages. */
+static guint
+check_closed (Run * r, ClosedLog * log, gboolean numbered)
+{
+  JsonParser *parser;
+  JsonObject *m = read_manifest_file (log->manifest, &parser);
+  JsonArray *shards = json_object_get_array_member (m, "shards");
+  GHashTable *next = g_hash_table_new (g_str_hash, g_str_equal);
+  guint i, n = log->messages->len;
+  GstBus *bus = gst_element_get_bus (r->pipe);
+
+  gst_bus_set_sync_handler (bus, NULL, NULL, NULL);
+  gst_object_unref (bus);
+  fail_unless (log->problems->len == 0, "%s", log->problems->str);
+  fail_unless_equals_int (n, json_array_get_length (shards));
+  for (i = 0; i < n; i++) {
+    const GstStructure *s = g_ptr_array_index (log->messages, i);
+    JsonObject *o = json_array_get_object_element (shards, i);
+    const gchar *split = json_object_get_string_member (o, "split");
+    gchar *base = g_path_get_basename (gst_structure_get_string (s, "path"));
+    guint index, want = GPOINTER_TO_UINT (g_hash_table_lookup (next, split));
+    guint64 v;
+
+    fail_unless_equals_string (base, json_object_get_string_member (o,
+            "name"));
+    fail_unless_equals_string (gst_structure_get_string (s, "split"), split);
+    fail_unless (gst_structure_get_uint64 (s, "samples", &v));
+    fail_unless_equals_int (v, json_object_get_int_member (o, "samples"));
+    fail_unless (gst_structure_get_uint64 (s, "bytes", &v));
+    fail_unless_equals_int (v, json_object_get_int_member (o, "bytes"));
+    fail_unless (gst_structure_get_uint (s, "index", &index));
+    fail_unless_equals_int (index, numbered ? want : 0);
+    g_hash_table_insert (next, (gpointer) split, GUINT_TO_POINTER (want + 1));
+    g_free (base);
+  }
+  g_hash_table_unref (next);
+  g_object_unref (parser);
+  g_ptr_array_unref (log->messages);
+  g_string_free (log->problems, TRUE);
+  g_free (log->manifest);
+  g_free (log);
+  return n;
+}
+
+/* `batchsink-shard-closed` after every commit of tar, jsonl and hdf5, when
+ * the file is complete and listed; none for dir's loose files. */
+GST_START_TEST (test_shard_closed_messages)
+{
+  gchar *out, *desc, *man;
+  ClosedLog *log;
+  Run *r;
+  guint i;
+
+  /* tar: 12 samples in shards of 5 */
+  out = path_in ("sc-tar", NULL);
+  desc = g_strdup_printf ("batchsink location=%s shard-prefix=run1 "
+      "max-shard-samples=5 batch-size=4", out);
+  man = g_build_filename (out, "run1.manifest.json", NULL);
+  r = run_start ("image/jpeg", desc);
+  log = closed_log_attach (r, man);
+  for (i = 0; i < 12; i++)
+    run_push (r, crop_buffer (i, i, 0, i % 2, 300 + i));
+  run_finish (r);
+  fail_unless (r->error == NULL, "%s", r->error ? r->error->message : "");
+  fail_unless_equals_int (check_closed (r, log, TRUE), 3);
+  run_free (r);
+  g_free (desc);
+  g_free (man);
+  g_free (out);
+
+  /* jsonl with two splits, rotating: numbered names, per-split indices */
+  out = path_in ("sc", "frames.jsonl");
+  desc = g_strdup_printf ("batchsink format=jsonl location=%s "
+      "split=train=0.5,val=0.5 split-by=sample max-shard-samples=3", out);
+  man = g_strconcat (out, ".manifest.json", NULL);
+  r = run_start ("application/x-onepass-meta", desc);
+  log = closed_log_attach (r, man);
+  for (i = 0; i < 14; i++)
+    run_push (r, frame_buffer (i, 1));
+  run_finish (r);
+  fail_unless (r->error == NULL, "%s", r->error ? r->error->message : "");
+  fail_unless (check_closed (r, log, TRUE) >= 5);
+  run_free (r);
+  g_free (desc);
+  g_free (man);
+  g_free (out);
+
+  /* hdf5 with two splits: one message per split file */
+  out = path_in ("sc", "crops.h5");
+  desc = g_strdup_printf ("batchsink format=hdf5 location=%s "
+      "split=train=0.5,val=0.5 split-by=sample batch-size=2", out);
+  man = g_strconcat (out, ".manifest.json", NULL);
+  r = run_start ("video/x-raw,format=RGB,width=6,height=4,framerate=0/1",
+      desc);
+  log = closed_log_attach (r, man);
+  for (i = 0; i < 8; i++)
+    run_push (r, rgb_crop (i));
+  run_finish (r);
+  fail_unless (r->error == NULL, "%s", r->error ? r->error->message : "");
+  fail_unless_equals_int (check_closed (r, log, FALSE), 2);
+  run_free (r);
+  g_free (desc);
+  g_free (man);
+  g_free (out);
+
+  /* dir: loose files, no shard, no message */
+  out = path_in ("sc-dir", NULL);
+  desc = g_strdup_printf ("batchsink format=dir location=%s "
+      "shard-prefix=run1", out);
+  man = g_build_filename (out, "run1.manifest.json", NULL);
+  r = run_start ("image/jpeg", desc);
+  log = closed_log_attach (r, man);
+  for (i = 0; i < 3; i++)
+    run_push (r, crop_buffer (i, i, 0, 0, 100));
+  run_finish (r);
+  fail_unless (r->error == NULL, "%s", r->error ? r->error->message : "");
+  fail_unless_equals_int (check_closed (r, log, TRUE), 0);
+  run_free (r);
+  g_free (desc);
+  g_free (man);
+  g_free (out);
+}
+
+GST_END_TEST;
+
 /* ------------------------------------------------ HDF5 from 8 threads */
 
 #define N_PIPES 8
@@ -1952,6 +2149,7 @@ batchsink_suite (void)
   tcase_add_test (tc, test_hdf5_values);
   tcase_add_test (tc, test_hdf5_error_handler_kept);
   tcase_add_test (tc, test_hdf5_parallel_pipelines);
+  tcase_add_test (tc, test_shard_closed_messages);
   tcase_add_test (tc, test_dir_layout);
   tcase_add_test (tc, test_bad_split_refused);
   tcase_add_test (tc, test_unwritable_location);
