@@ -178,8 +178,7 @@ hdf5_open (const OpWriterConfig * config, GError ** error)
     hdf5_free (w);
     return NULL;
   }
-  w->manifest = op_manifest_new (op_run_manifest_path (w->run), "hdf5",
-      config);
+  w->manifest = op_manifest_new (op_run_manifest_path (w->run), "hdf5", config);
   return w;
 }
 
@@ -548,8 +547,7 @@ out:
 }
 
 static gboolean
-write_locked (OpWriter * w, OpSample * const *samples, guint n,
-    GError ** error)
+write_locked (OpWriter * w, OpSample * const *samples, guint n, GError ** error)
 {
   guint i = 0;
 

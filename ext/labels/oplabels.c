@@ -307,8 +307,7 @@ op_labels_load (const gchar * path, const OpLabelReader * const *readers,
   }
   known = known_formats (readers);
   g_set_error (error, OP_LABELS_ERROR, OP_LABELS_ERROR_FORMAT,
-      "%s: not a label file onepass can read (it is none of: %s)", path,
-      known);
+      "%s: not a label file onepass can read (it is none of: %s)", path, known);
   g_free (known);
   return NULL;
 }
