@@ -3,7 +3,7 @@
 #ifndef __OP_LABEL_SELECT_H__
 #define __OP_LABEL_SELECT_H__
 
-#include <onepass/oplabels.h>
+#include <oplabels.h>
 
 G_BEGIN_DECLS
 

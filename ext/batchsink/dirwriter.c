@@ -3,27 +3,26 @@
  * goes through `.partial` + rename, so no truncated file ever has a final
  * name, but files are not fsynced one by one (the layout exists for tools
  * that need loose files, and the seed did not either): at EOS every
- * directory is synced and `<run>.manifest.json` written, which marks the run
- * complete.
+ * directory is synced and `<run>.manifest.json` written (manifest.c, no
+ * shards, the totals and the source table), which marks the run complete.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "writers.h"
 #include "batchfile.h"
 #include "dataset.h"
+#include "manifest.h"
 
 #include <onepass/opname.h>
-
-#include "config.h"
 
 #include <string.h>
 
 struct _OpWriter
 {
   gchar *dir;
-  gchar *extra;
+  OpWriterConfig config;
   gchar *prefix;
-  gboolean overwrite;
   OpRun *run;
+  OpManifest *manifest;
   GHashTable *dirs;             /* directories made so far */
   OpWriterStats stats;
 };
@@ -32,9 +31,10 @@ static void
 dir_free (OpWriter * w)
 {
   g_hash_table_unref (w->dirs);
+  op_manifest_free (w->manifest);
   op_run_release (w->run);
   g_free (w->prefix);
-  g_free (w->extra);
+  g_free ((gchar *) w->config.manifest_extra);
   g_free (w->dir);
   g_free (w);
 }
@@ -56,9 +56,12 @@ dir_open (const OpWriterConfig * config, GError ** error)
   op_batch_file_abort (probe);
   w = g_new0 (OpWriter, 1);
   w->dir = g_strdup (config->location);
-  w->extra = g_strdup (config->manifest_extra);
+  /* kept for the manifest, made once the run has a name */
+  w->config = *config;
+  w->config.location = w->dir;
+  w->config.manifest_extra = g_strdup (config->manifest_extra);
+  w->config.shard_prefix = NULL;
   w->prefix = g_strdup (config->shard_prefix);
-  w->overwrite = config->overwrite;
   w->dirs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   return w;
 }
@@ -94,9 +97,11 @@ dir_write (OpWriter * w, OpSample * const *samples, guint n, GError ** error)
     /* named like a tar run: shard-prefix, else the first source */
     if (!w->prefix)
       w->prefix = op_name_sanitize (samples[0]->ann.source, 64);
-    w->run = op_run_claim (w->dir, w->prefix, w->overwrite, error);
+    w->run = op_run_claim (w->dir, w->prefix, w->config.overwrite, error);
     if (!w->run)
       return FALSE;
+    w->manifest = op_manifest_new (op_run_manifest_path (w->run), "dir",
+        &w->config);
   }
   for (i = 0; i < n; i++) {
     OpSample *s = samples[i];
@@ -128,6 +133,7 @@ dir_write (OpWriter * w, OpSample * const *samples, guint n, GError ** error)
     g_free (dir);
     if (!ok)
       return FALSE;
+    op_manifest_note (w->manifest, &s->ann);
     w->stats.samples++;
   }
   return TRUE;
@@ -137,7 +143,7 @@ static gboolean
 dir_close (OpWriter * w, GError ** error)
 {
   GHashTableIter it;
-  gchar *dir, *manifest;
+  gchar *dir;
   gboolean ok = TRUE;
 
   if (!w->run)
@@ -145,17 +151,11 @@ dir_close (OpWriter * w, GError ** error)
   g_hash_table_iter_init (&it, w->dirs);
   while (ok && g_hash_table_iter_next (&it, (gpointer *) & dir, NULL))
     ok = op_batch_sync_dir (dir, error);
-  if (ok) {
-    manifest = g_strdup_printf ("{\"onepass_version\":\"" VERSION "\","
-        "\"format\":\"dir\",\"complete\":true%s%s,\"shards\":[],"
-        "\"samples\":%" G_GUINT64_FORMAT ",\"bytes\":%" G_GUINT64_FORMAT
-        "}\n", w->extra && *w->extra ? "," : "", w->extra ? w->extra : "",
-        w->stats.samples, w->stats.bytes);
-    ok = op_batch_file_replace (op_run_manifest_path (w->run), manifest,
-        strlen (manifest), TRUE, error) && op_dataset_update (w->dir, error);
-    g_free (manifest);
-  }
-  return ok;
+  if (!ok)
+    return FALSE;
+  /* loose files: no shards, only the totals */
+  op_manifest_add_loose (w->manifest, w->stats.samples, w->stats.bytes);
+  return op_manifest_write (w->manifest, TRUE, error);
 }
 
 static void

@@ -117,6 +117,24 @@
  *   than 0.10 from the request (few tracks or sources: use
  *   `split-by=frame` or `sample`)
  *
+ * `batchsink-shard-closed` (element message), once per shard (tar, jsonl)
+ * or split file (hdf5) as soon as it is complete under its final name and
+ * listed in the run's manifest, like splitmuxsink's
+ * `splitmuxsink-fragment-closed`; `dir` writes loose files and posts none.
+ * A resumed run does not announce the shards it kept.
+ * - `path` (G_TYPE_STRING): the file
+ * - `split` (G_TYPE_STRING): its split (`data` without `split`)
+ * - `index` (G_TYPE_UINT): its number within the split (0 for hdf5)
+ * - `samples` (G_TYPE_UINT64): samples in it
+ * - `bytes` (G_TYPE_UINT64): its size on disk
+ *
+ * |[
+ * gst-launch-1.0 -m videotestsrc num-buffers=250 ! \
+ *   video/x-raw,format=RGB,width=64,height=48 ! jpegenc ! \
+ *   batchsink format=tar location=out/ max-shard-samples=100 \
+ *   2>&1 | grep batchsink-shard-closed
+ * ]| prints three messages: shards 0 and 1 with 100 samples, shard 2 with 50.
+ *
  * ## Example launch line
  * |[
  * gst-launch-1.0 filesrc location=clip.mp4 ! decodebin ! \
@@ -141,7 +159,7 @@
 #include <gio/gio.h>
 #include <gst/video/video.h>
 #include <onepass/onepass.h>
-#include <onepass/opwriter.h>
+#include "opwriter.h"
 
 #include "gstbatchsink.h"
 #include "split.h"
@@ -152,16 +170,8 @@
 GST_DEBUG_CATEGORY_STATIC (op_batch_sink_debug);
 #define GST_CAT_DEFAULT op_batch_sink_debug
 
-typedef enum
-{
-  OP_BATCH_SINK_FORMAT_TAR,
-  OP_BATCH_SINK_FORMAT_HDF5,
-  OP_BATCH_SINK_FORMAT_JSONL,
-  OP_BATCH_SINK_FORMAT_DIR,
-} OpBatchSinkFormat;
-
 #define DEFAULT_LOCATION NULL
-#define DEFAULT_FORMAT OP_BATCH_SINK_FORMAT_TAR
+#define DEFAULT_FORMAT 0        /* tar: index in op_batch_formats */
 #define DEFAULT_BATCH_SIZE 256
 #define DEFAULT_MAX_SHARD_SAMPLES 10000
 #define DEFAULT_MAX_SHARD_BYTES (G_GUINT64_CONSTANT (1) << 30)
@@ -193,7 +203,7 @@ struct _OpBatchSink
 
   /* properties (OBJECT_LOCK) */
   gchar *location;
-  OpBatchSinkFormat format;
+  gint format;                  /* index in op_batch_formats */
   guint batch_size;
   guint64 max_shard_samples;
   guint64 max_shard_bytes;
@@ -205,7 +215,8 @@ struct _OpBatchSink
 
   /* streaming state, set in start, freed in stop */
   gchar *cur_location;
-  OpBatchSinkFormat cur_format;
+  const OpBatchFormat *cur_format;
+  GstCaps *accepted;            /* cur_format's caps */
   OpSplitBy cur_split_by;
   OpSplit *splits;
   OpWriterThread *writer;
@@ -233,21 +244,24 @@ G_DEFINE_TYPE_WITH_CODE (OpBatchSink, op_batch_sink, GST_TYPE_BASE_SINK,
 GST_ELEMENT_REGISTER_DEFINE (batchsink, "batchsink", GST_RANK_NONE,
     OP_TYPE_BATCH_SINK);
 
+/* the values are the formats' table (writers.c), in its order */
 GType
 op_batch_sink_format_get_type (void)
 {
   static GType type = 0;
-  static const GEnumValue values[] = {
-    {OP_BATCH_SINK_FORMAT_TAR, "WebDataset tar shards", "tar"},
-    {OP_BATCH_SINK_FORMAT_HDF5, "One HDF5 file", "hdf5"},
-    {OP_BATCH_SINK_FORMAT_JSONL, "JSON lines (gzip for .gz)", "jsonl"},
-    {OP_BATCH_SINK_FORMAT_DIR, "Loose files in <split>/<track>/", "dir"},
-    {0, NULL, NULL}
-  };
+  static GEnumValue values[OP_BATCH_N_FORMATS + 1];
 
-  if (g_once_init_enter (&type))
+  if (g_once_init_enter (&type)) {
+    guint i;
+
+    for (i = 0; i < OP_BATCH_N_FORMATS; i++) {
+      values[i].value = i;
+      values[i].value_name = op_batch_formats[i].description;
+      values[i].value_nick = op_batch_formats[i].nick;
+    }
     g_once_init_leave (&type,
         g_enum_register_static ("OpBatchSinkFormat", values));
+  }
   return type;
 }
 
@@ -463,22 +477,6 @@ split_by_nick (OpSplitBy by)
   return v ? v->value_nick : "?";
 }
 
-static const OpWriterFormat *
-format_impl (OpBatchSinkFormat format)
-{
-  switch (format) {
-    case OP_BATCH_SINK_FORMAT_HDF5:
-      return &op_hdf5_writer;
-    case OP_BATCH_SINK_FORMAT_JSONL:
-      return &op_jsonl_writer;
-    case OP_BATCH_SINK_FORMAT_DIR:
-      return &op_dir_writer;
-    case OP_BATCH_SINK_FORMAT_TAR:
-    default:
-      return &op_tar_writer;
-  }
-}
-
 static void
 post_progress (OpBatchSink * self, const OpWriterStats * stats, gboolean final)
 {
@@ -516,6 +514,25 @@ static void
 on_progress (const OpWriterStats * stats, gpointer user_data)
 {
   post_progress (OP_BATCH_SINK (user_data), stats, FALSE);
+}
+
+/* writer thread, no lock held: the shard is complete and listed in the
+ * run's manifest (manifest.c calls this after writing it) */
+static void
+on_shard_closed (const OpShardInfo * info, gpointer user_data)
+{
+  OpBatchSink *self = OP_BATCH_SINK (user_data);
+  GstStructure *s = gst_structure_new ("batchsink-shard-closed",
+      "path", G_TYPE_STRING, info->path,
+      "split", G_TYPE_STRING, info->split,
+      "index", G_TYPE_UINT, info->index,
+      "samples", G_TYPE_UINT64, info->samples,
+      "bytes", G_TYPE_UINT64, info->bytes, NULL);
+
+  GST_INFO_OBJECT (self, "shard %s closed: %" G_GUINT64_FORMAT " samples",
+      info->path, info->samples);
+  gst_element_post_message (GST_ELEMENT (self),
+      gst_message_new_element (GST_OBJECT (self), s));
 }
 
 /* writer thread, no lock held */
@@ -573,7 +590,7 @@ op_batch_sink_start (GstBaseSink * sink)
 
   GST_OBJECT_LOCK (self);
   self->cur_location = g_strdup (self->location);
-  self->cur_format = self->format;
+  self->cur_format = &op_batch_formats[self->format];
   self->cur_split_by = self->split_by;
   split = g_strdup (self->split);
   config.max_shard_samples = self->max_shard_samples;
@@ -608,9 +625,11 @@ op_batch_sink_start (GstBaseSink * sink)
   config.location = self->cur_location;
   config.has_split = self->splits != NULL;
   config.manifest_extra = extra;
+  config.shard_closed = on_shard_closed;
+  config.user_data = self;
   op_batch_fault_reset ();
 
-  impl = format_impl (self->cur_format);
+  impl = self->cur_format->writer;
   writer = impl->open (&config, &err);
   g_free (extra);
   if (!writer)
@@ -624,6 +643,7 @@ op_batch_sink_start (GstBaseSink * sink)
   self->prefix_source = g_hash_table_new (g_direct_hash, g_direct_equal);
   self->writer = op_writer_thread_new (impl, writer, batch_size, max_pending,
       on_progress, on_error, self);
+  self->accepted = gst_caps_from_string (self->cur_format->caps);
   g_free (split);
   g_free (prefix);
   return TRUE;
@@ -670,6 +690,7 @@ op_batch_sink_stop (GstBaseSink * sink)
   g_clear_pointer (&self->splits, op_split_free);
   g_clear_pointer (&self->cur_location, g_free);
   gst_caps_replace (&self->caps, NULL);
+  gst_caps_replace (&self->accepted, NULL);
   self->ext = NULL;
   self->pixel_format = NULL;
   self->raw = FALSE;
@@ -700,27 +721,6 @@ op_batch_sink_unlock_stop (GstBaseSink * sink)
 }
 
 /* ------------------------------------------------------------ caps */
-
-static gboolean
-packed_format (GstVideoFormat f)
-{
-  switch (f) {
-    case GST_VIDEO_FORMAT_RGB:
-    case GST_VIDEO_FORMAT_BGR:
-    case GST_VIDEO_FORMAT_RGBA:
-    case GST_VIDEO_FORMAT_BGRA:
-    case GST_VIDEO_FORMAT_ARGB:
-    case GST_VIDEO_FORMAT_ABGR:
-    case GST_VIDEO_FORMAT_RGBx:
-    case GST_VIDEO_FORMAT_BGRx:
-    case GST_VIDEO_FORMAT_xRGB:
-    case GST_VIDEO_FORMAT_xBGR:
-    case GST_VIDEO_FORMAT_GRAY8:
-      return TRUE;
-    default:
-      return FALSE;
-  }
-}
 
 /* Raw payloads are named for their pixel format, so a reader needs no
  * guess (the JSON also has `pixel_format`). */
@@ -754,38 +754,66 @@ raw_extension (GstVideoFormat f)
   }
 }
 
+/* "image/jpeg, image/png or packed video/x-raw": the structures of a
+ * format's caps, for the message refusing other caps */
+static gchar *
+describe_caps (const GstCaps * caps)
+{
+  GString *out = g_string_new (NULL);
+  guint i, n = gst_caps_get_size (caps);
+
+  for (i = 0; i < n; i++) {
+    const GstStructure *s = gst_caps_get_structure (caps, i);
+
+    if (i)
+      g_string_append (out, i + 1 == n ? " or " : ", ");
+    if (gst_structure_has_field (s, "format"))
+      g_string_append (out, "packed ");
+    g_string_append (out, gst_structure_get_name (s));
+  }
+  return g_string_free (out, FALSE);
+}
+
+/* The format's table entry decides what it stores. Raw video of a type the
+ * format stores, in a pixel format it does not, is told to convert. */
 static gboolean
 op_batch_sink_set_caps (GstBaseSink * sink, GstCaps * caps)
 {
   OpBatchSink *self = OP_BATCH_SINK (sink);
   GstStructure *s = gst_caps_get_structure (caps, 0);
   const gchar *name = gst_structure_get_name (s);
-  const gchar *fmt = format_impl (self->cur_format)->name;
-  gboolean jsonl = self->cur_format == OP_BATCH_SINK_FORMAT_JSONL;
-  gboolean hdf5 = self->cur_format == OP_BATCH_SINK_FORMAT_HDF5;
+  const gchar *fmt = self->cur_format->nick;
+  gboolean is_raw = g_str_equal (name, "video/x-raw");
+  gchar *takes;
+  guint i;
 
   GST_DEBUG_OBJECT (self, "caps %" GST_PTR_FORMAT, caps);
   self->raw = FALSE;
   self->ext = NULL;
   self->pixel_format = NULL;
-  self->have_vinfo = g_str_equal (name, "video/x-raw") &&
-      gst_video_info_from_caps (&self->vinfo, caps);
-  if (jsonl) {
+  self->have_vinfo = is_raw && gst_video_info_from_caps (&self->vinfo, caps);
+  if (!gst_caps_can_intersect (caps, self->accepted)) {
+    for (i = 0; is_raw && i < gst_caps_get_size (self->accepted); i++)
+      if (gst_structure_has_name (gst_caps_get_structure (self->accepted, i),
+              "video/x-raw"))
+        goto not_packed;
+    goto wrong_type;
+  }
+  if (!self->cur_format->payload) {
     /* JSON only: the payload is not written */
-  } else if (g_str_equal (name, "video/x-raw")) {
-    if (!self->have_vinfo ||
-        !packed_format (GST_VIDEO_INFO_FORMAT (&self->vinfo)))
+  } else if (is_raw) {
+    if (!self->have_vinfo)
       goto not_packed;
     self->raw = TRUE;
     self->pixel_format =
         gst_video_format_to_string (GST_VIDEO_INFO_FORMAT (&self->vinfo));
     self->ext = raw_extension (GST_VIDEO_INFO_FORMAT (&self->vinfo));
-  } else if (!hdf5 && g_str_equal (name, "image/jpeg")) {
+  } else if (g_str_equal (name, "image/jpeg")) {
     self->ext = "jpg";
-  } else if (!hdf5 && g_str_equal (name, "image/png")) {
+  } else if (g_str_equal (name, "image/png")) {
     self->ext = "png";
   } else {
-    goto wrong_type;
+    goto wrong_type;            /* a table entry this code cannot name */
   }
   gst_caps_replace (&self->caps, caps);
   return TRUE;
@@ -799,11 +827,11 @@ not_packed:
       ("caps %" GST_PTR_FORMAT, caps));
   return FALSE;
 wrong_type:
+  takes = describe_caps (self->accepted);
   GST_ELEMENT_ERROR (self, STREAM, WRONG_TYPE,
       ("batchsink format=%s cannot store %s samples (it takes %s).", fmt,
-          name, hdf5 ? "packed video/x-raw" :
-          "image/jpeg, image/png or packed video/x-raw"),
-      ("caps %" GST_PTR_FORMAT, caps));
+          name, takes), ("caps %" GST_PTR_FORMAT, caps));
+  g_free (takes);
   return FALSE;
 }
 

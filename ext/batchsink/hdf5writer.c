@@ -25,13 +25,16 @@
  * the file holds crops or frames.
  * The file is written as `<name>.partial` and renamed at EOS (HDF5 cannot
  * be made readable mid-write without SWMR, which 1.10 readers rarely use).
+ * Every entry point (write, close, free) holds the process-wide HDF5 lock
+ * of oph5global.h while it calls libhdf5, as the label readers do, and
+ * leaves libhdf5's error handler as it found it.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "writers.h"
 #include "batchfile.h"
 #include "dataset.h"
-
-#include <onepass/opjson.h>
+#include "manifest.h"
+#include "splitfile.h"
 
 #include "config.h"
 
@@ -41,7 +44,7 @@
 #include <unistd.h>
 #include <glib/gstdio.h>
 #include <gst/video/video.h>
-#include <hdf5.h>
+#include <oph5global.h>
 
 enum
 {
@@ -74,6 +77,7 @@ typedef struct
   GHashTable *source_ids;       /* interned name -> id + 1 */
   OpSkeleton *skeleton;
   guint64 bytes;
+  gchar *last_key;
 } HFile;
 
 struct _OpWriter
@@ -81,38 +85,27 @@ struct _OpWriter
   gchar *location;
   gboolean with_split;
   gboolean overwrite;
-  gchar *extra;
   OpRun *run;
+  OpManifest *manifest;
   GHashTable *files;            /* split -> HFile */
   OpWriterStats stats;
 };
 
-static herr_t
-first_error (unsigned n, const H5E_error2_t * e, void *data)
-{
-  gchar **desc = data;
-
-  if (!*desc && e->desc && *e->desc)
-    *desc = g_strdup (e->desc);
-  return 0;
-}
-
-/* The innermost HDF5 message says what went wrong (e.g. a failed write). */
+/* The innermost HDF5 message says what went wrong (e.g. a failed write).
+ * Called with the HDF5 lock held. */
 static gboolean
 h5_fail (GError ** error, const gchar * what, const gchar * path)
 {
   gint err = errno;             /* the sec2 driver leaves write's errno */
-  gchar *desc = NULL;
+  gchar *desc = op_h5_take_error ();
 
-  H5Ewalk2 (H5E_DEFAULT, H5E_WALK_UPWARD, first_error, &desc);
   if (err == ENOSPC)
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE,
         "Could not %s \"%s\": %s", what, path, g_strerror (err));
   else
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
-        "Could not %s \"%s\": %s", what, path, desc ? desc : "HDF5 error");
+        "Could not %s \"%s\": %s", what, path, desc);
   g_free (desc);
-  H5Eclear2 (H5E_DEFAULT);
   return FALSE;
 }
 
@@ -134,15 +127,19 @@ hfile_free (gpointer data)
   g_hash_table_unref (f->source_ids);
   g_free (f->partial);
   g_free (f->path);
+  g_free (f->last_key);
   g_free (f);
 }
 
 static void
 hdf5_free (OpWriter * w)
 {
+  /* closes the files close() did not commit */
+  op_h5_lock ();
   g_hash_table_unref (w->files);
+  op_h5_unlock ();
+  op_manifest_free (w->manifest);
   op_run_release (w->run);
-  g_free (w->extra);
   g_free (w->location);
   g_free (w);
 }
@@ -162,13 +159,10 @@ hdf5_open (const OpWriterConfig * config, GError ** error)
   if (!probe)
     return NULL;
   op_batch_file_abort (probe);
-  /* errors are reported through GError, not printed by the library */
-  H5Eset_auto2 (H5E_DEFAULT, NULL, NULL);
   w = g_new0 (OpWriter, 1);
   w->location = g_strdup (config->location);
   w->with_split = config->has_split;
   w->overwrite = config->overwrite;
-  w->extra = g_strdup (config->manifest_extra);
   w->files = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
       hfile_free);
   /* one run per location: locked while written, never overwritten */
@@ -184,6 +178,7 @@ hdf5_open (const OpWriterConfig * config, GError ** error)
     hdf5_free (w);
     return NULL;
   }
+  w->manifest = op_manifest_new (op_run_manifest_path (w->run), "hdf5", config);
   return w;
 }
 
@@ -510,6 +505,7 @@ write_slab (OpWriter * w, HFile * f, OpSample * const *s, guint n,
     for (j = 0; j < 4; j++)
       rect[4 * i + j] = a->crop.rect[j];
     src[i] = source_id (f, a);
+    op_manifest_note (w->manifest, a);
   }
   ok = op_batch_fault_take (f->partial, img * n, error);
   if (ok)
@@ -527,6 +523,8 @@ write_slab (OpWriter * w, HFile * f, OpSample * const *s, guint n,
         (append_rows (f, DS_INSTANCE, H5T_NATIVE_INT32, n, inst, error) &&
             append_rows (f, DS_RECT, H5T_NATIVE_INT32, n, rect, error)));
   if (ok) {
+    g_free (f->last_key);
+    f->last_key = g_strdup (s[n - 1]->key);
     f->rows += n;
     w->stats.samples += n;
     f->bytes += img * n;
@@ -549,11 +547,10 @@ out:
 }
 
 static gboolean
-hdf5_write (OpWriter * w, OpSample * const *samples, guint n, GError ** error)
+write_locked (OpWriter * w, OpSample * const *samples, guint n, GError ** error)
 {
   guint i = 0;
 
-  H5Eset_auto2 (H5E_DEFAULT, NULL, NULL);
   /* runs of consecutive samples of one split go in one slab */
   while (i < n) {
     HFile *f = g_hash_table_lookup (w->files, samples[i]->split);
@@ -572,6 +569,17 @@ hdf5_write (OpWriter * w, OpSample * const *samples, guint n, GError ** error)
     i = j;
   }
   return TRUE;
+}
+
+static gboolean
+hdf5_write (OpWriter * w, OpSample * const *samples, guint n, GError ** error)
+{
+  gboolean ok;
+
+  op_h5_lock ();
+  ok = write_locked (w, samples, n, error);
+  op_h5_unlock ();
+  return ok;
 }
 
 static gboolean
@@ -728,76 +736,20 @@ hfile_commit (HFile * f, GError ** error)
   return ok;
 }
 
-/* The run's manifest (one entry per split file) and dataset.json. */
-static gboolean
-hdf5_manifest (OpWriter * w, GList * splits, GError ** error)
+/* Lists a committed split file in the run's manifest. */
+static void
+list_file (OpWriter * w, const gchar * split, HFile * f)
 {
-  GString *out = g_string_new ("{\"onepass_version\":\"" VERSION "\","
-      "\"format\":\"hdf5\",\"complete\":true");
-  OpSkeleton *sk = NULL;
-  GPtrArray *seen = g_ptr_array_new ();
-  GList *l;
-  gboolean ok, first = TRUE;
-  gchar *dir;
+  const gchar **names = g_new0 (const gchar *, f->sources->len + 1);
+  GStatBuf sb;
   guint i;
 
-  if (w->extra && *w->extra)
-    g_string_append_printf (out, ",%s", w->extra);
-  g_string_append (out, ",\"shards\":[");
-  for (l = splits; l; l = l->next) {
-    HFile *f = g_hash_table_lookup (w->files, l->data);
-    gchar *name = g_path_get_basename (f->path);
-    GStatBuf sb;
-
-    g_string_append (out, l == splits ? "\n  {\"name\":" : ",\n  {\"name\":");
-    op_json_append_string (out, name);
-    g_string_append (out, ",\"split\":");
-    op_json_append_string (out, l->data);
-    g_string_append_printf (out, ",\"samples\":%" G_GUINT64_FORMAT
-        ",\"bytes\":%" G_GUINT64_FORMAT ",\"sources\":[", f->rows,
-        g_stat (f->path, &sb) == 0 ? (guint64) sb.st_size : 0);
-    for (i = 0; i < f->sources->len; i++) {
-      if (i)
-        g_string_append_c (out, ',');
-      op_json_append_string (out, g_array_index (f->sources, SourceRow,
-              i).name);
-    }
-    g_string_append (out, "]}");
-    g_free (name);
-    if (!sk)
-      sk = f->skeleton;
-  }
-  g_string_append_printf (out, "],\n \"shard_count\":%u,\"samples\":%"
-      G_GUINT64_FORMAT ",\n \"skeleton\":", g_list_length (splits),
-      w->stats.samples);
-  if (sk)
-    op_json_append_skeleton (out, sk);
-  else
-    g_string_append (out, "null");
-  g_string_append (out, ",\n \"sources\":[");
-  for (l = splits; l; l = l->next) {
-    HFile *f = g_hash_table_lookup (w->files, l->data);
-    for (i = 0; i < f->sources->len; i++) {
-      SourceRow *r = &g_array_index (f->sources, SourceRow, i);
-      if (g_ptr_array_find (seen, r->name, NULL))
-        continue;
-      g_ptr_array_add (seen, (gpointer) r->name);
-      g_string_append (out, first ? "{\"name\":" : ",{\"name\":");
-      first = FALSE;
-      op_json_append_string (out, r->name);
-      g_string_append_printf (out, ",\"width\":%u,\"height\":%u}",
-          r->width, r->height);
-    }
-  }
-  g_string_append (out, "]}\n");
-  ok = op_batch_file_replace (op_run_manifest_path (w->run), out->str,
-      out->len, TRUE, error);
-  g_string_free (out, TRUE);
-  g_ptr_array_unref (seen);
-  dir = g_path_get_dirname (w->location);
-  ok = ok && op_dataset_update (dir, error);
-  g_free (dir);
-  return ok;
+  for (i = 0; i < f->sources->len; i++)
+    names[i] = g_array_index (f->sources, SourceRow, i).name;
+  op_manifest_add (w->manifest, f->path, split, 0, f->rows,
+      g_stat (f->path, &sb) == 0 ? (guint64) sb.st_size : 0, f->last_key,
+      names);
+  g_free (names);
 }
 
 static gboolean
@@ -807,13 +759,20 @@ hdf5_close (OpWriter * w, GError ** error)
       (GCompareFunc) strcmp), *l;
   gboolean ok = TRUE;
 
+  op_h5_lock ();
   for (l = splits; l && ok; l = l->next) {
-    ok = hfile_commit (g_hash_table_lookup (w->files, l->data), error);
-    if (ok)
+    HFile *f = g_hash_table_lookup (w->files, l->data);
+
+    ok = hfile_commit (f, error);
+    if (ok) {
+      list_file (w, l->data, f);
       w->stats.shards++;
+    }
   }
+  op_h5_unlock ();
+  /* a run without samples leaves no file and no manifest */
   if (ok && splits)
-    ok = hdf5_manifest (w, splits, error);
+    ok = op_manifest_write (w->manifest, TRUE, error);
   g_list_free (splits);
   return ok;
 }

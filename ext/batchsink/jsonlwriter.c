@@ -18,6 +18,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "writers.h"
 #include "shards.h"
+#include "splitfile.h"
 
 #include <string.h>
 #include <gio/gio.h>
@@ -34,42 +35,6 @@ struct _OpWriter
   OpRun *run;
   guint8 *zbuf;
 };
-
-gchar *
-op_batch_split_file_path (const gchar * location, const gchar * split,
-    gboolean with_split)
-{
-  const gchar *base, *dot;
-
-  if (!with_split)
-    return g_strdup (location);
-  base = strrchr (location, '/');
-  base = base ? base + 1 : location;
-  dot = strchr (base + (*base == '.'), '.');
-  if (!dot)
-    return g_strconcat (location, ".", split, NULL);
-  return g_strdup_printf ("%.*s.%s%s", (gint) (dot - location), location,
-      split, dot);
-}
-
-/* HDF5 files: the split before the last extension, so the user's
- * extension stays last (`crops.2024-05.h5` -> `crops.2024-05.train.h5`). */
-gchar *
-op_batch_split_file_path_last (const gchar * location, const gchar * split,
-    gboolean with_split)
-{
-  const gchar *base, *dot;
-
-  if (!with_split)
-    return g_strdup (location);
-  base = strrchr (location, '/');
-  base = base ? base + 1 : location;
-  dot = strrchr (base, '.');
-  if (!dot || dot == base)
-    return g_strconcat (location, ".", split, NULL);
-  return g_strdup_printf ("%.*s.%s%s", (gint) (dot - location), location,
-      split, dot);
-}
 
 /* `<stem>[.<split>]-<NNNNNN><extensions>`: the split inserted as for the
  * unnumbered file, then the shard number before the first extension. */

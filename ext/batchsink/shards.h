@@ -1,9 +1,9 @@
-/* batchsink: shard rotation per split and the manifest.
+/* batchsink: shard rotation per split (tar, jsonl); the manifest is manifest.c.
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #ifndef __OP_SHARDS_H__
 #define __OP_SHARDS_H__
 
-#include <onepass/opwriter.h>
+#include "opwriter.h"
 #include "batchfile.h"
 #include "dataset.h"
 

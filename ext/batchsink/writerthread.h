@@ -4,7 +4,7 @@
 #define __OP_WRITER_THREAD_H__
 
 #include <gst/gst.h>
-#include <onepass/opwriter.h>
+#include "opwriter.h"
 
 G_BEGIN_DECLS typedef struct _OpWriterThread OpWriterThread;
 

@@ -484,6 +484,6 @@ done:
   return labels;
 }
 
-const OpLabelReader op_analysis_reader = { "analysis-h5", analysis_probe,
-  analysis_load
+const OpLabelReader op_analysis_reader = { "analysis-h5",
+  "SLEAP analysis HDF5 (.analysis.h5)", analysis_probe, analysis_load
 };

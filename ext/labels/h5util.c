@@ -7,36 +7,14 @@
 #include "h5util.h"
 
 #include <glib/gstdio.h>
-#include <onepass/oplabels.h>
+#include "oplabels.h"
 #include <string.h>
-
-/* libhdf5 may be built without thread safety; a process-wide lock makes two
- * elements loading labels at the same time safe either way. */
-static GMutex h5_lock;
-static H5E_auto2_t saved_func;
-static gpointer saved_data;
 
 /* gzip cannot expand more than about 1:1032, so a dataset claiming far more
  * bytes than it stores is damaged (and would make us allocate or loop for
  * nothing). */
 #define MAX_EXPANSION 2048
 #define SMALL_DATASET (64 * 1024 * 1024)
-
-void
-op_h5_lock (void)
-{
-  g_mutex_lock (&h5_lock);
-  H5Eget_auto2 (H5E_DEFAULT, &saved_func, &saved_data);
-  H5Eset_auto2 (H5E_DEFAULT, NULL, NULL);
-}
-
-void
-op_h5_unlock (void)
-{
-  H5Eclear2 (H5E_DEFAULT);
-  H5Eset_auto2 (H5E_DEFAULT, saved_func, saved_data);
-  g_mutex_unlock (&h5_lock);
-}
 
 gboolean
 op_h5_has_signature (const guint8 * head, gsize len)
@@ -49,32 +27,6 @@ op_h5_has_signature (const guint8 * head, gsize len)
     if (memcmp (head + off, sig, sizeof (sig)) == 0)
       return TRUE;
   return FALSE;
-}
-
-static herr_t
-walk_innermost (unsigned n, const H5E_error2_t * e, void *data)
-{
-  gchar **msg = data;
-
-  if (*msg == NULL && e->desc && *e->desc)
-    *msg = g_strdup (e->desc);
-  return 0;
-}
-
-/**
- * op_h5_take_error:
- *
- * Returns: (transfer full): the innermost message on libhdf5's error stack
- *   (never %NULL), and clears the stack
- */
-gchar *
-op_h5_take_error (void)
-{
-  gchar *msg = NULL;
-
-  H5Ewalk2 (H5E_DEFAULT, H5E_WALK_UPWARD, walk_innermost, &msg);
-  H5Eclear2 (H5E_DEFAULT);
-  return msg ? msg : g_strdup ("HDF5 reported no reason");
 }
 
 static void

@@ -5,18 +5,17 @@
 
 #include <glib.h>
 #include <hdf5.h>
+#include <oph5global.h>
 
 G_BEGIN_DECLS
 
-/* Every HDF5 call of the readers runs between lock and unlock: one reader at
- * a time in the process, libhdf5's own error printing silenced. */
-void      op_h5_lock                 (void);
-void      op_h5_unlock               (void);
+/* Every HDF5 call of the readers runs between op_h5_lock() and
+ * op_h5_unlock() (oph5global.h): one HDF5 user at a time in the process,
+ * libhdf5's own error printing silenced and then restored. */
 
 gboolean  op_h5_has_signature        (const guint8 * head, gsize len);
 hid_t     op_h5_open                 (const gchar * path, GError ** error);
 gboolean  op_h5_exists               (hid_t loc, const gchar * path);
-gchar    *op_h5_take_error           (void);
 
 gchar    *op_h5_read_string_attr     (hid_t obj, const gchar * obj_name,
                                       const gchar * attr, GError ** error);

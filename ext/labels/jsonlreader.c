@@ -13,19 +13,112 @@
 #include <onepass/opjson.h>
 #include <string.h>
 
+/* The probe reads at most this much of the first line: an annotation line
+ * is a few KiB, a COCO file on one line can be gigabytes. */
+#define PROBE_MAX (1024 * 1024)
+
+/* @path as a stream of text, through gunzip when it starts with the gzip
+ * magic (the content decides, never the name). */
+static GInputStream *
+open_text (const gchar * path, GError ** error)
+{
+  GFile *file = g_file_new_for_path (path);
+  GInputStream *raw, *in;
+  guint8 magic[2] = { 0, 0 };
+
+  raw = G_INPUT_STREAM (g_file_read (file, NULL, error));
+  g_object_unref (file);
+  if (raw == NULL)
+    return NULL;
+  if (g_input_stream_read (raw, magic, 2, NULL, error) < 0
+      || !g_seekable_seek (G_SEEKABLE (raw), 0, G_SEEK_SET, NULL, error)) {
+    g_object_unref (raw);
+    return NULL;
+  }
+  if (magic[0] != 0x1f || magic[1] != 0x8b)
+    return raw;
+  {
+    GConverter *gz = G_CONVERTER (g_zlib_decompressor_new
+        (G_ZLIB_COMPRESSOR_FORMAT_GZIP));
+    in = g_converter_input_stream_new (raw, gz);
+    g_object_unref (gz);
+    g_object_unref (raw);
+  }
+  return in;
+}
+
+/* The first non-blank line, up to PROBE_MAX bytes; %NULL when there is
+ * none or it is longer. @empty: the stream ended cleanly holding only
+ * blanks. */
+static gchar *
+first_line (GInputStream * in, gboolean * empty)
+{
+  GString *line = g_string_new (NULL);
+  guint8 buf[4096];
+  gssize n = 0;
+
+  *empty = FALSE;
+  while (line->len <= PROBE_MAX
+      && (n = g_input_stream_read (in, buf, sizeof (buf), NULL, NULL)) > 0) {
+    gssize i;
+    for (i = 0; i < n; i++) {
+      if (buf[i] != '\n') {
+        g_string_append_c (line, buf[i]);
+        continue;
+      }
+      if (g_strstrip (line->str)[0] != '\0')
+        return g_string_free (line, FALSE);
+      g_string_truncate (line, 0);
+    }
+  }
+  if (line->len > 0 && line->len <= PROBE_MAX && n == 0
+      && g_strstrip (line->str)[0] != '\0')
+    return g_string_free (line, FALSE);
+  *empty = n == 0 && line->len <= PROBE_MAX;
+  g_string_free (line, TRUE);
+  return NULL;
+}
+
+/* A file is onepass JSON lines when its first non-blank line (after gunzip
+ * if the file is gzip) is a JSON object with a "frame_index" member, the
+ * one member every annotation line must have. A COCO file (one object
+ * holding "images" and "annotations", usually pretty-printed, so its first
+ * line is a lone "{"), a .csv.gz or any other gzip file is not claimed and
+ * gets the dispatcher's "not a label file" error instead of a parse error
+ * on line 1. A gzip stream of nothing but blanks is claimed: batchsink
+ * writes one for an empty stream. */
 static gboolean
 jsonl_probe (const gchar * path, const guint8 * head, gsize len)
 {
+  GInputStream *in;
+  JsonParser *parser;
+  JsonNode *root;
+  gchar *line;
   gsize i;
+  gboolean gzip = len >= 2 && head[0] == 0x1f && head[1] == 0x8b;
+  gboolean ok, empty;
 
-  if (len >= 2 && head[0] == 0x1f && head[1] == 0x8b)
-    return TRUE;                /* gzip: only JSON lines are read that way */
-  for (i = 0; i < len; i++) {
-    if (head[i] == ' ' || head[i] == '\t' || head[i] == '\r' || head[i] == '\n')
-      continue;
-    return head[i] == '{';
+  if (!gzip) {
+    /* cheap refusal of binaries and text that is not JSON */
+    for (i = 0; i < len && g_ascii_isspace (head[i]); i++);
+    if (i == len || head[i] != '{')
+      return FALSE;
   }
-  return FALSE;
+  in = open_text (path, NULL);
+  if (in == NULL)
+    return FALSE;
+  line = first_line (in, &empty);
+  g_object_unref (in);
+  if (line == NULL)
+    return gzip && empty;
+  parser = json_parser_new ();
+  ok = json_parser_load_from_data (parser, line, -1, NULL)
+      && (root = json_parser_get_root (parser)) != NULL
+      && JSON_NODE_HOLDS_OBJECT (root)
+      && json_object_has_member (json_node_get_object (root), "frame_index");
+  g_object_unref (parser);
+  g_free (line);
+  return ok;
 }
 
 static void
@@ -82,13 +175,11 @@ record_size (OpLabels * l, guint video, const OpAnnotation * ann,
 static OpLabels *
 jsonl_load (const gchar * path, GError ** error)
 {
-  GFile *file = g_file_new_for_path (path);
-  GInputStream *raw, *in;
+  GInputStream *in;
   GDataInputStream *data;
   OpLabels *labels = NULL;
   OpSkeleton *skeleton = NULL;
   OpAnnotation ann;
-  guint8 magic[2] = { 0, 0 };
   gchar *line;
   gsize len;
   guint64 lineno = 0;
@@ -96,24 +187,9 @@ jsonl_load (const gchar * path, GError ** error)
   guint video;
   GError *err = NULL;
 
-  raw = G_INPUT_STREAM (g_file_read (file, NULL, &err));
-  g_object_unref (file);
-  if (raw == NULL)
+  in = open_text (path, &err);
+  if (in == NULL)
     goto io_error;
-  if (g_input_stream_read (raw, magic, 2, NULL, NULL) < 0
-      || !g_seekable_seek (G_SEEKABLE (raw), 0, G_SEEK_SET, NULL, &err)) {
-    g_object_unref (raw);
-    goto io_error;
-  }
-  if (magic[0] == 0x1f && magic[1] == 0x8b) {
-    GConverter *gz = G_CONVERTER (g_zlib_decompressor_new
-        (G_ZLIB_COMPRESSOR_FORMAT_GZIP));
-    in = g_converter_input_stream_new (raw, gz);
-    g_object_unref (gz);
-    g_object_unref (raw);
-  } else {
-    in = raw;
-  }
   data = g_data_input_stream_new (in);
   g_object_unref (in);
 
@@ -176,4 +252,6 @@ io_error:
   return NULL;
 }
 
-const OpLabelReader op_jsonl_reader = { "jsonl", jsonl_probe, jsonl_load };
+const OpLabelReader op_jsonl_reader = { "jsonl",
+  "onepass JSON lines (.jsonl, .jsonl.gz)", jsonl_probe, jsonl_load
+};

@@ -33,8 +33,10 @@ hdf5_other_load (const gchar * path, GError ** error)
   return NULL;
 }
 
-static const OpLabelReader hdf5_other_reader = { "hdf5", hdf5_other_probe,
-  hdf5_other_load
+/* no description: it reads nothing, it only says why an HDF5 file is
+ * refused */
+static const OpLabelReader hdf5_other_reader = { "hdf5", NULL,
+  hdf5_other_probe, hdf5_other_load
 };
 
 const OpLabelReader *const op_label_readers[] = {

@@ -5,7 +5,7 @@
 #define __OP_LABEL_READERS_H__
 
 #include <json-glib/json-glib.h>
-#include <onepass/oplabels.h>
+#include "oplabels.h"
 
 G_BEGIN_DECLS
 

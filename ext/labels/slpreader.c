@@ -1134,4 +1134,6 @@ done:
   return r.labels;
 }
 
-const OpLabelReader op_slp_reader = { "slp", slp_probe, slp_load };
+const OpLabelReader op_slp_reader = { "slp",
+  "SLEAP labels (.slp, .pkg.slp)", slp_probe, slp_load
+};

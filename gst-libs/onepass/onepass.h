@@ -9,7 +9,6 @@
 #include <onepass/opstreamindex.h>
 #include <onepass/opframeclock.h>
 #include <onepass/opjson.h>
-#include <onepass/oplabels.h>
 #include <onepass/opname.h>
 
 #endif /* __ONEPASS_H__ */

@@ -10,6 +10,7 @@ keypoint (x, y within 1e-6, visibility, score). It then crafts damaged copies
 with h5py and checks each gives a clear error (or a warning where the data
 is still usable). Exits non-zero on the first mismatch.
 """
+import gzip
 import json
 import math
 import os
@@ -394,6 +395,43 @@ def expect_warning(path, *words):
     for w in words:
         check(w in err, "%s: warning %r lacks %r" % (path, err.strip(), w))
     return out
+
+
+# ------------------------------------------------------- not label files
+
+def not_labels(tmp):
+    """Files the JSON-lines probe must not claim: COCO keypoint JSON (as
+    pycocotools writes it, and indented), a gzipped CSV, a gzipped COCO
+    file. Each is "not a label file" naming the file and the formats, never
+    a JSON-lines parse error. A gzipped annotation line still loads."""
+    coco = {"images": [{"id": 1, "file_name": "a.jpg", "width": 384,
+                        "height": 384}],
+            "annotations": [{"id": 1, "image_id": 1, "category_id": 1,
+                             "keypoints": [10, 20, 2, 30, 40, 2],
+                             "num_keypoints": 2, "frame_index": 0}],
+            "categories": [{"id": 1, "name": "mouse",
+                            "keypoints": ["head", "tail"]}]}
+    made = {
+        "coco.json": json.dumps(coco).encode(),
+        "coco_indented.json": json.dumps(coco, indent=2).encode(),
+        "tracks.csv.gz": gzip.compress(b"frame,track,x,y\n0,0,1.5,2.5\n"),
+        "coco.json.gz": gzip.compress(json.dumps(coco, indent=1).encode()),
+    }
+    for name, data in made.items():
+        path = os.path.join(tmp, name)
+        with open(path, "wb") as f:
+            f.write(data)
+        err = expect_error(path, "not a label file", "none of",
+                           "SLEAP labels (.slp, .pkg.slp)",
+                           "onepass JSON lines")
+        check("line 1" not in err, "%s: parse error %r" % (name, err))
+    line = {"source": "clip", "frame_index": 4, "instances": []}
+    path = os.path.join(tmp, "frames.jsonl.gz")
+    with open(path, "wb") as f:
+        f.write(gzip.compress((json.dumps(line) + "\n").encode()))
+    rc, out, err = run_tool(path)
+    check(rc == 0 and json.loads(out)["frame_index"] == 4,
+          "gzip JSON lines: %d %r %r" % (rc, out, err))
 
 
 # ------------------------------------------------------- damaged copies
@@ -1182,6 +1220,7 @@ def main():
 
     with tempfile.TemporaryDirectory() as tmp:
         damaged(tmp)
+        not_labels(tmp)
         video_sizes(tmp)
         replaced_predictions(tmp)
         string_layouts(tmp)

@@ -7,6 +7,8 @@
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <onepass/onepass.h>
+#include <oplabelreaders.h>
+#include <hdf5.h>
 #include <string.h>
 #include <fcntl.h>
 #include <unistd.h>
@@ -1327,6 +1329,453 @@ GST_START_TEST (test_hdf5_values)
 
 GST_END_TEST;
 
+static herr_t
+counting_handler (hid_t stack, void *data)
+{
+  (*(guint *) data)++;
+  return 0;
+}
+
+/* libhdf5's automatic error handler is global state of the application
+ * (h5py installs its own): a failed HDF5 create inside batchsink must leave
+ * it as it was, and must not have printed through it. */
+GST_START_TEST (test_hdf5_error_handler_kept)
+{
+  gchar *loc = path_in ("eh", "out.h5"), *partial, *desc;
+  H5E_auto2_t old_func, func;
+  void *old_data, *data;
+  guint calls = 0;
+  Run *r;
+
+  H5Eget_auto2 (H5E_DEFAULT, &old_func, &old_data);
+  H5Eset_auto2 (H5E_DEFAULT, counting_handler, &calls);
+  /* the split file's .partial is a directory: H5Fcreate fails */
+  partial = path_in ("eh", "out.train.h5.partial");
+  fail_unless (g_mkdir_with_parents (partial, 0755) == 0);
+  desc = g_strdup_printf ("batchsink format=hdf5 location=%s "
+      "split=train=1.0", loc);
+  r = run_start ("video/x-raw,format=RGB,width=6,height=4,framerate=0/1", desc);
+  run_push (r, rgb_crop (0));
+  run_finish (r);
+  fail_unless (r->error != NULL);
+  fail_unless (strstr (r->error->message, partial) != NULL, "%s",
+      r->error->message);
+  H5Eget_auto2 (H5E_DEFAULT, &func, &data);
+  fail_unless (func == counting_handler && data == &calls,
+      "batchsink replaced libhdf5's error handler");
+  fail_unless_equals_int (calls, 0);
+  H5Eset_auto2 (H5E_DEFAULT, old_func, old_data);
+  run_free (r);
+  g_rmdir (partial);
+  g_free (partial);
+  g_free (desc);
+  g_free (loc);
+}
+
+GST_END_TEST;
+
+/* ------------------------------------------------ batchsink-shard-closed */
+
+typedef struct
+{
+  gchar *manifest;
+  GPtrArray *messages;          /* GstStructure copies, in order */
+  GString *problems;            /* what was wrong when a message came */
+} ClosedLog;
+
+/* On the writer thread, when the message is posted: the file must be
+ * complete under its name and already listed in the manifest. */
+static GstBusSyncReply
+closed_sync (GstBus * bus, GstMessage * m, gpointer data)
+{
+  ClosedLog *log = data;
+  const GstStructure *s = gst_message_get_structure (m);
+  const gchar *path;
+  guint64 bytes = 0, samples = 0;
+  JsonParser *parser = json_parser_new ();
+  JsonArray *shards;
+  GStatBuf sb;
+  gchar *name;
+  guint i;
+  gboolean listed = FALSE;
+
+  if (GST_MESSAGE_TYPE (m) != GST_MESSAGE_ELEMENT
+      || !gst_structure_has_name (s, "batchsink-shard-closed")) {
+    g_object_unref (parser);
+    return GST_BUS_PASS;
+  }
+  g_ptr_array_add (log->messages, gst_structure_copy (s));
+  path = gst_structure_get_string (s, "path");
+  gst_structure_get_uint64 (s, "bytes", &bytes);
+  gst_structure_get_uint64 (s, "samples", &samples);
+  if (!path || g_stat (path, &sb) != 0 || (guint64) sb.st_size != bytes)
+    g_string_append_printf (log->problems, "%s: not on disk with %"
+        G_GUINT64_FORMAT " bytes; ", path, bytes);
+  name = path ? g_path_get_basename (path) : g_strdup ("");
+  if (json_parser_load_from_file (parser, log->manifest, NULL)) {
+    shards = json_object_get_array_member (json_node_get_object
+        (json_parser_get_root (parser)), "shards");
+    for (i = 0; i < json_array_get_length (shards); i++) {
+      JsonObject *o = json_array_get_object_element (shards, i);
+      listed |= g_str_equal (json_object_get_string_member (o, "name"), name)
+          && (guint64) json_object_get_int_member (o, "samples") == samples;
+    }
+  }
+  if (!listed)
+    g_string_append_printf (log->problems, "%s: not yet in %s; ", name,
+        log->manifest);
+  g_free (name);
+  g_object_unref (parser);
+  return GST_BUS_PASS;
+}
+
+static ClosedLog *
+closed_log_attach (Run * r, const gchar * manifest)
+{
+  ClosedLog *log = g_new0 (ClosedLog, 1);
+  GstBus *bus = gst_element_get_bus (r->pipe);
+
+  log->manifest = g_strdup (manifest);
+  log->messages = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      gst_structure_free);
+  log->problems = g_string_new (NULL);
+  gst_bus_set_sync_handler (bus, closed_sync, log, NULL);
+  gst_object_unref (bus);
+  return log;
+}
+
+/* The messages are the manifest's shards, one each, in commit order, with
+ * the same name, split, samples and bytes, numbered 0, 1, ... per split
+ * (@numbered) or all 0 (hdf5). Returns the number of messages. */
+static guint
+check_closed (Run * r, ClosedLog * log, gboolean numbered)
+{
+  JsonParser *parser;
+  JsonObject *m = read_manifest_file (log->manifest, &parser);
+  JsonArray *shards = json_object_get_array_member (m, "shards");
+  GHashTable *next = g_hash_table_new (g_str_hash, g_str_equal);
+  guint i, n = log->messages->len;
+  GstBus *bus = gst_element_get_bus (r->pipe);
+
+  gst_bus_set_sync_handler (bus, NULL, NULL, NULL);
+  gst_object_unref (bus);
+  fail_unless (log->problems->len == 0, "%s", log->problems->str);
+  fail_unless_equals_int (n, json_array_get_length (shards));
+  for (i = 0; i < n; i++) {
+    const GstStructure *s = g_ptr_array_index (log->messages, i);
+    JsonObject *o = json_array_get_object_element (shards, i);
+    const gchar *split = json_object_get_string_member (o, "split");
+    gchar *base = g_path_get_basename (gst_structure_get_string (s, "path"));
+    guint index, want = GPOINTER_TO_UINT (g_hash_table_lookup (next, split));
+    guint64 v;
+
+    fail_unless_equals_string (base, json_object_get_string_member (o,
+            "name"));
+    fail_unless_equals_string (gst_structure_get_string (s, "split"), split);
+    fail_unless (gst_structure_get_uint64 (s, "samples", &v));
+    fail_unless_equals_int (v, json_object_get_int_member (o, "samples"));
+    fail_unless (gst_structure_get_uint64 (s, "bytes", &v));
+    fail_unless_equals_int (v, json_object_get_int_member (o, "bytes"));
+    fail_unless (gst_structure_get_uint (s, "index", &index));
+    fail_unless_equals_int (index, numbered ? want : 0);
+    g_hash_table_insert (next, (gpointer) split, GUINT_TO_POINTER (want + 1));
+    g_free (base);
+  }
+  g_hash_table_unref (next);
+  g_object_unref (parser);
+  g_ptr_array_unref (log->messages);
+  g_string_free (log->problems, TRUE);
+  g_free (log->manifest);
+  g_free (log);
+  return n;
+}
+
+/* `batchsink-shard-closed` after every commit of tar, jsonl and hdf5, when
+ * the file is complete and listed; none for dir's loose files. */
+GST_START_TEST (test_shard_closed_messages)
+{
+  gchar *out, *desc, *man;
+  ClosedLog *log;
+  Run *r;
+  guint i;
+
+  /* tar: 12 samples in shards of 5 */
+  out = path_in ("sc-tar", NULL);
+  desc = g_strdup_printf ("batchsink location=%s shard-prefix=run1 "
+      "max-shard-samples=5 batch-size=4", out);
+  man = g_build_filename (out, "run1.manifest.json", NULL);
+  r = run_start ("image/jpeg", desc);
+  log = closed_log_attach (r, man);
+  for (i = 0; i < 12; i++)
+    run_push (r, crop_buffer (i, i, 0, i % 2, 300 + i));
+  run_finish (r);
+  fail_unless (r->error == NULL, "%s", r->error ? r->error->message : "");
+  fail_unless_equals_int (check_closed (r, log, TRUE), 3);
+  run_free (r);
+  g_free (desc);
+  g_free (man);
+  g_free (out);
+
+  /* jsonl with two splits, rotating: numbered names, per-split indices */
+  out = path_in ("sc", "frames.jsonl");
+  desc = g_strdup_printf ("batchsink format=jsonl location=%s "
+      "split=train=0.5,val=0.5 split-by=sample max-shard-samples=3", out);
+  man = g_strconcat (out, ".manifest.json", NULL);
+  r = run_start ("application/x-onepass-meta", desc);
+  log = closed_log_attach (r, man);
+  for (i = 0; i < 14; i++)
+    run_push (r, frame_buffer (i, 1));
+  run_finish (r);
+  fail_unless (r->error == NULL, "%s", r->error ? r->error->message : "");
+  fail_unless (check_closed (r, log, TRUE) >= 5);
+  run_free (r);
+  g_free (desc);
+  g_free (man);
+  g_free (out);
+
+  /* hdf5 with two splits: one message per split file */
+  out = path_in ("sc", "crops.h5");
+  desc = g_strdup_printf ("batchsink format=hdf5 location=%s "
+      "split=train=0.5,val=0.5 split-by=sample batch-size=2", out);
+  man = g_strconcat (out, ".manifest.json", NULL);
+  r = run_start ("video/x-raw,format=RGB,width=6,height=4,framerate=0/1",
+      desc);
+  log = closed_log_attach (r, man);
+  for (i = 0; i < 8; i++)
+    run_push (r, rgb_crop (i));
+  run_finish (r);
+  fail_unless (r->error == NULL, "%s", r->error ? r->error->message : "");
+  fail_unless_equals_int (check_closed (r, log, FALSE), 2);
+  run_free (r);
+  g_free (desc);
+  g_free (man);
+  g_free (out);
+
+  /* dir: loose files, no shard, no message */
+  out = path_in ("sc-dir", NULL);
+  desc = g_strdup_printf ("batchsink format=dir location=%s "
+      "shard-prefix=run1", out);
+  man = g_build_filename (out, "run1.manifest.json", NULL);
+  r = run_start ("image/jpeg", desc);
+  log = closed_log_attach (r, man);
+  for (i = 0; i < 3; i++)
+    run_push (r, crop_buffer (i, i, 0, 0, 100));
+  run_finish (r);
+  fail_unless (r->error == NULL, "%s", r->error ? r->error->message : "");
+  fail_unless_equals_int (check_closed (r, log, TRUE), 0);
+  run_free (r);
+  g_free (desc);
+  g_free (man);
+  g_free (out);
+}
+
+GST_END_TEST;
+
+/* ------------------------------------------------ HDF5 from 8 threads */
+
+#define N_PIPES 8
+#define N_FRAMES 3
+
+static const gchar *const parallel_labels[] = { "labels.v002.slp",
+  "minimal_instance.slp", "centered_pair_predictions.slp"
+};
+
+typedef struct
+{
+  guint i;
+  gchar *labels;
+  gchar *out;
+  guint8 rgb[3];
+  GError *error;
+  guint handler_calls;
+  gboolean handler_kept;
+} Pipe;
+
+/* Pipeline @p from its own thread: the READY->PAUSED change (annotfilter
+ * loading the .slp, batchsink opening its file) and the stream run at the
+ * same time as the other pipelines' reads and writes. */
+static gpointer
+run_pipe (gpointer data)
+{
+  Pipe *p = data;
+  gchar *desc = g_strdup_printf ("videotestsrc num-buffers=%u "
+      "pattern=solid-color foreground-color=0x%02x%02x%02x%02x ! "
+      "video/x-raw,format=RGB,width=384,height=384,framerate=15/1 ! "
+      "annotfilter location=\"%s\" instances=all ! "
+      "batchsink format=hdf5 batch-size=1 location=\"%s\"", N_FRAMES, 0xff,
+      p->rgb[0], p->rgb[1], p->rgb[2], p->labels, p->out);
+  GstElement *pipe = gst_parse_launch (desc, &p->error);
+  GstMessage *m;
+  H5E_auto2_t func;
+  void *func_data;
+
+  g_free (desc);
+  if (!pipe)
+    return NULL;
+  /* this thread's handler (per thread in a thread-safe libhdf5): the
+   * readers and the writer's open run here and must leave it alone */
+  H5Eset_auto2 (H5E_DEFAULT, counting_handler, &p->handler_calls);
+  gst_element_set_state (pipe, GST_STATE_PLAYING);
+  m = gst_bus_timed_pop_filtered (GST_ELEMENT_BUS (pipe), 300 * GST_SECOND,
+      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  if (m == NULL)
+    p->error = g_error_new (GST_CORE_ERROR, GST_CORE_ERROR_FAILED, "timeout");
+  else if (GST_MESSAGE_TYPE (m) == GST_MESSAGE_ERROR)
+    gst_message_parse_error (m, &p->error, NULL);
+  if (m)
+    gst_message_unref (m);
+  gst_element_set_state (pipe, GST_STATE_NULL);
+  gst_object_unref (pipe);
+  H5Eget_auto2 (H5E_DEFAULT, &func, &func_data);
+  p->handler_kept = func == counting_handler
+      && func_data == &p->handler_calls;
+  return NULL;
+}
+
+static void
+read_dataset (hid_t file, const gchar * name, hid_t type, gsize n_expect,
+    gsize elem, gpointer * out)
+{
+  hid_t ds = H5Dopen2 (file, name, H5P_DEFAULT);
+  hid_t space;
+  hssize_t n;
+
+  fail_unless (ds >= 0, "no dataset %s", name);
+  space = H5Dget_space (ds);
+  n = H5Sget_simple_extent_npoints (space);
+  fail_unless_equals_int (n, n_expect);
+  *out = g_malloc (MAX (n, 1) * elem);
+  fail_unless (H5Dread (ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, *out) >= 0);
+  H5Sclose (space);
+  H5Dclose (ds);
+}
+
+/* Output @p, read with the HDF5 C API, against the label file read alone
+ * (op_label_readers_load) and the colour the pipeline's source painted. */
+static void
+check_pipe_output (Pipe * p)
+{
+  OpLabels *labels = op_label_readers_load (p->labels, NULL);
+  GArray *want = g_array_new (FALSE, FALSE, sizeof (guint64));
+  hid_t file;
+  gint64 *frames;
+  gint32 *n_inst;
+  gfloat *kps;
+  guint8 *images;
+  guint64 f;
+  guint n, r, k, j, ni, nk, x;
+  hsize_t dims[4];
+  hid_t ds, space;
+
+  fail_unless (labels != NULL);
+  for (f = 0; f < N_FRAMES; f++)
+    if (op_labels_lookup (labels, 0, f))
+      g_array_append_val (want, f);
+  n = want->len;
+  fail_unless (n > 0);
+  file = H5Fopen (p->out, H5F_ACC_RDONLY, H5P_DEFAULT);
+  fail_unless (file >= 0, "cannot open %s", p->out);
+  ds = H5Dopen2 (file, "keypoints", H5P_DEFAULT);
+  space = H5Dget_space (ds);
+  fail_unless_equals_int (H5Sget_simple_extent_dims (space, dims, NULL), 4);
+  H5Sclose (space);
+  H5Dclose (ds);
+  fail_unless_equals_int (dims[0], n);
+  ni = dims[1];
+  nk = dims[2];
+  read_dataset (file, "frame_index", H5T_NATIVE_INT64, n, 8,
+      (gpointer *) & frames);
+  read_dataset (file, "n_instances", H5T_NATIVE_INT32, n, 4,
+      (gpointer *) & n_inst);
+  read_dataset (file, "keypoints", H5T_NATIVE_FLOAT, n * ni * nk * 4, 4,
+      (gpointer *) & kps);
+  read_dataset (file, "images", H5T_NATIVE_UINT8, n * 384 * 384 * 3, 1,
+      (gpointer *) & images);
+  for (r = 0; r < n; r++) {
+    const OpLabeledFrame *lf = op_labels_lookup (labels, 0,
+        g_array_index (want, guint64, r));
+
+    fail_unless_equals_int (frames[r], g_array_index (want, guint64, r));
+    fail_unless_equals_int (n_inst[r], op_annotation_n_instances (&lf->ann));
+    fail_unless_equals_int (nk, lf->ann.skeleton->n_nodes);
+    for (j = 0; j < (guint) n_inst[r]; j++) {
+      const OpInstance *inst = op_annotation_get_instance (&lf->ann, j);
+      for (k = 0; k < nk; k++) {
+        const gfloat *v = kps + ((r * ni + j) * nk + k) * 4;
+        if (isnan (inst->keypoints[k].x))
+          fail_unless (isnan (v[0]));
+        else
+          fail_unless (v[0] == (gfloat) inst->keypoints[k].x
+              && v[1] == (gfloat) inst->keypoints[k].y,
+              "%s row %u instance %u node %u: %f,%f != %f,%f", p->out, r, j, k,
+              v[0], v[1], inst->keypoints[k].x, inst->keypoints[k].y);
+      }
+    }
+    /* one assertion per image: check marks every assertion it passes */
+    for (x = 0; x < 384 * 384; x++)
+      if (memcmp (images + ((gsize) r * 384 * 384 + x) * 3, p->rgb, 3) != 0)
+        break;
+    fail_unless (x == 384 * 384, "%s row %u pixel %u is not this "
+        "pipeline's colour", p->out, r, x);
+  }
+  H5Fclose (file);
+  g_free (frames);
+  g_free (n_inst);
+  g_free (kps);
+  g_free (images);
+  g_array_unref (want);
+  op_labels_free (labels);
+}
+
+/* Eight pipelines in one process read .slp files and write HDF5 at the
+ * same time (the readers and the writer share libhdf5's global state
+ * through one lock); every file holds exactly its own frames, labels and
+ * pixels, and the application's HDF5 error handler is untouched. */
+GST_START_TEST (test_hdf5_parallel_pipelines)
+{
+  const gchar *root = g_getenv ("ONEPASS_SHARED_DATA");
+  Pipe pipes[N_PIPES];
+  GThread *threads[N_PIPES];
+  H5E_auto2_t func_before, func;
+  void *data_before, *data;
+  guint i;
+
+  H5Eget_auto2 (H5E_DEFAULT, &func_before, &data_before);
+  for (i = 0; i < N_PIPES; i++) {
+    gchar *name = g_strdup_printf ("out%u.h5", i);
+
+    pipes[i].i = i;
+    pipes[i].labels = g_build_filename (root ? root : "../shared/data",
+        "sleap", parallel_labels[i % G_N_ELEMENTS (parallel_labels)], NULL);
+    pipes[i].out = path_in ("par", name);
+    pipes[i].rgb[0] = 10 + 30 * i;
+    pipes[i].rgb[1] = 200 - 20 * i;
+    pipes[i].rgb[2] = 7 * i + 1;
+    pipes[i].error = NULL;
+    pipes[i].handler_calls = 0;
+    pipes[i].handler_kept = FALSE;
+    g_free (name);
+  }
+  for (i = 0; i < N_PIPES; i++)
+    threads[i] = g_thread_new ("pipe", run_pipe, &pipes[i]);
+  for (i = 0; i < N_PIPES; i++)
+    g_thread_join (threads[i]);
+  for (i = 0; i < N_PIPES; i++) {
+    fail_unless (pipes[i].error == NULL, "pipeline %u: %s", i,
+        pipes[i].error->message);
+    fail_unless (pipes[i].handler_kept, "pipeline %u: libhdf5's error "
+        "handler was replaced", i);
+    fail_unless_equals_int (pipes[i].handler_calls, 0);
+    check_pipe_output (&pipes[i]);
+    g_free (pipes[i].labels);
+    g_free (pipes[i].out);
+  }
+  H5Eget_auto2 (H5E_DEFAULT, &func, &data);
+  fail_unless (func == func_before && data == data_before);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_dir_layout)
 {
   gchar *out = path_in ("dir", NULL), *desc, *p;
@@ -1423,10 +1872,13 @@ GST_START_TEST (test_caps_refused)
   } cases[] = {
     {"video/x-raw,format=I420,width=8,height=8", "tar", "packed",
         GST_STREAM_ERROR_FORMAT},
-    {"image/jpeg", "hdf5", "cannot store image/jpeg",
+    {"image/jpeg", "hdf5", "cannot store image/jpeg samples (it takes "
+          "packed video/x-raw)", GST_STREAM_ERROR_WRONG_TYPE},
+    {"audio/x-raw", "tar", "cannot store audio/x-raw samples (it takes "
+          "image/jpeg, image/png or packed video/x-raw)",
         GST_STREAM_ERROR_WRONG_TYPE},
-    {"audio/x-raw", "tar", "cannot store audio/x-raw",
-        GST_STREAM_ERROR_WRONG_TYPE},
+    {"video/x-raw,format=NV12,width=8,height=8", "hdf5", "packed",
+        GST_STREAM_ERROR_FORMAT},
   };
   guint i;
 
@@ -1695,6 +2147,9 @@ batchsink_suite (void)
   tcase_add_test (tc, test_jsonl_rotate_samples);
   tcase_add_test (tc, test_jsonl_rotate_bytes);
   tcase_add_test (tc, test_hdf5_values);
+  tcase_add_test (tc, test_hdf5_error_handler_kept);
+  tcase_add_test (tc, test_hdf5_parallel_pipelines);
+  tcase_add_test (tc, test_shard_closed_messages);
   tcase_add_test (tc, test_dir_layout);
   tcase_add_test (tc, test_bad_split_refused);
   tcase_add_test (tc, test_unwritable_location);

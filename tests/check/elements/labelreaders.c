@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include <onepass/onepass.h>
 #include <oplabelreaders.h>
+#include <hdf5.h>
 
 static gchar *
 data_path (const gchar * name)
@@ -428,6 +429,103 @@ load_text (const gchar * text, GError ** err, gchar ** path)
   return l;
 }
 
+/* @data (@len bytes) gzipped into @path */
+static void
+write_gzip (const gchar * path, const gchar * data, gsize len)
+{
+  GConverter *z = G_CONVERTER (g_zlib_compressor_new
+      (G_ZLIB_COMPRESSOR_FORMAT_GZIP, 6));
+  gsize cap = len + 1024, nread, nwritten;
+  gchar *out = g_malloc (cap);
+
+  fail_unless (g_converter_convert (z, data, len, out, cap,
+          G_CONVERTER_INPUT_AT_END, &nread, &nwritten, NULL)
+      == G_CONVERTER_FINISHED);
+  fail_unless (g_file_set_contents (path, out, nwritten, NULL));
+  g_object_unref (z);
+  g_free (out);
+}
+
+static void
+assert_not_claimed (const gchar * path)
+{
+  GError *err = NULL;
+
+  fail_unless (op_label_readers_load (path, &err) == NULL, "%s loaded", path);
+  fail_unless (g_error_matches (err, OP_LABELS_ERROR, OP_LABELS_ERROR_FORMAT),
+      "%s", err->message);
+  fail_unless (g_str_has_prefix (err->message, path), "%s", err->message);
+  fail_unless (strstr (err->message, "not a label file") != NULL, "%s",
+      err->message);
+  /* the table's formats, and no JSON-lines parse error */
+  fail_unless (strstr (err->message, "SLEAP labels (.slp") != NULL, "%s",
+      err->message);
+  fail_unless (strstr (err->message, "onepass JSON lines") != NULL, "%s",
+      err->message);
+  fail_unless (strstr (err->message, "line 1") == NULL, "%s", err->message);
+  g_clear_error (&err);
+}
+
+/* The JSON-lines probe claims only files whose first line is an
+ * annotation: a COCO file (pretty or on one line), a .csv.gz, any other
+ * gzip are "not a label file"; real JSON lines still load, plain or gzip,
+ * with a first line longer than the 1024 bytes the dispatcher peeks at. */
+GST_START_TEST (test_jsonl_probe)
+{
+  const gchar *coco_pretty = "{\n  \"images\": [\n    {\"id\": 1, "
+      "\"file_name\": \"a.jpg\", \"width\": 640, \"height\": 480}\n  ],\n"
+      "  \"annotations\": [\n    {\"id\": 1, \"image_id\": 1, "
+      "\"category_id\": 1, \"keypoints\": [1, 2, 2], \"num_keypoints\": 1}"
+      "\n  ],\n  \"categories\": [{\"id\": 1, \"name\": \"mouse\"}]\n}\n";
+  const gchar *coco_line = "{\"images\":[{\"id\":1,\"file_name\":\"a.jpg\"}],"
+      "\"annotations\":[{\"id\":1,\"image_id\":1,\"frame_index\":3}],"
+      "\"categories\":[]}";
+  const gchar *csv = "frame,track,x,y\n0,0,1.5,2.5\n1,0,3.5,4.5\n";
+  gchar *dir = g_dir_make_tmp ("onepass-probe-XXXXXX", NULL);
+  gchar *p[6];
+  GString *big = g_string_new ("{\"source\":\"");
+  GError *err = NULL;
+  OpLabels *l;
+  guint i;
+
+  p[0] = g_build_filename (dir, "coco.json", NULL);
+  fail_unless (g_file_set_contents (p[0], coco_pretty, -1, NULL));
+  p[1] = g_build_filename (dir, "coco_one_line.json", NULL);
+  fail_unless (g_file_set_contents (p[1], coco_line, -1, NULL));
+  p[2] = g_build_filename (dir, "tracks.csv.gz", NULL);
+  write_gzip (p[2], csv, strlen (csv));
+  p[3] = g_build_filename (dir, "coco.json.gz", NULL);
+  write_gzip (p[3], coco_pretty, strlen (coco_pretty));
+  for (i = 0; i < 4; i++)
+    assert_not_claimed (p[i]);
+
+  /* a long first line (a 3000-character source name), plain and gzip */
+  for (i = 0; i < 3000; i++)
+    g_string_append_c (big, 'a' + i % 26);
+  g_string_append (big, "\",\"frame_index\":7,\"instances\":[]}\n");
+  p[4] = g_build_filename (dir, "long.jsonl", NULL);
+  fail_unless (g_file_set_contents (p[4], big->str, -1, NULL));
+  p[5] = g_build_filename (dir, "long.jsonl.gz", NULL);
+  write_gzip (p[5], big->str, big->len);
+  for (i = 4; i < 6; i++) {
+    l = op_label_readers_load (p[i], &err);
+    fail_unless (l != NULL, "%s", err ? err->message : "");
+    fail_unless_equals_string (l->format, "jsonl");
+    fail_unless_equals_int (l->frames->len, 1);
+    fail_unless_equals_uint64 (frame_at (l, 0)->ann.frame_index, 7);
+    op_labels_free (l);
+  }
+  for (i = 0; i < 6; i++) {
+    g_unlink (p[i]);
+    g_free (p[i]);
+  }
+  g_string_free (big, TRUE);
+  g_rmdir (dir);
+  g_free (dir);
+}
+
+GST_END_TEST;
+
 /* JSON lines record each source's frame size; lines of one source that
  * disagree are an error naming both sizes and lines */
 GST_START_TEST (test_jsonl_sizes)
@@ -599,13 +697,24 @@ GST_START_TEST (test_damaged)
 
 GST_END_TEST;
 
-/* the HDF5 signature and nothing sensible after it, in process */
+static herr_t
+counting_handler (hid_t stack, void *data)
+{
+  (*(guint *) data)++;
+  return 0;
+}
+
+/* the HDF5 signature and nothing sensible after it, in process; the failed
+ * open leaves libhdf5's error handler as the application set it, unused */
 GST_START_TEST (test_junk)
 {
   gchar *dir = g_dir_make_tmp ("onepass-junk-XXXXXX", NULL);
   guint8 junk[4096];
   gchar *path = g_build_filename (dir, "junk.h5", NULL);
   GError *err = NULL;
+  H5E_auto2_t old_func, func;
+  void *old_data, *data;
+  guint calls = 0;
   guint j;
 
   memcpy (junk, "\211HDF\r\n\032\n", 8);
@@ -613,10 +722,16 @@ GST_START_TEST (test_junk)
     junk[j] = (j * 7919) & 0xff;
   fail_unless (g_file_set_contents (path, (const gchar *) junk, sizeof (junk),
           NULL));
+  H5Eget_auto2 (H5E_DEFAULT, &old_func, &old_data);
+  H5Eset_auto2 (H5E_DEFAULT, counting_handler, &calls);
   fail_unless (op_label_readers_load (path, &err) == NULL);
   fail_unless (g_str_has_prefix (err->message, path));
   fail_unless (strstr (err->message, "HDF5") != NULL, "%s", err->message);
   g_clear_error (&err);
+  H5Eget_auto2 (H5E_DEFAULT, &func, &data);
+  fail_unless (func == counting_handler && data == &calls);
+  fail_unless_equals_int (calls, 0);
+  H5Eset_auto2 (H5E_DEFAULT, old_func, old_data);
   g_unlink (path);
   g_free (path);
   g_rmdir (dir);
@@ -643,6 +758,7 @@ labelreaders_suite (void)
   tcase_add_test (tc, test_refused);
   tcase_add_test (tc, test_jsonl_round_trip);
   tcase_add_test (tc, test_jsonl_sizes);
+  tcase_add_test (tc, test_jsonl_probe);
   tcase_add_test (tc, test_truncated);
   tcase_add_test (tc, test_damaged);
   tcase_add_test (tc, test_junk);

@@ -3,6 +3,7 @@
 #include <glib/gstdio.h>
 #include <unistd.h>
 #include <onepass/onepass.h>
+#include <oplabels.h>
 
 static gboolean
 fake_probe (const gchar * path, const guint8 * head, gsize len)
@@ -45,8 +46,10 @@ broken_load (const gchar * path, GError ** error)
   return NULL;
 }
 
-static const OpLabelReader fake_reader = { "fake", fake_probe, fake_load };
-static const OpLabelReader broken_reader = { "broken", broken_probe,
+static const OpLabelReader fake_reader = { "fake", "fake labels (.fake)",
+  fake_probe, fake_load
+};
+static const OpLabelReader broken_reader = { "broken", NULL, broken_probe,
   broken_load
 };
 static const OpLabelReader *const readers[] = { &broken_reader, &fake_reader,
@@ -122,9 +125,15 @@ GST_START_TEST (test_errors_name_the_file)
   g_unlink (path);
   g_free (path);
 
+  /* the message lists the table's formats, not a hard-coded list */
   path = write_temp ("something else");
   fail_unless (op_labels_load (path, readers, &err) == NULL);
   fail_unless (g_error_matches (err, OP_LABELS_ERROR, OP_LABELS_ERROR_FORMAT));
+  fail_unless (g_str_has_prefix (err->message, path), "%s", err->message);
+  fail_unless (strstr (err->message, "not a label file") != NULL);
+  fail_unless (strstr (err->message, "none of: fake labels (.fake))") != NULL,
+      "%s", err->message);
+  fail_unless (strstr (err->message, "SLEAP") == NULL, "%s", err->message);
   g_clear_error (&err);
   g_unlink (path);
   g_free (path);

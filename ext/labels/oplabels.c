@@ -1,4 +1,4 @@
-/* onepass: a loaded label set and the reader dispatch.
+/* onepass label readers: a loaded label set and the reader dispatch.
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "oplabels.h"
 
@@ -229,6 +229,24 @@ op_labels_count_frames (const OpLabels * l, guint video)
   return lower_bound (l, video + 1, 0) - lower_bound (l, video, 0);
 }
 
+/* "SLEAP labels (.slp, .pkg.slp), ..., onepass JSON lines (...)": the
+ * formats of @readers, so the message cannot go stale when one is added */
+static gchar *
+known_formats (const OpLabelReader * const *readers)
+{
+  GString *out = g_string_new (NULL);
+  guint i;
+
+  for (i = 0; readers[i]; i++) {
+    if (!readers[i]->description)
+      continue;
+    if (out->len)
+      g_string_append (out, ", ");
+    g_string_append (out, readers[i]->description);
+  }
+  return g_string_free (out, FALSE);
+}
+
 /**
  * op_labels_load:
  * @readers: %NULL-terminated table of formats, tried in order
@@ -247,6 +265,7 @@ op_labels_load (const gchar * path, const OpLabelReader * const *readers,
   FILE *f;
   GError *err = NULL;
   OpLabels *labels;
+  gchar *known;
   guint i;
 
   if (path == NULL || *path == '\0') {
@@ -281,9 +300,14 @@ op_labels_load (const gchar * path, const OpLabelReader * const *readers,
     }
     return labels;
   }
+  if (len == 0) {
+    g_set_error (error, OP_LABELS_ERROR, OP_LABELS_ERROR_FORMAT,
+        "%s: not a label file onepass can read (the file is empty)", path);
+    return NULL;
+  }
+  known = known_formats (readers);
   g_set_error (error, OP_LABELS_ERROR, OP_LABELS_ERROR_FORMAT,
-      "%s: not a label file onepass can read (%s)", path, len == 0 ?
-      "the file is empty" : "neither HDF5 (SLEAP .slp, .pkg.slp, analysis .h5) "
-      "nor onepass JSON lines");
+      "%s: not a label file onepass can read (it is none of: %s)", path, known);
+  g_free (known);
   return NULL;
 }

@@ -1,10 +1,12 @@
-/* onepass: the interface dataset writers implement (used by batchsink).
+/* batchsink: the interface its dataset formats implement. Private to the
+ * plugin (not installed, no ABI promise); the formats are listed in
+ * writers.c.
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #ifndef __OP_WRITER_H__
 #define __OP_WRITER_H__
 
 #include <gst/gst.h>
-#include "opannotation.h"
+#include <onepass/opannotation.h>
 
 G_BEGIN_DECLS
 
@@ -37,6 +39,28 @@ typedef struct {
 } OpSample;
 
 /**
+ * OpShardInfo:
+ * @path: the shard's file, complete under its final name
+ * @split: its split
+ * @index: its number within the split (0 for hdf5's one file per split)
+ * @samples: samples in it
+ * @bytes: its size on disk
+ *
+ * A shard that was just committed and listed in the run's manifest.
+ */
+typedef struct {
+  const gchar *path;
+  const gchar *split;
+  guint index;
+  guint64 samples;
+  guint64 bytes;
+} OpShardInfo;
+
+/* Called on the writer thread with no lock held. */
+typedef void (*OpShardClosedFunc) (const OpShardInfo * info,
+                                   gpointer user_data);
+
+/**
  * OpWriterConfig:
  * @location: output directory (tar, dir) or file (hdf5, jsonl)
  * @max_shard_samples: close a shard once it holds this many samples
@@ -50,6 +74,10 @@ typedef struct {
  *   %NULL: the sanitized source of the first sample
  * @overwrite: replace a complete earlier run (or file) of the same name
  *   instead of failing
+ * @shard_closed: (nullable): called once per shard (tar, jsonl) or file
+ *   (hdf5) after it is committed and listed in the manifest (manifest.c
+ *   calls it, so no format can forget)
+ * @user_data: for @shard_closed
  *
  * What a format needs to know when it opens.
  */
@@ -61,6 +89,8 @@ typedef struct {
   const gchar *manifest_extra;
   const gchar *shard_prefix;
   gboolean overwrite;
+  OpShardClosedFunc shard_closed;
+  gpointer user_data;
 } OpWriterConfig;
 
 /**

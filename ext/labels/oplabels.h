@@ -1,9 +1,11 @@
-/* onepass: a loaded label set and the interface label readers implement.
+/* onepass label readers: a loaded label set and the interface every reader
+ * implements. Private to this repository: built into the static
+ * oplabelreaders library (ext/labels), not installed, no ABI promise.
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #ifndef __OP_LABELS_H__
 #define __OP_LABELS_H__
 
-#include "opannotation.h"
+#include <onepass/opannotation.h>
 
 G_BEGIN_DECLS
 
@@ -89,16 +91,22 @@ guint           op_labels_count_frames (const OpLabels * labels, guint video);
 /**
  * OpLabelReader:
  * @name: short format name
+ * @description: (nullable): what a user calls the format, for the "not a
+ *   label file" message ("SLEAP labels (.slp, .pkg.slp)"); %NULL for a
+ *   fallback reader that only explains why a file is refused
  * @probe: returns TRUE when @path (whose first @len bytes are @head) is in
- *   this format; may open the file, must not fail loudly
+ *   this format; may open the file, must not fail loudly, and must not
+ *   claim files of other formats (its @load errors are final)
  * @load: reads the whole file; on failure sets an #OpLabelsError whose
  *   message names the problem (the caller adds the path)
  *
- * A label format. A new format is one new file implementing this and one
- * line in the reader table of the element that uses it.
+ * A label format. A new format is one new file in ext/labels implementing
+ * this and one line in op_label_readers[] (oplabelreaders.c), which
+ * annotfilter and onepass-labels share.
  */
 typedef struct {
   const gchar *name;
+  const gchar *description;
   gboolean (*probe) (const gchar * path, const guint8 * head, gsize len);
   OpLabels *(*load) (const gchar * path, GError ** error);
 } OpLabelReader;
