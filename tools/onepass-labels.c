@@ -11,6 +11,22 @@
 #include <oplabelreaders.h>
 #include <stdio.h>
 
+/* the formats come from the reader table, as in the "not a label file"
+ * error, so a new reader shows up here by itself */
+static gchar *
+help_summary (void)
+{
+  GString *summary = g_string_new ("Prints what onepass reads from a label "
+      "file: one annotation JSON line per labeled frame, all instances, "
+      "unfiltered.\n\nFormats (detected from the content):");
+  const OpLabelReader *const *r;
+
+  for (r = op_label_readers; *r; r++)
+    if ((*r)->description)
+      g_string_append_printf (summary, "\n  %s", (*r)->description);
+  return g_string_free (summary, FALSE);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -25,6 +41,7 @@ main (int argc, char **argv)
     {NULL},
   };
   GOptionContext *ctx;
+  gchar *summary;
   const gchar *path;
   OpLabels *labels;
   GError *err = NULL;
@@ -34,9 +51,9 @@ main (int argc, char **argv)
   gint i;
 
   ctx = g_option_context_new ("LABELS-FILE");
-  g_option_context_set_summary (ctx, "Prints what onepass reads from a label "
-      "file (SLEAP .slp/.pkg.slp/analysis .h5, onepass JSON lines): one "
-      "annotation JSON line per labeled frame, all instances, unfiltered.");
+  summary = help_summary ();
+  g_option_context_set_summary (ctx, summary);
+  g_free (summary);
   g_option_context_add_main_entries (ctx, entries, NULL);
   if (!g_option_context_parse (ctx, &argc, &argv, &err)) {
     fprintf (stderr, "onepass-labels: %s (see --help)\n", err->message);
