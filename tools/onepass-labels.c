@@ -41,7 +41,7 @@ main (int argc, char **argv)
     {NULL},
   };
   GOptionContext *ctx;
-  gchar *summary;
+  gchar *help;
   const gchar *path;
   OpLabels *labels;
   GError *err = NULL;
@@ -51,9 +51,9 @@ main (int argc, char **argv)
   gint i;
 
   ctx = g_option_context_new ("LABELS-FILE");
-  summary = help_summary ();
-  g_option_context_set_summary (ctx, summary);
-  g_free (summary);
+  help = help_summary ();
+  g_option_context_set_summary (ctx, help);
+  g_free (help);
   g_option_context_add_main_entries (ctx, entries, NULL);
   if (!g_option_context_parse (ctx, &argc, &argv, &err)) {
     fprintf (stderr, "onepass-labels: %s (see --help)\n", err->message);
