@@ -21,7 +21,9 @@
  * Frames pass through unchanged (in place, no copy). Per sample the
  * element keeps the exact integer sum and sum of squares (64-bit) and the
  * min and max: 18 bytes per sample for 8-bit input, 20 for 16-bit, whatever
- * the number of frames. The mean is sum / n and the standard deviation the
+ * the number of frames (plus, at EOS, one float32 result at a time being
+ * written; with `window` > 0 the last block's four results, 10 or 12 bytes
+ * per sample, are kept for `get-stat`). The mean is sum / n and the standard deviation the
  * population one (ddof=0, as numpy.std), computed from the exact sums, then
  * rounded to float32.
  *
@@ -717,26 +719,37 @@ open_writers (OpFrameStats * self, GError ** error)
 }
 
 /* called with lock: the accumulated frames become one result (a block, or
- * the whole stream): kept for get-stat, appended to the files. */
+ * the whole stream), appended to the files one stat at a time. A block's
+ * results are kept for get-stat and its accumulators reset; the whole
+ * stream's stay in the accumulators (get-stat computes them on demand). */
 static gboolean
 finish_block (OpFrameStats * self, GError ** error)
 {
+  gboolean ok = TRUE;
   guint i;
 
   if (self->accum->frames == 0)
     return TRUE;
   if (self->s_location && !self->writers[0] && !open_writers (self, error))
     return FALSE;
-  for (i = 0; i < N_STATS; i++) {
+  for (i = 0; i < N_STATS && ok; i++) {
+    gpointer data = compute_stat (self, i);
+
+    if (self->writers[i])
+      ok = op_npy_writer_append (self->writers[i], data, error);
     g_free (self->last[i]);
-    self->last[i] = compute_stat (self, i);
-    if (self->writers[i] &&
-        !op_npy_writer_append (self->writers[i], self->last[i], error))
-      return FALSE;
+    self->last[i] = NULL;
+    if (self->s_window > 0)
+      self->last[i] = data;
+    else
+      g_free (data);
   }
+  if (!ok)
+    return FALSE;
   self->last_frames = self->accum->frames;
   self->blocks++;
-  op_stats_accum_reset (self->accum);
+  if (self->s_window > 0)
+    op_stats_accum_reset (self->accum);
   return TRUE;
 }
 
