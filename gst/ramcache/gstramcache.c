@@ -121,6 +121,7 @@
 
 #include "gstramcache.h"
 #include "rambudget.h"
+#include "ramnpy.h"
 #include "ramstore.h"
 
 #include <onepass/onepass.h>
@@ -147,6 +148,7 @@ enum
   PROP_POLICY,
   PROP_SPILL_DIR,
   PROP_LOOP,
+  PROP_EXPORT_LOCATION,
   PROP_CACHED_FRAMES,
   PROP_CACHED_BYTES,
   PROP_HITS,
@@ -191,6 +193,7 @@ struct _OpRamCache
   OpRamCachePolicy policy;
   gchar *spill_dir;
   gint loop;
+  gchar *export_location;
 
   /* cache state (lock); settings copied at start */
   GMutex lock;
@@ -200,6 +203,7 @@ struct _OpRamCache
   OpRamCachePolicy s_policy;
   gchar *s_spill_dir;
   gint s_loop;
+  gchar *s_export;
 
   OpRamStore *store;
   GstCaps *caps;
@@ -339,6 +343,18 @@ op_ram_cache_class_init (OpRamCacheClass * klass)
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
   /**
+   * OpRamCache:export-location:
+   *
+   * At upstream EOS, write the cached frames in index order as this .npy
+   * file (and their indices as FILE.index.npy). NULL = no export.
+   */
+  g_object_class_install_property (gobject_class, PROP_EXPORT_LOCATION,
+      g_param_spec_string ("export-location", "Export location",
+          "At upstream EOS write the cache as this .npy file (frames in "
+          "index order; indices in <name>.index.npy; NULL = no export)",
+          NULL, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  /**
    * OpRamCache:loop:
    *
    * After upstream EOS, replay the cache this many more times with
@@ -437,6 +453,8 @@ op_ram_cache_finalize (GObject * object)
   gst_clear_caps (&self->caps);
   g_free (self->spill_dir);
   g_free (self->s_spill_dir);
+  g_free (self->export_location);
+  g_free (self->s_export);
   g_mutex_clear (&self->lock);
   g_cond_clear (&self->cond);
   G_OBJECT_CLASS (parent_class)->finalize (object);
@@ -463,10 +481,11 @@ op_ram_cache_start (OpRamCache * self)
   guint64 max_bytes, avail;
   guint max_frames;
   OpRamCachePolicy policy;
-  gchar *spill_dir;
+  gchar *spill_dir, *export_location, *export_dir = NULL;
   gint loop;
 
   GST_OBJECT_LOCK (self);
+  export_location = g_strdup (self->export_location);
   max_bytes = self->max_bytes;
   max_frames = self->max_frames;
   policy = self->policy;
@@ -478,6 +497,13 @@ op_ram_cache_start (OpRamCache * self)
       (!g_file_test (spill_dir, G_FILE_TEST_IS_DIR) ||
           g_access (spill_dir, W_OK) != 0))
     goto bad_spill_dir;
+  if (export_location) {
+    export_dir = g_path_get_dirname (export_location);
+    if (!g_file_test (export_dir, G_FILE_TEST_IS_DIR) ||
+        g_access (export_dir, W_OK) != 0)
+      goto bad_export;
+    g_free (export_dir);
+  }
 
   if (max_bytes == 0) {
     avail = op_ram_budget_available ();
@@ -495,6 +521,8 @@ op_ram_cache_start (OpRamCache * self)
   g_free (self->s_spill_dir);
   self->s_spill_dir = spill_dir;
   self->s_loop = loop;
+  g_free (self->s_export);
+  self->s_export = export_location;
   self->loops_left = loop;
   self->mode = MODE_PASSTHROUGH;
   self->upstream_eos = FALSE;
@@ -512,6 +540,15 @@ bad_spill_dir:
   GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
       ("spill-dir \"%s\" is not a writable directory", spill_dir), (NULL));
   g_free (spill_dir);
+  g_free (export_location);
+  return FALSE;
+bad_export:
+  GST_ELEMENT_ERROR (self, RESOURCE, OPEN_WRITE,
+      ("export-location \"%s\": \"%s\" is not a writable directory",
+          export_location, export_dir), (NULL));
+  g_free (spill_dir);
+  g_free (export_dir);
+  g_free (export_location);
   return FALSE;
 }
 
@@ -592,9 +629,21 @@ op_ram_cache_set_caps (OpRamCache * self, GstCaps * caps)
 {
   GstVideoInfo info;
   GError *err = NULL;
+  GstStructure *plan = NULL;
+  gint64 duration = -1;
+  guint64 n_frames = 0;
 
   if (!gst_video_info_from_caps (&info, caps))
     goto bad_caps;
+
+  /* subsample picks its step from the stream's length, if upstream knows */
+  if (self->s_policy == OP_RAM_CACHE_POLICY_SUBSAMPLE &&
+      GST_VIDEO_INFO_FPS_N (&info) > 0 && GST_VIDEO_INFO_FPS_D (&info) > 0 &&
+      gst_pad_peer_query_duration (self->sinkpad, GST_FORMAT_TIME, &duration)
+      && duration > 0)
+    n_frames = gst_util_uint64_scale_round (duration,
+        GST_VIDEO_INFO_FPS_N (&info),
+        (guint64) GST_VIDEO_INFO_FPS_D (&info) * GST_SECOND);
 
   RAM_LOCK (self);
   if (self->store && gst_video_info_is_equal (&info, &self->info)) {
@@ -611,15 +660,32 @@ op_ram_cache_set_caps (OpRamCache * self, GstCaps * caps)
       GST_VIDEO_INFO_FPS_D (&info));
   gst_caps_replace (&self->caps, caps);
   self->store = op_ram_store_new (&info, self->budget, self->s_max_frames,
-      self->s_policy, self->s_spill_dir, &err);
+      self->s_policy, self->s_spill_dir, self->s_export, &err);
   if (self->store)
     GST_INFO_OBJECT (self, "arena: %u slots of %" G_GSIZE_FORMAT " bytes "
         "(budget %" G_GUINT64_FORMAT ", max-frames %u)",
         op_ram_store_capacity (self->store),
         op_ram_store_slot_size (self->store), self->budget, self->s_max_frames);
+  if (self->store && self->s_policy == OP_RAM_CACHE_POLICY_SUBSAMPLE) {
+    guint64 num, den;
+
+    op_ram_store_plan_subsample (self->store, n_frames);
+    op_ram_store_step_fraction (self->store, &num, &den);
+    GST_INFO_OBJECT (self, "subsample: duration %" GST_TIME_FORMAT " = %"
+        G_GUINT64_FORMAT " frames for %u slots: step %" G_GUINT64_FORMAT
+        "/%" G_GUINT64_FORMAT, GST_TIME_ARGS (duration), n_frames,
+        op_ram_store_capacity (self->store), num, den);
+    plan = gst_structure_new ("ramcache-plan",
+        "duration-frames", G_TYPE_UINT64, n_frames,
+        "capacity", G_TYPE_UINT, op_ram_store_capacity (self->store),
+        "step-num", G_TYPE_UINT64, num, "step-den", G_TYPE_UINT64, den, NULL);
+  }
   RAM_UNLOCK (self);
   if (err)
     goto no_arena;
+  if (plan)
+    gst_element_post_message (GST_ELEMENT (self),
+        gst_message_new_element (GST_OBJECT (self), plan));
   return TRUE;
 
   /* ERRORS */
@@ -737,6 +803,13 @@ op_ram_cache_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
         "cached-frames", G_TYPE_UINT, op_ram_store_n_frames (self->store),
         "step", G_TYPE_UINT64, op_ram_store_step (self->store),
         "frame-index", G_TYPE_UINT64, idx, NULL);
+    if (self->s_policy == OP_RAM_CACHE_POLICY_SUBSAMPLE) {
+      guint64 num, den;
+
+      op_ram_store_step_fraction (self->store, &num, &den);
+      gst_structure_set (full, "step-num", G_TYPE_UINT64, num,
+          "step-den", G_TYPE_UINT64, den, NULL);
+    }
   }
   RAM_UNLOCK (self);
 
@@ -900,6 +973,45 @@ op_ram_cache_locked_next_loop (OpRamCache * self)
   return TRUE;
 }
 
+/* export-location at upstream EOS: the cache as one .npy. Posts
+ * ramcache-exported, or an error naming the file. */
+static gboolean
+op_ram_cache_export (OpRamCache * self)
+{
+  GstStructure *s = NULL;
+  GError *err = NULL;
+  gboolean from_spill = FALSE;
+  gchar *index_path;
+
+  RAM_LOCK (self);
+  if (!self->s_export || !self->store) {
+    RAM_UNLOCK (self);
+    return TRUE;
+  }
+  if (op_ram_store_export (self->store, self->s_export, &from_spill, &err)) {
+    index_path = op_ram_npy_index_path (self->s_export);
+    s = gst_structure_new ("ramcache-exported",
+        "location", G_TYPE_STRING, self->s_export,
+        "index-location", G_TYPE_STRING, index_path,
+        "frames", G_TYPE_UINT, op_ram_store_n_frames (self->store),
+        "from-spill", G_TYPE_BOOLEAN, from_spill, NULL);
+    g_free (index_path);
+    GST_INFO_OBJECT (self, "exported %u frames to %s%s",
+        op_ram_store_n_frames (self->store), self->s_export,
+        from_spill ? " (the spill file)" : "");
+  }
+  RAM_UNLOCK (self);
+
+  if (err) {
+    GST_ELEMENT_ERROR (self, RESOURCE, WRITE, ("%s", err->message), (NULL));
+    g_error_free (err);
+    return FALSE;
+  }
+  gst_element_post_message (GST_ELEMENT (self),
+      gst_message_new_element (GST_OBJECT (self), s));
+  return TRUE;
+}
+
 static gboolean
 op_ram_cache_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
 {
@@ -968,6 +1080,11 @@ op_ram_cache_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
       RAM_UNLOCK (self);
       break;
     case GST_EVENT_EOS:
+      if (!op_ram_cache_export (self)) {
+        gst_event_unref (event);
+        ret = FALSE;
+        goto done;
+      }
       RAM_LOCK (self);
       self->upstream_eos = TRUE;
       self->pass_segment = self->in_segment;
@@ -1279,6 +1396,10 @@ op_ram_cache_set_property (GObject * object, guint prop_id,
     case PROP_LOOP:
       self->loop = g_value_get_int (value);
       break;
+    case PROP_EXPORT_LOCATION:
+      g_free (self->export_location);
+      self->export_location = g_value_dup_string (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -1334,6 +1455,9 @@ op_ram_cache_get_property (GObject * object, guint prop_id, GValue * value,
       break;
     case PROP_LOOP:
       g_value_set_int (value, self->loop);
+      break;
+    case PROP_EXPORT_LOCATION:
+      g_value_set_string (value, self->export_location);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);

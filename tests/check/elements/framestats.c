@@ -213,8 +213,7 @@ GST_START_TEST (test_reduce_strided_gray8)
   s = get_stat (h->element, "min");
   st = gst_caps_get_structure (gst_sample_get_caps (s), 0);
   fail_unless (gst_structure_has_name (st, "video/x-raw"));
-  fail_unless_equals_string (gst_structure_get_string (st, "format"),
-      "GRAY8");
+  fail_unless_equals_string (gst_structure_get_string (st, "format"), "GRAY8");
   vm = gst_buffer_get_video_meta (gst_sample_get_buffer (s));
   fail_unless (vm != NULL);
   fail_unless_equals_int (vm->stride[0], W);
@@ -278,8 +277,7 @@ remove_dir (const gchar * dir)
 
 /* The 128-byte .npy header: magic, version 1.0, length, dict, padding. */
 static void
-check_header (const gchar * data, gsize len, const gchar * dict,
-    gsize payload)
+check_header (const gchar * data, gsize len, const gchar * dict, gsize payload)
 {
   fail_unless_equals_int (len, 128 + payload);
   fail_unless (memcmp (data, "\x93NUMPY\x01\x00\x76\x00", 10) == 0);
@@ -306,8 +304,7 @@ GST_START_TEST (test_blocks_gray16_files)
 
   gst_element_set_bus (h->element, bus);
   for (i = 0; i < 5; i++)
-    fail_unless_equals_int (gst_harness_push (h, make_gray16 (i)),
-        GST_FLOW_OK);
+    fail_unless_equals_int (gst_harness_push (h, make_gray16 (i)), GST_FLOW_OK);
   /* before EOS only the partial files exist */
   data = read_file (out, "mean.npy", &len);
   fail_unless (data == NULL);
@@ -320,8 +317,7 @@ GST_START_TEST (test_blocks_gray16_files)
   fail_unless_equals_uint64 (frames, 5);
   fail_unless (gst_structure_get_uint (st, "blocks", &blocks));
   fail_unless_equals_int (blocks, 3);
-  fail_unless_equals_string (gst_structure_get_string (st, "mode"),
-      "reduce");
+  fail_unless_equals_string (gst_structure_get_string (st, "mode"), "reduce");
   fail_unless_equals_string (gst_structure_get_string (st, "location"), out);
   gst_message_unref (msg);
 
@@ -339,8 +335,7 @@ GST_START_TEST (test_blocks_gray16_files)
 
         expect (TRUE, 2 * b, MIN (2 * b + 2, 5), x, y, &m, &sd, &mn, &mx);
         memcpy (&v, data + 128 + ((b * H + y) * W + x) * 4, 4);
-        fail_unless (fabs (v - m) < 1e-2, "block %u mean %f want %f", b, v,
-            m);
+        fail_unless (fabs (v - m) < 1e-2, "block %u mean %f want %f", b, v, m);
       }
   g_free (data);
   data = read_file (out, "std.npy", &len);
@@ -355,8 +350,7 @@ GST_START_TEST (test_blocks_gray16_files)
 
         expect (TRUE, 2 * b, MIN (2 * b + 2, 5), x, y, &m, &sd, &mn, &mx);
         memcpy (&v, data + 128 + ((b * H + y) * W + x) * 4, 4);
-        fail_unless (fabs (v - sd) < 1e-2, "block %u std %f want %f", b, v,
-            sd);
+        fail_unless (fabs (v - sd) < 1e-2, "block %u std %f want %f", b, v, sd);
       }
   g_free (data);
   data = read_file (out, "max.npy", &len);
@@ -414,8 +408,7 @@ GST_START_TEST (test_stop_before_eos)
   guint i;
 
   for (i = 0; i < 3; i++)
-    fail_unless_equals_int (gst_harness_push (h, make_gray16 (i)),
-        GST_FLOW_OK);
+    fail_unless_equals_int (gst_harness_push (h, make_gray16 (i)), GST_FLOW_OK);
   gst_harness_teardown (h);
   d = g_dir_open (dir, 0, NULL);
   fail_unless (g_dir_read_name (d) == NULL);
@@ -459,8 +452,7 @@ check_sliding (const gchar * op, gfloat want_frame2)
     gfloat want;
     guint j;
 
-    fail_unless_equals_uint64 (GST_BUFFER_PTS (out),
-        (k + 2) * GST_SECOND / 10);
+    fail_unless_equals_uint64 (GST_BUFFER_PTS (out), (k + 2) * GST_SECOND / 10);
     gst_buffer_map (out, &map, GST_MAP_READ);
     fail_unless_equals_int (map.size, W * H * 4);
     /* subtract: (i+1)*10 - ((i-1)*10 + i*10)/2 = 15; divide: (i+1)/(i-0.5) */
