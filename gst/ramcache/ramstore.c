@@ -279,6 +279,14 @@ find_slot (OpRamStore * store, guint64 index, guint * slot, gboolean * filled,
   guint n_ram = op_ram_arena_n_ram_slots (store->arena);
   guint n = g_tree_nnodes (store->tree);
 
+  /* spill: max-frames caps RAM + file, even with free slots in the file's
+   * last chunk */
+  if (store->policy == OP_RAM_CACHE_POLICY_SPILL && store->max_frames > 0 &&
+      n >= store->max_frames) {
+    *filled = !store->was_full;
+    store->was_full = TRUE;
+    evict_oldest (store);
+  }
   if (op_ram_arena_take_slot (store->arena, slot))
     return OP_RAM_STORE_STORED;
 
