@@ -39,9 +39,15 @@
  * ## When the arena is full (#OpRamCachePolicy, property `policy`)
  * * `window` (default): the oldest cached frame is evicted, the newest
  *   frames are kept.
- * * `subsample`: the step k (initially 1) doubles, frames whose index is
- *   not a multiple of k are evicted, and later frames are kept only if
- *   their index is a multiple of k. Never fails.
+ * * `subsample`: keep frames evenly spread over the stream. When the caps
+ *   arrive, ramcache asks upstream for the duration; with n = round
+ *   (duration x framerate) frames and C slots it keeps the frames
+ *   ceil (j x n / T), j = 0, 1, ..., with T = C - C / 50 (a rational step
+ *   n / T, at least 98% of the slots used), and posts `ramcache-plan`:
+ *   `duration-frames` (guint64, 0 when unknown), `capacity` (guint),
+ *   `step-num` and `step-den` (guint64). Without a duration (or when more
+ *   frames come than announced) the step doubles each time the arena
+ *   fills, evicting the frames off the new step. Never fails.
  * * `spill`: further frames go into a file under `spill-dir` that grows in
  *   chunks of 16 frames (space reserved with posix_fallocate, mapped with
  *   mmap; pages are dropped from RSS after each access). The file is
@@ -55,7 +61,24 @@
  * doubles) the element posts an element message `ramcache-full` with:
  * `policy` (string, the policy nick), `capacity` (guint, RAM slots),
  * `slot-bytes` (guint64), `cached-frames` (guint), `step` (guint64, the
- * subsample step) and `frame-index` (guint64, the frame that did not fit).
+ * subsample step rounded up to an integer), `frame-index` (guint64, the
+ * frame that did not fit) and, for subsample, `step-num` and `step-den`
+ * (guint64, the exact step).
+ *
+ * ## Export: `export-location`
+ * `export-location=FILE.npy`: at upstream EOS (before EOS goes on, and
+ * before any loop) the cached frames are written in index order as one
+ * NumPy .npy that `numpy.load (FILE, mmap_mode="r")` maps with no copy:
+ * shape (frames, height, width[, channels]) with dtype u1 or u2 for
+ * single-plane 8/16-bit formats (rows without GStreamer's padding), else
+ * (frames, frame size) bytes at the default layout. Their indices go to
+ * FILE.index.npy (uint64). With policy=spill (and rows without padding) the
+ * spill file is created as FILE.npy.part and becomes the export: the RAM
+ * frames and the header are filled in and it is renamed, nothing is copied
+ * twice. The element then posts `ramcache-exported`: `location`,
+ * `index-location` (strings), `frames` (guint), `from-spill` (gboolean).
+ * After the export no further frames are cached. Write errors are
+ * RESOURCE/WRITE naming the file.
  *
  * ## Seeks
  * A flushing seek with rate 1.0 and a SET start in TIME or DEFAULT (frame
@@ -113,6 +136,13 @@
  * ]|
  * Writes every labeled frame twice, the replay with the same frame_index,
  * pts and keypoints.
+ * |[
+ * gst-launch-1.0 filesrc location=clip.mp4 ! decodebin ! videoconvert ! \
+ *     video/x-raw,format=GRAY8 ! ramcache policy=subsample \
+ *     max-bytes=100000000 export-location=frames.npy ! fakesink
+ * ]|
+ * Keeps as many frames as fit in 100 MB, evenly spread over the clip, and
+ * writes them as frames.npy (+ frames.index.npy).
  */
 
 #ifdef HAVE_CONFIG_H
@@ -251,8 +281,8 @@ op_ram_cache_policy_get_type (void)
   static const GEnumValue values[] = {
     {OP_RAM_CACHE_POLICY_WINDOW, "Keep the newest frames", "window"},
     {OP_RAM_CACHE_POLICY_SUBSAMPLE,
-          "Keep every k-th frame, doubling k each time the cache fills",
-        "subsample"},
+        "Keep frames evenly spread: step from the upstream duration, "
+          "doubling when unknown", "subsample"},
     {OP_RAM_CACHE_POLICY_SPILL, "Continue into a memory-mapped file",
         "spill"},
     {OP_RAM_CACHE_POLICY_ERROR, "Post an error", "error"},

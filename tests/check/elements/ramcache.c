@@ -1366,6 +1366,52 @@ GST_START_TEST (test_export_spill_evicted)
 
 GST_END_TEST;
 
+/* max-frames=5 over 20 frames: frame k replaced frame k - 5 in its slot,
+ * so 15..19 sit in slots 0..4 in order: the spill file (holding 17..19
+ * after 2 RAM slots with 15, 16) is the export, RAM frames filled in. */
+GST_START_TEST (test_export_spill_rotated_in_order)
+{
+  gchar *dir = g_dir_make_tmp ("ramcache-export-XXXXXX", NULL);
+  gchar *npy = g_build_filename (dir, "frames.npy", NULL);
+  gchar *props = g_strdup_printf ("max-bytes=8192 max-frames=5 policy=spill "
+      "export-location=%s", npy);
+  GstHarness *h = new_harness (props);
+  GstBus *bus = gst_bus_new ();
+  GstMessage *msg;
+  guint i, k;
+  gchar *data;
+  gsize len;
+
+  gst_element_set_bus (h->element, bus);
+  push_frames (h, 0, 20);
+  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+  msg = pop_element_message (bus, "ramcache-exported");
+  fail_unless (msg != NULL);
+  fail_unless (get_boolean (msg, "from-spill"));
+  gst_message_unref (msg);
+  data = read_all (npy, &len);
+  fail_unless_equals_int (len, 4096 + 5 * W * H);
+  check_npy_header (data, 4096, "{'descr': '|u1', 'fortran_order': False, "
+      "'shape': (5, 48, 64), }");
+  for (i = 0; i < 5; i++)
+    for (k = 0; k < W * H; k++)
+      fail_unless_equals_int ((guint8) data[4096 + i * W * H + k],
+          frame_byte (15 + i, W));
+  g_free (data);
+  check_index_file (npy, 15, 5);
+  gst_element_set_bus (h->element, NULL);
+  gst_object_unref (bus);
+  gst_harness_teardown (h);
+  g_unlink (npy);
+  fail_unless_equals_int (count_files (dir), 0);
+  g_rmdir (dir);
+  g_free (props);
+  g_free (npy);
+  g_free (dir);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_export_bad_dir)
 {
   GstElement *e = gst_element_factory_make ("ramcache", NULL);
@@ -1505,6 +1551,7 @@ ramcache_suite (void)
   tcase_add_test (tc, test_export_padded_rows);
   tcase_add_test (tc, test_export_spill_file_is_the_npy);
   tcase_add_test (tc, test_export_spill_evicted);
+  tcase_add_test (tc, test_export_spill_rotated_in_order);
   tcase_add_test (tc, test_export_bad_dir);
   tcase_add_test (tc, test_subsample_step_from_duration);
   return s;
