@@ -53,6 +53,8 @@
  * samples, `width * channels` per row, no padding (GStreamer 1.22 has no
  * float video format). From Python:
  * `numpy.frombuffer(data, numpy.float32).reshape(height, width[, 3])`.
+ * Metas tagged video or size (annotations, video metas) are not copied to
+ * the float frames; `get-stat` returns %NULL in this mode.
  *
  * ## Action signal `get-stat`
  * `get-stat` (gchararray stat: "mean", "std", "min" or "max") returns a
