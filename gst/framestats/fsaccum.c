@@ -144,15 +144,22 @@ op_stats_accum_std (const OpStatsAccum * a, gfloat * out)
   }
 }
 
+/* NULL when the ring of @window frames cannot be allocated */
 OpSlidingMean *
 op_sliding_mean_new (gsize n, guint bps, guint window)
 {
-  OpSlidingMean *s = g_new0 (OpSlidingMean, 1);
+  OpSlidingMean *s;
+  guint8 *ring;
 
+  /* the ring may be large (window frames): fail instead of aborting */
+  if (window == 0 || n * bps > G_MAXSIZE / window ||
+      !(ring = g_try_malloc0 (n * bps * window)))
+    return NULL;
+  s = g_new0 (OpSlidingMean, 1);
   s->n = n;
   s->bps = bps;
   s->window = window;
-  s->ring = g_malloc0 (n * bps * window);
+  s->ring = ring;
   s->sum = g_new0 (guint64, n);
   return s;
 }

@@ -626,6 +626,10 @@ op_frame_stats_set_caps (GstBaseTransform * trans, GstCaps * incaps,
     self->accum = op_stats_accum_new (self->n, self->bps);
   else
     self->sliding = op_sliding_mean_new (self->n, self->bps, self->s_window);
+  if (self->s_mode == OP_FRAME_STATS_MODE_SLIDING_MEAN && !self->sliding) {
+    FS_UNLOCK (self);
+    goto no_memory;
+  }
   FS_UNLOCK (self);
   GST_INFO_OBJECT (self, "%s: %" G_GSIZE_FORMAT " samples of %u bytes per "
       "frame", gst_video_format_to_string (GST_VIDEO_INFO_FORMAT (&info)),
@@ -636,6 +640,12 @@ op_frame_stats_set_caps (GstBaseTransform * trans, GstCaps * incaps,
 bad_caps:
   GST_ELEMENT_ERROR (self, STREAM, FORMAT,
       ("cannot parse video caps %" GST_PTR_FORMAT, incaps), (NULL));
+  return FALSE;
+no_memory:
+  GST_ELEMENT_ERROR (self, RESOURCE, NO_SPACE_LEFT,
+      ("mode=sliding-mean window=%u needs %u frames of %" G_GSIZE_FORMAT
+          " bytes in memory: cannot allocate them", self->s_window,
+          self->s_window, self->n * self->bps), (NULL));
   return FALSE;
 format_changed:
   GST_ELEMENT_ERROR (self, STREAM, FORMAT,

@@ -529,6 +529,40 @@ GST_START_TEST (test_settings_errors)
 
 GST_END_TEST;
 
+/* A sliding window that cannot be allocated is an error naming it, not an
+ * abort: 2^31 - 1 frames of 1 GiB (32768 x 32768 GRAY8) are more than any
+ * address space holds. */
+GST_START_TEST (test_sliding_window_too_large)
+{
+  GstHarness *h = new_harness ("mode=sliding-mean window=2147483647",
+      "GRAY8");
+  GstBus *bus = gst_bus_new ();
+  GstMessage *msg;
+  GError *err = NULL;
+  gboolean found = FALSE;
+
+  /* new_harness sent its caps before we had a bus: send others */
+  gst_element_set_bus (h->element, bus);
+  gst_harness_set_src_caps_str (h, "video/x-raw,format=GRAY8,width=32768,"
+      "height=32768,framerate=10/1");
+  fail_if (gst_harness_push (h, gst_buffer_new_allocate (NULL, 8 * 3,
+              NULL)) == GST_FLOW_OK);
+  /* basetransform adds its own "negotiation problem" */
+  while ((msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR))) {
+    gst_message_parse_error (msg, &err, NULL);
+    found |= strstr (err->message, "window=2147483647") != NULL &&
+        strstr (err->message, "cannot allocate") != NULL;
+    g_clear_error (&err);
+    gst_message_unref (msg);
+  }
+  fail_unless (found);
+  gst_element_set_bus (h->element, NULL);
+  gst_object_unref (bus);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_caps_change_is_an_error)
 {
   GstHarness *h = new_harness (NULL, "GRAY8");
@@ -540,8 +574,8 @@ GST_START_TEST (test_caps_change_is_an_error)
   gst_element_set_bus (h->element, bus);
   fail_unless_equals_int (gst_harness_push (h, make_gray8_strided (0)),
       GST_FLOW_OK);
-  gst_harness_set_src_caps_str (h, "video/x-raw,format=GRAY8,width=6,"
-      "height=3,framerate=10/1");
+  gst_harness_set_src_caps_str (h, "video/x-raw,format=GRAY8,width=32768,"
+      "height=32768,framerate=10/1");
   buf = gst_buffer_new_allocate (NULL, 8 * 3, NULL);
   fail_if (gst_harness_push (h, buf) == GST_FLOW_OK);
   msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
@@ -571,6 +605,7 @@ framestats_suite (void)
   tcase_add_test (tc, test_sliding_mean);
   tcase_add_test (tc, test_settings_errors);
   tcase_add_test (tc, test_caps_change_is_an_error);
+  tcase_add_test (tc, test_sliding_window_too_large);
   return s;
 }
 
