@@ -43,9 +43,15 @@
  * ## When the arena is full (#OpRamCachePolicy, property `policy`)
  * * `window` (default): the oldest cached frame is evicted, the newest
  *   frames are kept.
- * * `subsample`: the step k (initially 1) doubles, frames whose index is
- *   not a multiple of k are evicted, and later frames are kept only if
- *   their index is a multiple of k. Never fails.
+ * * `subsample`: keep frames evenly spread over the stream. When the caps
+ *   arrive, ramcache asks upstream for the duration; with n = round
+ *   (duration x framerate) frames and C slots it keeps the frames
+ *   ceil (j x n / T), j = 0, 1, ..., with T = C - C / 50 (a rational step
+ *   n / T, at least 98% of the slots used), and posts `ramcache-plan`:
+ *   `duration-frames` (guint64, 0 when unknown), `capacity` (guint),
+ *   `step-num` and `step-den` (guint64). Without a duration (or when more
+ *   frames come than announced) the step doubles each time the arena
+ *   fills, evicting the frames off the new step. Never fails.
  * * `spill`: further frames go into a file under `spill-dir` that grows in
  *   chunks of 16 frames (space reserved with posix_fallocate, mapped with
  *   mmap; pages are dropped from RSS after each access). The file is
@@ -59,7 +65,24 @@
  * doubles) the element posts an element message `ramcache-full` with:
  * `policy` (string, the policy nick), `capacity` (guint, RAM slots),
  * `slot-bytes` (guint64), `cached-frames` (guint), `step` (guint64, the
- * subsample step) and `frame-index` (guint64, the frame that did not fit).
+ * subsample step rounded up to an integer), `frame-index` (guint64, the
+ * frame that did not fit) and, for subsample, `step-num` and `step-den`
+ * (guint64, the exact step).
+ *
+ * ## Export: `export-location`
+ * `export-location=FILE.npy`: at upstream EOS (before EOS goes on, and
+ * before any loop) the cached frames are written in index order as one
+ * NumPy .npy that `numpy.load (FILE, mmap_mode="r")` maps with no copy:
+ * shape (frames, height, width[, channels]) with dtype u1 or u2 for
+ * single-plane 8/16-bit formats (rows without GStreamer's padding), else
+ * (frames, frame size) bytes at the default layout. Their indices go to
+ * FILE.index.npy (uint64). With policy=spill (and rows without padding) the
+ * spill file is created as FILE.npy.part and becomes the export: the RAM
+ * frames and the header are filled in and it is renamed, nothing is copied
+ * twice. The element then posts `ramcache-exported`: `location`,
+ * `index-location` (strings), `frames` (guint), `from-spill` (gboolean).
+ * After the export no further frames are cached. Write errors are
+ * RESOURCE/WRITE naming the file.
  *
  * ## Seeks
  * A flushing seek with rate 1.0 and a SET start in TIME or DEFAULT (frame
@@ -117,6 +140,13 @@
  * ]|
  * Writes every labeled frame twice, the replay with the same frame_index,
  * pts and keypoints.
+ * |[
+ * gst-launch-1.0 filesrc location=clip.mp4 ! decodebin ! videoconvert ! \
+ *     video/x-raw,format=GRAY8 ! ramcache policy=subsample \
+ *     max-bytes=100000000 export-location=frames.npy ! fakesink
+ * ]|
+ * Keeps as many frames as fit in 100 MB, evenly spread over the clip, and
+ * writes them as frames.npy (+ frames.index.npy).
  */
 
 #ifdef HAVE_CONFIG_H
@@ -125,6 +155,7 @@
 
 #include "gstramcache.h"
 #include "rambudget.h"
+#include "ramnpy.h"
 #include "ramstore.h"
 
 #include <onepass/onepass.h>
@@ -151,6 +182,7 @@ enum
   PROP_POLICY,
   PROP_SPILL_DIR,
   PROP_LOOP,
+  PROP_EXPORT_LOCATION,
   PROP_CACHED_FRAMES,
   PROP_CACHED_BYTES,
   PROP_HITS,
@@ -195,6 +227,7 @@ struct _OpRamCache
   OpRamCachePolicy policy;
   gchar *spill_dir;
   gint loop;
+  gchar *export_location;
 
   /* cache state (lock); settings copied at start */
   GMutex lock;
@@ -204,6 +237,7 @@ struct _OpRamCache
   OpRamCachePolicy s_policy;
   gchar *s_spill_dir;
   gint s_loop;
+  gchar *s_export;
 
   OpRamStore *store;
   GstCaps *caps;
@@ -253,8 +287,8 @@ op_ram_cache_policy_get_type (void)
   static const GEnumValue values[] = {
     {OP_RAM_CACHE_POLICY_WINDOW, "Keep the newest frames", "window"},
     {OP_RAM_CACHE_POLICY_SUBSAMPLE,
-          "Keep every k-th frame, doubling k each time the cache fills",
-        "subsample"},
+        "Keep frames evenly spread: step from the upstream duration, "
+          "doubling when unknown", "subsample"},
     {OP_RAM_CACHE_POLICY_SPILL, "Continue into a memory-mapped file",
         "spill"},
     {OP_RAM_CACHE_POLICY_ERROR, "Post an error", "error"},
@@ -343,6 +377,18 @@ op_ram_cache_class_init (OpRamCacheClass * klass)
           "Directory for the spill file of policy=spill (NULL = system "
           "temporary directory)", NULL,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  /**
+   * OpRamCache:export-location:
+   *
+   * At upstream EOS, write the cached frames in index order as this .npy
+   * file (and their indices as FILE.index.npy). NULL = no export.
+   */
+  g_object_class_install_property (gobject_class, PROP_EXPORT_LOCATION,
+      g_param_spec_string ("export-location", "Export location",
+          "At upstream EOS write the cache as this .npy file (frames in "
+          "index order; indices in <name>.index.npy; NULL = no export)",
+          NULL, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
   /**
    * OpRamCache:loop:
@@ -443,6 +489,8 @@ op_ram_cache_finalize (GObject * object)
   gst_clear_caps (&self->caps);
   g_free (self->spill_dir);
   g_free (self->s_spill_dir);
+  g_free (self->export_location);
+  g_free (self->s_export);
   g_mutex_clear (&self->lock);
   g_cond_clear (&self->cond);
   G_OBJECT_CLASS (parent_class)->finalize (object);
@@ -471,10 +519,11 @@ op_ram_cache_start (OpRamCache * self)
   guint64 max_bytes, avail;
   guint max_frames;
   OpRamCachePolicy policy;
-  gchar *spill_dir;
+  gchar *spill_dir, *export_location, *export_dir = NULL;
   gint loop;
 
   GST_OBJECT_LOCK (self);
+  export_location = g_strdup (self->export_location);
   max_bytes = self->max_bytes;
   max_frames = self->max_frames;
   policy = self->policy;
@@ -486,6 +535,13 @@ op_ram_cache_start (OpRamCache * self)
       (!g_file_test (spill_dir, G_FILE_TEST_IS_DIR) ||
           g_access (spill_dir, W_OK) != 0))
     goto bad_spill_dir;
+  if (export_location) {
+    export_dir = g_path_get_dirname (export_location);
+    if (!g_file_test (export_dir, G_FILE_TEST_IS_DIR) ||
+        g_access (export_dir, W_OK) != 0)
+      goto bad_export;
+    g_free (export_dir);
+  }
 
   if (max_bytes == 0) {
     avail = op_ram_budget_available ();
@@ -503,6 +559,8 @@ op_ram_cache_start (OpRamCache * self)
   g_free (self->s_spill_dir);
   self->s_spill_dir = spill_dir;
   self->s_loop = loop;
+  g_free (self->s_export);
+  self->s_export = export_location;
   self->loops_left = loop;
   self->mode = MODE_PASSTHROUGH;
   self->upstream_eos = FALSE;
@@ -520,6 +578,15 @@ bad_spill_dir:
   GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
       ("spill-dir \"%s\" is not a writable directory", spill_dir), (NULL));
   g_free (spill_dir);
+  g_free (export_location);
+  return FALSE;
+bad_export:
+  GST_ELEMENT_ERROR (self, RESOURCE, OPEN_WRITE,
+      ("export-location \"%s\": \"%s\" is not a writable directory",
+          export_location, export_dir), (NULL));
+  g_free (spill_dir);
+  g_free (export_dir);
+  g_free (export_location);
   return FALSE;
 }
 
@@ -600,9 +667,21 @@ op_ram_cache_set_caps (OpRamCache * self, GstCaps * caps)
 {
   GstVideoInfo info;
   GError *err = NULL;
+  GstStructure *plan = NULL;
+  gint64 duration = -1;
+  guint64 n_frames = 0;
 
   if (!gst_video_info_from_caps (&info, caps))
     goto bad_caps;
+
+  /* subsample picks its step from the stream's length, if upstream knows */
+  if (self->s_policy == OP_RAM_CACHE_POLICY_SUBSAMPLE &&
+      GST_VIDEO_INFO_FPS_N (&info) > 0 && GST_VIDEO_INFO_FPS_D (&info) > 0 &&
+      gst_pad_peer_query_duration (self->sinkpad, GST_FORMAT_TIME, &duration)
+      && duration > 0)
+    n_frames = gst_util_uint64_scale_round (duration,
+        GST_VIDEO_INFO_FPS_N (&info),
+        (guint64) GST_VIDEO_INFO_FPS_D (&info) * GST_SECOND);
 
   RAM_LOCK (self);
   if (self->store && gst_video_info_is_equal (&info, &self->info)) {
@@ -619,15 +698,32 @@ op_ram_cache_set_caps (OpRamCache * self, GstCaps * caps)
       GST_VIDEO_INFO_FPS_D (&info));
   gst_caps_replace (&self->caps, caps);
   self->store = op_ram_store_new (&info, self->budget, self->s_max_frames,
-      self->s_policy, self->s_spill_dir, &err);
+      self->s_policy, self->s_spill_dir, self->s_export, &err);
   if (self->store)
     GST_INFO_OBJECT (self, "arena: %u slots of %" G_GSIZE_FORMAT " bytes "
         "(budget %" G_GUINT64_FORMAT ", max-frames %u)",
         op_ram_store_capacity (self->store),
         op_ram_store_slot_size (self->store), self->budget, self->s_max_frames);
+  if (self->store && self->s_policy == OP_RAM_CACHE_POLICY_SUBSAMPLE) {
+    guint64 num, den;
+
+    op_ram_store_plan_subsample (self->store, n_frames);
+    op_ram_store_step_fraction (self->store, &num, &den);
+    GST_INFO_OBJECT (self, "subsample: duration %" GST_TIME_FORMAT " = %"
+        G_GUINT64_FORMAT " frames for %u slots: step %" G_GUINT64_FORMAT
+        "/%" G_GUINT64_FORMAT, GST_TIME_ARGS (duration), n_frames,
+        op_ram_store_capacity (self->store), num, den);
+    plan = gst_structure_new ("ramcache-plan",
+        "duration-frames", G_TYPE_UINT64, n_frames,
+        "capacity", G_TYPE_UINT, op_ram_store_capacity (self->store),
+        "step-num", G_TYPE_UINT64, num, "step-den", G_TYPE_UINT64, den, NULL);
+  }
   RAM_UNLOCK (self);
   if (err)
     goto no_arena;
+  if (plan)
+    gst_element_post_message (GST_ELEMENT (self),
+        gst_message_new_element (GST_OBJECT (self), plan));
   return TRUE;
 
   /* ERRORS */
@@ -744,6 +840,13 @@ op_ram_cache_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
         "cached-frames", G_TYPE_UINT, op_ram_store_n_frames (self->store),
         "step", G_TYPE_UINT64, op_ram_store_step (self->store),
         "frame-index", G_TYPE_UINT64, idx, NULL);
+    if (self->s_policy == OP_RAM_CACHE_POLICY_SUBSAMPLE) {
+      guint64 num, den;
+
+      op_ram_store_step_fraction (self->store, &num, &den);
+      gst_structure_set (full, "step-num", G_TYPE_UINT64, num,
+          "step-den", G_TYPE_UINT64, den, NULL);
+    }
   }
   disagree_at = self->post_disagree_index;
   self->post_disagree_index = G_MAXUINT64;
@@ -917,6 +1020,45 @@ op_ram_cache_locked_next_loop (OpRamCache * self)
   return TRUE;
 }
 
+/* export-location at upstream EOS: the cache as one .npy. Posts
+ * ramcache-exported, or an error naming the file. */
+static gboolean
+op_ram_cache_export (OpRamCache * self)
+{
+  GstStructure *s = NULL;
+  GError *err = NULL;
+  gboolean from_spill = FALSE;
+  gchar *index_path;
+
+  RAM_LOCK (self);
+  if (!self->s_export || !self->store) {
+    RAM_UNLOCK (self);
+    return TRUE;
+  }
+  if (op_ram_store_export (self->store, self->s_export, &from_spill, &err)) {
+    index_path = op_ram_npy_index_path (self->s_export);
+    s = gst_structure_new ("ramcache-exported",
+        "location", G_TYPE_STRING, self->s_export,
+        "index-location", G_TYPE_STRING, index_path,
+        "frames", G_TYPE_UINT, op_ram_store_n_frames (self->store),
+        "from-spill", G_TYPE_BOOLEAN, from_spill, NULL);
+    g_free (index_path);
+    GST_INFO_OBJECT (self, "exported %u frames to %s%s",
+        op_ram_store_n_frames (self->store), self->s_export,
+        from_spill ? " (the spill file)" : "");
+  }
+  RAM_UNLOCK (self);
+
+  if (err) {
+    GST_ELEMENT_ERROR (self, RESOURCE, WRITE, ("%s", err->message), (NULL));
+    g_error_free (err);
+    return FALSE;
+  }
+  gst_element_post_message (GST_ELEMENT (self),
+      gst_message_new_element (GST_OBJECT (self), s));
+  return TRUE;
+}
+
 static gboolean
 op_ram_cache_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
 {
@@ -985,6 +1127,11 @@ op_ram_cache_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
       RAM_UNLOCK (self);
       break;
     case GST_EVENT_EOS:
+      if (!op_ram_cache_export (self)) {
+        gst_event_unref (event);
+        ret = FALSE;
+        goto done;
+      }
       RAM_LOCK (self);
       self->upstream_eos = TRUE;
       self->pass_segment = self->in_segment;
@@ -1296,6 +1443,10 @@ op_ram_cache_set_property (GObject * object, guint prop_id,
     case PROP_LOOP:
       self->loop = g_value_get_int (value);
       break;
+    case PROP_EXPORT_LOCATION:
+      g_free (self->export_location);
+      self->export_location = g_value_dup_string (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -1351,6 +1502,9 @@ op_ram_cache_get_property (GObject * object, guint prop_id, GValue * value,
       break;
     case PROP_LOOP:
       g_value_set_int (value, self->loop);
+      break;
+    case PROP_EXPORT_LOCATION:
+      g_value_set_string (value, self->export_location);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);

@@ -6,13 +6,16 @@
  * frames actually written. Slots past n_ram_slots live in an optional spill
  * file. Free slots are a stack; RAM slots are handed out before spill slots
  * so the spill file is used only once RAM is full.
+ *
+ * Slots are page-rounded, except in a "tight" arena (slot = frame size):
+ * there the spill file is laid out as the export .npy, slot s at
+ * header + s * frame size, RAM slots leaving holes the export fills.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
 #endif
 
 #include "ramarena.h"
-#include "ramspill.h"
 
 #include <errno.h>
 #include <unistd.h>
@@ -44,13 +47,15 @@ push_range (GArray * stack, guint first, guint n)
 }
 
 OpRamArena *
-op_ram_arena_new (gsize frame_size, guint n_ram_slots, GError ** error)
+op_ram_arena_new (gsize frame_size, guint n_ram_slots, gboolean tight,
+    GError ** error)
 {
   OpRamArena *arena;
   gsize page = sysconf (_SC_PAGESIZE);
 
   arena = g_new0 (OpRamArena, 1);
-  arena->slot_size = (MAX (frame_size, 1) + page - 1) / page * page;
+  arena->slot_size = tight ? MAX (frame_size, 1) :
+      (MAX (frame_size, 1) + page - 1) / page * page;
   arena->n_ram = n_ram_slots;
   arena->free_ram = g_array_new (FALSE, FALSE, sizeof (guint));
   arena->free_spill = g_array_new (FALSE, FALSE, sizeof (guint));
@@ -86,13 +91,21 @@ op_ram_arena_n_ram_slots (OpRamArena * arena)
 
 gboolean
 op_ram_arena_enable_spill (OpRamArena * arena, const gchar * dir,
-    GError ** error)
+    const gchar * path, gsize header, GError ** error)
 {
   if (arena->spill)
     return TRUE;
-  arena->spill = op_ram_spill_new (dir, arena->slot_size, SPILL_CHUNK_SLOTS,
-      error);
+  /* a named file holds every slot (RAM ones as holes), a temporary one
+   * only the spilled ones */
+  arena->spill = op_ram_spill_new (dir, path, path ? header : 0,
+      path ? arena->n_ram : 0, arena->slot_size, SPILL_CHUNK_SLOTS, error);
   return arena->spill != NULL;
+}
+
+OpRamSpill *
+op_ram_arena_get_spill (OpRamArena * arena)
+{
+  return arena->spill;
 }
 
 /* Adds one chunk of spill slots to the free list. */

@@ -4,15 +4,17 @@
 #define __OP_RAM_ARENA_H__
 
 #include <glib.h>
+#include "ramspill.h"
 
 G_BEGIN_DECLS typedef struct _OpRamArena OpRamArena;
 
 OpRamArena *op_ram_arena_new (gsize frame_size, guint n_ram_slots,
-    GError ** error);
+    gboolean tight, GError ** error);
 gsize op_ram_arena_slot_size (OpRamArena * arena);
 guint op_ram_arena_n_ram_slots (OpRamArena * arena);
 gboolean op_ram_arena_enable_spill (OpRamArena * arena, const gchar * dir,
-    GError ** error);
+    const gchar * path, gsize header, GError ** error);
+OpRamSpill *op_ram_arena_get_spill (OpRamArena * arena);
 gboolean op_ram_arena_grow_spill (OpRamArena * arena, GError ** error);
 guint op_ram_arena_n_spill_slots (OpRamArena * arena);
 const gchar *op_ram_arena_spill_path (OpRamArena * arena);

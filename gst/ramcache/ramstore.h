@@ -36,7 +36,7 @@ typedef struct _OpRamStore OpRamStore;
 
 OpRamStore *op_ram_store_new (const GstVideoInfo * info, guint64 max_bytes,
     guint max_frames, OpRamCachePolicy policy, const gchar * spill_dir,
-    GError ** error);
+    const gchar * export_location, GError ** error);
 void op_ram_store_free (OpRamStore * store);
 OpRamStoreResult op_ram_store_add (OpRamStore * store, GstBuffer * buf,
     guint64 index, gboolean * filled, GError ** error);
@@ -51,6 +51,11 @@ guint64 op_ram_store_n_bytes (OpRamStore * store);
 guint64 op_ram_store_evicted (OpRamStore * store);
 guint op_ram_store_capacity (OpRamStore * store);
 guint64 op_ram_store_step (OpRamStore * store);
+void op_ram_store_step_fraction (OpRamStore * store, guint64 * num,
+    guint64 * den);
+void op_ram_store_plan_subsample (OpRamStore * store, guint64 n_frames);
+gboolean op_ram_store_export (OpRamStore * store, const gchar * path,
+    gboolean * from_spill, GError ** error);
 gsize op_ram_store_slot_size (OpRamStore * store);
 guint op_ram_store_n_spilled (OpRamStore * store);
 const gchar *op_ram_store_spill_path (OpRamStore * store);

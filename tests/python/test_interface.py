@@ -21,7 +21,7 @@ from gi.repository import GObject, Gst  # noqa: E402
 SNAPSHOT = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                         "interface.json")
 KNOWN = ["annotfilter", "batchsink", "compositor328", "cropextract",
-         "ramcache"]
+         "framestats", "ramcache"]
 
 
 FLAG_BITS = {

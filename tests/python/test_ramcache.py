@@ -22,6 +22,16 @@ frame must match byte for byte.
    writes every labeled frame twice, the replay's line (frame_index, pts,
    keypoints) identical to the first pass's and to annotfilter ! batchsink
    without ramcache (replays keep the frames' annotation metas).
+5. export-location: the .npy opens with numpy.load(mmap_mode="r") as a
+   memmap over the file (no copy) and equals ffmpeg's frames: GRAY8 as
+   (1100, 384, 384) uint8, I420 as (1100, 221184) raw frames; with
+   policy=spill the spill file itself becomes the .npy (from-spill=true,
+   spill-dir unused, a 4096-byte header page + the frames; the GstCheck
+   test checks the inode); FILE.index.npy lists the frame indices;
+6. policy=subsample with a known budget (108 GRAY8 frames) over the 1100
+   frames whose duration decodebin reports: step 1100/106 chosen up front,
+   106 frames cached (>= 90% of 108; the old doubling kept 69), exactly the
+   frames ceil(j * 1100 / 106), equal to ffmpeg's.
 
 Skips (exit 77) under valgrind: these checks are not memcheck targets.
 """
@@ -35,6 +45,7 @@ if "vgpreload" in os.environ.get("LD_PRELOAD", ""):
     sys.exit(77)
 
 import gi  # noqa: E402
+import numpy as np  # noqa: E402
 
 gi.require_version("Gst", "1.0")
 from gi.repository import Gst  # noqa: E402
@@ -303,6 +314,125 @@ def test_loop_keeps_labels():
     print("loop keeps labels: %d frames, replay lines identical" % n)
 
 
+def run_messages(desc):
+    """Runs @desc to EOS; returns its element messages {name: fields}."""
+    pipe = Gst.parse_launch(desc)
+    bus = pipe.get_bus()
+    pipe.set_state(Gst.State.PLAYING)
+    got = {}
+    while True:
+        msg = bus.timed_pop(120 * Gst.SECOND)
+        assert msg is not None, "timeout: " + desc
+        if msg.type == Gst.MessageType.ERROR:
+            pipe.set_state(Gst.State.NULL)
+            raise RuntimeError("%s: %s" % (desc, msg.parse_error()[0]))
+        if msg.type == Gst.MessageType.EOS:
+            break
+        if msg.type == Gst.MessageType.ELEMENT:
+            st = msg.get_structure()
+            got[st.get_name()] = {st.nth_field_name(i):
+                                  st.get_value(st.nth_field_name(i))
+                                  for i in range(st.n_fields())}
+    pipe.set_state(Gst.State.NULL)
+    return got
+
+
+def decoded(fmt):
+    raw = subprocess.run(
+        ["ffmpeg", "-v", "error", "-threads", "1", "-i", VIDEO, "-f",
+         "rawvideo", "-pix_fmt", "yuv420p", "-"],
+        check=True, stdout=subprocess.PIPE).stdout
+    fr = np.frombuffer(raw, np.uint8).reshape(-1, FRAME)
+    if fmt == "I420":
+        return fr
+    # videoconvert's GRAY8 of I420 is the Y plane
+    return np.ascontiguousarray(fr[:, :W * H]).reshape(-1, H, W)
+
+
+def check_memmap(path, want, what):
+    a = np.load(path, mmap_mode="r")
+    check(isinstance(a, np.memmap) and not a.flags.owndata and
+          a.filename == os.path.abspath(path),
+          "%s: numpy.load(mmap_mode='r') gives a memmap over the file" % what)
+    check(a.shape == want.shape and a.dtype == want.dtype,
+          "%s: shape %s %s, want %s %s" % (what, a.shape, a.dtype,
+                                           want.shape, want.dtype))
+    if a.shape == want.shape:
+        bad = [i for i in range(len(a)) if not np.array_equal(a[i], want[i])]
+        check(not bad, "%s: %d frames differ from ffmpeg's, first %s" %
+              (what, len(bad), bad[:3]))
+    del a
+
+
+def test_export():
+    src = ("filesrc location=%s ! decodebin ! videoconvert ! "
+           "video/x-raw,format=%%s ! " % VIDEO)
+    with tempfile.TemporaryDirectory() as tmp:
+        for fmt in ("GRAY8", "I420"):
+            want = decoded(fmt)
+            npy = os.path.join(tmp, "frames-%s.npy" % fmt)
+            got = run_messages(src % fmt + "ramcache export-location=%s ! "
+                               "fakesink" % npy)
+            ex = got.get("ramcache-exported", {})
+            check(ex.get("frames") == N and ex.get("from-spill") is False,
+                  "export %s: ramcache-exported %s" % (fmt, ex))
+            check_memmap(npy, want, "export %s" % fmt)
+            idx = np.load(ex.get("index-location", npy + ".missing"))
+            check(np.array_equal(idx, np.arange(N)),
+                  "export %s: index file 0..1099" % fmt)
+            os.unlink(npy)
+
+        # spill: 100 frames in RAM, the rest in the file that becomes the .npy
+        want = decoded("GRAY8")
+        npy = os.path.join(tmp, "spilled.npy")
+        spill_dir = os.path.join(tmp, "spill")
+        os.mkdir(spill_dir)
+        desc = (src % "GRAY8" + "ramcache policy=spill spill-dir=%s "
+                "max-bytes=%d export-location=%s ! fakesink" %
+                (spill_dir, 100 * W * H, npy))
+        got = run_messages(desc)
+        ex = got.get("ramcache-exported", {})
+        check(ex.get("frames") == N and ex.get("from-spill") is True,
+              "spill export: ramcache-exported %s" % ex)
+        check(not os.listdir(spill_dir), "spill export: spill-dir unused")
+        check(os.path.getsize(npy) == 4096 + N * W * H,
+              "spill export: %d bytes, want the header page + frames" %
+              os.path.getsize(npy))
+        check_memmap(npy, want, "spill export")
+        return want
+
+
+def test_subsample_budget(y):
+    budget = 108
+    with tempfile.TemporaryDirectory() as tmp:
+        npy = os.path.join(tmp, "sub.npy")
+        got = run_messages(
+            "filesrc location=%s ! decodebin ! videoconvert ! "
+            "video/x-raw,format=GRAY8 ! ramcache policy=subsample "
+            "max-bytes=%d export-location=%s ! fakesink" %
+            (VIDEO, budget * W * H, npy))
+        plan = got.get("ramcache-plan", {})
+        check(plan.get("duration-frames") == N and
+              plan.get("capacity") == budget and
+              plan.get("step-num") == N and plan.get("step-den") == 106,
+              "subsample: ramcache-plan %s" % plan)
+        check("ramcache-full" not in got, "subsample: the cache never filled")
+        ex = got.get("ramcache-exported", {})
+        kept = ex.get("frames", 0)
+        check(kept >= 0.9 * budget, "subsample: %d frames kept of %d that "
+              "fit (< 90%%)" % (kept, budget))
+        want_idx = [-(-j * N // 106) for j in range(106)]
+        idx = np.load(ex["index-location"]) if ex else np.array([])
+        check(list(idx) == want_idx,
+              "subsample: indices %s..., want ceil(j * 1100 / 106)" %
+              list(idx[:5]))
+        if list(idx) == want_idx:
+            check_memmap(npy, y[idx], "subsample export")
+        print("subsample: %d of %d frames kept, step %d/%d" %
+              (kept, budget, plan.get("step-num", 0),
+               plan.get("step-den", 0)))
+
+
 def main():
     Gst.init(None)
     truth = ffmpeg_md5s()
@@ -313,6 +443,8 @@ def main():
     test_seek_upstream()
     test_rss()
     test_loop_keeps_labels()
+    y = test_export()
+    test_subsample_budget(y)
     if FAILURES:
         print("%d failures" % len(FAILURES))
         return 1

@@ -9,6 +9,7 @@
 #include <gst/video/video.h>
 #include <onepass/onepass.h>
 #include <gst/app/gstappsink.h>
+#include <gst/app/gstappsrc.h>
 #include <glib/gstdio.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -460,7 +461,10 @@ make_labeled_frame (guint64 i)
   op_buffer_add_annotation_meta (buf, &ann);
   if (i % 2) {
     ann.has_crop = TRUE;
-    ann.crop = (OpCropInfo) { 0, { (gint) i, 1, 8, 8 }, 16, 16 };
+    ann.crop = (OpCropInfo) {
+      0, {
+      (gint) i, 1, 8, 8}
+    , 16, 16};
     op_buffer_add_crop_meta (buf, &ann);
   }
   op_annotation_clear (&ann);
@@ -1070,10 +1074,8 @@ GST_START_TEST (test_loop_after_seek_segments)
       }
     }
     fail_unless_equals_uint64 (GST_BUFFER_OFFSET (b), (6 + n) % 10);
-    rt = gst_segment_to_running_time (seg, GST_FORMAT_TIME,
-        GST_BUFFER_PTS (b));
-    st = gst_segment_to_stream_time (seg, GST_FORMAT_TIME,
-        GST_BUFFER_PTS (b));
+    rt = gst_segment_to_running_time (seg, GST_FORMAT_TIME, GST_BUFFER_PTS (b));
+    st = gst_segment_to_stream_time (seg, GST_FORMAT_TIME, GST_BUFFER_PTS (b));
     fail_unless (GST_CLOCK_TIME_IS_VALID (rt), "buffer %u (frame %u) is "
         "outside its segment", n, (guint) GST_BUFFER_OFFSET (b));
     /* one frame later, within rounding (videotestsrc truncates its
@@ -1093,6 +1095,427 @@ GST_START_TEST (test_loop_after_seek_segments)
   run_to_state (p, GST_STATE_NULL);
   gst_object_unref (sink);
   gst_object_unref (p);
+}
+
+GST_END_TEST;
+
+
+/* ---- export-location ---- */
+
+static gchar *
+read_all (const gchar * path, gsize * len)
+{
+  gchar *data = NULL;
+
+  if (!g_file_get_contents (path, &data, len, NULL))
+    return NULL;
+  return data;
+}
+
+/* .npy version 1.0 with a @header_bytes header starting with @dict */
+static void
+check_npy_header (const gchar * data, gsize header_bytes, const gchar * dict)
+{
+  fail_unless (memcmp (data, "\x93NUMPY\x01\x00", 8) == 0);
+  fail_unless_equals_int ((guint8) data[8] | ((guint8) data[9] << 8),
+      header_bytes - 10);
+  fail_unless (strncmp (data + 10, dict, strlen (dict)) == 0,
+      "header %.100s, want %s", data + 10, dict);
+  fail_unless_equals_int (data[header_bytes - 1], '\n');
+}
+
+static void
+check_index_file (const gchar * npy, guint64 first_index, guint n)
+{
+  gchar *path = g_strdup_printf ("%.*s.index.npy", (gint) strlen (npy) - 4,
+      npy);
+  gchar *dict = g_strdup_printf ("{'descr': '<u8', 'fortran_order': False, "
+      "'shape': (%u,), }", n);
+  gsize len;
+  gchar *data = read_all (path, &len);
+  guint i;
+
+  fail_unless (data != NULL, "no %s", path);
+  fail_unless_equals_int (len, 128 + 8 * n);
+  check_npy_header (data, 128, dict);
+  /* (not "first": fail_unless_equals_uint64 declares a local of that name) */
+  for (i = 0; i < n; i++)
+    fail_unless_equals_uint64 (GST_READ_UINT64_LE (data + 128 + 8 * i),
+        first_index + i);
+  g_free (data);
+  g_unlink (path);
+  g_free (dict);
+  g_free (path);
+}
+
+static GstMessage *pop_element_message (GstBus * bus, const gchar * name);
+
+static gboolean
+get_boolean (GstMessage * msg, const gchar * field)
+{
+  gboolean v = FALSE;
+
+  fail_unless (gst_structure_get_boolean (gst_message_get_structure (msg),
+          field, &v));
+  return v;
+}
+
+GST_START_TEST (test_export_npy)
+{
+  gchar *dir = g_dir_make_tmp ("ramcache-export-XXXXXX", NULL);
+  gchar *npy = g_build_filename (dir, "frames.npy", NULL);
+  gchar *props = g_strdup_printf ("export-location=%s", npy);
+  GstHarness *h = new_harness (props);
+  GstBus *bus = gst_bus_new ();
+  GstMessage *msg;
+  guint frames, i, k;
+  gchar *data;
+  gsize len;
+
+  gst_element_set_bus (h->element, bus);
+  push_frames (h, 0, 10);
+  fail_unless (!g_file_test (npy, G_FILE_TEST_EXISTS));
+  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+  msg = pop_element_message (bus, "ramcache-exported");
+  fail_unless (msg != NULL);
+  fail_unless_equals_string (gst_structure_get_string
+      (gst_message_get_structure (msg), "location"), npy);
+  gst_structure_get_uint (gst_message_get_structure (msg), "frames", &frames);
+  fail_unless_equals_int (frames, 10);
+  fail_unless (!get_boolean (msg, "from-spill"));
+  gst_message_unref (msg);
+
+  data = read_all (npy, &len);
+  fail_unless_equals_int (len, 128 + 10 * W * H);
+  check_npy_header (data, 128, "{'descr': '|u1', 'fortran_order': False, "
+      "'shape': (10, 48, 64), }");
+  for (i = 0; i < 10; i++)
+    for (k = 0; k < W * H; k++)
+      fail_unless_equals_int ((guint8) data[128 + i * W * H + k],
+          frame_byte (i, W));
+  g_free (data);
+  check_index_file (npy, 0, 10);
+
+  gst_element_set_bus (h->element, NULL);
+  gst_object_unref (bus);
+  gst_harness_teardown (h);
+  g_unlink (npy);
+  g_rmdir (dir);
+  g_free (props);
+  g_free (npy);
+  g_free (dir);
+}
+
+GST_END_TEST;
+
+/* GRAY8 30 wide: GStreamer pads rows to 32 bytes, the .npy rows are 30 */
+GST_START_TEST (test_export_padded_rows)
+{
+  gchar *dir = g_dir_make_tmp ("ramcache-export-XXXXXX", NULL);
+  gchar *npy = g_build_filename (dir, "frames.npy", NULL);
+  gchar *props = g_strdup_printf ("export-location=%s", npy);
+  GstHarness *h = new_harness (props);
+  gchar *caps = caps_str (30, H);
+  guint i, k, y;
+  gchar *data;
+  gsize len;
+
+  gst_harness_set_src_caps_str (h, caps);
+  for (i = 0; i < 3; i++) {
+    GstBuffer *buf = gst_buffer_new_allocate (NULL, 32 * H, NULL);
+    GstMapInfo map;
+
+    gst_buffer_map (buf, &map, GST_MAP_WRITE);
+    for (y = 0; y < H; y++) {
+      memset (map.data + y * 32, frame_byte (i, 30) + y, 30);
+      memset (map.data + y * 32 + 30, 0xee, 2);
+    }
+    gst_buffer_unmap (buf, &map);
+    GST_BUFFER_PTS (buf) = frame_pts (i);
+    fail_unless_equals_int (gst_harness_push (h, buf), GST_FLOW_OK);
+  }
+  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+  data = read_all (npy, &len);
+  fail_unless_equals_int (len, 128 + 3 * 30 * H);
+  check_npy_header (data, 128, "{'descr': '|u1', 'fortran_order': False, "
+      "'shape': (3, 48, 30), }");
+  for (i = 0; i < 3; i++)
+    for (y = 0; y < H; y++)
+      for (k = 0; k < 30; k++)
+        fail_unless_equals_int ((guint8) data[128 + (i * H + y) * 30 + k],
+            (guint8) (frame_byte (i, 30) + y));
+  g_free (data);
+  check_index_file (npy, 0, 3);
+  gst_harness_teardown (h);
+  g_unlink (npy);
+  g_rmdir (dir);
+  g_free (caps);
+  g_free (props);
+  g_free (npy);
+  g_free (dir);
+}
+
+GST_END_TEST;
+
+/* policy=spill: the spill file is created as the export and becomes it */
+GST_START_TEST (test_export_spill_file_is_the_npy)
+{
+  gchar *dir = g_dir_make_tmp ("ramcache-export-XXXXXX", NULL);
+  gchar *spill_dir = g_dir_make_tmp ("ramcache-spill-XXXXXX", NULL);
+  gchar *npy = g_build_filename (dir, "frames.npy", NULL);
+  gchar *part = g_strconcat (npy, ".part", NULL);
+  gchar *props = g_strdup_printf ("max-bytes=8192 policy=spill spill-dir=%s "
+      "export-location=%s", spill_dir, npy);
+  GstHarness *h = new_harness (props);
+  GstBus *bus = gst_bus_new ();
+  GstMessage *msg;
+  GStatBuf before, after;
+  guint i, k;
+  gchar *data;
+  gsize len;
+
+  gst_element_set_bus (h->element, bus);
+  /* 64x48 = 3072 bytes: slots are not page sized in this file */
+  push_frames (h, 0, 20);       /* 2 in RAM, 18 in the file */
+  fail_unless_equals_int (get_cached (h), 20);
+  fail_unless_equals_int (count_files (spill_dir), 0);
+  fail_unless (g_stat (part, &before) == 0);
+  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+  msg = pop_element_message (bus, "ramcache-exported");
+  fail_unless (msg != NULL);
+  fail_unless (get_boolean (msg, "from-spill"));
+  gst_message_unref (msg);
+  /* the same file (inode), renamed */
+  fail_unless (!g_file_test (part, G_FILE_TEST_EXISTS));
+  fail_unless (g_stat (npy, &after) == 0);
+  fail_unless_equals_uint64 (before.st_ino, after.st_ino);
+
+  data = read_all (npy, &len);
+  fail_unless_equals_int (len, 4096 + 20 * W * H);
+  check_npy_header (data, 4096, "{'descr': '|u1', 'fortran_order': False, "
+      "'shape': (20, 48, 64), }");
+  for (i = 0; i < 20; i++)
+    for (k = 0; k < W * H; k++)
+      fail_unless_equals_int ((guint8) data[4096 + i * W * H + k],
+          frame_byte (i, W));
+  g_free (data);
+  check_index_file (npy, 0, 20);
+  /* still served from it */
+  for (i = 0; i < 20; i++)
+    assert_get_frame (h, i, TRUE);
+
+  gst_element_set_bus (h->element, NULL);
+  gst_object_unref (bus);
+  gst_harness_teardown (h);
+  /* kept at stop */
+  fail_unless (g_file_test (npy, G_FILE_TEST_EXISTS));
+  g_unlink (npy);
+  g_rmdir (dir);
+  g_rmdir (spill_dir);
+  g_free (props);
+  g_free (part);
+  g_free (npy);
+  g_free (spill_dir);
+  g_free (dir);
+}
+
+GST_END_TEST;
+
+/* Evictions reorder the spill slots: the export is written as a copy in
+ * index order and the spill file is deleted at stop. */
+GST_START_TEST (test_export_spill_evicted)
+{
+  gchar *dir = g_dir_make_tmp ("ramcache-export-XXXXXX", NULL);
+  gchar *npy = g_build_filename (dir, "frames.npy", NULL);
+  gchar *props = g_strdup_printf ("max-bytes=8192 max-frames=5 policy=spill "
+      "export-location=%s", npy);
+  GstHarness *h = new_harness (props);
+  GstBus *bus = gst_bus_new ();
+  GstMessage *msg;
+  guint i, k;
+  gchar *data;
+  gsize len;
+
+  gst_element_set_bus (h->element, bus);
+  /* frame k takes the slot of frame k - 5: 13..17 sit in slots 3, 4, 0,
+   * 1, 2 */
+  push_frames (h, 0, 18);
+  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+  msg = pop_element_message (bus, "ramcache-exported");
+  fail_unless (msg != NULL);
+  fail_unless (!get_boolean (msg, "from-spill"));
+  gst_message_unref (msg);
+  data = read_all (npy, &len);
+  fail_unless_equals_int (len, 128 + 5 * W * H);
+  for (i = 0; i < 5; i++)
+    for (k = 0; k < W * H; k++)
+      fail_unless_equals_int ((guint8) data[128 + i * W * H + k],
+          frame_byte (13 + i, W));
+  g_free (data);
+  check_index_file (npy, 13, 5);
+  gst_element_set_bus (h->element, NULL);
+  gst_object_unref (bus);
+  gst_harness_teardown (h);
+  g_unlink (npy);
+  /* only the export was left behind */
+  fail_unless_equals_int (count_files (dir), 0);
+  g_rmdir (dir);
+  g_free (props);
+  g_free (npy);
+  g_free (dir);
+}
+
+GST_END_TEST;
+
+/* max-frames=5 over 20 frames: frame k replaced frame k - 5 in its slot,
+ * so 15..19 sit in slots 0..4 in order: the spill file (holding 17..19
+ * after 2 RAM slots with 15, 16) is the export, RAM frames filled in. */
+GST_START_TEST (test_export_spill_rotated_in_order)
+{
+  gchar *dir = g_dir_make_tmp ("ramcache-export-XXXXXX", NULL);
+  gchar *npy = g_build_filename (dir, "frames.npy", NULL);
+  gchar *props = g_strdup_printf ("max-bytes=8192 max-frames=5 policy=spill "
+      "export-location=%s", npy);
+  GstHarness *h = new_harness (props);
+  GstBus *bus = gst_bus_new ();
+  GstMessage *msg;
+  guint i, k;
+  gchar *data;
+  gsize len;
+
+  gst_element_set_bus (h->element, bus);
+  push_frames (h, 0, 20);
+  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+  msg = pop_element_message (bus, "ramcache-exported");
+  fail_unless (msg != NULL);
+  fail_unless (get_boolean (msg, "from-spill"));
+  gst_message_unref (msg);
+  data = read_all (npy, &len);
+  fail_unless_equals_int (len, 4096 + 5 * W * H);
+  check_npy_header (data, 4096, "{'descr': '|u1', 'fortran_order': False, "
+      "'shape': (5, 48, 64), }");
+  for (i = 0; i < 5; i++)
+    for (k = 0; k < W * H; k++)
+      fail_unless_equals_int ((guint8) data[4096 + i * W * H + k],
+          frame_byte (15 + i, W));
+  g_free (data);
+  check_index_file (npy, 15, 5);
+  gst_element_set_bus (h->element, NULL);
+  gst_object_unref (bus);
+  gst_harness_teardown (h);
+  g_unlink (npy);
+  fail_unless_equals_int (count_files (dir), 0);
+  g_rmdir (dir);
+  g_free (props);
+  g_free (npy);
+  g_free (dir);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_export_bad_dir)
+{
+  GstElement *e = gst_element_factory_make ("ramcache", NULL);
+  GstBus *bus = gst_bus_new ();
+  GstMessage *msg;
+  GError *err = NULL;
+
+  gst_element_set_bus (e, bus);
+  g_object_set (e, "export-location", "/nonexistent/dir/frames.npy", NULL);
+  fail_unless_equals_int (gst_element_set_state (e, GST_STATE_PAUSED),
+      GST_STATE_CHANGE_FAILURE);
+  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+  fail_unless (msg != NULL);
+  gst_message_parse_error (msg, &err, NULL);
+  fail_unless (strstr (err->message, "/nonexistent/dir/frames.npy") != NULL);
+  g_error_free (err);
+  gst_message_unref (msg);
+  gst_element_set_state (e, GST_STATE_NULL);
+  gst_element_set_bus (e, NULL);
+  gst_object_unref (bus);
+  gst_object_unref (e);
+}
+
+GST_END_TEST;
+
+/* subsample with a known duration: 200 frames, 108 slots. The step is
+ * 200/106 (2% kept free for a short duration): frames ceil (j * 200 / 106)
+ * are cached, 106 of the 108 slots (>= 90%); the old doubling kept 100. */
+GST_START_TEST (test_subsample_step_from_duration)
+{
+  GstElement *pipe = gst_parse_launch ("appsrc name=src format=time ! "
+      "ramcache name=rc policy=subsample max-bytes=442368 ! fakesink", NULL);
+  GstElement *src = gst_bin_get_by_name (GST_BIN (pipe), "src");
+  GstElement *rc = gst_bin_get_by_name (GST_BIN (pipe), "rc");
+  GstBus *bus = gst_element_get_bus (pipe);
+  gchar *caps_s = caps_str (W, H);
+  GstCaps *caps = gst_caps_from_string (caps_s);
+  GstMessage *msg, *plan = NULL;
+  const GstStructure *st;
+  gboolean full = FALSE;
+  guint64 i, v, j = 0;
+  guint cached, cap;
+
+  g_object_set (src, "caps", caps, "duration", frame_pts (200), NULL);
+  fail_unless (gst_element_set_state (pipe, GST_STATE_PLAYING) !=
+      GST_STATE_CHANGE_FAILURE);
+  for (i = 0; i < 200; i++)
+    fail_unless_equals_int (gst_app_src_push_buffer (GST_APP_SRC (src),
+            make_frame (i, W, H)), GST_FLOW_OK);
+  gst_app_src_end_of_stream (GST_APP_SRC (src));
+  /* keep the element messages posted before EOS */
+  while ((msg = gst_bus_timed_pop (bus, 10 * GST_SECOND))) {
+    if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS ||
+        GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR)
+      break;
+    if (gst_message_has_name (msg, "ramcache-plan"))
+      gst_message_replace (&plan, msg);
+    if (gst_message_has_name (msg, "ramcache-full"))
+      full = TRUE;
+    gst_message_unref (msg);
+  }
+  fail_unless (msg && GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS);
+  gst_message_unref (msg);
+
+  msg = plan;
+  fail_unless (msg != NULL);
+  st = gst_message_get_structure (msg);
+  fail_unless (gst_structure_get_uint64 (st, "duration-frames", &v));
+  fail_unless_equals_uint64 (v, 200);
+  fail_unless (gst_structure_get_uint (st, "capacity", &cap));
+  fail_unless_equals_int (cap, 108);
+  fail_unless (gst_structure_get_uint64 (st, "step-num", &v));
+  fail_unless_equals_uint64 (v, 200);
+  fail_unless (gst_structure_get_uint64 (st, "step-den", &v));
+  fail_unless_equals_uint64 (v, 106);
+  gst_message_unref (msg);
+  /* never full: nothing evicted, no doubling */
+  fail_unless (!full);
+
+  g_object_get (rc, "cached-frames", &cached, NULL);
+  fail_unless_equals_int (cached, 106);
+  fail_unless (cached * 10 >= 108 * 9);
+  for (i = 0; i < 200; i++) {
+    GstSample *s = get_frame (rc, i);
+    gboolean want = j < 106 && i == (j * 200 + 105) / 106;
+
+    fail_unless ((s != NULL) == want, "frame %u cached: %d", (guint) i,
+        s != NULL);
+    if (s) {
+      fail_unless (frame_is (gst_sample_get_buffer (s), i, W, H));
+      gst_sample_unref (s);
+      j++;
+    }
+  }
+  fail_unless_equals_uint64 (j, 106);
+
+  gst_element_set_state (pipe, GST_STATE_NULL);
+  gst_caps_unref (caps);
+  g_free (caps_s);
+  gst_object_unref (bus);
+  gst_object_unref (rc);
+  gst_object_unref (src);
+  gst_object_unref (pipe);
 }
 
 GST_END_TEST;
@@ -1125,6 +1548,13 @@ ramcache_suite (void)
   tcase_add_test (tc, test_get_frame_while_streaming);
   tcase_add_test (tc, test_flushing_seeks_during_replay);
   tcase_add_test (tc, test_state_changes_during_replay);
+  tcase_add_test (tc, test_export_npy);
+  tcase_add_test (tc, test_export_padded_rows);
+  tcase_add_test (tc, test_export_spill_file_is_the_npy);
+  tcase_add_test (tc, test_export_spill_evicted);
+  tcase_add_test (tc, test_export_spill_rotated_in_order);
+  tcase_add_test (tc, test_export_bad_dir);
+  tcase_add_test (tc, test_subsample_step_from_duration);
   return s;
 }
 

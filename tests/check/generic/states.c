@@ -26,7 +26,8 @@ make (const gchar * name)
 
 /* at least these must be registered: a build that lost one fails here */
 static const gchar *const known[] = {
-  "annotfilter", "cropextract", "batchsink", "ramcache", "compositor328"
+  "annotfilter", "cropextract", "batchsink", "ramcache", "compositor328",
+  "framestats"
 };
 
 static gboolean
