@@ -480,7 +480,7 @@ op_buffer_add_annotation (GstBuffer * buffer, const OpAnnotation * ann,
      * a second reference, the binding's */
     g_set_error (error, OP_ANNOTATION_ERROR, OP_ANNOTATION_ERROR_NOT_WRITABLE,
         "the buffer is not writable (more than one reference): attach "
-        "annotations to a buffer you own, e.g. buffer.copy()");
+        "annotations to a new buffer that you own (docs/python.md)");
     return FALSE;
   }
   if (!op_annotation_validate (ann, error))

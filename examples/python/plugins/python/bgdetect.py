@@ -30,8 +30,10 @@ The mask is opened (noise), dilated, and every outer contour of at least
 `min-area` pixels gives one box.
 
 Boxes: [x, y, w, h] in the library's point coordinates (pixel centres at
-integers): a contour whose pixels span columns x0..x1 gives x = x0,
-w = x1 - x0, like the bounds of keypoints. Score: none (NaN).
+integers, the image corner at -0.5): a contour whose bounding rectangle
+covers the pixels x0 .. x0 + w - 1 gives x = x0 - 0.5 and width w, so
+cropextract's box=bbox cuts exactly those pixels (padding=0). Score: none
+(NaN).
 
 Tracks: a box takes the track of the previous box it overlaps most (IoU
 at least `min-iou`, each track at most once per frame, greedy by IoU); a
@@ -80,14 +82,13 @@ MASKS = ("motion", "luma", "motion-and-luma", "motion-or-luma")
 
 
 def iou(a, b):
-    """IoU of two [x, y, w, h] point-coordinate boxes (pixel counts w+1)."""
-    ax1, ay1, bx1, by1 = a[0] + a[2] + 1, a[1] + a[3] + 1, b[0] + b[2] + 1, b[1] + b[3] + 1
-    iw = min(ax1, bx1) - max(a[0], b[0])
-    ih = min(ay1, by1) - max(a[1], b[1])
+    """Intersection over union of two [x, y, w, h] boxes."""
+    iw = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
+    ih = min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1])
     if iw <= 0 or ih <= 0:
         return 0.0
     inter = iw * ih
-    return inter / ((a[2] + 1) * (a[3] + 1) + (b[2] + 1) * (b[3] + 1) - inter)
+    return inter / (a[2] * a[3] + b[2] * b[3] - inter)
 
 
 class IouTracker:
@@ -252,7 +253,7 @@ class BgDetect(Gst.Element):
             if cv2.contourArea(c) < self.props_["min-area"]:
                 continue
             x, y, w, h = cv2.boundingRect(c)
-            out.append((float(x), float(y), float(w - 1), float(h - 1)))
+            out.append((x - 0.5, y - 0.5, float(w), float(h)))
         return sorted(out)
 
     def frame_index(self, pts):
