@@ -332,5 +332,32 @@ for keep in (True, False):
         check(err is None and len(seen) == len(want) and not with_labels,
               "without it the labels stay behind (%d of %d buffers labeled)" % (len(with_labels), len(seen)))
 
+# ---------------------------------------------- the reading example
+import subprocess  # noqa: E402
+
+EXAMPLE = os.path.join(ROOT, "examples", "python", "read_annotations.py")
+env = dict(os.environ, GST_PLUGIN_PATH=os.environ.get("GST_PLUGIN_PATH_1_0", ""))
+outs = []
+for extra in ([], ["--appsink"]):
+    p = subprocess.run(["/usr/bin/python3", EXAMPLE, VIDEO, LABELS, "--instances", "predicted",
+                        "--max-frames", "3"] + extra, capture_output=True, text=True, env=env, timeout=120)
+    outs.append(p.stdout)
+    check(p.returncode == 0 and "3 annotated frames" in p.stderr,
+          "read_annotations.py %s exits 0 after 3 frames (%s)" % (" ".join(extra) or "(pad probe)",
+                                                                  p.stderr.strip()[-200:]))
+# what h5py says, printed the way the example prints it
+lines = []
+for f in sorted(want)[:3]:
+    lines.append("frame %d " % f)
+    for inst in want[f]:
+        for node, (x, y, vis, sc) in zip(truth["skeletons"][0], inst["keypoints"]):
+            where = "missing" if math.isnan(x) else "%.2f %.2f %s" % (x, y, "visible" if vis else "hidden")
+            lines.append("    %s %s score %s" % (node, where, "none" if math.isnan(sc) else "%.3f" % sc))
+printed = [ln if not ln.startswith("frame") else ln.split("pts")[0] for ln in outs[0].splitlines()
+           if ln.startswith("frame") or ln.startswith("    ")]
+check(printed == lines, "the pad-probe example prints h5py's keypoints for frames %s (%d lines)"
+      % (sorted(want)[:3], len(lines)))
+check(outs[0] == outs[1], "the appsink variant prints the same")
+
 print("gi: %d passed, %d failed" % (passed, len(failures)))
 sys.exit(1 if failures else 0)
