@@ -1151,8 +1151,7 @@ op_annotation_set_pts (OpAnnotation * ann, GstClockTime pts)
  * Since: 0.2
  */
 void
-op_annotation_get_size (const OpAnnotation * ann, guint * width,
-    guint * height)
+op_annotation_get_size (const OpAnnotation * ann, guint * width, guint * height)
 {
   g_return_if_fail (ann != NULL);
   if (width)
@@ -1369,8 +1368,7 @@ op_annotation_validate (const OpAnnotation * ann, GError ** error)
   if (ann->has_crop) {
     if (ann->instances->len != 1) {
       g_set_error (error, OP_ANNOTATION_ERROR, OP_ANNOTATION_ERROR_INVALID,
-          "a crop must hold exactly one instance, not %u",
-          ann->instances->len);
+          "a crop must hold exactly one instance, not %u", ann->instances->len);
       return FALSE;
     }
     if (ann->crop.rect[2] <= 0 || ann->crop.rect[3] <= 0) {

@@ -34,6 +34,10 @@ gboolean     op_instance_kind_from_string (const gchar * str, OpInstanceKind * k
  * @y: y, likewise
  * @visible: visibility flag; a missing point is never visible
  * @score: confidence; NaN = none (user labels)
+ *
+ * One keypoint. Bindings read keypoints with op_instance_get_keypoints().
+ *
+ * Since: 0.1
  */
 typedef struct {
   gdouble x, y;
