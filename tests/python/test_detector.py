@@ -166,5 +166,21 @@ check(not (tracks.get("train", set()) & tracks.get("val", set())),
       "no track in both splits (%d train tracks, %d val tracks)"
       % (len(tracks.get("train", ())), len(tracks.get("val", ()))))
 
+# ---------------------------------------------- no guessed source names
+def bus_result(desc):
+    pipe = Gst.parse_launch(desc)
+    pipe.set_state(Gst.State.PLAYING)
+    msg = pipe.get_bus().timed_pop_filtered(30 * Gst.SECOND, Gst.MessageType.ERROR | Gst.MessageType.EOS)
+    pipe.set_state(Gst.State.NULL)
+    return msg.parse_error()[0].message if msg and msg.type == Gst.MessageType.ERROR else "eos"
+
+
+msg = bus_result("videotestsrc num-buffers=3 ! bgdetect ! fakesink")
+check("no source name: set the `source` property" in msg, "no URI upstream and no `source`: %s" % msg)
+msg = bus_result("videotestsrc num-buffers=3 ! bgdetect source=test ! fakesink")
+check(msg == "eos", "with source=test the stream runs to EOS (%s)" % msg)
+msg = bus_result("videotestsrc num-buffers=3 ! bgdetect mask=nonsense ! fakesink")
+check("mask \"nonsense\" is not one of" in msg, "a bad mask stops the pipeline: %s" % msg)
+
 print("detector: %d passed, %d failed" % (passed, len(failures)))
 sys.exit(1 if failures else 0)

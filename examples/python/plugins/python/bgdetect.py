@@ -64,7 +64,7 @@ import gi
 gi.require_version("Gst", "1.0")
 gi.require_version("GstVideo", "1.0")
 gi.require_version("Onepass", "1.0")
-from gi.repository import GObject, Gst, GstVideo, Onepass  # noqa: E402
+from gi.repository import GLib, GObject, Gst, GstVideo, Onepass  # noqa: E402
 
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
@@ -164,8 +164,7 @@ class BgDetect(Gst.Element):
         return self.props_[prop.name]
 
     def do_set_property(self, prop, value):
-        if prop.name == "mask" and value not in MASKS:
-            raise ValueError("bgdetect: mask must be one of " + ", ".join(MASKS))
+        # checked at start, where a bad value can stop the pipeline
         self.props_[prop.name] = value
 
     def reset(self):
@@ -180,6 +179,10 @@ class BgDetect(Gst.Element):
         if transition == Gst.StateChange.READY_TO_PAUSED:
             self.reset()
             p = self.props_
+            if p["mask"] not in MASKS:
+                self.error("mask \"%s\" is not one of %s" % (p["mask"], ", ".join(MASKS)),
+                           Gst.ResourceError.quark(), Gst.ResourceError.SETTINGS)
+                return Gst.StateChangeReturn.FAILURE
             self.mog = cv2.createBackgroundSubtractorMOG2(
                 history=p["history"], varThreshold=p["var-threshold"], detectShadows=False)
             self.tracker = IouTracker(p["min-iou"], p["max-age"])
@@ -271,10 +274,8 @@ class BgDetect(Gst.Element):
         if self.source is None:
             self.source = self.find_source()
             if self.source is None:
-                self.post_message(Gst.Message.new_error(
-                    self, GLib_error("bgdetect: no source name: set the `source` property "
-                                     "(no upstream element answers a URI query)"),
-                    "bgdetect"))
+                self.error("no source name: set the `source` property (no upstream element "
+                           "answers a URI query)", Gst.StreamError.quark(), Gst.StreamError.FAILED)
                 return Gst.FlowReturn.ERROR
         grey = self.luma(buf)
         if grey is None:
@@ -317,9 +318,13 @@ def shallow_copy(buf):
     return out
 
 
-def GLib_error(message):
-    from gi.repository import GLib
-    return GLib.Error.new_literal(Gst.StreamError.quark(), message, Gst.StreamError.FAILED)
+def _error(self, message, domain, code):
+    """GST_ELEMENT_ERROR for Python: an error message on the bus."""
+    err = GLib.Error.new_literal(domain, "bgdetect: " + message, code)
+    self.post_message(Gst.Message.new_error(self, err, message))
+
+
+BgDetect.error = _error
 
 
 GObject.type_register(BgDetect)
