@@ -153,7 +153,7 @@ op_instance_count_present (const OpInstance * inst)
  * @bounds: (out caller-allocates) (array fixed-size=4): [x, y, w, h] of the
  *   present keypoints
  *
- * Returns: FALSE when no keypoint is present
+ * Returns: FALSE when no keypoint is present (then @bounds is NaN)
  *
  * Since: 0.1
  */
@@ -172,8 +172,12 @@ op_instance_bounds (const OpInstance * inst, gdouble bounds[4])
     x1 = MAX (x1, kp->x);
     y1 = MAX (y1, kp->y);
   }
-  if (x0 > x1)
+  if (x0 > x1) {
+    /* bindings hand in uninitialised memory: leave nothing that looks
+     * like a box */
+    bounds[0] = bounds[1] = bounds[2] = bounds[3] = NAN;
     return FALSE;
+  }
   bounds[0] = x0;
   bounds[1] = y0;
   bounds[2] = x1 - x0;
