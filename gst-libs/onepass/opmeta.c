@@ -505,6 +505,7 @@ op_buffer_add_annotation (GstBuffer * buffer, const OpAnnotation * ann,
  * @dest: a writable buffer holding the same image as @src (same size and
  *   orientation; a new buffer made from @src's pixels)
  * @src: a buffer
+ * @error: a #GError, or %NULL
  *
  * Copies @src's #OpAnnotationMeta and #OpCropMeta to @dest, in place of
  * any onepass meta @dest had. For elements that make new output buffers
@@ -513,12 +514,14 @@ op_buffer_add_annotation (GstBuffer * buffer, const OpAnnotation * ann,
  * (op_annotation_rescale()); one that flips or rotates it uses
  * op_buffer_orient_metas() instead.
  *
- * Returns: the number of metas copied
+ * Returns: the number of metas copied; 0 with @error set
+ *   (#OP_ANNOTATION_ERROR_NOT_WRITABLE) when @dest is not writable
  *
  * Since: 0.2
  */
 guint
-op_buffer_copy_annotations (GstBuffer * dest, GstBuffer * src)
+op_buffer_copy_annotations (GstBuffer * dest, GstBuffer * src,
+    GError ** error)
 {
   GstMetaTransformCopy copy = { FALSE, 0, (gsize) - 1 };
   GQuark type = g_quark_from_static_string ("gst-copy");
@@ -527,9 +530,14 @@ op_buffer_copy_annotations (GstBuffer * dest, GstBuffer * src)
   guint n = 0;
 
   g_return_val_if_fail (GST_IS_BUFFER (dest) && GST_IS_BUFFER (src), 0);
-  g_return_val_if_fail (gst_buffer_is_writable (dest), 0);
   if (dest == src)
     return 0;
+  if (!gst_buffer_is_writable (dest)) {
+    g_set_error (error, OP_ANNOTATION_ERROR, OP_ANNOTATION_ERROR_NOT_WRITABLE,
+        "the destination buffer is not writable (more than one reference): "
+        "copy the labels to a new buffer that you own (docs/python.md)");
+    return 0;
+  }
   op_buffer_remove_annotations (dest);
   while ((meta = gst_buffer_iterate_meta (src, &state))) {
     if (!is_onepass_meta (meta, NULL))

@@ -89,7 +89,8 @@ gboolean            op_buffer_add_annotation      (GstBuffer * buffer,
                                                    GError ** error);
 guint               op_buffer_remove_annotations  (GstBuffer * buffer);
 guint               op_buffer_copy_annotations    (GstBuffer * dest,
-                                                   GstBuffer * src);
+                                                   GstBuffer * src,
+                                                   GError ** error);
 gboolean            op_buffer_orient_metas        (GstBuffer * dest,
                                                    GstBuffer * src,
                                                    GstVideoOrientationMethod method,

@@ -263,6 +263,19 @@ def shared_buffer():
 ok, message = raises(shared_buffer, "not writable")
 check(ok, "a buffer with a second reference raises: %s" % message)
 
+
+def copy_to_shared():
+    src = Gst.Buffer.new_allocate(None, 16, None)
+    Onepass.buffer_add_annotation_json(src, '{"frame_index": 0, "instances": []}')
+    dest = Gst.Buffer.new_allocate(None, 16, None)
+    other = Gst.Sample.new(dest, None, None, None)
+    Onepass.buffer_copy_annotations(dest, src)
+    return other
+
+
+ok, message = raises(copy_to_shared, "not writable")
+check(ok, "buffer_copy_annotations to a shared buffer raises: %s" % message)
+
 # replace, not add: a second add leaves one annotation, the new one
 Onepass.buffer_add_annotation_json(buf, '{"source": "a", "frame_index": 1, "instances": []}')
 Onepass.buffer_add_annotation_json(buf, '{"source": "b", "frame_index": 2, "instances": []}')
