@@ -6,6 +6,14 @@
 
 static const gchar *const kind_names[] = { "user", "predicted", "detection" };
 
+/**
+ * op_instance_kind_to_string:
+ * @kind: a kind
+ *
+ * Returns: (transfer none): "user", "predicted" or "detection"
+ *
+ * Since: 0.1
+ */
 const gchar *
 op_instance_kind_to_string (OpInstanceKind kind)
 {
@@ -13,6 +21,15 @@ op_instance_kind_to_string (OpInstanceKind kind)
   return kind_names[kind];
 }
 
+/**
+ * op_instance_kind_from_string:
+ * @str: "user", "predicted" or "detection"
+ * @kind: (out): the kind
+ *
+ * Returns: %FALSE when @str names no kind
+ *
+ * Since: 0.1
+ */
 gboolean
 op_instance_kind_from_string (const gchar * str, OpInstanceKind * kind)
 {
@@ -28,10 +45,29 @@ op_instance_kind_from_string (const gchar * str, OpInstanceKind * kind)
 }
 
 /**
- * op_instance_init:
+ * op_keypoint_is_present:
+ * @kp: a keypoint
+ *
+ * Returns: whether @kp is visible and has coordinates
+ *
+ * Since: 0.2 (a macro before)
+ */
+gboolean
+op_keypoint_is_present (const OpKeypoint * kp)
+{
+  return kp->visible && !isnan (kp->x) && !isnan (kp->y);
+}
+
+/**
+ * op_instance_init: (skip)
+ * @inst: uninitialised memory
+ * @kind: the kind
+ * @n_keypoints: the skeleton's node count (0 for a box only)
  *
  * Sets up @inst with @n_keypoints missing keypoints, untracked, no score,
  * no bbox.
+ *
+ * Since: 0.1
  */
 void
 op_instance_init (OpInstance * inst, OpInstanceKind kind, guint n_keypoints)
@@ -51,6 +87,14 @@ op_instance_init (OpInstance * inst, OpInstanceKind kind, guint n_keypoints)
   }
 }
 
+/**
+ * op_instance_clear: (skip)
+ * @inst: an instance set up with op_instance_init()
+ *
+ * Frees the keypoints.
+ *
+ * Since: 0.1
+ */
 void
 op_instance_clear (OpInstance * inst)
 {
@@ -58,6 +102,15 @@ op_instance_clear (OpInstance * inst)
   inst->n_keypoints = 0;
 }
 
+/**
+ * op_instance_copy_into: (skip)
+ * @dest: uninitialised (or cleared) memory
+ * @src: an instance
+ *
+ * Deep-copies @src into @dest.
+ *
+ * Since: 0.1
+ */
 void
 op_instance_copy_into (OpInstance * dest, const OpInstance * src)
 {
@@ -66,6 +119,14 @@ op_instance_copy_into (OpInstance * dest, const OpInstance * src)
       g_memdup2 (src->keypoints, src->n_keypoints * sizeof (OpKeypoint)) : NULL;
 }
 
+/**
+ * op_instance_count_present:
+ * @inst: an instance
+ *
+ * Returns: the number of present keypoints (op_keypoint_is_present())
+ *
+ * Since: 0.1
+ */
 guint
 op_instance_count_present (const OpInstance * inst)
 {
@@ -79,9 +140,13 @@ op_instance_count_present (const OpInstance * inst)
 
 /**
  * op_instance_bounds:
- * @bounds: (out): [x, y, w, h] of the present keypoints
+ * @inst: an instance
+ * @bounds: (out caller-allocates) (array fixed-size=4): [x, y, w, h] of the
+ *   present keypoints
  *
- * Returns: FALSE when no keypoint is present
+ * Returns: FALSE when no keypoint is present (then @bounds is NaN)
+ *
+ * Since: 0.1
  */
 gboolean
 op_instance_bounds (const OpInstance * inst, gdouble bounds[4])
@@ -98,8 +163,12 @@ op_instance_bounds (const OpInstance * inst, gdouble bounds[4])
     x1 = MAX (x1, kp->x);
     y1 = MAX (y1, kp->y);
   }
-  if (x0 > x1)
+  if (x0 > x1) {
+    /* bindings hand in uninitialised memory: leave nothing that looks
+     * like a box */
+    bounds[0] = bounds[1] = bounds[2] = bounds[3] = NAN;
     return FALSE;
+  }
   bounds[0] = x0;
   bounds[1] = y0;
   bounds[2] = x1 - x0;
@@ -113,6 +182,15 @@ instance_clear_func (gpointer data)
   op_instance_clear (data);
 }
 
+/**
+ * op_annotation_init: (skip)
+ * @ann: uninitialised memory
+ *
+ * Sets up an empty annotation: no source (""), frame 0, no pts, no
+ * skeleton, no instances.
+ *
+ * Since: 0.1
+ */
 void
 op_annotation_init (OpAnnotation * ann)
 {
@@ -123,6 +201,14 @@ op_annotation_init (OpAnnotation * ann)
   g_array_set_clear_func (ann->instances, instance_clear_func);
 }
 
+/**
+ * op_annotation_clear: (skip)
+ * @ann: an annotation set up with op_annotation_init()
+ *
+ * Frees the instances and drops the skeleton.
+ *
+ * Since: 0.1
+ */
 void
 op_annotation_clear (OpAnnotation * ann)
 {
@@ -131,10 +217,13 @@ op_annotation_clear (OpAnnotation * ann)
 }
 
 /**
- * op_annotation_copy_into:
+ * op_annotation_copy_into: (skip)
  * @dest: an initialised annotation whose contents are replaced
+ * @src: the annotation to copy
  *
  * Deep-copies instances; the skeleton is shared, not copied.
+ *
+ * Since: 0.1
  */
 void
 op_annotation_copy_into (OpAnnotation * dest, const OpAnnotation * src)
@@ -156,6 +245,16 @@ op_annotation_copy_into (OpAnnotation * dest, const OpAnnotation * src)
     op_annotation_append_instance (dest, op_annotation_get_instance (src, i));
 }
 
+/**
+ * op_annotation_set_skeleton:
+ * @ann: an annotation
+ * @skeleton: (nullable) (transfer none): the skeleton (a reference is taken)
+ *
+ * Sets the skeleton. The keypoints of instances already added are not
+ * changed: set the skeleton first.
+ *
+ * Since: 0.1
+ */
 void
 op_annotation_set_skeleton (OpAnnotation * ann, OpSkeleton * skeleton)
 {
@@ -169,11 +268,16 @@ op_annotation_set_skeleton (OpAnnotation * ann, OpSkeleton * skeleton)
 }
 
 /**
- * op_annotation_add_instance:
+ * op_annotation_add_instance: (skip)
+ * @ann: an annotation
+ * @kind: the new instance's kind
  *
  * Appends an instance with one missing keypoint per skeleton node.
+ * Bindings use op_instance_new() and op_annotation_append_instance().
  *
  * Returns: (transfer none): the new instance, valid until the next add
+ *
+ * Since: 0.1
  */
 OpInstance *
 op_annotation_add_instance (OpAnnotation * ann, OpInstanceKind kind)
@@ -185,6 +289,15 @@ op_annotation_add_instance (OpAnnotation * ann, OpInstanceKind kind)
   return &g_array_index (ann->instances, OpInstance, ann->instances->len - 1);
 }
 
+/**
+ * op_annotation_append_instance:
+ * @ann: an annotation
+ * @inst: the instance, copied
+ *
+ * Appends a copy of @inst.
+ *
+ * Since: 0.1
+ */
 void
 op_annotation_append_instance (OpAnnotation * ann, const OpInstance * inst)
 {
@@ -194,6 +307,16 @@ op_annotation_append_instance (OpAnnotation * ann, const OpInstance * inst)
   g_array_append_val (ann->instances, copy);
 }
 
+/**
+ * op_annotation_get_instance:
+ * @ann: an annotation
+ * @i: an index below op_annotation_n_instances()
+ *
+ * Returns: (transfer none) (nullable): instance @i, owned by @ann (bindings
+ *   get a copy)
+ *
+ * Since: 0.1
+ */
 OpInstance *
 op_annotation_get_instance (const OpAnnotation * ann, guint i)
 {
@@ -201,6 +324,14 @@ op_annotation_get_instance (const OpAnnotation * ann, guint i)
   return &g_array_index (ann->instances, OpInstance, i);
 }
 
+/**
+ * op_annotation_n_instances:
+ * @ann: an annotation
+ *
+ * Returns: the number of instances
+ *
+ * Since: 0.1
+ */
 guint
 op_annotation_n_instances (const OpAnnotation * ann)
 {
@@ -209,10 +340,17 @@ op_annotation_n_instances (const OpAnnotation * ann)
 
 /**
  * op_coord_scale:
+ * @v: a coordinate
+ * @in_size: the axis size before the resize
+ * @out_size: the axis size after it
  *
  * Maps a coordinate when an axis of @in_size pixels is resized to @out_size
  * pixels, with pixel centres at integers: (v + 0.5) * out / in - 0.5.
  * NaN stays NaN; an unchanged size returns @v bit for bit.
+ *
+ * Returns: the coordinate after the resize
+ *
+ * Since: 0.1
  */
 gdouble
 op_coord_scale (gdouble v, gdouble in_size, gdouble out_size)
@@ -224,8 +362,17 @@ op_coord_scale (gdouble v, gdouble in_size, gdouble out_size)
 
 /**
  * op_frame_to_crop:
+ * @rect: (array fixed-size=4): the crop's rect [x, y, w, h] in the frame
+ * @crop_w: crop width
+ * @crop_h: crop height
+ * @x: frame x
+ * @y: frame y
+ * @cx: (out): crop x
+ * @cy: (out): crop y
  *
  * The design's crop formula: ((x + 0.5 - rect.x) * W / rect.w - 0.5, ...).
+ *
+ * Since: 0.1
  */
 void
 op_frame_to_crop (const gint rect[4], guint crop_w, guint crop_h,
@@ -237,8 +384,17 @@ op_frame_to_crop (const gint rect[4], guint crop_w, guint crop_h,
 
 /**
  * op_crop_to_frame:
+ * @rect: (array fixed-size=4): the crop's rect [x, y, w, h] in the frame
+ * @crop_w: crop width
+ * @crop_h: crop height
+ * @cx: crop x
+ * @cy: crop y
+ * @x: (out): frame x
+ * @y: (out): frame y
  *
  * The inverse of op_frame_to_crop(), used by compositor328.
+ *
+ * Since: 0.1
  */
 void
 op_crop_to_frame (const gint rect[4], guint crop_w, guint crop_h,
@@ -250,10 +406,16 @@ op_crop_to_frame (const gint rect[4], guint crop_w, guint crop_h,
 
 /**
  * op_instance_frame_to_crop:
+ * @inst: an instance in frame coordinates
+ * @rect: (array fixed-size=4): the crop's rect [x, y, w, h] in the frame
+ * @crop_w: crop width
+ * @crop_h: crop height
  *
  * Moves @inst's keypoints and box from frame coordinates into those of a
  * @crop_w x @crop_h crop cut from @rect. The box corner moves like a
  * point, its extent scales. NaN stays NaN.
+ *
+ * Since: 0.1
  */
 void
 op_instance_frame_to_crop (OpInstance * inst, const gint rect[4],
@@ -275,8 +437,14 @@ op_instance_frame_to_crop (OpInstance * inst, const gint rect[4],
 
 /**
  * op_instance_crop_to_frame:
+ * @inst: an instance in crop coordinates
+ * @rect: (array fixed-size=4): the crop's rect [x, y, w, h] in the frame
+ * @crop_w: crop width
+ * @crop_h: crop height
  *
  * The inverse of op_instance_frame_to_crop().
+ *
+ * Since: 0.1
  */
 void
 op_instance_crop_to_frame (OpInstance * inst, const gint rect[4],
@@ -319,11 +487,16 @@ rescale_instance (OpInstance * inst, guint in_w, guint in_h, guint out_w,
 
 /**
  * op_annotation_rescale:
+ * @ann: an annotation
+ * @new_width: the image's new width
+ * @new_height: the image's new height
  *
  * Applies a resize of the image the annotation describes to
  * @new_width x @new_height: the frame for a frame annotation (keypoints,
  * boxes and frame size change), the crop for a crop annotation (crop-space
  * keypoints and crop size change; the rect stays in frame coordinates).
+ *
+ * Since: 0.1
  */
 void
 op_annotation_rescale (OpAnnotation * ann, guint new_width, guint new_height)
@@ -379,6 +552,7 @@ pattern_path (const gchar * uri)
 
 /**
  * op_source_name_from_uri:
+ * @uri_or_path: (nullable): a URI or a file path
  *
  * The design's source name: the base name of a file path or URI without its
  * extension, with every character outside [A-Za-z0-9_-] replaced by '_'
@@ -386,7 +560,9 @@ pattern_path (const gchar * uri)
  * URI is named from its location pattern without the number
  * (img_%05d.png -> img).
  *
- * Returns: (transfer full): the source name
+ * Returns: (transfer full): the source name ("unknown" for %NULL or empty)
+ *
+ * Since: 0.1
  */
 gchar *
 op_source_name_from_uri (const gchar * uri_or_path)

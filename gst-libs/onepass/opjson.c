@@ -7,11 +7,19 @@
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "opjson.h"
+#include "opmeta.h"
 
 #include <json-glib/json-glib.h>
 #include <stdlib.h>
 #include <string.h>
 
+/**
+ * op_annotation_error_quark:
+ *
+ * Returns: the #OP_ANNOTATION_ERROR domain
+ *
+ * Since: 0.1
+ */
 G_DEFINE_QUARK (op-annotation-error-quark, op_annotation_error);
 
 /* ------------------------------------------------------------------ writer */
@@ -36,12 +44,14 @@ append_double (GString * out, gdouble v)
 }
 
 /**
- * op_json_append_string:
+ * op_json_append_string: (skip)
  * @out: where the JSON string literal is appended
  * @s: (nullable): UTF-8 text (invalid UTF-8 is repaired); %NULL gives null
  *
  * Appends @s as a quoted, escaped JSON string (used by batchsink's
  * manifests, which list source names that may hold any character).
+ *
+ * Since: 0.1
  */
 void
 op_json_append_string (GString * out, const gchar * s)
@@ -86,12 +96,14 @@ op_json_append_string (GString * out, const gchar * s)
 }
 
 /**
- * op_json_append_skeleton:
+ * op_json_append_skeleton: (skip)
  * @out: where the JSON object is appended
  * @sk: a skeleton
  *
  * Appends @sk as the annotation JSON's `skeleton` object (also used by
  * batchsink's manifests and dataset.json).
+ *
+ * Since: 0.1
  */
 void
 op_json_append_skeleton (GString * out, const OpSkeleton * sk)
@@ -152,12 +164,15 @@ append_instance (GString * out, const OpInstance * inst)
 }
 
 /**
- * op_annotation_append_json:
+ * op_annotation_append_json: (skip)
+ * @ann: an annotation
  * @out: where the one-line JSON object is appended (no newline)
  * @with_skeleton: whether to write the "skeleton" member
  *
  * Writes @ann as the design's annotation JSON. Missing keypoints become
  * [null, null, 0, score]; NaN scores become null.
+ *
+ * Since: 0.1
  */
 void
 op_annotation_append_json (GString * out, const OpAnnotation * ann,
@@ -202,8 +217,12 @@ op_annotation_append_json (GString * out, const OpAnnotation * ann,
 
 /**
  * op_annotation_to_json:
+ * @ann: an annotation
+ * @with_skeleton: whether to write the "skeleton" member
  *
  * Returns: (transfer full): @ann as one line of annotation JSON
+ *
+ * Since: 0.1
  */
 gchar *
 op_annotation_to_json (const OpAnnotation * ann, gboolean with_skeleton)
@@ -506,16 +525,22 @@ bad_rect:
 }
 
 /**
- * op_annotation_from_json:
+ * op_annotation_from_json: (skip)
+ * @data: UTF-8 JSON text
+ * @length: length of @data in bytes, or -1 when it is NUL-terminated
+ * @error: a #GError, or %NULL
  * @ann: an initialised annotation, filled on success (left in an
  *   unspecified but valid state on failure)
  * @fallback_skeleton: (nullable): skeleton to use when the object has
  *   none (later lines of a JSON lines file); also shared when the object's
  *   own skeleton equals it
  *
- * Parses one annotation JSON object of the design.
+ * Parses one annotation JSON object of the design. Bindings use
+ * op_annotation_new_from_json().
  *
  * Returns: TRUE on success
+ *
+ * Since: 0.1
  */
 gboolean
 op_annotation_from_json (OpAnnotation * ann, const gchar * data,
@@ -617,5 +642,85 @@ op_annotation_from_json (OpAnnotation * ann, const gchar * data,
 
 out:
   g_object_unref (parser);
+  return ok;
+}
+
+/**
+ * op_annotation_new_from_json: (constructor)
+ * @json: one annotation JSON object of the design
+ * @error: a #GError, or %NULL
+ *
+ * Returns: (transfer full) (nullable): the annotation, or %NULL with
+ *   @error naming the problem
+ *
+ * Since: 0.2
+ */
+OpAnnotation *
+op_annotation_new_from_json (const gchar * json, GError ** error)
+{
+  OpAnnotation *ann;
+
+  g_return_val_if_fail (json != NULL, NULL);
+  ann = op_annotation_new ();
+  if (!op_annotation_from_json (ann, json, -1, NULL, error)) {
+    op_annotation_free (ann);
+    return NULL;
+  }
+  return ann;
+}
+
+/**
+ * op_buffer_get_annotation_json:
+ * @buffer: a buffer
+ *
+ * The design's annotation JSON (with the skeleton) of what
+ * op_buffer_get_annotation() returns: a crop's annotation (with `crop`)
+ * on a crop buffer, else the frame's.
+ *
+ * Returns: (transfer full) (nullable): the JSON, or %NULL when @buffer has
+ *   no annotation
+ *
+ * Since: 0.2
+ */
+gchar *
+op_buffer_get_annotation_json (GstBuffer * buffer)
+{
+  const OpAnnotation *ann;
+
+  g_return_val_if_fail (GST_IS_BUFFER (buffer), NULL);
+  ann = op_buffer_get_annotation (buffer);
+  return ann ? op_annotation_to_json (ann, TRUE) : NULL;
+}
+
+/**
+ * op_buffer_add_annotation_json:
+ * @buffer: a writable buffer
+ * @json: one annotation JSON object of the design (with a `skeleton` when
+ *   instances have keypoints; with `crop` for a crop)
+ * @error: a #GError, or %NULL
+ *
+ * Parses @json and puts it on @buffer in place of any onepass meta it had,
+ * as op_buffer_add_annotation() does.
+ *
+ * Returns: %FALSE (@error set to an #OP_ANNOTATION_ERROR naming the
+ *   problem, @buffer unchanged) on bad JSON, an invalid annotation or a
+ *   buffer that is not writable
+ *
+ * Since: 0.2
+ */
+gboolean
+op_buffer_add_annotation_json (GstBuffer * buffer, const gchar * json,
+    GError ** error)
+{
+  OpAnnotation ann;
+  gboolean ok;
+
+  g_return_val_if_fail (GST_IS_BUFFER (buffer), FALSE);
+  g_return_val_if_fail (json != NULL, FALSE);
+
+  op_annotation_init (&ann);
+  ok = op_annotation_from_json (&ann, json, -1, NULL, error)
+      && op_buffer_add_annotation (buffer, &ann, error);
+  op_annotation_clear (&ann);
   return ok;
 }

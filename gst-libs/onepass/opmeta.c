@@ -12,6 +12,7 @@
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "opmeta.h"
+#include "opjson.h"
 
 #include <math.h>
 
@@ -27,6 +28,8 @@ static const gchar *meta_tags[] = {
  * #OpMetaTransformOrientation.
  *
  * Returns: the quark
+ *
+ * Since: 0.1
  */
 GQuark
 op_meta_transform_orientation_quark (void)
@@ -250,6 +253,13 @@ op_meta_transform (GstBuffer * dest, GstMeta * meta, GstBuffer * buffer,
   return TRUE;
 }
 
+/**
+ * op_annotation_meta_api_get_type:
+ *
+ * Returns: the API type of #OpAnnotationMeta
+ *
+ * Since: 0.1
+ */
 GType
 op_annotation_meta_api_get_type (void)
 {
@@ -262,6 +272,13 @@ op_annotation_meta_api_get_type (void)
   return type;
 }
 
+/**
+ * op_annotation_meta_get_info:
+ *
+ * Returns: (transfer none): the #GstMetaInfo of #OpAnnotationMeta
+ *
+ * Since: 0.1
+ */
 const GstMetaInfo *
 op_annotation_meta_get_info (void)
 {
@@ -276,6 +293,13 @@ op_annotation_meta_get_info (void)
   return info;
 }
 
+/**
+ * op_crop_meta_api_get_type:
+ *
+ * Returns: the API type of #OpCropMeta
+ *
+ * Since: 0.1
+ */
 GType
 op_crop_meta_api_get_type (void)
 {
@@ -288,6 +312,13 @@ op_crop_meta_api_get_type (void)
   return type;
 }
 
+/**
+ * op_crop_meta_get_info:
+ *
+ * Returns: (transfer none): the #GstMetaInfo of #OpCropMeta
+ *
+ * Since: 0.1
+ */
 const GstMetaInfo *
 op_crop_meta_get_info (void)
 {
@@ -307,7 +338,12 @@ op_crop_meta_get_info (void)
  * @buffer: a writable buffer
  * @ann: the frame's annotation, copied (the skeleton is shared)
  *
+ * Adds a meta; one already on @buffer stays (bindings use
+ * op_buffer_add_annotation(), which replaces).
+ *
  * Returns: (transfer none): the new meta
+ *
+ * Since: 0.1
  */
 OpAnnotationMeta *
 op_buffer_add_annotation_meta (GstBuffer * buffer, const OpAnnotation * ann)
@@ -329,6 +365,8 @@ op_buffer_add_annotation_meta (GstBuffer * buffer, const OpAnnotation * ann)
  *   coordinates), copied
  *
  * Returns: (transfer none): the new meta
+ *
+ * Since: 0.1
  */
 OpCropMeta *
 op_buffer_add_crop_meta (GstBuffer * buffer, const OpAnnotation * ann)
@@ -343,12 +381,186 @@ op_buffer_add_crop_meta (GstBuffer * buffer, const OpAnnotation * ann)
 }
 
 /**
+ * op_buffer_get_annotation_meta:
+ * @buffer: a buffer
+ *
+ * Returns: (transfer none) (nullable): the frame annotation meta of
+ *   @buffer (on a crop: the crop seen as a frame), or %NULL
+ *
+ * Since: 0.2 (a macro before)
+ */
+OpAnnotationMeta *
+op_buffer_get_annotation_meta (GstBuffer * buffer)
+{
+  return (OpAnnotationMeta *) gst_buffer_get_meta (buffer,
+      OP_ANNOTATION_META_API_TYPE);
+}
+
+/**
+ * op_buffer_get_crop_meta:
+ * @buffer: a buffer
+ *
+ * Returns: (transfer none) (nullable): the crop meta of @buffer, or %NULL
+ *
+ * Since: 0.2 (a macro before)
+ */
+OpCropMeta *
+op_buffer_get_crop_meta (GstBuffer * buffer)
+{
+  return (OpCropMeta *) gst_buffer_get_meta (buffer, OP_CROP_META_API_TYPE);
+}
+
+static gboolean
+is_onepass_meta (GstMeta * meta, gpointer user_data)
+{
+  GType api = meta->info->api;
+
+  return api == OP_ANNOTATION_META_API_TYPE || api == OP_CROP_META_API_TYPE;
+}
+
+static gboolean
+remove_onepass_meta (GstBuffer * buffer, GstMeta ** meta, gpointer user_data)
+{
+  guint *removed = user_data;
+
+  if (is_onepass_meta (*meta, NULL)) {
+    *meta = NULL;
+    (*removed)++;
+  }
+  return TRUE;
+}
+
+/**
+ * op_buffer_remove_annotations:
+ * @buffer: a writable buffer
+ *
+ * Removes every #OpAnnotationMeta and #OpCropMeta of @buffer.
+ *
+ * Returns: the number of metas removed
+ *
+ * Since: 0.2
+ */
+guint
+op_buffer_remove_annotations (GstBuffer * buffer)
+{
+  guint removed = 0;
+
+  g_return_val_if_fail (GST_IS_BUFFER (buffer), 0);
+  g_return_val_if_fail (gst_buffer_is_writable (buffer), 0);
+  gst_buffer_foreach_meta (buffer, remove_onepass_meta, &removed);
+  return removed;
+}
+
+/**
+ * op_buffer_add_annotation:
+ * @buffer: a writable buffer
+ * @ann: the annotation, copied (the skeleton is shared)
+ * @error: a #GError, or %NULL
+ *
+ * Puts @ann on @buffer in place of any onepass meta it had: a frame
+ * annotation becomes an #OpAnnotationMeta; a crop annotation becomes an
+ * #OpCropMeta plus the #OpAnnotationMeta of the crop seen as a frame (as
+ * cropextract attaches them), so no stale meta is left behind. @ann is
+ * checked first with op_annotation_validate().
+ *
+ * Returns: %FALSE (@error set, @buffer unchanged) when @ann is invalid or
+ *   @buffer is not writable
+ *
+ * Since: 0.2
+ */
+gboolean
+op_buffer_add_annotation (GstBuffer * buffer, const OpAnnotation * ann,
+    GError ** error)
+{
+  g_return_val_if_fail (GST_IS_BUFFER (buffer), FALSE);
+  g_return_val_if_fail (ann != NULL, FALSE);
+
+  if (!gst_buffer_is_writable (buffer)) {
+    /* the usual trap in Python: a buffer handed to a vfunc or a probe has
+     * a second reference, the binding's */
+    g_set_error (error, OP_ANNOTATION_ERROR, OP_ANNOTATION_ERROR_NOT_WRITABLE,
+        "the buffer is not writable (more than one reference): attach "
+        "annotations to a new buffer that you own (docs/python.md)");
+    return FALSE;
+  }
+  if (!op_annotation_validate (ann, error))
+    return FALSE;
+
+  op_buffer_remove_annotations (buffer);
+  if (ann->has_crop) {
+    OpAnnotationMeta *m;
+
+    op_buffer_add_crop_meta (buffer, ann);
+    m = op_buffer_add_annotation_meta (buffer, ann);
+    m->ann.width = ann->crop.width;
+    m->ann.height = ann->crop.height;
+  } else {
+    op_buffer_add_annotation_meta (buffer, ann);
+  }
+  return TRUE;
+}
+
+/**
+ * op_buffer_copy_annotations:
+ * @dest: a writable buffer holding the same image as @src (same size and
+ *   orientation; a new buffer made from @src's pixels)
+ * @src: a buffer
+ * @error: a #GError, or %NULL
+ *
+ * Copies @src's #OpAnnotationMeta and #OpCropMeta to @dest, in place of
+ * any onepass meta @dest had. For elements that make new output buffers
+ * (in C or Python): without this the labels stay behind on the input.
+ * An element that resizes the image must rescale the copies
+ * (op_annotation_rescale()); one that flips or rotates it uses
+ * op_buffer_orient_metas() instead.
+ *
+ * Returns: the number of metas copied; 0 with @error set
+ *   (#OP_ANNOTATION_ERROR_NOT_WRITABLE) when @dest is not writable
+ *
+ * Since: 0.2
+ */
+guint
+op_buffer_copy_annotations (GstBuffer * dest, GstBuffer * src,
+    GError ** error)
+{
+  GstMetaTransformCopy copy = { FALSE, 0, (gsize) - 1 };
+  GQuark type = g_quark_from_static_string ("gst-copy");
+  gpointer state = NULL;
+  GstMeta *meta;
+  guint n = 0;
+
+  g_return_val_if_fail (GST_IS_BUFFER (dest) && GST_IS_BUFFER (src), 0);
+  if (dest == src)
+    return 0;
+  if (!gst_buffer_is_writable (dest)) {
+    g_set_error (error, OP_ANNOTATION_ERROR, OP_ANNOTATION_ERROR_NOT_WRITABLE,
+        "the destination buffer is not writable (more than one reference): "
+        "copy the labels to a new buffer that you own (docs/python.md)");
+    return 0;
+  }
+  op_buffer_remove_annotations (dest);
+  while ((meta = gst_buffer_iterate_meta (src, &state))) {
+    if (!is_onepass_meta (meta, NULL))
+      continue;
+    if (meta->info->transform_func (dest, meta, src, type, &copy))
+      n++;
+  }
+  return n;
+}
+
+/**
  * op_buffer_get_annotation:
+ * @buffer: a buffer
  *
  * What a writer serializes for @buffer: its crop meta if it has one, else
  * its frame annotation meta.
  *
+ * Bindings get a copy: change it, then put it back with
+ * op_buffer_add_annotation().
+ *
  * Returns: (transfer none) (nullable): the annotation, or %NULL
+ *
+ * Since: 0.1
  */
 const OpAnnotation *
 op_buffer_get_annotation (GstBuffer * buffer)
@@ -378,6 +590,8 @@ op_buffer_get_annotation (GstBuffer * buffer)
  * (auto, custom), is not copied.
  *
  * Returns: %TRUE if every onepass meta of @src was copied
+ *
+ * Since: 0.1
  */
 gboolean
 op_buffer_orient_metas (GstBuffer * dest, GstBuffer * src,

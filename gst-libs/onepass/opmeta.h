@@ -20,6 +20,8 @@ G_BEGIN_DECLS
  * by the "op-orientation" transform (op_buffer_orient_metas()); dropped by
  * region copies, by elements that crop and by every other filter that
  * copies frames, videoflip included (it does not say what it did).
+ *
+ * Since: 0.1
  */
 typedef struct {
   GstMeta meta;
@@ -35,6 +37,8 @@ typedef struct {
  *
  * Attached by cropextract to every crop. Same tags and transforms as
  * #OpAnnotationMeta; a rescale changes crop coordinates and crop size.
+ *
+ * Since: 0.1
  */
 typedef struct {
   GstMeta meta;
@@ -49,6 +53,8 @@ typedef struct {
  * @in_height: height of the image before the move
  *
  * Data of the "op-orientation" meta transform.
+ *
+ * Since: 0.1
  */
 typedef struct {
   GstVideoOrientationMethod method;
@@ -70,16 +76,21 @@ const GstMetaInfo  *op_crop_meta_get_info (void);
 #define OP_CROP_META_API_TYPE (op_crop_meta_api_get_type ())
 #define OP_CROP_META_INFO (op_crop_meta_get_info ())
 
-#define op_buffer_get_annotation_meta(b) \
-  ((OpAnnotationMeta *) gst_buffer_get_meta ((b), OP_ANNOTATION_META_API_TYPE))
-#define op_buffer_get_crop_meta(b) \
-  ((OpCropMeta *) gst_buffer_get_meta ((b), OP_CROP_META_API_TYPE))
+OpAnnotationMeta   *op_buffer_get_annotation_meta (GstBuffer * buffer);
+OpCropMeta         *op_buffer_get_crop_meta       (GstBuffer * buffer);
 
 OpAnnotationMeta   *op_buffer_add_annotation_meta (GstBuffer * buffer,
                                                    const OpAnnotation * ann);
 OpCropMeta         *op_buffer_add_crop_meta       (GstBuffer * buffer,
                                                    const OpAnnotation * ann);
 const OpAnnotation *op_buffer_get_annotation      (GstBuffer * buffer);
+gboolean            op_buffer_add_annotation      (GstBuffer * buffer,
+                                                   const OpAnnotation * ann,
+                                                   GError ** error);
+guint               op_buffer_remove_annotations  (GstBuffer * buffer);
+guint               op_buffer_copy_annotations    (GstBuffer * dest,
+                                                   GstBuffer * src,
+                                                   GError ** error);
 gboolean            op_buffer_orient_metas        (GstBuffer * dest,
                                                    GstBuffer * src,
                                                    GstVideoOrientationMethod method,

@@ -29,6 +29,8 @@ safe_char (gunichar c)
  * gives "unknown".
  *
  * Returns: (transfer full): the sanitized name
+ *
+ * Since: 0.1
  */
 gchar *
 op_name_sanitize (const gchar * name, guint max_chars)
@@ -61,6 +63,8 @@ op_name_sanitize (const gchar * name, guint max_chars)
  * @name: a name
  *
  * Returns: whether @name is non-empty and only [A-Za-z0-9_-]
+ *
+ * Since: 0.1
  */
 gboolean
 op_name_is_safe (const gchar * name)

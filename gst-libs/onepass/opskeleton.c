@@ -14,6 +14,8 @@ G_DEFINE_BOXED_TYPE (OpSkeleton, op_skeleton, op_skeleton_ref,
  * @n_nodes: number of nodes
  *
  * Returns: (transfer full): a new skeleton with no edges
+ *
+ * Since: 0.1
  */
 OpSkeleton *
 op_skeleton_new (const gchar * name, const gchar * const *nodes, guint n_nodes)
@@ -32,8 +34,13 @@ op_skeleton_new (const gchar * name, const gchar * const *nodes, guint n_nodes)
 
 /**
  * op_skeleton_add_edge:
+ * @skeleton: a skeleton that is not shared yet
+ * @src: source node index
+ * @dst: destination node index
  *
  * Adds an edge. Only call this while building, before the skeleton is shared.
+ *
+ * Since: 0.1
  */
 void
 op_skeleton_add_edge (OpSkeleton * s, guint src, guint dst)
@@ -47,6 +54,14 @@ op_skeleton_add_edge (OpSkeleton * s, guint src, guint dst)
   s->n_edges++;
 }
 
+/**
+ * op_skeleton_ref:
+ * @skeleton: a skeleton
+ *
+ * Returns: (transfer full): @skeleton, with one more reference
+ *
+ * Since: 0.1
+ */
 OpSkeleton *
 op_skeleton_ref (OpSkeleton * s)
 {
@@ -55,6 +70,14 @@ op_skeleton_ref (OpSkeleton * s)
   return s;
 }
 
+/**
+ * op_skeleton_unref:
+ * @skeleton: (transfer full): a skeleton
+ *
+ * Drops a reference; the last one frees the skeleton.
+ *
+ * Since: 0.1
+ */
 void
 op_skeleton_unref (OpSkeleton * s)
 {
@@ -67,6 +90,15 @@ op_skeleton_unref (OpSkeleton * s)
   g_free (s);
 }
 
+/**
+ * op_skeleton_equal:
+ * @a: (nullable): a skeleton
+ * @b: (nullable): another skeleton
+ *
+ * Returns: whether @a and @b have the same name, nodes and edges
+ *
+ * Since: 0.1
+ */
 gboolean
 op_skeleton_equal (const OpSkeleton * a, const OpSkeleton * b)
 {
@@ -88,16 +120,125 @@ op_skeleton_equal (const OpSkeleton * a, const OpSkeleton * b)
 
 /**
  * op_skeleton_find_node:
+ * @skeleton: a skeleton
+ * @name: a node name
  *
  * Returns: the index of the node called @name, or -1
+ *
+ * Since: 0.1
  */
 gint
 op_skeleton_find_node (const OpSkeleton * s, const gchar * name)
 {
   guint i;
 
+  g_return_val_if_fail (s != NULL, -1);
+
   for (i = 0; i < s->n_nodes; i++)
     if (g_strcmp0 (s->nodes[i], name) == 0)
       return (gint) i;
   return -1;
+}
+
+/**
+ * op_skeleton_get_name:
+ * @skeleton: a skeleton
+ *
+ * Returns: (transfer none): the skeleton's name (may be empty)
+ *
+ * Since: 0.2
+ */
+const gchar *
+op_skeleton_get_name (const OpSkeleton * s)
+{
+  g_return_val_if_fail (s != NULL, NULL);
+  return s->name;
+}
+
+/**
+ * op_skeleton_get_n_nodes:
+ * @skeleton: a skeleton
+ *
+ * Returns: the number of nodes, which is every instance's keypoint count
+ *
+ * Since: 0.2
+ */
+guint
+op_skeleton_get_n_nodes (const OpSkeleton * s)
+{
+  g_return_val_if_fail (s != NULL, 0);
+  return s->n_nodes;
+}
+
+/**
+ * op_skeleton_get_node_name:
+ * @skeleton: a skeleton
+ * @index: a node index
+ *
+ * Returns: (transfer none) (nullable): the name of node @index, %NULL when
+ *   @index is not below the node count
+ *
+ * Since: 0.2
+ */
+const gchar *
+op_skeleton_get_node_name (const OpSkeleton * s, guint index)
+{
+  g_return_val_if_fail (s != NULL, NULL);
+  return index < s->n_nodes ? s->nodes[index] : NULL;
+}
+
+/**
+ * op_skeleton_get_nodes:
+ * @skeleton: a skeleton
+ *
+ * Returns: (transfer none) (array zero-terminated=1): the node names in
+ *   keypoint order
+ *
+ * Since: 0.2
+ */
+const gchar *const *
+op_skeleton_get_nodes (const OpSkeleton * s)
+{
+  g_return_val_if_fail (s != NULL, NULL);
+  return (const gchar * const *) s->nodes;
+}
+
+/**
+ * op_skeleton_get_n_edges:
+ * @skeleton: a skeleton
+ *
+ * Returns: the number of edges
+ *
+ * Since: 0.2
+ */
+guint
+op_skeleton_get_n_edges (const OpSkeleton * s)
+{
+  g_return_val_if_fail (s != NULL, 0);
+  return s->n_edges;
+}
+
+/**
+ * op_skeleton_get_edge:
+ * @skeleton: a skeleton
+ * @index: an edge index
+ * @src: (out) (optional): source node index
+ * @dst: (out) (optional): destination node index
+ *
+ * Returns: %FALSE when @index is not below the edge count
+ *
+ * Since: 0.2
+ */
+gboolean
+op_skeleton_get_edge (const OpSkeleton * s, guint index, guint * src,
+    guint * dst)
+{
+  g_return_val_if_fail (s != NULL, FALSE);
+  if (index >= s->n_edges)
+    return FALSE;
+  if (src)
+    *src = s->edges[2 * index];
+  if (dst)
+    *dst = s->edges[2 * index + 1];
+  return TRUE;
 }

@@ -16,7 +16,12 @@ G_BEGIN_DECLS
  * @edges: 2 * @n_edges node indices, pairs (source, destination)
  *
  * Immutable once shared: a skeleton is built, then referenced by every meta
- * that uses it, never copied per frame.
+ * that uses it, never copied per frame. @nodes is %NULL-terminated.
+ *
+ * A boxed type (copy = a new reference). Bindings read it through the
+ * accessors (op_skeleton_get_nodes(), op_skeleton_get_edge(), ...).
+ *
+ * Since: 0.1
  */
 typedef struct _OpSkeleton OpSkeleton;
 struct _OpSkeleton {
@@ -45,6 +50,17 @@ gboolean     op_skeleton_equal    (const OpSkeleton * a,
                                    const OpSkeleton * b);
 gint         op_skeleton_find_node (const OpSkeleton * skeleton,
                                    const gchar * name);
+
+const gchar *op_skeleton_get_name (const OpSkeleton * skeleton);
+guint        op_skeleton_get_n_nodes (const OpSkeleton * skeleton);
+const gchar *op_skeleton_get_node_name (const OpSkeleton * skeleton,
+                                   guint index);
+const gchar * const *op_skeleton_get_nodes (const OpSkeleton * skeleton);
+guint        op_skeleton_get_n_edges (const OpSkeleton * skeleton);
+gboolean     op_skeleton_get_edge (const OpSkeleton * skeleton,
+                                   guint index,
+                                   guint * src,
+                                   guint * dst);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (OpSkeleton, op_skeleton_unref)
 
