@@ -31,7 +31,7 @@ while IFS= read -r f; do
       bad=1
     fi
   fi
-done < <(git ls-files '*.c')
+done < <(git ls-files '*.c' 2>/dev/null || find . -name '*.c' -not -path './build*' | sed 's|^\./||')
 if [ $bad = 1 ]; then
   echo "check-indent: the files above differ from the documented style; run scripts/check-indent.sh --fix" >&2
   exit 1

@@ -117,7 +117,8 @@
 GST_DEBUG_CATEGORY_STATIC (op_annot_filter_debug);
 #define GST_CAT_DEFAULT op_annot_filter_debug
 
-typedef enum {
+typedef enum
+{
   OP_ANNOT_FILTER_MODE_DROP,
   OP_ANNOT_FILTER_MODE_TAG,
 } OpAnnotFilterMode;
@@ -134,7 +135,8 @@ typedef enum {
  * seek, which decodes from the previous keyframe anyway */
 #define AUTO_SKIP_SECONDS 2
 
-enum {
+enum
+{
   PROP_0,
   PROP_LOCATION,
   PROP_VIDEO_INDEX,
@@ -145,7 +147,8 @@ enum {
   PROP_SKIP_MIN_FRAMES,
 };
 
-struct _OpAnnotFilter {
+struct _OpAnnotFilter
+{
   GstBaseTransform parent;
 
   /* properties (OBJECT_LOCK) */
@@ -158,7 +161,8 @@ struct _OpAnnotFilter {
   guint skip_min_frames;
 
   /* settings snapshot and labels: set in start(), read-only afterwards */
-  struct {
+  struct
+  {
     gchar *location;
     gint video_index;
     OpInstanceFilter instances;
@@ -185,7 +189,8 @@ struct _OpAnnotFilter {
   gint64 max_index;             /* highest frame index seen, -1 = none */
   gchar *no_index_reason;       /* why frames are numbered without a table */
   gchar *uri;
-  struct {
+  struct
+  {
     guint64 seen, passed, skipped, instances;
     guint seeks;
   } stats;

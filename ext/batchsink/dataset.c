@@ -176,8 +176,7 @@ op_run_claim (const gchar * dir, const gchar * name, gboolean overwrite,
   }
   if (overwrite) {
     /* start again: the earlier run's files are replaced one by one */
-  } else if (json_object_get_boolean_member_with_default (m, "complete",
-          FALSE)) {
+  } else if (json_object_get_boolean_member_with_default (m, "complete", FALSE)) {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_EXISTS,
         "\"%s\" already holds the complete run \"%s\" (%s); set "
         "overwrite=true to replace it, or shard-prefix to add another run",

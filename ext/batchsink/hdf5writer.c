@@ -458,7 +458,7 @@ write_slab (OpWriter * w, HFile * f, OpSample * const *s, guint n,
   if (!ok)
     goto out;
 
-  cells = (gsize) n * ni;
+  cells = (gsize) n *ni;
   kcells = cells * f->k * 4;
   images = g_malloc (img * n);
   kps = g_new (gfloat, MAX (kcells, 1));

@@ -214,7 +214,8 @@ jsonl_open (const OpWriterConfig * config, GError ** error)
     return NULL;
   }
   if (!config->overwrite && op_run_resumed (w->run)->len == 0 &&
-      !config->has_split && g_file_test (config->location, G_FILE_TEST_EXISTS)) {
+      !config->has_split
+      && g_file_test (config->location, G_FILE_TEST_EXISTS)) {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_EXISTS,
         "\"%s\" exists; set overwrite=true to replace it", config->location);
     jsonl_free (w);

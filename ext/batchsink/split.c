@@ -113,8 +113,7 @@ op_split_to_string (const OpSplit * split)
   for (i = 0; i < split->n; i++) {
     gdouble f = split->cumulative[i] - (i ? split->cumulative[i - 1] : 0);
     g_ascii_formatd (num, sizeof (num), "%.6g", f);
-    g_string_append_printf (out, "%s%s=%s", i ? "," : "", split->names[i],
-        num);
+    g_string_append_printf (out, "%s%s=%s", i ? "," : "", split->names[i], num);
   }
   return g_string_free (out, FALSE);
 }
@@ -196,8 +195,7 @@ op_split_report (const OpSplit * split, gdouble * worst)
     if (total)
       *worst = MAX (*worst, fabs (got - want));
     g_ascii_formatd (num, sizeof (num), "%.4f", got);
-    g_string_append_printf (out, "%s%s=%s", i ? "," : "", split->names[i],
-        num);
+    g_string_append_printf (out, "%s%s=%s", i ? "," : "", split->names[i], num);
   }
   return g_string_free (out, FALSE);
 }

@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <string.h>
 
+/* *INDENT-OFF* */
 G_DEFINE_QUARK (op-labels-error-quark, op_labels_error);
+/* *INDENT-ON* */
 
 static void
 labeled_frame_clear (gpointer data)
@@ -71,8 +73,7 @@ op_labels_add_frame (OpLabels * l, guint video, guint64 frame_index,
  * the element can refuse labels made for another video.
  */
 void
-op_labels_set_video_size (OpLabels * l, guint video, guint width,
-    guint height)
+op_labels_set_video_size (OpLabels * l, guint video, guint width, guint height)
 {
   OpLabelsVideoSize *size;
 

@@ -579,7 +579,8 @@ op_source_name_from_uri (const gchar * uri_or_path)
   if (path == NULL) {
     /* not a file URI: take the last path component of whatever it is */
     const gchar *q = strrchr (uri_or_path, '?');
-    path = q ? g_strndup (uri_or_path, q - uri_or_path) : g_strdup (uri_or_path);
+    path =
+        q ? g_strndup (uri_or_path, q - uri_or_path) : g_strdup (uri_or_path);
   }
   /* labels store paths from the labeler's machine: '\\' separates too */
   sep = strrchr (path, '/');

@@ -20,7 +20,9 @@
  *
  * Since: 0.1
  */
+/* *INDENT-OFF* */
 G_DEFINE_QUARK (op-annotation-error-quark, op_annotation_error);
+/* *INDENT-ON* */
 
 /* ------------------------------------------------------------------ writer */
 
@@ -208,7 +210,8 @@ op_annotation_append_json (GString * out, const OpAnnotation * ann,
   g_string_append_c (out, ']');
   if (ann->has_crop) {
     const OpCropInfo *c = &ann->crop;
-    g_string_append_printf (out, ",\"crop\":{\"instance\":%u,\"rect\":[%d,%d,%d,"
+    g_string_append_printf (out,
+        ",\"crop\":{\"instance\":%u,\"rect\":[%d,%d,%d,"
         "%d],\"width\":%u,\"height\":%u}", c->instance, c->rect[0], c->rect[1],
         c->rect[2], c->rect[3], c->width, c->height);
   }
@@ -385,9 +388,11 @@ parse_instance (JsonNode * node, guint index, OpAnnotation * ann,
 
   n = json_object_get_member (o, "kind");
   if (n && !JSON_NODE_HOLDS_NULL (n)) {
-    if (!JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_STRING
+    if (!JSON_NODE_HOLDS_VALUE (n)
+        || json_node_get_value_type (n) != G_TYPE_STRING
         || !op_instance_kind_from_string (json_node_get_string (n), &kind)) {
-      INVALID (error, "instance %u: \"kind\" must be \"user\", \"predicted\" "
+      INVALID (error,
+          "instance %u: \"kind\" must be \"user\", \"predicted\" "
           "or \"detection\"", index);
       return FALSE;
     }
@@ -423,7 +428,8 @@ parse_instance (JsonNode * node, guint index, OpAnnotation * ann,
   }
   n = json_object_get_member (o, "track_name");
   if (n && !JSON_NODE_HOLDS_NULL (n)) {
-    if (!JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_STRING) {
+    if (!JSON_NODE_HOLDS_VALUE (n)
+        || json_node_get_value_type (n) != G_TYPE_STRING) {
       INVALID (error, "instance %u: \"track_name\" is not a string", index);
       return FALSE;
     }
@@ -456,8 +462,10 @@ parse_instance (JsonNode * node, guint index, OpAnnotation * ann,
     if (len < 2 || len > 4
         || !read_double (json_array_get_element (kp, 0), &p->x)
         || !read_double (json_array_get_element (kp, 1), &p->y)
-        || (len == 4 && !read_double (json_array_get_element (kp, 3), &p->score))) {
-      INVALID (error, "instance %u keypoint %u must be [x, y, visible, score] "
+        || (len == 4
+            && !read_double (json_array_get_element (kp, 3), &p->score))) {
+      INVALID (error,
+          "instance %u keypoint %u must be [x, y, visible, score] "
           "with numbers or null", index, k);
       return FALSE;
     }
@@ -570,7 +578,8 @@ op_annotation_from_json (OpAnnotation * ann, const gchar * data,
   g_array_set_size (ann->instances, 0);
   n = json_object_get_member (o, "source");
   if (n && !JSON_NODE_HOLDS_NULL (n)) {
-    if (!JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_STRING) {
+    if (!JSON_NODE_HOLDS_VALUE (n)
+        || json_node_get_value_type (n) != G_TYPE_STRING) {
       INVALID (error, "member \"source\" is not a string");
       goto out;
     }

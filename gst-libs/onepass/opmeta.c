@@ -137,8 +137,7 @@ orient_annotation (OpAnnotation * ann, const OpMetaTransformOrientation * t)
   guint img_w = ann->has_crop ? ann->crop.width : ann->width;
   guint img_h = ann->has_crop ? ann->crop.height : ann->height;
 
-  if (t->in_width != img_w || t->in_height != img_h || img_w == 0 ||
-      img_h == 0)
+  if (t->in_width != img_w || t->in_height != img_h || img_w == 0 || img_h == 0)
     return FALSE;
   if (m == GST_VIDEO_ORIENTATION_IDENTITY)
     return TRUE;
@@ -520,8 +519,7 @@ op_buffer_add_annotation (GstBuffer * buffer, const OpAnnotation * ann,
  * Since: 0.2
  */
 guint
-op_buffer_copy_annotations (GstBuffer * dest, GstBuffer * src,
-    GError ** error)
+op_buffer_copy_annotations (GstBuffer * dest, GstBuffer * src, GError ** error)
 {
   GstMetaTransformCopy copy = { FALSE, 0, (gsize) - 1 };
   GQuark type = g_quark_from_static_string ("gst-copy");

@@ -21,21 +21,26 @@ GST_DEBUG_CATEGORY_STATIC (GST_CAT_DEFAULT);
 /* the decoder's guess for a frame without duration (gstvideodecoder.c) */
 #define UNKNOWN_DURATION (40 * GST_MSECOND)
 
+/* *INDENT-OFF* */
 G_DEFINE_QUARK (op-stream-index-error-quark, op_stream_index_error);
+/* *INDENT-ON* */
 
-typedef struct {
+typedef struct
+{
   GstClockTime pts, duration;
 } Packet;
 
 /* what one demuxed video stream delivered */
-typedef struct {
+typedef struct
+{
   gchar *stream_id;
   GArray *packets;              /* Packet */
   GstSegment segment;
   guint n_no_pts;
 } StreamLog;
 
-typedef struct {
+typedef struct
+{
   GMutex lock;
   GstElement *pipeline;
   GPtrArray *streams;           /* StreamLog */
@@ -96,8 +101,7 @@ is_video_caps (GstCaps * caps)
   if (caps == NULL || gst_caps_get_size (caps) == 0)
     return FALSE;
   name = gst_structure_get_name (gst_caps_get_structure (caps, 0));
-  return g_str_has_prefix (name, "video/") || g_str_has_prefix (name,
-      "image/");
+  return g_str_has_prefix (name, "video/") || g_str_has_prefix (name, "image/");
 }
 
 static void

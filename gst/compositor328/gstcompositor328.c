@@ -642,8 +642,8 @@ paste_all (OpCompositor328 * self, GstBuffer ** outbuf)
   /* alpha is controllable: let a control binding set it for this frame */
   if (GST_BUFFER_PTS_IS_VALID (*outbuf))
     gst_object_sync_values (GST_OBJECT (self),
-        gst_segment_to_stream_time (&GST_AGGREGATOR_PAD (self->full_pad)->segment,
-            GST_FORMAT_TIME, GST_BUFFER_PTS (*outbuf)));
+        gst_segment_to_stream_time (&GST_AGGREGATOR_PAD (self->
+                full_pad)->segment, GST_FORMAT_TIME, GST_BUFFER_PTS (*outbuf)));
 
   GST_OBJECT_LOCK (self);
   alpha = self->alpha;

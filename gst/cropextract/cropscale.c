@@ -251,10 +251,12 @@ vblend16 (guint16 * restrict tmp, const guint8 * restrict r0,
 
 #ifdef OP_CROP_HAVE_AVX2
 /* vblend16 with 16 lanes per op: the same integers */
+/* *INDENT-OFF* */
 __attribute__ ((target ("avx2")))
 static void
 vblend16_avx2 (guint16 * restrict tmp, const guint8 * restrict r0,
     const guint8 * restrict r1, guint w, guint n)
+/* *INDENT-ON* */
 {
   const guint16 wb = w, wa = 256 - w;
   const __m256i vwa = _mm256_set1_epi16 (wa), vwb = _mm256_set1_epi16 (wb);
@@ -282,8 +284,7 @@ vblend16_avx2 (guint16 * restrict tmp, const guint8 * restrict r0,
 static inline __m128i
 gather_px (const guint16 * tmp, gint a, const gint16 * w, const guint ch)
 {
-  __m128i p = _mm_unpacklo_epi16 (
-      _mm_loadl_epi64 ((const __m128i *) (tmp + a)),
+  __m128i p = _mm_unpacklo_epi16 (_mm_loadl_epi64 ((const __m128i *) (tmp + a)),
       _mm_loadl_epi64 ((const __m128i *) (tmp + a + ch)));
 
   return _mm_madd_epi16 (p, _mm_load_si128 ((const __m128i *) w));
@@ -292,8 +293,7 @@ gather_px (const guint16 * tmp, gint a, const gint16 * w, const guint ch)
 /* four pixels to 16 bytes, (v + 64) >> 7 as in pack; 4 bytes per pixel
  * (the 4th 0 when ch == 3) */
 static inline __m128i
-gather4 (const guint16 * tmp, const gint * xa, const gint16 * w,
-    const guint ch)
+gather4 (const guint16 * tmp, const gint * xa, const gint16 * w, const guint ch)
 {
   const __m128i round = _mm_set1_epi16 (64);
   __m128i p0 = gather_px (tmp, xa[0], w, ch);

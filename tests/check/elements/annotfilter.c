@@ -69,7 +69,8 @@ labels_for_frames (const guint64 * frames, guint n)
   return path;
 }
 
-typedef struct {
+typedef struct
+{
   GArray *indices;              /* guint64 frame_index of passed buffers */
   GArray *sums;                 /* guint32 */
   GArray *all_indices;          /* frame_index of every buffer with a meta */
@@ -347,8 +348,7 @@ check_frames_in (RunResult * r, const guint64 * want, guint n,
   fail_unless_equals_int (r->indices->len, n);
   for (i = 0; i < n; i++) {
     gint64 key = (gint64) want[i];
-    fail_unless_equals_uint64 (g_array_index (r->indices, guint64, i),
-        want[i]);
+    fail_unless_equals_uint64 (g_array_index (r->indices, guint64, i), want[i]);
     /* the very frame, not a neighbour: pixels equal a full decode's */
     fail_unless_equals_int (g_array_index (r->sums, guint32, i),
         GPOINTER_TO_UINT (g_hash_table_lookup (reference, &key)));
@@ -416,6 +416,7 @@ GST_START_TEST (test_drop_skip_frame_exact)
   g_free (props);
   g_free (labels);
 }
+
 GST_END_TEST;
 
 GST_START_TEST (test_drop_noskip_gaps)
@@ -435,6 +436,7 @@ GST_START_TEST (test_drop_noskip_gaps)
   g_free (props);
   g_free (labels);
 }
+
 GST_END_TEST;
 
 GST_START_TEST (test_tag_mode_passes_all)
@@ -463,6 +465,7 @@ GST_START_TEST (test_tag_mode_passes_all)
   g_free (props);
   g_free (labels);
 }
+
 GST_END_TEST;
 
 GST_START_TEST (test_dense_labels)
@@ -483,6 +486,7 @@ GST_START_TEST (test_dense_labels)
   g_free (props);
   g_free (labels);
 }
+
 GST_END_TEST;
 
 GST_START_TEST (test_meta_contents)
@@ -526,6 +530,7 @@ GST_START_TEST (test_meta_contents)
   g_free (desc);
   g_free (labels);
 }
+
 GST_END_TEST;
 
 GST_START_TEST (test_instances_and_min_keypoints)
@@ -541,7 +546,8 @@ GST_START_TEST (test_instances_and_min_keypoints)
       "{\"kind\":\"user\",\"keypoints\":[[1,1,1,null],[null,null,0,null]]},"
       "{\"kind\":\"predicted\",\"keypoints\":[[1,1,1,0.5],[3,3,1,0.7]]}]}\n";
   gchar *labels = write_labels ("mixed.jsonl", content);
-  struct {
+  struct
+  {
     const gchar *props;
     guint64 want[3];
     guint n;
@@ -569,6 +575,7 @@ GST_START_TEST (test_instances_and_min_keypoints)
   }
   g_free (labels);
 }
+
 GST_END_TEST;
 
 GST_START_TEST (test_labels_beyond_video)
@@ -593,6 +600,7 @@ GST_START_TEST (test_labels_beyond_video)
   g_free (props);
   g_free (labels);
 }
+
 GST_END_TEST;
 
 static gchar *
@@ -654,6 +662,7 @@ GST_START_TEST (test_bad_labels)
   g_free (msg);
   g_free (props);
 }
+
 GST_END_TEST;
 
 GST_START_TEST (test_multi_video_by_uri)
@@ -694,6 +703,7 @@ GST_START_TEST (test_multi_video_by_uri)
   g_free (props);
   g_free (labels);
 }
+
 GST_END_TEST;
 
 GST_START_TEST (test_reuse_after_stop)
@@ -712,6 +722,7 @@ GST_START_TEST (test_reuse_after_stop)
   g_free (props);
   g_free (labels);
 }
+
 GST_END_TEST;
 
 static gchar *
@@ -788,6 +799,7 @@ GST_START_TEST (test_vfr_disguised_as_cfr)
   g_free (labels);
   g_free (vfr);
 }
+
 GST_END_TEST;
 
 /* frames pushed by an appsrc with these timestamps (in tenths of a second),
@@ -877,6 +889,7 @@ GST_START_TEST (test_no_table_disagreement_is_an_error)
   fail_unless_equals_int (r.indices->len, 2);
   run_result_clear (&r);
 }
+
 GST_END_TEST;
 
 GST_START_TEST (test_labels_for_another_video)
@@ -916,6 +929,7 @@ GST_START_TEST (test_labels_for_another_video)
   g_free (props);
   g_free (labels);
 }
+
 GST_END_TEST;
 
 GST_START_TEST (test_multi_video_case_insensitive)
@@ -937,6 +951,7 @@ GST_START_TEST (test_multi_video_case_insensitive)
   g_free (props);
   g_free (labels);
 }
+
 GST_END_TEST;
 
 GST_START_TEST (test_multifilesrc_source_name)
@@ -971,6 +986,7 @@ GST_START_TEST (test_multifilesrc_source_name)
   g_free (desc);
   g_free (labels);
 }
+
 GST_END_TEST;
 
 static Suite *

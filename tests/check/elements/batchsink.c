@@ -659,8 +659,7 @@ GST_START_TEST (test_raw_size_mismatch_refused)
   Run *r;
 
   desc = g_strdup_printf ("batchsink location=%s", out);
-  r = run_start ("video/x-raw,format=RGB,width=8,height=4,framerate=0/1",
-      desc);
+  r = run_start ("video/x-raw,format=RGB,width=8,height=4,framerate=0/1", desc);
   /* crop_buffer says 328x328 */
   run_push (r, crop_buffer (0, 3, 0, 0, 8 * 4 * 3));
   run_finish (r);
@@ -703,8 +702,7 @@ GST_START_TEST (test_split_fractions_reported)
     fail_unless (fabs (train + val - 1) < 1e-3);
     if (pass == 0) {
       /* thirds: at least 0.13 from 0.8 */
-      fail_unless (fabs (train * 3 - round (train * 3)) < 1e-3, "%s",
-          achieved);
+      fail_unless (fabs (train * 3 - round (train * 3)) < 1e-3, "%s", achieved);
       fail_unless_equals_int (r->warnings, 1);
     } else {
       fail_unless (fabs (train - 0.8) < 0.05, "%s", achieved);
@@ -1115,8 +1113,7 @@ GST_START_TEST (test_jsonl_rotate_samples)
   run_finish (r);
   fail_unless (r->error == NULL, "%s", r->error ? r->error->message : "");
   fail_unless (last_progress (r) != NULL);
-  fail_unless (gst_structure_get_uint (last_progress (r), "shards",
-          &n_shards));
+  fail_unless (gst_structure_get_uint (last_progress (r), "shards", &n_shards));
   fail_unless_equals_int (n_shards, 3);
   run_free (r);
   man = g_strconcat (loc, ".manifest.json", NULL);
@@ -1127,8 +1124,7 @@ GST_START_TEST (test_jsonl_rotate_samples)
   shards = json_object_get_array_member (o, "shards");
   for (i = 0; i < 3; i++)
     fail_unless_equals_int (json_object_get_int_member
-        (json_array_get_object_element (shards, i), "samples"),
-        i < 2 ? 4 : 2);
+        (json_array_get_object_element (shards, i), "samples"), i < 2 ? 4 : 2);
   /* frame_buffer (i * 2): frame indices 0, 2, ..., 18, in order */
   fail_unless_equals_int (check_jsonl_split (o, "frames", "data",
           ".jsonl.gz", 0, seen, 20, &max_line), 3);
@@ -1172,8 +1168,7 @@ GST_START_TEST (test_jsonl_rotate_bytes)
   fail_unless (json_object_get_boolean_member (o, "complete"));
   fail_unless_equals_int (json_object_get_int_member (o, "samples"), n);
   seen = g_new0 (gboolean, n);
-  nt = check_jsonl_split (o, "b", "train", ".jsonl", 3000, seen, n,
-      &max_line);
+  nt = check_jsonl_split (o, "b", "train", ".jsonl", 3000, seen, n, &max_line);
   nv = check_jsonl_split (o, "b", "val", ".jsonl", 3000, seen, n, &max_line);
   fail_unless (nt > 2 && nv > 2, "train %u, val %u shards", nt, nv);
   fail_unless_equals_int (json_object_get_int_member (o, "shard_count"),
@@ -1300,8 +1295,7 @@ static const gchar *h5_check =
     "assert f.attrs['edges'].tolist() == [[0, 1], [1, 2]]\n"
     "assert f.attrs['symmetries'].shape == (0, 2)\n"
     "assert f.attrs['layout_version'] == 2\n"
-    "assert 'crop coordinates' in f.attrs['coordinates']\n"
-    "print('ok')\n";
+    "assert 'crop coordinates' in f.attrs['coordinates']\n" "print('ok')\n";
 
 GST_START_TEST (test_hdf5_values)
 {
@@ -1469,8 +1463,7 @@ check_closed (Run * r, ClosedLog * log, gboolean numbered)
     guint index, want = GPOINTER_TO_UINT (g_hash_table_lookup (next, split));
     guint64 v;
 
-    fail_unless_equals_string (base, json_object_get_string_member (o,
-            "name"));
+    fail_unless_equals_string (base, json_object_get_string_member (o, "name"));
     fail_unless_equals_string (gst_structure_get_string (s, "split"), split);
     fail_unless (gst_structure_get_uint64 (s, "samples", &v));
     fail_unless_equals_int (v, json_object_get_int_member (o, "samples"));
@@ -1538,8 +1531,7 @@ GST_START_TEST (test_shard_closed_messages)
   desc = g_strdup_printf ("batchsink format=hdf5 location=%s "
       "split=train=0.5,val=0.5 split-by=sample batch-size=2", out);
   man = g_strconcat (out, ".manifest.json", NULL);
-  r = run_start ("video/x-raw,format=RGB,width=6,height=4,framerate=0/1",
-      desc);
+  r = run_start ("video/x-raw,format=RGB,width=6,height=4,framerate=0/1", desc);
   log = closed_log_attach (r, man);
   for (i = 0; i < 8; i++)
     run_push (r, rgb_crop (i));
@@ -1627,8 +1619,7 @@ run_pipe (gpointer data)
   gst_element_set_state (pipe, GST_STATE_NULL);
   gst_object_unref (pipe);
   H5Eget_auto2 (H5E_DEFAULT, &func, &func_data);
-  p->handler_kept = func == counting_handler
-      && func_data == &p->handler_calls;
+  p->handler_kept = func == counting_handler && func_data == &p->handler_calls;
   return NULL;
 }
 

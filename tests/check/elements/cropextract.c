@@ -845,6 +845,7 @@ GST_START_TEST (test_absurd_sizes)
   }
   gst_object_unref (c);
 }
+
 GST_END_TEST;
 
 /* every decoded frame of the real video carries its predicted instances */

@@ -15,8 +15,8 @@ make (const gchar * name)
 {
   GstElement *e = gst_element_factory_make (name, NULL);
 
-  fail_unless (e != NULL, "no element %s (is the build tree on the plugin path?)",
-      name);
+  fail_unless (e != NULL,
+      "no element %s (is the build tree on the plugin path?)", name);
   if (g_str_equal (name, "annotfilter"))
     g_object_set (e, "location", labels, NULL);
   else if (g_str_equal (name, "batchsink"))
@@ -127,6 +127,7 @@ GST_START_TEST (test_up_down_repeatedly)
   }
   g_ptr_array_unref (elements);
 }
+
 GST_END_TEST;
 
 GST_START_TEST (test_straight_down)
@@ -147,6 +148,7 @@ GST_START_TEST (test_straight_down)
   }
   g_ptr_array_unref (elements);
 }
+
 GST_END_TEST;
 
 static Suite *

@@ -38,6 +38,7 @@ GST_START_TEST (test_coord_maps)
   fail_unless (op_coord_scale (0.1, 640, 640) == 0.1);
   fail_unless (isnan (op_coord_scale (NAN, 640, 320)));
 }
+
 GST_END_TEST;
 
 GST_START_TEST (test_instance_crop_round_trip)
@@ -46,7 +47,8 @@ GST_START_TEST (test_instance_crop_round_trip)
   OpInstance inst;
 
   op_instance_init (&inst, OP_INSTANCE_USER, 2);
-  inst.keypoints[0] = (OpKeypoint) { 412.3, 230.1, TRUE, NAN };
+  inst.keypoints[0] = (OpKeypoint) {
+  412.3, 230.1, TRUE, NAN};
   inst.has_bbox = TRUE;
   inst.bbox[0] = 401.5;
   inst.bbox[1] = 220.0;
@@ -64,6 +66,7 @@ GST_START_TEST (test_instance_crop_round_trip)
   fail_unless (fabs (inst.bbox[3] - 95.0) < 1e-9);
   op_instance_clear (&inst);
 }
+
 GST_END_TEST;
 
 GST_START_TEST (test_rescale_frame_and_crop)
@@ -77,7 +80,8 @@ GST_START_TEST (test_rescale_frame_and_crop)
   ann.width = 1280;
   ann.height = 720;
   inst = op_annotation_add_instance (&ann, OP_INSTANCE_USER);
-  inst->keypoints[0] = (OpKeypoint) { 100.0, 200.0, TRUE, NAN };
+  inst->keypoints[0] = (OpKeypoint) {
+  100.0, 200.0, TRUE, NAN};
   inst->has_bbox = TRUE;
   inst->bbox[0] = 90;
   inst->bbox[1] = 190;
@@ -96,7 +100,10 @@ GST_START_TEST (test_rescale_frame_and_crop)
 
   /* a crop rescales in crop space; the rect stays in frame space */
   ann.has_crop = TRUE;
-  ann.crop = (OpCropInfo) { 0, { 10, 20, 190, 190 }, 328, 328 };
+  ann.crop = (OpCropInfo) {
+    0, {
+    10, 20, 190, 190}
+  , 328, 328};
   op_annotation_rescale (&ann, 164, 82);
   fail_unless_equals_int (ann.crop.width, 164);
   fail_unless_equals_int (ann.crop.height, 82);
@@ -106,6 +113,7 @@ GST_START_TEST (test_rescale_frame_and_crop)
   op_annotation_clear (&ann);
   op_skeleton_unref (sk);
 }
+
 GST_END_TEST;
 
 GST_START_TEST (test_copy_shares_skeleton)
@@ -129,6 +137,7 @@ GST_START_TEST (test_copy_shares_skeleton)
   fail_unless_equals_int (sk->refcount, 1);
   op_skeleton_unref (sk);
 }
+
 GST_END_TEST;
 
 GST_START_TEST (test_instance_present_and_bounds)
@@ -139,10 +148,13 @@ GST_START_TEST (test_instance_present_and_bounds)
   op_instance_init (&inst, OP_INSTANCE_USER, 3);
   fail_unless_equals_int (op_instance_count_present (&inst), 0);
   fail_if (op_instance_bounds (&inst, b));
-  inst.keypoints[0] = (OpKeypoint) { 10, 20, TRUE, NAN };
+  inst.keypoints[0] = (OpKeypoint) {
+  10, 20, TRUE, NAN};
   /* visible but NaN, and real but invisible: neither counts */
-  inst.keypoints[1] = (OpKeypoint) { NAN, NAN, TRUE, NAN };
-  inst.keypoints[2] = (OpKeypoint) { 50, 60, FALSE, NAN };
+  inst.keypoints[1] = (OpKeypoint) {
+  NAN, NAN, TRUE, NAN};
+  inst.keypoints[2] = (OpKeypoint) {
+  50, 60, FALSE, NAN};
   fail_unless_equals_int (op_instance_count_present (&inst), 1);
   inst.keypoints[2].visible = TRUE;
   fail_unless (op_instance_bounds (&inst, b));
@@ -152,6 +164,7 @@ GST_START_TEST (test_instance_present_and_bounds)
   fail_unless_equals_float (b[3], 40);
   op_instance_clear (&inst);
 }
+
 GST_END_TEST;
 
 GST_START_TEST (test_source_names)
@@ -179,6 +192,7 @@ GST_START_TEST (test_source_names)
     g_free (s);
   }
 }
+
 GST_END_TEST;
 
 static Suite *

@@ -62,6 +62,7 @@ GST_START_TEST (test_parse_design_example)
   fail_unless_equals_int (ann.crop.width, 328);
   op_annotation_clear (&ann);
 }
+
 GST_END_TEST;
 
 GST_START_TEST (test_roundtrip_exact)
@@ -83,15 +84,18 @@ GST_START_TEST (test_roundtrip_exact)
   inst->track = 26;
   inst->track_name = g_intern_string ("track_26 \"quoted\"\n");
   inst->score = 0.1 + 0.2;      /* needs 17 digits */
-  inst->keypoints[0] = (OpKeypoint) { 1.0 / 3.0, -0.5, TRUE, 0.912345678901 };
-  inst->keypoints[1] = (OpKeypoint) { NAN, NAN, FALSE, NAN };
+  inst->keypoints[0] = (OpKeypoint) {
+  1.0 / 3.0, -0.5, TRUE, 0.912345678901};
+  inst->keypoints[1] = (OpKeypoint) {
+  NAN, NAN, FALSE, NAN};
   inst = op_annotation_add_instance (&a, OP_INSTANCE_DETECTION);
   inst->has_bbox = TRUE;
   inst->bbox[0] = 1e-300;
   inst->bbox[1] = 383.99999999999994;
   inst->bbox[2] = 12;
   inst->bbox[3] = 0;
-  inst->keypoints[0] = (OpKeypoint) { 5e-324, 2.5, TRUE, NAN };
+  inst->keypoints[0] = (OpKeypoint) {
+  5e-324, 2.5, TRUE, NAN};
 
   j1 = op_annotation_to_json (&a, TRUE);
   op_annotation_init (&b);
@@ -125,6 +129,7 @@ GST_START_TEST (test_roundtrip_exact)
   op_annotation_clear (&b);
   op_skeleton_unref (sk);
 }
+
 GST_END_TEST;
 
 GST_START_TEST (test_skeleton_fallback_is_shared)
@@ -152,6 +157,7 @@ GST_START_TEST (test_skeleton_fallback_is_shared)
   op_annotation_clear (&b);
   op_skeleton_unref (sk);
 }
+
 GST_END_TEST;
 
 GST_START_TEST (test_parse_errors)
@@ -193,6 +199,7 @@ GST_START_TEST (test_parse_errors)
     op_annotation_clear (&ann);
   }
 }
+
 GST_END_TEST;
 
 GST_START_TEST (test_detection_without_keypoints)
@@ -209,6 +216,7 @@ GST_START_TEST (test_detection_without_keypoints)
   fail_unless (!GST_CLOCK_TIME_IS_VALID (ann.pts));
   op_annotation_clear (&ann);
 }
+
 GST_END_TEST;
 
 /* The optional source size: written only when known, read back. */
@@ -241,6 +249,7 @@ GST_START_TEST (test_source_size_optional)
   op_annotation_clear (&ann);
   g_free (j);
 }
+
 GST_END_TEST;
 
 /* Key-safe names: [A-Za-z0-9_-], one '_' per character, never a dot. */
@@ -269,6 +278,7 @@ GST_START_TEST (test_name_sanitize)
   fail_if (op_name_is_safe ("a.b"));
   fail_if (op_name_is_safe (""));
 }
+
 GST_END_TEST;
 
 static Suite *

@@ -49,9 +49,11 @@ broken_load (const gchar * path, GError ** error)
 static const OpLabelReader fake_reader = { "fake", "fake labels (.fake)",
   fake_probe, fake_load
 };
+
 static const OpLabelReader broken_reader = { "broken", NULL, broken_probe,
   broken_load
 };
+
 static const OpLabelReader *const readers[] = { &broken_reader, &fake_reader,
   NULL
 };
@@ -63,7 +65,8 @@ write_temp (const gchar * content)
   gint fd = g_file_open_tmp ("onepass-labels-XXXXXX", &path, NULL);
 
   fail_unless (fd >= 0);
-  fail_unless (write (fd, content, strlen (content)) == (gssize) strlen (content));
+  fail_unless (write (fd, content,
+          strlen (content)) == (gssize) strlen (content));
   close (fd);
   return path;
 }
@@ -104,6 +107,7 @@ GST_START_TEST (test_sorted_merged_lookup)
   g_unlink (path);
   g_free (path);
 }
+
 GST_END_TEST;
 
 GST_START_TEST (test_errors_name_the_file)
@@ -150,6 +154,7 @@ GST_START_TEST (test_errors_name_the_file)
   fail_unless (op_labels_load (NULL, readers, &err) == NULL);
   g_clear_error (&err);
 }
+
 GST_END_TEST;
 
 static Suite *

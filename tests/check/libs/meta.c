@@ -37,7 +37,8 @@ fill_annotation (OpAnnotation * ann, guint w, guint h)
   ann->height = h;
   inst = op_annotation_add_instance (ann, OP_INSTANCE_USER);
   inst->track = 3;
-  inst->keypoints[0] = (OpKeypoint) { 100.25, 50.75, TRUE, NAN };
+  inst->keypoints[0] = (OpKeypoint) {
+  100.25, 50.75, TRUE, NAN};
   inst->has_bbox = TRUE;
   inst->bbox[0] = 90;
   inst->bbox[1] = 40;
@@ -79,6 +80,7 @@ GST_START_TEST (test_add_get_and_tags)
   fail_unless (tags != NULL);
   gst_buffer_unref (buf);
 }
+
 GST_END_TEST;
 
 GST_START_TEST (test_buffer_copy)
@@ -110,6 +112,7 @@ GST_START_TEST (test_buffer_copy)
   gst_buffer_unref (deep);
   gst_buffer_unref (buf);
 }
+
 GST_END_TEST;
 
 GST_START_TEST (test_region_copy_drops_meta)
@@ -121,6 +124,7 @@ GST_START_TEST (test_region_copy_drops_meta)
   gst_buffer_unref (part);
   gst_buffer_unref (buf);
 }
+
 GST_END_TEST;
 
 static GstBuffer *
@@ -142,7 +146,8 @@ run_through (const gchar * launch, const gchar * caps, GstBuffer * in)
 
 GST_START_TEST (test_survives_videoconvert)
 {
-  GstBuffer *out = run_through ("videoconvert ! capsfilter caps=video/x-raw,format=I420",
+  GstBuffer *out =
+      run_through ("videoconvert ! capsfilter caps=video/x-raw,format=I420",
       RGBA_640x480, annotated_frame (640, 480));
   OpAnnotationMeta *m = op_buffer_get_annotation_meta (out);
   OpInstance *inst;
@@ -155,11 +160,14 @@ GST_START_TEST (test_survives_videoconvert)
   fail_unless_equals_int (m->ann.width, 640);
   gst_buffer_unref (out);
 }
+
 GST_END_TEST;
 
 GST_START_TEST (test_videoscale_rescales)
 {
-  GstBuffer *out = run_through ("videoscale ! capsfilter caps=video/x-raw,width=320,height=360",
+  GstBuffer *out =
+      run_through
+      ("videoscale ! capsfilter caps=video/x-raw,width=320,height=360",
       RGBA_640x480, annotated_frame (640, 480));
   OpAnnotationMeta *m = op_buffer_get_annotation_meta (out);
   OpInstance *inst;
@@ -180,6 +188,7 @@ GST_START_TEST (test_videoscale_rescales)
   fail_unless_equals_uint64 (m->ann.frame_index, 42);
   gst_buffer_unref (out);
 }
+
 GST_END_TEST;
 
 GST_START_TEST (test_crop_meta_through_videoscale)
@@ -194,11 +203,16 @@ GST_START_TEST (test_crop_meta_through_videoscale)
   GST_BUFFER_PTS (buf) = 0;
   fill_annotation (&ann, 1280, 720);
   ann.has_crop = TRUE;
-  ann.crop = (OpCropInfo) { 0, { 80, 30, 40, 40 }, 328, 328 };
+  ann.crop = (OpCropInfo) {
+    0, {
+    80, 30, 40, 40}
+  , 328, 328};
   op_buffer_add_crop_meta (buf, &ann);
   op_annotation_clear (&ann);
 
-  out = run_through ("videoscale ! capsfilter caps=video/x-raw,width=164,height=164",
+  out =
+      run_through
+      ("videoscale ! capsfilter caps=video/x-raw,width=164,height=164",
       "video/x-raw,format=RGBA,width=328,height=328,framerate=0/1", buf);
   m = op_buffer_get_crop_meta (out);
   fail_unless (m != NULL);
@@ -210,6 +224,7 @@ GST_START_TEST (test_crop_meta_through_videoscale)
   fail_unless_equals_float (inst->keypoints[0].x, (100.25 + 0.5) * 0.5 - 0.5);
   gst_buffer_unref (out);
 }
+
 GST_END_TEST;
 
 static void
@@ -230,12 +245,15 @@ GST_START_TEST (test_survives_jpegenc)
 {
   check_encoder_keeps ("videoconvert ! jpegenc");
 }
+
 GST_END_TEST;
 
 GST_START_TEST (test_survives_pngenc)
 {
-  check_encoder_keeps ("videoconvert ! capsfilter caps=video/x-raw,format=RGB ! pngenc");
+  check_encoder_keeps
+      ("videoconvert ! capsfilter caps=video/x-raw,format=RGB ! pngenc");
 }
+
 GST_END_TEST;
 
 GST_START_TEST (test_videocrop_drops)
@@ -247,6 +265,7 @@ GST_START_TEST (test_videocrop_drops)
   fail_unless (op_buffer_get_annotation_meta (out) == NULL);
   gst_buffer_unref (out);
 }
+
 GST_END_TEST;
 
 
@@ -265,15 +284,40 @@ expected_point (GstVideoOrientationMethod m, gdouble w, gdouble h, gdouble x,
     gdouble y, gdouble * ox, gdouble * oy)
 {
   switch (m) {
-    case GST_VIDEO_ORIENTATION_IDENTITY: *ox = x; *oy = y; break;
-    case GST_VIDEO_ORIENTATION_90R: *ox = h - 1 - y; *oy = x; break;
-    case GST_VIDEO_ORIENTATION_180: *ox = w - 1 - x; *oy = h - 1 - y; break;
-    case GST_VIDEO_ORIENTATION_90L: *ox = y; *oy = w - 1 - x; break;
-    case GST_VIDEO_ORIENTATION_HORIZ: *ox = w - 1 - x; *oy = y; break;
-    case GST_VIDEO_ORIENTATION_VERT: *ox = x; *oy = h - 1 - y; break;
-    case GST_VIDEO_ORIENTATION_UL_LR: *ox = y; *oy = x; break;
-    case GST_VIDEO_ORIENTATION_UR_LL: *ox = h - 1 - y; *oy = w - 1 - x; break;
-    default: g_assert_not_reached ();
+    case GST_VIDEO_ORIENTATION_IDENTITY:
+      *ox = x;
+      *oy = y;
+      break;
+    case GST_VIDEO_ORIENTATION_90R:
+      *ox = h - 1 - y;
+      *oy = x;
+      break;
+    case GST_VIDEO_ORIENTATION_180:
+      *ox = w - 1 - x;
+      *oy = h - 1 - y;
+      break;
+    case GST_VIDEO_ORIENTATION_90L:
+      *ox = y;
+      *oy = w - 1 - x;
+      break;
+    case GST_VIDEO_ORIENTATION_HORIZ:
+      *ox = w - 1 - x;
+      *oy = y;
+      break;
+    case GST_VIDEO_ORIENTATION_VERT:
+      *ox = x;
+      *oy = h - 1 - y;
+      break;
+    case GST_VIDEO_ORIENTATION_UL_LR:
+      *ox = y;
+      *oy = x;
+      break;
+    case GST_VIDEO_ORIENTATION_UR_LL:
+      *ox = h - 1 - y;
+      *oy = w - 1 - x;
+      break;
+    default:
+      g_assert_not_reached ();
   }
 }
 
@@ -292,8 +336,10 @@ marked_frame (void)
   GST_BUFFER_DURATION (buf) = GST_SECOND / 30;
   fill_annotation (&ann, FW, FH);
   inst = op_annotation_get_instance (&ann, 0);
-  inst->keypoints[0] = (OpKeypoint) { mark[0][0], mark[0][1], TRUE, NAN };
-  inst->keypoints[1] = (OpKeypoint) { mark[1][0], mark[1][1], TRUE, NAN };
+  inst->keypoints[0] = (OpKeypoint) {
+  mark[0][0], mark[0][1], TRUE, NAN};
+  inst->keypoints[1] = (OpKeypoint) {
+  mark[1][0], mark[1][1], TRUE, NAN};
   inst->bbox[0] = mark[0][0];
   inst->bbox[1] = mark[0][1];
   inst->bbox[2] = mark[1][0] - mark[0][0];
@@ -448,6 +494,7 @@ GST_START_TEST (test_orientation_tag)
   fail_unless (gst_meta_api_type_has_tag (OP_CROP_META_API_TYPE,
           g_quark_from_string (GST_META_TAG_VIDEO_ORIENTATION_STR)));
 }
+
 GST_END_TEST;
 
 /* Every videoflip method, set every way a user can: the labels are either
@@ -474,6 +521,7 @@ GST_START_TEST (test_videoflip_every_method)
     }
   }
 }
+
 GST_END_TEST;
 
 /* A passthrough element leaves the meta exactly as it was. */
@@ -490,6 +538,7 @@ GST_START_TEST (test_passthrough_untouched)
   fail_unless_equals_uint64 (m->ann.frame_index, 42);
   gst_buffer_unref (out);
 }
+
 GST_END_TEST;
 
 /* The crop meta: crop-space keypoints move inside the crop, and the crop
@@ -516,9 +565,9 @@ GST_START_TEST (test_orient_crop_meta)
 
     fill_annotation (&ann, FW, FH);
     ann.has_crop = TRUE;
-    ann.crop = (OpCropInfo) { 0, { rect[0], rect[1], rect[2], rect[3] }, cw,
-      ch
-    };
+    ann.crop = (OpCropInfo) {
+      0, {
+    rect[0], rect[1], rect[2], rect[3]}, cw, ch};
     inst = op_annotation_get_instance (&ann, 0);
     op_frame_to_crop (ann.crop.rect, cw, ch, fx, fy, &inst->keypoints[0].x,
         &inst->keypoints[0].y);
@@ -555,6 +604,7 @@ GST_START_TEST (test_orient_crop_meta)
     gst_buffer_unref (out);
   }
 }
+
 GST_END_TEST;
 
 /* Sizes that do not match the meta, and methods that are no fixed pixel
@@ -574,6 +624,7 @@ GST_START_TEST (test_orient_refuses)
   gst_buffer_unref (out);
   gst_buffer_unref (in);
 }
+
 GST_END_TEST;
 
 static Suite *
