@@ -627,6 +627,94 @@ GST_START_TEST (test_orient_refuses)
 
 GST_END_TEST;
 
+static guint
+count_metas (GstBuffer * buf, GType api)
+{
+  gpointer state = NULL;
+  guint n = 0;
+
+  while (gst_buffer_iterate_meta_filtered (buf, &state, api))
+    n++;
+  return n;
+}
+
+/* The application API (what Python reaches through Onepass-1.0): JSON in,
+ * the same JSON out; a second add replaces; bad JSON and read-only buffers
+ * are errors that leave the buffer as it was. */
+GST_START_TEST (test_application_json_api)
+{
+  const gchar *frame =
+      "{\"source\":\"cam\",\"frame_index\":7,\"pts\":280000000,"
+      "\"width\":64,\"height\":48,\"skeleton\":{\"name\":\"fly\",\"nodes\":"
+      "[\"head\",\"tail\"],\"edges\":[[0,1]]},\"instances\":[{\"track\":2,"
+      "\"kind\":\"detection\",\"score\":0.5,\"bbox\":[1.5,2,10,12],"
+      "\"keypoints\":[[3,4,1,0.25],[null,null,0,null]]}]}";
+  const gchar *crop =
+      "{\"source\":\"cam\",\"frame_index\":7,\"width\":64,"
+      "\"height\":48,\"skeleton\":{\"name\":\"fly\",\"nodes\":[\"head\","
+      "\"tail\"],\"edges\":[]},\"instances\":[{\"kind\":\"user\","
+      "\"keypoints\":[[1,1,1,null],[2,2,1,null]]}],\"crop\":{\"instance\":0,"
+      "\"rect\":[10,10,20,20],\"width\":40,\"height\":40}}";
+  GstBuffer *buf = gst_buffer_new_allocate (NULL, 64 * 48, NULL), *copy;
+  GError *err = NULL;
+  gchar *out;
+  const OpAnnotation *ann;
+
+  fail_unless (op_buffer_get_annotation_json (buf) == NULL);
+  fail_unless (op_buffer_add_annotation_json (buf, frame, &err));
+  fail_unless (err == NULL);
+  ann = op_buffer_get_annotation (buf);
+  fail_unless_equals_uint64 (ann->frame_index, 7);
+  fail_unless_equals_int (op_annotation_get_instance (ann, 0)->kind,
+      OP_INSTANCE_DETECTION);
+  fail_unless_equals_float (op_annotation_get_instance (ann,
+          0)->keypoints[0].score, 0.25);
+  out = op_buffer_get_annotation_json (buf);
+  fail_unless (strstr (out, "\"frame_index\":7") != NULL, "%s", out);
+  fail_unless (strstr (out, "[null,null,0,null]") != NULL, "%s", out);
+  g_free (out);
+
+  /* a second add replaces: one meta, the new frame */
+  fail_unless (op_buffer_add_annotation_json (buf, crop, &err));
+  fail_unless_equals_int (count_metas (buf, OP_ANNOTATION_META_API_TYPE), 1);
+  fail_unless_equals_int (count_metas (buf, OP_CROP_META_API_TYPE), 1);
+  fail_unless (op_buffer_get_annotation (buf)->has_crop);
+  fail_unless_equals_int (op_buffer_get_annotation (buf)->crop.rect[2], 20);
+
+  /* bad JSON: an error naming the problem, the buffer unchanged */
+  fail_if (op_buffer_add_annotation_json (buf, "{\"frame_index\": \"x\"}",
+          &err));
+  fail_unless (err != NULL && err->domain == OP_ANNOTATION_ERROR);
+  fail_unless (strstr (err->message, "frame_index") != NULL, "%s",
+      err->message);
+  g_clear_error (&err);
+  fail_if (op_buffer_add_annotation_json (buf, "not json", &err));
+  fail_unless (g_error_matches (err, OP_ANNOTATION_ERROR,
+          OP_ANNOTATION_ERROR_SYNTAX));
+  g_clear_error (&err);
+  fail_unless (op_buffer_get_annotation (buf)->has_crop);
+
+  /* a buffer someone else holds is not annotated behind their back */
+  copy = gst_buffer_ref (buf);
+  fail_if (op_buffer_add_annotation_json (buf, frame, &err));
+  fail_unless (g_error_matches (err, OP_ANNOTATION_ERROR,
+          OP_ANNOTATION_ERROR_NOT_WRITABLE));
+  g_clear_error (&err);
+  gst_buffer_unref (copy);
+
+  /* copying labels onto a new buffer, as a Python step that makes its own
+   * output must */
+  copy = gst_buffer_new_allocate (NULL, 16, NULL);
+  fail_unless (op_buffer_copy_annotations (copy, buf, &err) > 0);
+  fail_unless (op_buffer_get_annotation (copy)->has_crop);
+  fail_unless_equals_int (op_buffer_remove_annotations (copy), 2);
+  fail_unless (op_buffer_get_annotation (copy) == NULL);
+  gst_buffer_unref (copy);
+  gst_buffer_unref (buf);
+}
+
+GST_END_TEST;
+
 static Suite *
 meta_suite (void)
 {
@@ -636,6 +724,7 @@ meta_suite (void)
   suite_add_tcase (s, tc);
   tcase_add_checked_fixture (tc, setup, teardown);
   tcase_add_test (tc, test_add_get_and_tags);
+  tcase_add_test (tc, test_application_json_api);
   tcase_add_test (tc, test_buffer_copy);
   tcase_add_test (tc, test_region_copy_drops_meta);
   tcase_add_test (tc, test_survives_videoconvert);
