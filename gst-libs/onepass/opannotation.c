@@ -1,6 +1,7 @@
 /* onepass: the plain annotation record shared by the metas, readers and writers.
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "opannotation.h"
+#include "opname.h"
 
 #include <string.h>
 
@@ -567,7 +568,7 @@ pattern_path (const gchar * uri)
 gchar *
 op_source_name_from_uri (const gchar * uri_or_path)
 {
-  gchar *path = NULL, *base, *dot, *p, *sep, *bsep;
+  gchar *path = NULL, *base, *dot, *sep, *bsep, *name;
 
   if (uri_or_path == NULL || *uri_or_path == '\0')
     return g_strdup ("unknown");
@@ -592,12 +593,8 @@ op_source_name_from_uri (const gchar * uri_or_path)
   dot = strrchr (base, '.');
   if (dot && dot != base)
     *dot = '\0';
-  for (p = base; *p; p++)
-    if (!g_ascii_isalnum (*p) && *p != '_' && *p != '-')
-      *p = '_';
-  if (*base == '\0') {
-    g_free (base);
-    return g_strdup ("unknown");
-  }
-  return base;
+  /* the one sanitiser, as batchsink's keys: one '_' per UTF-8 character */
+  name = op_name_sanitize (base, 0);
+  g_free (base);
+  return name;
 }

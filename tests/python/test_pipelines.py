@@ -457,11 +457,11 @@ def check_h5_layout(st):
         sources = [v.decode() if isinstance(v, bytes) else str(v)
                    for v in f["sources"][...]]
         expect(sources == [SOURCE], "sources %s" % sources)
-        # what the samples say: 384 once cropextract passes annotfilter's
-        # source size on, 0 ("unknown") until then
+        # the video's size, which cropextract passes on from annotfilter,
+        # in the samples and in the per-source table
         ann = next(iter(st.tar.values()))[2]
         want_size = (ann.get("source_width", 0), ann.get("source_height", 0))
-        expect(want_size in ((0, 0), (FRAME_W, FRAME_H)) and
+        expect(want_size == (FRAME_W, FRAME_H) and
                (f["source_width"][0], f["source_height"][0]) == want_size,
                "source size %s, samples say %s" % (
                    (f["source_width"][0], f["source_height"][0]), want_size))

@@ -177,6 +177,7 @@ GST_START_TEST (test_source_names)
     {"noext", "noext"},
     {"/v/2023.05.01_mouse3.mp4", "2023_05_01_mouse3"},
     {"/v/cam.1 left.mp4", "cam_1_left"},
+    {"/v/m\xc3\xa4use \xc3\xbc.mp4", "m_use__"},
     {"", "unknown"},
     /* multifilesrc's URIs: named from the pattern, without the number */
     {"multifle:///data/seq/img_%2505d.png", "img"},
