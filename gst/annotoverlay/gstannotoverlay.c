@@ -21,7 +21,7 @@
  *
  * Coordinates are pixel centres at integers: a keypoint at (10, 20) is
  * drawn centred on pixel column 10, row 20. A point is every pixel within
- * `point-radius` of it; a line (edge or box side) every pixel within
+ * `point-radius` of it plus the pixel holding it (the nearest centre); a line (edge or box side) every pixel within
  * `line-width` / 2 of the segment; a box [x, y, w, h] has its sides
  * through x, x + w, y and y + h. Only a box the annotation holds is drawn
  * (none is made up from the keypoints). Missing keypoints (NaN) are not
@@ -29,8 +29,9 @@
  *
  * Styles by kind: user instances have a solid box and filled points;
  * predicted ones a dashed box (dashes of 4 line widths, gaps of 3) and
- * hollow points (the pixels more than one pixel inside the radius are
- * left out, so the keypoint's own pixel keeps the image); detections only
+ * hollow points (the pixels more than one pixel inside the radius and the
+ * keypoint's own pixel are left out: that pixel keeps the image unless an
+ * edge crosses it); detections only
  * the box's corners (a quarter of the shorter side) and hollow points.
  *
  * Colours: `color-by=track` (default) gives each track one colour of a
@@ -176,8 +177,7 @@ op_annot_overlay_class_init (OpAnnotOverlayClass * klass)
 
   trans_class->prepare_output_buffer =
       GST_DEBUG_FUNCPTR (op_annot_overlay_prepare_output_buffer);
-  trans_class->transform_ip =
-      GST_DEBUG_FUNCPTR (op_annot_overlay_transform_ip);
+  trans_class->transform_ip = GST_DEBUG_FUNCPTR (op_annot_overlay_transform_ip);
   trans_class->transform_ip_on_passthrough = FALSE;
   filter_class->transform_frame_ip =
       GST_DEBUG_FUNCPTR (op_annot_overlay_transform_frame_ip);
@@ -216,8 +216,10 @@ op_annot_overlay_prepare_output_buffer (GstBaseTransform * trans,
     *outbuf = input;
     return GST_FLOW_OK;
   }
-  return GST_BASE_TRANSFORM_CLASS (op_annot_overlay_parent_class)->
-      prepare_output_buffer (trans, input, outbuf);
+  return
+      GST_BASE_TRANSFORM_CLASS
+      (op_annot_overlay_parent_class)->prepare_output_buffer (trans, input,
+      outbuf);
 }
 
 static GstFlowReturn
@@ -225,8 +227,9 @@ op_annot_overlay_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
 {
   if (drawable_annotation (buf) == NULL)
     return GST_FLOW_OK;
-  return GST_BASE_TRANSFORM_CLASS (op_annot_overlay_parent_class)->
-      transform_ip (trans, buf);
+  return
+      GST_BASE_TRANSFORM_CLASS (op_annot_overlay_parent_class)->transform_ip
+      (trans, buf);
 }
 
 static const guint8 *

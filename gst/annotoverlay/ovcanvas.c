@@ -75,9 +75,10 @@ op_ov_canvas_plot (OpOvCanvas * canvas, gint x, gint y)
   }
 }
 
-/* Filled: every pixel within @radius of the point. Hollow: the ring of
- * those more than one pixel inside the edge is left out, so the centre
- * pixel stays untouched (for radius >= 1). */
+/* Filled: every pixel within @radius of the point, and always the pixel
+ * that holds it (the nearest centre), so radius 0 draws that one pixel.
+ * Hollow: the same without the pixels more than one pixel inside the edge
+ * and without the point's own pixel, which keeps the image. */
 void
 op_ov_draw_point (OpOvCanvas * canvas, gdouble x, gdouble y, gdouble radius,
     gboolean filled)
@@ -85,15 +86,19 @@ op_ov_draw_point (OpOvCanvas * canvas, gdouble x, gdouble y, gdouble radius,
   gint i, j;
   gint x0 = (gint) floor (x - radius), x1 = (gint) ceil (x + radius);
   gint y0 = (gint) floor (y - radius), y1 = (gint) ceil (y + radius);
+  gint cx = (gint) floor (x + 0.5), cy = (gint) floor (y + 0.5);
   gdouble inner = radius - 1;
 
+  if (filled)
+    op_ov_canvas_plot (canvas, cx, cy);
   for (j = y0; j <= y1; j++)
     for (i = x0; i <= x1; i++) {
       gdouble d2 = (i - x) * (i - x) + (j - y) * (j - y);
 
       if (d2 > radius * radius + 1e-9)
         continue;
-      if (!filled && inner >= 0 && d2 <= inner * inner + 1e-9)
+      if (!filled && ((i == cx && j == cy) ||
+              (inner >= 0 && d2 <= inner * inner + 1e-9)))
         continue;
       op_ov_canvas_plot (canvas, i, j);
     }
