@@ -17,7 +17,7 @@
  * frame's (a rescaled meta is, after videoscale); otherwise the element
  * posts a STREAM FORMAT error rather than draw the labels in the wrong
  * place. Buffers without a meta, or whose meta has no instance, pass
- * through untouched and uncopied.
+ * through untouched and uncopied. QoS is off: no frame is ever dropped.
  *
  * Coordinates are pixel centres at integers: a keypoint at (10, 20) is
  * drawn centred on pixel column 10, row 20. A point is every pixel within
@@ -192,6 +192,8 @@ op_annot_overlay_init (OpAnnotOverlay * self)
   self->point_radius = DEFAULT_POINT_RADIUS;
   self->color_by = DEFAULT_COLOR_BY;
   gst_base_transform_set_in_place (GST_BASE_TRANSFORM (self), TRUE);
+  /* a dataset or review stream must not lose frames to a late clock */
+  gst_base_transform_set_qos_enabled (GST_BASE_TRANSFORM (self), FALSE);
 }
 
 /* The annotation to draw: a crop's own (crop coordinates) before the frame
