@@ -15,11 +15,17 @@ from its metadata) and numpy distance maps:
    drawn on that frame, and at least 90% of them the instance's own track
    colour (tab10 by track index; the rest is where the two flies' drawings
    overlap);
-3. all 30 frames (every one has predictions) arrive and are drawn on.
+3. all 30 frames (every one has predictions) arrive and are drawn on;
+4. examples/contact_sheet.py on a small HDF5 and a small tar shard written
+   here (black 64x64 images, keypoints at known pixels): at tile size 64
+   (scale 1) a user keypoint's pixel has its track colour, a predicted
+   one's stays black inside its ring, a missing point draws nothing, and
+   the samples appear in the order the seed picks.
 Exits non-zero on a mismatch.
 """
 import json
 import os
+import subprocess
 import sys
 
 if "vgpreload" in os.environ.get("LD_PRELOAD", ""):
@@ -91,6 +97,76 @@ def seg_dist(x0, y0, x1, y1, gx, gy):
     return np.hypot(x0 + u * dx - gx, y0 + u * dy - gy)
 
 
+def check_contact_sheet(root):
+    import cv2
+    import io
+    import tarfile
+    import tempfile
+
+    tmp = tempfile.mkdtemp(prefix="ov-sheet-")
+    kp = np.full((2, 1, 3, 4), np.nan, np.float32)
+    kp[0, 0, 0] = [10, 20, 1, np.nan]       # user, track 2 (green)
+    kp[0, 0, 1] = [40, 20, 1, np.nan]
+    kp[1, 0, 0] = [30, 30, 1, 0.9]          # predicted, untracked (white)
+    h5 = os.path.join(tmp, "d.h5")
+    with h5py.File(h5, "w") as f:
+        f.attrs["layout_version"] = 2
+        f.attrs["edges"] = np.array([[0, 1], [1, 2]], np.int32)
+        f.create_dataset("images", data=np.zeros((2, 64, 64, 3), np.uint8))
+        f["images"].attrs["pixel_format"] = "RGB"
+        f["keypoints"] = kp
+        f["n_instances"] = np.array([1, 1], np.int32)
+        f["track"] = np.array([[2], [-1]], np.int32)
+        f["kind"] = np.array([[0], [1]], np.uint8)
+        f["frame_index"] = np.array([5, 6], np.int64)
+        f["source"] = np.array([0, 0], np.int32)
+        f["sources"] = np.array([b"clip"])
+    shard = os.path.join(tmp, "train-clip-000000.tar")
+    with tarfile.open(shard, "w") as t:
+        for i in range(2):
+            ok, png = cv2.imencode(".png", np.zeros((64, 64, 3), np.uint8))
+            ann = {"width": 64, "height": 64, "skeleton": {
+                "nodes": ["a", "b", "c"], "edges": [[0, 1], [1, 2]]},
+                "instances": [{
+                    "kind": ["user", "predicted"][i], "track": [2, None][i],
+                    "keypoints": [[None if np.isnan(v) else float(v)
+                                   for v in k] for k in kp[i, 0]]}]}
+            for ext, data in (("png", png.tobytes()),
+                              ("json", json.dumps(ann).encode())):
+                info = tarfile.TarInfo("clip_%06d_00.%s" % (5 + i, ext))
+                info.size = len(data)
+                t.addfile(info, io.BytesIO(data))
+    script = os.path.join(root, "examples", "contact_sheet.py")
+    for src in (h5, shard):
+        out = os.path.join(tmp, "sheet.png")
+        subprocess.run([sys.executable, script, src, out, "-n", "2",
+                        "--tile", "64", "--columns", "2"], check=True,
+                       stdout=subprocess.DEVNULL)
+        sheet = cv2.cvtColor(cv2.imread(out), cv2.COLOR_BGR2RGB)
+        if sheet.shape != (64 + 16, 128, 3):
+            sys.exit("FAIL: contact sheet of %s is %s" % (src, sheet.shape))
+        # the seed decides the order: find each tile by its content
+        tiles = [sheet[:64, :64], sheet[:64, 64:]]
+        user = [t for t in tiles if t[20, 10].any()]
+        pred = [t for t in tiles if not t[20, 10].any()]
+        if len(user) != 1 or len(pred) != 1:
+            sys.exit("FAIL: %s: want one user tile and one predicted tile"
+                     % src)
+        u, p = user[0], pred[0]
+        for x, y in ((10, 20), (40, 20)):
+            if tuple(u[y, x]) != PALETTE[2]:
+                sys.exit("FAIL: %s: user keypoint pixel (%d, %d) is %s, "
+                         "want track 2's %s" % (src, x, y, u[y, x].tolist(),
+                                                PALETTE[2]))
+        if p[30, 30].any() or not (p[30, 33] > 200).all():
+            sys.exit("FAIL: %s: predicted keypoint should be a white ring "
+                     "around a black centre: %s, %s"
+                     % (src, p[30, 30].tolist(), p[30, 33].tolist()))
+        if p[:, :20].any() or u[40:].any():
+            sys.exit("FAIL: %s: something drawn away from the keypoints "
+                     "(the missing point or its edge?)" % src)
+
+
 def main():
     data = os.environ["ONEPASS_SHARED_DATA"]
     video = os.path.join(data, "sleap", "centered_pair_low_quality.mp4")
@@ -153,8 +229,11 @@ def main():
     if kps == 0 or own < 0.9 * ring_total:
         sys.exit("FAIL: %d of %d ring pixels of %d keypoints in their own "
                  "track colour" % (own, ring_total, kps))
+    check_contact_sheet(os.path.join(os.path.dirname(os.path.abspath(
+        __file__)), "..", ".."))
     print("ok: %d frames, %d keypoints, %d of %d ring pixels in their own "
-          "track colour, nothing drawn elsewhere" % (len(plain), kps, own, ring_total))
+          "track colour, nothing drawn elsewhere; contact sheet ok"
+          % (len(plain), kps, own, ring_total))
     return 0
 
 
