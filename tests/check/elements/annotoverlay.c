@@ -78,7 +78,8 @@ harness (const gchar * format, const gchar * props)
 /* A frame of @format filled with the component values @bg (per component,
  * alpha included), the scene's annotation attached. */
 static GstBuffer *
-frame_buffer (const gchar * format, const guint8 bg[4], const OpAnnotation * ann)
+frame_buffer (const gchar * format, const guint8 bg[4],
+    const OpAnnotation * ann)
 {
   GstVideoInfo info;
   GstVideoFrame f;
@@ -250,6 +251,37 @@ GST_START_TEST (test_predicted_style)
   fail_unless (is_bg (&f, 30, 5));
   fail_unless_equals_int (comp (&f, 0, 20, 4), 31);     /* track 0: blue */
   fail_unless_equals_int (comp (&f, 2, 20, 4), 180);
+  gst_video_frame_unmap (&f);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+/* Detection: only the box's corners, a quarter of the shorter side (15 / 4
+ * = 3.75) from each; hollow points. */
+GST_START_TEST (test_detection_style)
+{
+  const guint8 black[4] = { 0, 0, 0, 0 };
+  GstHarness *h = harness ("RGB", "line-width=1 point-radius=1");
+  OpAnnotation ann;
+  GstVideoFrame f;
+
+  scene (&ann, OP_INSTANCE_DETECTION, 0);
+  pull_rgb (h, frame_buffer ("RGB", black, &ann), &f);
+  op_annotation_clear (&ann);
+  /* top side x = 3..23: corner marks over 3..6.75 and 19.25..23 */
+  fail_if (is_bg (&f, 3, 2));
+  fail_if (is_bg (&f, 7, 2));
+  fail_unless (is_bg (&f, 8, 2));
+  fail_unless (is_bg (&f, 18, 2));
+  fail_if (is_bg (&f, 19, 2));
+  /* left side y = 2..17: marks over 2..5.75 and 13.25..17 */
+  fail_if (is_bg (&f, 3, 6));
+  fail_unless (is_bg (&f, 3, 7));
+  fail_unless (is_bg (&f, 3, 12));
+  fail_if (is_bg (&f, 3, 13));
+  /* the ring around (10, 5); its centre is on the edge */
+  fail_if (is_bg (&f, 10, 4));
   gst_video_frame_unmap (&f);
   gst_harness_teardown (h);
 }
@@ -445,6 +477,7 @@ annotoverlay_suite (void)
   tcase_add_test (tc, test_nv12_exact);
   tcase_add_test (tc, test_gray8_exact);
   tcase_add_test (tc, test_predicted_style);
+  tcase_add_test (tc, test_detection_style);
   tcase_add_test (tc, test_hollow_and_nan);
   tcase_add_test (tc, test_color_by_node);
   tcase_add_test (tc, test_passthrough);
