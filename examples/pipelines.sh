@@ -29,8 +29,9 @@ gst-launch-1.0 -q $src ! annotfilter location="$preds" instances=predicted ! \
   batchsink format=jsonl location="$out/frames.jsonl.gz"
 echo "   $(gzip -dc "$out"/frames*.jsonl.gz | wc -l) lines"
 
-echo "4. crops pasted back onto the video with a border: a review video (expect 1100 frames)"
-gst-launch-1.0 -q compositor328 name=c border-width=2 border-color=0xff00ff00 ! videoconvert ! \
+echo "4. crops pasted back onto the video with a border, the labels drawn on top: a review video (expect 1100 frames)"
+gst-launch-1.0 -q compositor328 name=c border-width=2 border-color=0xff00ff00 ! \
+  annotoverlay point-radius=2 ! videoconvert ! \
   x264enc speed-preset=ultrafast ! mp4mux ! filesink location="$out/review.mp4" \
   $src ! annotfilter location="$preds" instances=predicted mode=tag ! tee name=t \
   t. ! queue ! c.sink_full \

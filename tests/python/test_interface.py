@@ -20,8 +20,8 @@ from gi.repository import GObject, Gst  # noqa: E402
 
 SNAPSHOT = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                         "interface.json")
-KNOWN = ["annotfilter", "batchsink", "compositor328", "cropextract",
-         "framestats", "ramcache"]
+KNOWN = ["annotfilter", "annotoverlay", "batchsink", "compositor328",
+         "cropextract", "framestats", "ramcache"]
 
 
 FLAG_BITS = {
