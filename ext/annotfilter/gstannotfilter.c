@@ -220,7 +220,10 @@ op_annot_filter_instances_get_type (void)
   static const GEnumValue values[] = {
     {OP_INSTANCES_USER, "User-labeled instances", "user"},
     {OP_INSTANCES_PREDICTED, "Predicted instances", "predicted"},
-    {OP_INSTANCES_ALL, "User-labeled and predicted instances", "all"},
+    {OP_INSTANCES_ALL, "Every instance: user-labeled, predicted and "
+          "detections", "all"},
+    {OP_INSTANCES_DETECTION, "Detections (boxes, keypoints optional)",
+        "detection"},
     {0, NULL, NULL},
   };
 
@@ -304,7 +307,12 @@ op_annot_filter_class_init (OpAnnotFilterClass * klass)
   /**
    * OpAnnotFilter:instances:
    *
-   * Which instances count: user-labeled, predicted, or all.
+   * Which instances count: `user` (labeled by a person), `predicted`
+   * (a model's), `detection` (boxes with optional keypoints: MOT text,
+   * COCO annotations without keypoints) or `all` (every kind, detections
+   * included; a prediction that a user instance corrects is skipped).
+   * A detections file passes nothing with the default `user`: use
+   * `instances=detection` or `all`.
    */
   g_object_class_install_property (gobject_class, PROP_INSTANCES,
       g_param_spec_enum ("instances", "Instances",
@@ -702,8 +710,9 @@ resolve_video (OpAnnotFilter * self)
       self->targets->n_instances);
 
   if (self->targets->targets->len == 0) {
-    static const gchar *const which[] = { "user", "predicted", "user or "
-          "predicted"
+    /* indexed by OpInstanceFilter */
+    static const gchar *const which[] = { "user", "predicted", "any",
+      "detection"
     };
     GST_ELEMENT_WARNING (self, STREAM, FORMAT,
         ("%s: no frame of video %u has %s instances with at least %u present "

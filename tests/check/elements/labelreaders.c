@@ -526,6 +526,99 @@ GST_START_TEST (test_jsonl_probe)
 
 GST_END_TEST;
 
+/* MOT text: 1-based frames and boxes become onepass frames and pixel-centre
+ * coordinates; ids are tracks, conf the score (-1 none); the 9-field
+ * ground-truth layout skips conf-0 lines; malformed files name the line. */
+GST_START_TEST (test_mot)
+{
+  const gchar *tracker = "2, 7, 10.5, 20, 30, 40, 0.75, -1, -1, -1\n"
+      "\n1,3,1,1,5,6,-1,-1,-1,-1\r\n1,-1,100,50,8,9,0.5,-1,-1,-1\n";
+  const gchar *gt = "1,1,11,21,31,41,1,1,0.5\n1,2,5,5,5,5,0,8,1\n";
+  const struct
+  {
+    const gchar *text, *want;
+  } bad[] = {
+    {"1,1,2,3,4,5,1,-1,-1,-1\n1,1,2,3,4,5,1,-1,-1\n",
+        "line 2: 9 fields, but the first line has 10"},
+    {"1,1,2,3,4,5,1,-1,-1,-1\n2,1,2,abc,4,5,1,-1,-1,-1\n",
+        "line 2: field 4 (bb_top) \"abc\" is not a number"},
+    {"1,1,2,3,4,5,1,-1,-1,-1\n0,1,2,3,4,5,1,-1,-1,-1\n",
+        "line 2: frame \"0\" is not a 1-based frame number"},
+    {"1,1,2,3,4,5,1,-1,-1,-1\n\n1,1,9,9,4,5,1,-1,-1,-1\n",
+        "line 3: track 1 is in frame 1 twice (line 1 too)"},
+    {"1,1,2,3,4,5,1,-1,-1,-1\n1,2,2,3,0,5,1,-1,-1,-1\n",
+        "line 2: box 0 x 5 is empty"},
+    {"1,1,2,3,4,5,1,-1,-1,-1\n1,2.5,2,3,4,5,1,-1,-1,-1\n",
+        "line 2: id \"2.5\" is not a track id"},
+  };
+  GError *err = NULL;
+  gchar *path;
+  OpLabels *l;
+  const OpLabeledFrame *f;
+  OpInstance *inst;
+  guint i;
+
+  l = load_text (tracker, &err, &path);
+  fail_unless (l != NULL, "%s", err ? err->message : "");
+  g_free (path);
+  fail_unless_equals_string (l->format, "mot");
+  fail_unless_equals_int (l->warnings->len, 0);
+  fail_unless_equals_int (l->frames->len, 2);
+  f = frame_at (l, 0);
+  fail_unless_equals_uint64 (f->ann.frame_index, 0);
+  fail_unless (f->ann.skeleton == NULL);
+  inst = inst_at (f, 0);
+  fail_unless_equals_int (inst->kind, OP_INSTANCE_DETECTION);
+  fail_unless_equals_int (inst->track, 3);
+  fail_unless (isnan (inst->score));
+  fail_unless (inst->has_bbox);
+  fail_unless_equals_int (inst->n_keypoints, 0);
+  /* the 1-based pixel (1, 1) is onepass pixel (0, 0): corner at -0.5 */
+  assert_close (inst->bbox[0], -0.5);
+  assert_close (inst->bbox[1], -0.5);
+  assert_close (inst->bbox[2], 5);
+  assert_close (inst->bbox[3], 6);
+  inst = inst_at (f, 1);
+  fail_unless_equals_int (inst->track, -1);
+  assert_close (inst->score, 0.5);
+  assert_close (inst->bbox[0], 98.5);
+  f = frame_at (l, 1);
+  fail_unless_equals_uint64 (f->ann.frame_index, 1);
+  inst = inst_at (f, 0);
+  fail_unless_equals_int (inst->track, 7);
+  assert_close (inst->score, 0.75);
+  assert_close (inst->bbox[0], 9.0);
+  assert_close (inst->bbox[1], 18.5);
+  op_labels_free (l);
+
+  l = load_text (gt, &err, &path);
+  fail_unless (l != NULL, "%s", err ? err->message : "");
+  g_free (path);
+  fail_unless_equals_int (l->frames->len, 1);
+  fail_unless_equals_int (op_annotation_n_instances (&frame_at (l, 0)->ann), 1);
+  inst = inst_at (frame_at (l, 0), 0);
+  fail_unless_equals_int (inst->track, 1);
+  fail_unless (isnan (inst->score));
+  fail_unless_equals_int (l->warnings->len, 1);
+  fail_unless (strstr (g_ptr_array_index (l->warnings, 0), "1 ground-truth "
+          "line(s) with conf 0") != NULL);
+  op_labels_free (l);
+
+  for (i = 0; i < G_N_ELEMENTS (bad); i++) {
+    l = load_text (bad[i].text, &err, &path);
+    fail_unless (l == NULL, "%s loaded", bad[i].text);
+    fail_unless (g_error_matches (err, OP_LABELS_ERROR,
+            OP_LABELS_ERROR_CORRUPT), "%s", err->message);
+    fail_unless (g_str_has_prefix (err->message, path), "%s", err->message);
+    fail_unless (strstr (err->message, bad[i].want) != NULL, "%s",
+        err->message);
+    g_clear_error (&err);
+    g_free (path);
+  }
+}
+
+GST_END_TEST;
+
 /* JSON lines record each source's frame size; lines of one source that
  * disagree are an error naming both sizes and lines */
 GST_START_TEST (test_jsonl_sizes)
@@ -759,6 +852,7 @@ labelreaders_suite (void)
   tcase_add_test (tc, test_jsonl_round_trip);
   tcase_add_test (tc, test_jsonl_sizes);
   tcase_add_test (tc, test_jsonl_probe);
+  tcase_add_test (tc, test_mot);
   tcase_add_test (tc, test_truncated);
   tcase_add_test (tc, test_damaged);
   tcase_add_test (tc, test_junk);
