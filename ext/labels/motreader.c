@@ -181,8 +181,7 @@ mot_load (const gchar * path, GError ** error)
       g_free (key);
     } else {
       f = op_labels_add_frame (labels, 0, (guint64) v[0] - 1, NULL);
-      g_hash_table_insert (frames, key,
-          GUINT_TO_POINTER (labels->frames->len));
+      g_hash_table_insert (frames, key, GUINT_TO_POINTER (labels->frames->len));
     }
     inst = op_annotation_add_instance (&f->ann, OP_INSTANCE_DETECTION);
     inst->track = (gint) v[1];
