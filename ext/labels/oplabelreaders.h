@@ -15,6 +15,7 @@ extern const OpLabelReader *const op_label_readers[];
 extern const OpLabelReader op_slp_reader;
 extern const OpLabelReader op_analysis_reader;
 extern const OpLabelReader op_jsonl_reader;
+extern const OpLabelReader op_coco_reader;
 extern const OpLabelReader op_mot_reader;
 
 OpLabels *op_label_readers_load (const gchar * path, GError ** error);
