@@ -8,6 +8,11 @@
   none; the 9-field ground truth skips conf-0 lines and has no score).
 - Malformed MOT files (a header line, ragged rows, non-numeric values, a
   track twice in one frame, frame 0) fail naming the file, line and problem.
+- COCO keypoints/detections JSON: the tool's lines equal a json-module
+  reading (frames from frame_index or the file name's number, the folder as
+  video, keypoints unchanged, box corner -0.5, v 0/1/2, scores make
+  predictions, crowd skipped); malformed files name the file, the element and
+  the problem; a COCO file over an image folder labels multifilesrc's frames.
 - examples/detections_to_dataset.py on a video made here (numpy -> ffmpeg)
   whose coloured boxes move as its MOT lines say: one crop per line, keyed
   by the right frame and track, each crop showing its track's colour, no
@@ -220,6 +225,175 @@ p = subprocess.run(["gst-launch-1.0", "filesrc", "location=" + video, "!", "deco
                    capture_output=True, text=True, env=env, timeout=120)
 check("no frame of video 0 has user instances" in (p.stdout + p.stderr),
       "instances=user on detections warns that nothing counts")
+
+# --- COCO keypoints / detections JSON ---------------------------------
+def coco_truth(path):
+    """(video, frame) -> [(kind, track, score, bbox, keypoints)], from the json module."""
+    with open(path) as f:
+        d = json.load(f)
+    cats = {c["id"]: c for c in d.get("categories", [])}
+    images = {}
+    for im in d["images"]:
+        if "frame_index" in im:
+            frame = im["frame_index"]
+        else:
+            base = os.path.splitext(os.path.basename(im["file_name"]))[0]
+            digits = "".join(ch if ch.isdigit() else " " for ch in base).split()
+            frame = int(digits[-1])
+        images[im["id"]] = (os.path.dirname(im["file_name"]), frame)
+    out = {}
+    for a in d["annotations"]:
+        if a.get("iscrowd"):
+            continue
+        kps = None
+        if "keypoints" in a:
+            names = cats[a["category_id"]]["keypoints"]
+            kps = []
+            for k in range(len(names)):
+                x, y, v = a["keypoints"][3 * k:3 * k + 3]
+                # pixel indices = onepass pixel centres: unchanged
+                kps.append([None, None, 0] if v == 0 else [x, y, 1 if v == 2 else 0])
+        kind = "detection" if kps is None else ("predicted" if "score" in a else "user")
+        bbox = None
+        if "bbox" in a:
+            x, y, w, h = a["bbox"]
+            bbox = [x - 0.5, y - 0.5, w, h]  # corner at 0,0 -> -0.5
+        out.setdefault(images[a["image_id"]], []).append(
+            (kind, a.get("track_id", -1), a.get("score"), bbox, kps))
+    return out
+
+
+def compare_coco(path, what):
+    rc, lines, err = tool(path)
+    check(rc == 0, "%s loads (%s)" % (what, err.strip()))
+    truth = coco_truth(path)
+    got = {}
+    for l in lines:
+        got[(l["source"], l["frame_index"])] = [
+            (i["kind"], i["track"], i["score"], i["bbox"],
+             [k[:3] for k in i["keypoints"]] if i["kind"] != "detection" else None)
+            for i in l["instances"]]
+    check(sorted(got) == sorted(truth), "%s: frames %s" % (what, sorted(truth)))
+    ok = True
+    for key in truth:
+        for g, w in zip(got.get(key, []), truth[key]):
+            same = g[0] == w[0] and g[1] == w[1] and g[2] == w[2] and \
+                (g[3] is None) == (w[3] is None) and (g[3] is None or close(g[3], w[3])) and \
+                (w[4] is None or g[4] == [[None if c is None else float(c) for c in k[:2]] + [k[2]]
+                                          for k in w[4]])
+            if not same:
+                ok = False
+                print("  %s: got %s want %s" % (key, g, w))
+        if len(got.get(key, [])) != len(truth[key]):
+            ok = False
+    check(ok, "%s: kinds, tracks, scores, boxes and keypoints equal the json reading" % what)
+    return lines, err
+
+
+person = {"id": 1, "name": "person", "supercategory": "person",
+          "keypoints": ["nose", "left_eye", "right_eye", "left_hip", "right_hip"],
+          "skeleton": [[1, 2], [1, 3], [4, 5]]}
+coco = {
+    "info": {"description": "made by test_formats.py"}, "licenses": [],
+    "images": [{"id": 11, "file_name": "cam1/frame_000007.jpg", "width": 640, "height": 480},
+               {"id": 12, "file_name": "cam1/frame_000002.jpg", "width": 640, "height": 480},
+               {"id": 13, "file_name": "cam2/x.jpg", "width": 320, "height": 200, "frame_index": 40}],
+    "annotations": [
+        {"id": 1, "image_id": 11, "category_id": 1, "bbox": [100.5, 50, 80, 160], "area": 1,
+         "iscrowd": 0, "num_keypoints": 3,
+         "keypoints": [120, 60, 2, 118, 58, 1, 0, 0, 0, 110, 150, 2, 0, 0, 0], "track_id": 3},
+        {"id": 2, "image_id": 11, "category_id": 2, "bbox": [300, 200, 20, 20], "track_id": 9},
+        {"id": 3, "image_id": 12, "category_id": 1, "bbox": [1, 2, 3, 4], "iscrowd": 1,
+         "keypoints": [0] * 15},
+        {"id": 4, "image_id": 12, "category_id": 1, "keypoints": [10.25, 20.75, 2] * 5, "score": 0.42},
+        {"id": 5, "image_id": 13, "category_id": 2, "bbox": [0, 0, 320, 200]},
+    ],
+    "categories": [person, {"id": 2, "name": "ball"}],
+}
+cpath = write("coco.json", json.dumps(coco, indent=2))
+lines, err = compare_coco(cpath, "COCO pretty-printed (keypoints, detections, crowd, results)")
+check("1 crowd annotation(s) (iscrowd 1) were skipped" in err, "COCO: crowd annotations counted (%s)"
+      % err.strip())
+check(all((l["width"], l["height"]) == ((640, 480) if l["source"] == "cam1" else (320, 200))
+          for l in lines), "COCO: each video's size is its images' width x height")
+compare_coco(write("coco_line.json", json.dumps(coco)), "COCO on one line")
+skel = [l for l in lines if "skeleton" in l]
+check(skel and skel[0]["skeleton"]["nodes"] == person["keypoints"]
+      and skel[0]["skeleton"]["edges"] == [[0, 1], [0, 2], [3, 4]],
+      "COCO: skeleton nodes and 1-based pairs as 0-based edges")
+
+def broken(change):
+    d = json.loads(json.dumps(coco))
+    change(d)
+    return json.dumps(d, indent=1)
+
+
+cbad = [
+    ("no_images.json", broken(lambda d: d.update(images={})), '"images" is missing or not a list'),
+    ("ragged_kps.json", broken(lambda d: d["annotations"][0].update(keypoints=[1, 2, 2] * 4)),
+     "annotations[0] (id 1): 12 keypoint values; category 1 has 5 keypoints"),
+    ("text_kp.json", broken(lambda d: d["annotations"][3]["keypoints"].__setitem__(4, "abc")),
+     "annotations[3] (id 4): keypoint 1 (left_eye) is not x, y, v numbers"),
+    ("bad_v.json", broken(lambda d: d["annotations"][3]["keypoints"].__setitem__(2, 3)),
+     "annotations[3] (id 4): keypoint 0 (nose) is not x, y, v numbers with v 0, 1 or 2"),
+    ("dup_frame.json", broken(lambda d: d["images"].append(
+        {"id": 14, "file_name": "cam1/other_7.jpg", "width": 640, "height": 480})),
+     'images[3] (id 14) is frame 7 of video "cam1", like images[0]'),
+    ("no_number.json", broken(lambda d: d["images"][0].update(file_name="cam1/front.jpg")),
+     'images[0] (id 11): no "frame_index" and no number in its file name "cam1/front.jpg"'),
+    ("bad_image.json", broken(lambda d: d["annotations"][1].update(image_id=99)),
+     'annotations[1] (id 2): "image_id" names no image'),
+    ("bad_bbox.json", broken(lambda d: d["annotations"][1].update(bbox=[1, 2, "3", 4])),
+     'annotations[1] (id 2): "bbox" is not [x, y, width, height]'),
+    ("sizes.json", broken(lambda d: d["images"][1].update(width=641)),
+     'images[1] (id 12) is 641x480, but an earlier image of video "cam1" is 640x480'),
+    ("skeleton0.json", broken(lambda d: d["categories"][0].update(skeleton=[[0, 1]])),
+     "categories[0]: skeleton pair 0 is not two 1-based keypoint numbers (1 to 5)"),
+    ("truncated.json", json.dumps(coco, indent=2)[:-40], "not valid COCO JSON"),
+]
+for name, text, problem in cbad:
+    path = write(name, text)
+    rc, _, err = tool(path)
+    check(rc != 0 and path in err and problem in err,
+          "%s refused naming the file and the problem (%s)" % (name, err.strip()))
+path = write("not_coco.json", json.dumps({"videos": [], "tracks": {"a": 1}}, indent=2))
+rc, _, err = tool(path)
+check(rc != 0 and "not a label file" in err and "COCO keypoints or detections JSON" in err,
+      "a JSON object without images and annotations is not a label file (%s)" % err.strip())
+
+# a COCO file over an image folder, read with multifilesrc: image N is frame N
+folder = os.path.join(tmp, "imgs")
+os.makedirs(folder)
+images, anns = [], []
+for f in range(12):
+    cv2.imwrite(os.path.join(folder, "img_%05d.png" % f), frames[f][:, :, ::-1].copy())
+    images.append({"id": 100 + f, "file_name": "img_%05d.png" % f, "width": W, "height": H})
+    if f % 4 == 1:
+        x, y, w, h = box(1, f)
+        anns.append({"id": len(anns) + 1, "image_id": 100 + f, "category_id": 1,
+                     "bbox": [x, y, w, h], "track_id": 1})
+cfolder = write("folder_coco.json", json.dumps({"images": images, "annotations": anns,
+                                                "categories": [{"id": 1, "name": "box"}]}))
+cout = os.path.join(tmp, "coco_shards")
+os.makedirs(cout)
+p = subprocess.run(["gst-launch-1.0", "-q", "multifilesrc", "location=" + os.path.join(folder, "img_%05d.png"),
+                    "caps=image/png,framerate=25/1", "!", "pngdec", "!", "videoconvert", "!",
+                    "annotfilter", "location=" + cfolder, "instances=detection", "!",
+                    "cropextract", "width=32", "height=32", "padding=0", "!", "videoconvert", "!",
+                    "video/x-raw,format=RGB", "!", "pngenc", "!", "batchsink", "location=" + cout],
+                   capture_output=True, text=True, env=env, timeout=120)
+check(p.returncode == 0, "multifilesrc + COCO over the folder runs (%s)" % (p.stdout + p.stderr).strip()[-300:])
+got = []
+for name in sorted(os.listdir(cout)):
+    if name.endswith(".tar"):
+        with tarfile.open(os.path.join(cout, name)) as tar:
+            for m in tar.getmembers():
+                if m.name.endswith(".png"):
+                    img = cv2.imdecode(np.frombuffer(tar.extractfile(m).read(), np.uint8), cv2.IMREAD_COLOR)
+                    got.append((m.name, np.abs(img[8:24, 8:24, ::-1].reshape(-1, 3).mean(0)
+                                               - COLOURS[1]).max() < 20))
+check([g[0] for g in got] == ["img_%06d_00.png" % f for f in (1, 5, 9)] and all(g[1] for g in got),
+      "crops of frames 1, 5, 9 (the numbers in the file names), each showing the box (%s)" % got)
 
 print("formats: %d passed, %d failed" % (passed[0], len(failures)))
 sys.exit(1 if failures else 0)
