@@ -23,11 +23,13 @@
 #include <gio/gio.h>
 #include <string.h>
 
-typedef struct {
+typedef struct
+{
   OpSkeleton *skeleton;         /* NULL when the category has no keypoints */
 } Category;
 
-typedef struct {
+typedef struct
+{
   guint video;
   guint64 frame;
   gint64 id;
@@ -160,8 +162,7 @@ read_categories (JsonObject * root, GError ** error)
     GPtrArray *strv;
 
     if (o == NULL || !get_int (o, "id", &id))
-      FAIL (OP_LABELS_ERROR_CORRUPT, "categories[%u] has no integer \"id\"",
-          i);
+      FAIL (OP_LABELS_ERROR_CORRUPT, "categories[%u] has no integer \"id\"", i);
     if (g_hash_table_contains (cats, &id))
       FAIL (OP_LABELS_ERROR_CORRUPT, "categories[%u]: id %" G_GINT64_FORMAT
           " is used twice", i, id);
@@ -471,8 +472,7 @@ coco_load (const gchar * path, GError ** error)
   }
   for (i = 0; i < labels->frames->len; i++) {
     OpLabeledFrame *f = &g_array_index (labels->frames, OpLabeledFrame, i);
-    op_labels_get_video_size (labels, f->video, &f->ann.width,
-        &f->ann.height);
+    op_labels_get_video_size (labels, f->video, &f->ann.width, &f->ann.height);
   }
   if (crowd > 0)
     op_labels_add_warning (labels, "%u crowd annotation(s) (iscrowd 1) were "

@@ -46,6 +46,7 @@ const OpLabelReader *const op_label_readers[] = {
   &op_jsonl_reader,
   &op_coco_reader,
   &op_mot_reader,
+  &op_dlc_reader,
   NULL
 };
 

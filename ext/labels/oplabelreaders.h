@@ -17,6 +17,7 @@ extern const OpLabelReader op_analysis_reader;
 extern const OpLabelReader op_jsonl_reader;
 extern const OpLabelReader op_coco_reader;
 extern const OpLabelReader op_mot_reader;
+extern const OpLabelReader op_dlc_reader;
 
 OpLabels *op_label_readers_load (const gchar * path, GError ** error);
 

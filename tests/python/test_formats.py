@@ -13,6 +13,11 @@
   video, keypoints unchanged, box corner -0.5, v 0/1/2, scores make
   predictions, crowd skipped); malformed files name the file, the element and
   the problem; a COCO file over an image folder labels multifilesrc's frames.
+- DeepLabCut CSV (labeled data with 1 and 3 index columns, single- and
+  multi-animal with unique bodyparts, video predictions with likelihood):
+  the tool's lines equal a csv-module reading; malformed files (wrong
+  header, ragged rows, non-numeric values, duplicate frames) name the file,
+  line and problem.
 - examples/detections_to_dataset.py on a video made here (numpy -> ffmpeg)
   whose coloured boxes move as its MOT lines say: one crop per line, keyed
   by the right frame and track, each crop showing its track's colour, no
@@ -394,6 +399,127 @@ for name in sorted(os.listdir(cout)):
                                                - COLOURS[1]).max() < 20))
 check([g[0] for g in got] == ["img_%06d_00.png" % f for f in (1, 5, 9)] and all(g[1] for g in got),
       "crops of frames 1, 5, 9 (the numbers in the file names), each showing the box (%s)" % got)
+
+# --- DeepLabCut CSV ------------------------------------------------------
+def dlc_truth(path):
+    """(video, frame) -> [(kind, track_name, {node: (x, y, score)})], from the csv module."""
+    with open(path, newline="") as f:
+        rows = [r for r in csv.reader(f) if r]
+    multi = rows[1][0] == "individuals"
+    nh = 4 if multi else 3
+    nidx = 1
+    while rows[0][nidx] == "":
+        nidx += 1
+    coords = rows[nh - 1]
+    lik = "likelihood" in coords
+    step = 3 if lik else 2
+    out = {}
+    for r in rows[nh:]:
+        if nidx == 3:
+            video, image = r[1], r[2]
+        elif r[0].isdigit():
+            video, image = "", r[0]
+        else:
+            video, image = r[0].split("/")[-2], r[0].split("/")[-1]
+        frame = int("".join(ch if ch.isdigit() else " " for ch in os.path.splitext(image)[0]).split()[-1])
+        insts = {}
+        order = []
+        for c in range(nidx, len(r), step):
+            ind = rows[1][c] if multi else None
+            bp = rows[nh - 2][c]
+            if r[c] == "" or r[c + 1] == "":
+                continue
+            if ind not in insts:
+                insts[ind] = {}
+                order.append(ind)
+            insts[ind][bp] = (float(r[c]), float(r[c + 1]),
+                              float(r[c + 2]) if lik and r[c + 2] != "" else None)
+        if order:
+            out[(video, frame)] = [("predicted" if lik else "user", ind, insts[ind]) for ind in order]
+    return out
+
+
+def compare_dlc(path, what):
+    rc, lines, err = tool(path)
+    check(rc == 0, "%s loads (%s)" % (what, err.strip()))
+    truth = dlc_truth(path)
+    nodes = None
+    got = {}
+    for l in lines:
+        nodes = l.get("skeleton", {}).get("nodes", nodes)
+        got[(l["source"], l["frame_index"])] = [
+            (i["kind"], i["track_name"],
+             {nodes[k]: (kp[0], kp[1], kp[3]) for k, kp in enumerate(i["keypoints"]) if kp[2]})
+            for i in l["instances"]]
+    check(sorted(got) == sorted(truth), "%s: frames %s" % (what, sorted(truth)[:6]))
+    check(got == truth, "%s: kinds, individuals and every point equal the csv reading" % what)
+    if got != truth:
+        for k in truth:
+            if got.get(k) != truth[k]:
+                print("  %s: got %s want %s" % (k, got.get(k), truth[k]))
+                break
+    return lines
+
+
+bps = ["snout", "leftear", "rightear", "tailbase"]
+single_old = "scorer," + ",".join(["Mackenzie"] * 8) + "\nbodyparts," + ",".join(
+    b for b in bps for _ in "xy") + "\ncoords," + ",".join(["x", "y"] * 4) + "\n"
+single_old += "labeled-data/reach1/img0.png,202.0,629.0,197.5,674.0,,,361,462\n"
+single_old += "labeled-data/reach1/img033.png,393.0,199.0,409.0,190.0,415.0,215.0,365.0,180.0\n"
+single_old += "labeled-data/reach2/img7.png,1,2,3,4,5,6,7,8\n"
+compare_dlc(write("CollectedData_Mackenzie.csv", single_old), "DLC labeled data, single animal, 1 index column")
+single_new = "scorer,,," + ",".join(["shaokai"] * 8) + "\nbodyparts,,," + ",".join(
+    b for b in bps for _ in "xy") + "\ncoords,,," + ",".join(["x", "y"] * 4) + "\n"
+single_new += "labeled-data,golden,img0067.png,,,1250.02,471.62,1191.93,489.57,1258.47,458.94\n"
+single_new += "labeled-data,golden,img1162.png,1101.4,901.7,1125.2,959.2,,,1.0,2.0\n"
+compare_dlc(write("CollectedData_shaokai.csv", single_new), "DLC labeled data, single animal, 3 index columns (2.3+)")
+inds = ["individual1", "individual2", "individual3"]
+head = ["scorer,,", "individuals,,", "bodyparts,,", "coords,,"]
+cols = [(i, b) for i in inds for b in ("bodypart1", "bodypart2")] + [("single", "corner1"), ("single", "corner2")]
+multi = "\n".join([
+    "scorer,,," + ",".join(["dlc_team"] * 2 * len(cols)),
+    "individuals,,," + ",".join(i for i, _ in cols for _ in "xy"),
+    "bodyparts,,," + ",".join(b for _, b in cols for _ in "xy"),
+    "coords,,," + ",".join(["x", "y"] * len(cols))]) + "\n"
+multi += "labeled-data,m3v1mp4,img1029.png," + ",".join(str(50 * (k + 1)) for k in range(2 * len(cols))) + "\n"
+multi += "labeled-data,m3v1mp4,img0122.png," + ",".join(
+    [""] * 4 + ["150", "150", "200.5", "200"] + [""] * 4 + ["", "", "550", "550"]) + "\n"
+compare_dlc(write("CollectedData_dlc_team.csv", multi), "DLC labeled data, multi-animal with unique bodyparts")
+pred = "scorer," + ",".join(["DLC_resnet50_x"] * 6) + "\nbodyparts,nose,nose,nose,tail,tail,tail\n" \
+    "coords,x,y,likelihood,x,y,likelihood\n0,1.5,2.5,0.9,3,4,0.1\n1,,,,3,4,\n2,246.434,,,5,6,0.5\n"
+compare_dlc(write("videoDLC_resnet50_xshuffle1_100.csv", pred), "DLC video predictions, single animal")
+mpred = "\n".join([
+    "scorer," + ",".join(["DLC_effnet"] * 3 * len(cols)),
+    "individuals," + ",".join(i for i, _ in cols for _ in "xyl"),
+    "bodyparts," + ",".join(b for _, b in cols for _ in "xyl"),
+    "coords," + ",".join(["x", "y", "likelihood"] * len(cols))]) + "\n"
+mpred += "0," + ",".join([""] * 18) + ",135.268,139.63,0.76,215.291,233.065,0.531\n"
+mpred += "10,200.249,462.708,0.549,212.321,483.963,0.252," + ",".join([""] * 12) + ",116.7,438.9,0.79,,,\n"
+compare_dlc(write("m3v1DLC_effnet_el_filtered.csv", mpred), "DLC video predictions, multi-animal")
+
+dbad = [
+    ("dlc_bodyparts.csv", single_old.replace("bodyparts,", "bodypart,", 1), "line 2",
+     '"bodypart" where the header has "bodyparts"'),
+    ("dlc_coords.csv", single_old.replace("coords,x,y,x,y", "coords,x,y,y,x", 1), "line 3, column 4",
+     '"y" where the coordinates have "x"'),
+    ("dlc_ragged.csv", single_old + "labeled-data/reach1/img9.png,1,2,3\n", "line 7",
+     "4 fields, but the header has 9"),
+    ("dlc_text.csv", single_old + "labeled-data/reach1/img9.png,1,2,3,4,5,six,7,8\n", "line 7, column 7",
+     '(rightear y): "six" is not a number'),
+    ("dlc_dup.csv", single_old + "labeled-data/reach1/img00.png,1,2,3,4,5,6,7,8\n", "line 7",
+     "frame 0 is listed twice (line 4 too)"),
+    ("dlc_dup_pred.csv", pred + "1,1,1,1,1,1,1\n", "line 7", "frame 1 is listed twice (line 5 too)"),
+    ("dlc_noframe.csv", single_old + "labeled-data/reach1/front.png,1,2,3,4,5,6,7,8\n", "line 7",
+     'image "labeled-data/reach1/front.png" has no frame number'),
+    ("dlc_mixed.csv", pred + "labeled-data/v/img3.png,1,1,1,1,1,1\n", "line 7",
+     "in a file whose rows are frame numbers"),
+    ("dlc_short.csv", "scorer,a,a\nbodyparts,n,n\n", "line 3", "the header ends early"),
+]
+for name, text, line, problem in dbad:
+    path = write(name, text)
+    rc, _, err = tool(path)
+    check(rc != 0 and path in err and (line + ":" in err or line + " (" in err) and problem in err,
+          "%s refused naming the file, %s and the problem (%s)" % (name, line, err.strip()))
 
 print("formats: %d passed, %d failed" % (passed[0], len(failures)))
 sys.exit(1 if failures else 0)

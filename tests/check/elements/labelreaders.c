@@ -706,6 +706,73 @@ GST_START_TEST (test_coco)
 
 GST_END_TEST;
 
+/* DeepLabCut: the multi-animal 4-row header (with the "single" animal's
+ * unique bodyparts), 3 index columns, frames from image names; a
+ * prediction file's likelihoods; a non-numeric cell names line and column */
+GST_START_TEST (test_dlc)
+{
+  const gchar *multi = "scorer,,,t,t,t,t,t,t\n"
+      "individuals,,,a1,a1,a2,a2,single,single\n"
+      "bodyparts,,,nose,nose,nose,nose,corner,corner\n"
+      "coords,,,x,y,x,y,x,y\n"
+      "labeled-data,vid,img1029.png,50,51,,,500.5,501\n"
+      "labeled-data,vid,img0122.png,50,50,100,100,,\n";
+  const gchar *pred = "scorer,D,D,D\nbodyparts,nose,nose,nose\n"
+      "coords,x,y,likelihood\n0,1.5,2.5,0.25\n3,,,\n";
+  const gchar *bad = "scorer,D,D,D\nbodyparts,nose,nose,nose\n"
+      "coords,x,y,likelihood\n0,1.5,x2,0.25\n";
+  GError *err = NULL;
+  gchar *path;
+  OpLabels *l;
+  const OpLabeledFrame *f;
+  OpInstance *inst;
+
+  l = load_text (multi, &err, &path);
+  fail_unless (l != NULL, "%s", err ? err->message : "");
+  g_free (path);
+  fail_unless_equals_string (l->format, "dlc");
+  fail_unless_equals_string (g_ptr_array_index (l->videos, 0), "vid");
+  fail_unless_equals_int (l->frames->len, 2);
+  f = frame_at (l, 0);
+  fail_unless_equals_uint64 (f->ann.frame_index, 122);
+  fail_unless_equals_int (op_skeleton_get_n_nodes (f->ann.skeleton), 2);
+  fail_unless_equals_string (op_skeleton_get_node_name (f->ann.skeleton, 1),
+      "corner");
+  fail_unless_equals_int (op_annotation_n_instances (&f->ann), 2);
+  inst = inst_at (f, 1);
+  fail_unless_equals_int (inst->kind, OP_INSTANCE_USER);
+  fail_unless_equals_int (inst->track, 1);
+  fail_unless_equals_string (inst->track_name, "a2");
+  assert_close (inst->keypoints[0].x, 100);
+  fail_unless (isnan (inst->keypoints[1].x));
+  f = frame_at (l, 1);
+  fail_unless_equals_uint64 (f->ann.frame_index, 1029);
+  inst = inst_at (f, 1);
+  fail_unless_equals_string (inst->track_name, "single");
+  fail_unless (isnan (inst->keypoints[0].x));
+  assert_close (inst->keypoints[1].x, 500.5);
+  assert_close (inst->keypoints[1].y, 501);
+  op_labels_free (l);
+
+  l = load_text (pred, &err, &path);
+  fail_unless (l != NULL, "%s", err ? err->message : "");
+  g_free (path);
+  fail_unless_equals_int (l->frames->len, 1);
+  inst = inst_at (frame_at (l, 0), 0);
+  fail_unless_equals_int (inst->kind, OP_INSTANCE_PREDICTED);
+  fail_unless_equals_int (inst->track, -1);
+  assert_close (inst->keypoints[0].score, 0.25);
+  op_labels_free (l);
+
+  fail_unless (load_text (bad, &err, &path) == NULL);
+  fail_unless (strstr (err->message, "line 4, column 3 (nose y): \"x2\" is "
+          "not a number") != NULL, "%s", err->message);
+  g_clear_error (&err);
+  g_free (path);
+}
+
+GST_END_TEST;
+
 /* JSON lines record each source's frame size; lines of one source that
  * disagree are an error naming both sizes and lines */
 GST_START_TEST (test_jsonl_sizes)
@@ -941,6 +1008,7 @@ labelreaders_suite (void)
   tcase_add_test (tc, test_jsonl_probe);
   tcase_add_test (tc, test_mot);
   tcase_add_test (tc, test_coco);
+  tcase_add_test (tc, test_dlc);
   tcase_add_test (tc, test_truncated);
   tcase_add_test (tc, test_damaged);
   tcase_add_test (tc, test_junk);
