@@ -25,7 +25,8 @@
 #include <gio/gio.h>
 #include <string.h>
 
-typedef struct {
+typedef struct
+{
   guint column;                 /* first column (x) */
   guint instance;               /* index into individuals */
   guint node;                   /* skeleton node */
@@ -214,8 +215,7 @@ dlc_load (const gchar * path, GError ** error)
     f = op_text_split_fields (lines[line], &n);
     if (n != n_fields) {
       g_strfreev (f);
-      FAIL ("line %u: %u fields, but the header has %u", line + 1, n,
-          n_fields);
+      FAIL ("line %u: %u fields, but the header has %u", line + 1, n, n_fields);
     }
     /* the row's frame: a frame number (predictions) or an image name */
     {
