@@ -17,8 +17,10 @@
  *
  * Label formats, detected from the content, not the name: SLEAP `.slp`
  * and `.pkg.slp` (format 1.0 to 2.x), SLEAP analysis `.h5` (matlab,
- * standard and custom layouts), and onepass JSON lines (`.jsonl`,
- * `.jsonl.gz`, the annotation JSON that batchsink writes).
+ * standard and custom layouts), onepass JSON lines (`.jsonl`,
+ * `.jsonl.gz`, the annotation JSON that batchsink writes), COCO keypoints
+ * or detections JSON, MOT challenge text and DeepLabCut CSV
+ * (docs/labelreaders.md).
  *
  * Frame identity (docs/frame-identity.md): the frame index is the 0-based
  * presentation-order index, the n-th frame ffmpeg decodes (SLEAP's
@@ -220,7 +222,10 @@ op_annot_filter_instances_get_type (void)
   static const GEnumValue values[] = {
     {OP_INSTANCES_USER, "User-labeled instances", "user"},
     {OP_INSTANCES_PREDICTED, "Predicted instances", "predicted"},
-    {OP_INSTANCES_ALL, "User-labeled and predicted instances", "all"},
+    {OP_INSTANCES_ALL, "Every instance: user-labeled, predicted and "
+          "detections", "all"},
+    {OP_INSTANCES_DETECTION, "Detections (boxes, keypoints optional)",
+        "detection"},
     {0, NULL, NULL},
   };
 
@@ -283,13 +288,14 @@ op_annot_filter_class_init (OpAnnotFilterClass * klass)
   /**
    * OpAnnotFilter:location:
    *
-   * The label file: SLEAP .slp / .pkg.slp / analysis .h5, or onepass JSON
-   * lines (.jsonl, .jsonl.gz). The format is detected from the content.
+   * The label file: SLEAP .slp / .pkg.slp / analysis .h5, onepass JSON
+   * lines (.jsonl, .jsonl.gz), COCO JSON, MOT text or DeepLabCut CSV. The
+   * format is detected from the content.
    */
   g_object_class_install_property (gobject_class, PROP_LOCATION,
       g_param_spec_string ("location", "Location",
-          "Label file (SLEAP .slp/.pkg.slp/analysis .h5 or onepass .jsonl[.gz])",
-          DEFAULT_LOCATION, flags));
+          "Label file (SLEAP .slp/.pkg.slp/analysis .h5, onepass .jsonl[.gz], "
+          "COCO JSON, MOT text or DeepLabCut CSV)", DEFAULT_LOCATION, flags));
   /**
    * OpAnnotFilter:video-index:
    *
@@ -304,7 +310,12 @@ op_annot_filter_class_init (OpAnnotFilterClass * klass)
   /**
    * OpAnnotFilter:instances:
    *
-   * Which instances count: user-labeled, predicted, or all.
+   * Which instances count: `user` (labeled by a person), `predicted`
+   * (a model's), `detection` (boxes with optional keypoints: MOT text,
+   * COCO annotations without keypoints) or `all` (every kind, detections
+   * included; a prediction that a user instance corrects is skipped).
+   * A detections file passes nothing with the default `user`: use
+   * `instances=detection` or `all`.
    */
   g_object_class_install_property (gobject_class, PROP_INSTANCES,
       g_param_spec_enum ("instances", "Instances",
@@ -702,15 +713,24 @@ resolve_video (OpAnnotFilter * self)
       self->targets->n_instances);
 
   if (self->targets->targets->len == 0) {
-    static const gchar *const which[] = { "user", "predicted", "user or "
-          "predicted"
+    /* indexed by OpInstanceFilter */
+    static const gchar *const which[] = { "user", "predicted", "any",
+      "detection"
     };
-    GST_ELEMENT_WARNING (self, STREAM, FORMAT,
-        ("%s: no frame of video %u has %s instances with at least %u present "
-            "keypoints (%u labeled frames in the file; see the instances and "
-            "min-keypoints properties)", self->cfg.location, self->video,
-            which[self->cfg.instances], self->cfg.min_keypoints,
-            op_labels_count_frames (labels, self->video)), (NULL));
+    if (self->cfg.instances == OP_INSTANCES_DETECTION)
+      GST_ELEMENT_WARNING (self, STREAM, FORMAT,
+          ("%s: no frame of video %u has detection instances with a box "
+              "(%u labeled frames in the file; see the instances property)",
+              self->cfg.location, self->video,
+              op_labels_count_frames (labels, self->video)), (NULL));
+    else
+      GST_ELEMENT_WARNING (self, STREAM, FORMAT,
+          ("%s: no frame of video %u has %s instances with at least %u "
+              "present keypoints (%u labeled frames in the file; see the "
+              "instances and min-keypoints properties)", self->cfg.location,
+              self->video, which[self->cfg.instances],
+              self->cfg.min_keypoints, op_labels_count_frames (labels,
+                  self->video)), (NULL));
   }
   /* tag mode numbers every frame; drop mode only needs it for targets */
   if (self->targets->targets->len > 0

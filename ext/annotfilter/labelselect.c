@@ -10,9 +10,13 @@ instance_counts (const OpInstance * inst, OpInstanceFilter which,
     return FALSE;
   if (which == OP_INSTANCES_PREDICTED && inst->kind != OP_INSTANCE_PREDICTED)
     return FALSE;
+  if (which == OP_INSTANCES_DETECTION && inst->kind != OP_INSTANCE_DETECTION)
+    return FALSE;
   /* with both kinds, a corrected prediction gives way to its correction */
   if (which == OP_INSTANCES_ALL && inst->replaced)
     return FALSE;
+  /* min-keypoints counts a detection's box as present: a box without
+   * keypoints (MOT, COCO detections) is what a detection is */
   if (inst->kind == OP_INSTANCE_DETECTION && inst->has_bbox)
     return TRUE;
   return op_instance_count_present (inst) >= min_keypoints;

@@ -11,12 +11,18 @@ G_BEGIN_DECLS
  * OpInstanceFilter:
  * @OP_INSTANCES_USER: user-labeled instances only
  * @OP_INSTANCES_PREDICTED: predicted instances only
- * @OP_INSTANCES_ALL: both
+ * @OP_INSTANCES_ALL: every kind: user, predicted and detection
+ * @OP_INSTANCES_DETECTION: detection instances only (boxes, keypoints
+ *   optional: MOT and COCO files without keypoints)
+ *
+ * The values are the `instances` property's enum values (appended, so the
+ * older ones keep their numbers).
  */
 typedef enum {
   OP_INSTANCES_USER,
   OP_INSTANCES_PREDICTED,
   OP_INSTANCES_ALL,
+  OP_INSTANCES_DETECTION,
 } OpInstanceFilter;
 
 /* One frame to pass: the labels' instances after filtering, in file order. */

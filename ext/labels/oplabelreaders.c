@@ -44,6 +44,9 @@ const OpLabelReader *const op_label_readers[] = {
   &op_analysis_reader,
   &hdf5_other_reader,
   &op_jsonl_reader,
+  &op_coco_reader,
+  &op_mot_reader,
+  &op_dlc_reader,
   NULL
 };
 

@@ -1,5 +1,5 @@
 /* onepass: the label readers (SLEAP .slp/.pkg.slp, SLEAP analysis .h5,
- * onepass JSON lines) behind the OpLabelReader interface.
+ * onepass JSON lines, MOT text, COCO keypoints, DeepLabCut CSV) behind the OpLabelReader interface.
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #ifndef __OP_LABEL_READERS_H__
 #define __OP_LABEL_READERS_H__
@@ -15,6 +15,9 @@ extern const OpLabelReader *const op_label_readers[];
 extern const OpLabelReader op_slp_reader;
 extern const OpLabelReader op_analysis_reader;
 extern const OpLabelReader op_jsonl_reader;
+extern const OpLabelReader op_coco_reader;
+extern const OpLabelReader op_mot_reader;
+extern const OpLabelReader op_dlc_reader;
 
 OpLabels *op_label_readers_load (const gchar * path, GError ** error);
 

@@ -467,8 +467,9 @@ assert_not_claimed (const gchar * path)
 }
 
 /* The JSON-lines probe claims only files whose first line is an
- * annotation: a COCO file (pretty or on one line), a .csv.gz, any other
- * gzip are "not a label file"; real JSON lines still load, plain or gzip,
+ * annotation: a COCO file (pretty or on one line) goes to the COCO reader,
+ * a .csv.gz or any other gzip (a gzipped COCO file too) is "not a label
+ * file"; real JSON lines still load, plain or gzip,
  * with a first line longer than the 1024 bytes the dispatcher peeks at. */
 GST_START_TEST (test_jsonl_probe)
 {
@@ -496,7 +497,18 @@ GST_START_TEST (test_jsonl_probe)
   write_gzip (p[2], csv, strlen (csv));
   p[3] = g_build_filename (dir, "coco.json.gz", NULL);
   write_gzip (p[3], coco_pretty, strlen (coco_pretty));
-  for (i = 0; i < 4; i++)
+  /* the COCO reader claims COCO files by content, and its errors are
+   * about COCO (these images have no frame), not a JSON-lines line 1 */
+  for (i = 0; i < 2; i++) {
+    fail_unless (op_label_readers_load (p[i], &err) == NULL);
+    fail_unless (g_str_has_prefix (err->message, p[i]), "%s", err->message);
+    fail_unless (strstr (err->message, "images[0] (id 1): no \"frame_index\""
+            " and no number in its file name \"a.jpg\"") != NULL, "%s",
+        err->message);
+    fail_unless (strstr (err->message, "line 1") == NULL, "%s", err->message);
+    g_clear_error (&err);
+  }
+  for (i = 2; i < 4; i++)
     assert_not_claimed (p[i]);
 
   /* a long first line (a 3000-character source name), plain and gzip */
@@ -522,6 +534,241 @@ GST_START_TEST (test_jsonl_probe)
   g_string_free (big, TRUE);
   g_rmdir (dir);
   g_free (dir);
+}
+
+GST_END_TEST;
+
+/* MOT text: 1-based frames and boxes become onepass frames and pixel-centre
+ * coordinates; ids are tracks, conf the score (-1 none); the 9-field
+ * ground-truth layout skips conf-0 lines; malformed files name the line. */
+GST_START_TEST (test_mot)
+{
+  const gchar *tracker = "2, 7, 10.5, 20, 30, 40, 0.75, -1, -1, -1\n"
+      "\n1,3,1,1,5,6,-1,-1,-1,-1\r\n1,-1,100,50,8,9,0.5,-1,-1,-1\n";
+  const gchar *gt = "1,1,11,21,31,41,1,1,0.5\n1,2,5,5,5,5,0,8,1\n";
+  const struct
+  {
+    const gchar *text, *want;
+  } bad[] = {
+    {"1,1,2,3,4,5,1,-1,-1,-1\n1,1,2,3,4,5,1,-1,-1\n",
+        "line 2: 9 fields, but the first line has 10"},
+    {"1,1,2,3,4,5,1,-1,-1,-1\n2,1,2,abc,4,5,1,-1,-1,-1\n",
+        "line 2: field 4 (bb_top) \"abc\" is not a number"},
+    {"1,1,2,3,4,5,1,-1,-1,-1\n0,1,2,3,4,5,1,-1,-1,-1\n",
+        "line 2: frame \"0\" is not a 1-based frame number"},
+    {"1,1,2,3,4,5,1,-1,-1,-1\n\n1,1,9,9,4,5,1,-1,-1,-1\n",
+        "line 3: track 1 is in frame 1 twice (line 1 too)"},
+    {"1,1,2,3,4,5,1,-1,-1,-1\n1,2,2,3,0,5,1,-1,-1,-1\n",
+        "line 2: box 0 x 5 is empty"},
+    {"1,1,2,3,4,5,1,-1,-1,-1\n1,2.5,2,3,4,5,1,-1,-1,-1\n",
+        "line 2: id \"2.5\" is not a track id"},
+  };
+  GError *err = NULL;
+  gchar *path;
+  OpLabels *l;
+  const OpLabeledFrame *f;
+  OpInstance *inst;
+  guint i;
+
+  l = load_text (tracker, &err, &path);
+  fail_unless (l != NULL, "%s", err ? err->message : "");
+  g_free (path);
+  fail_unless_equals_string (l->format, "mot");
+  fail_unless_equals_int (l->warnings->len, 0);
+  fail_unless_equals_int (l->frames->len, 2);
+  f = frame_at (l, 0);
+  fail_unless_equals_uint64 (f->ann.frame_index, 0);
+  fail_unless (f->ann.skeleton == NULL);
+  inst = inst_at (f, 0);
+  fail_unless_equals_int (inst->kind, OP_INSTANCE_DETECTION);
+  fail_unless_equals_int (inst->track, 3);
+  fail_unless (isnan (inst->score));
+  fail_unless (inst->has_bbox);
+  fail_unless_equals_int (inst->n_keypoints, 0);
+  /* the 1-based pixel (1, 1) is onepass pixel (0, 0): corner at -0.5 */
+  assert_close (inst->bbox[0], -0.5);
+  assert_close (inst->bbox[1], -0.5);
+  assert_close (inst->bbox[2], 5);
+  assert_close (inst->bbox[3], 6);
+  inst = inst_at (f, 1);
+  fail_unless_equals_int (inst->track, -1);
+  assert_close (inst->score, 0.5);
+  assert_close (inst->bbox[0], 98.5);
+  f = frame_at (l, 1);
+  fail_unless_equals_uint64 (f->ann.frame_index, 1);
+  inst = inst_at (f, 0);
+  fail_unless_equals_int (inst->track, 7);
+  assert_close (inst->score, 0.75);
+  assert_close (inst->bbox[0], 9.0);
+  assert_close (inst->bbox[1], 18.5);
+  op_labels_free (l);
+
+  l = load_text (gt, &err, &path);
+  fail_unless (l != NULL, "%s", err ? err->message : "");
+  g_free (path);
+  fail_unless_equals_int (l->frames->len, 1);
+  fail_unless_equals_int (op_annotation_n_instances (&frame_at (l, 0)->ann), 1);
+  inst = inst_at (frame_at (l, 0), 0);
+  fail_unless_equals_int (inst->track, 1);
+  fail_unless (isnan (inst->score));
+  fail_unless_equals_int (l->warnings->len, 1);
+  fail_unless (strstr (g_ptr_array_index (l->warnings, 0), "1 ground-truth "
+          "line(s) with conf 0") != NULL);
+  op_labels_free (l);
+
+  for (i = 0; i < G_N_ELEMENTS (bad); i++) {
+    l = load_text (bad[i].text, &err, &path);
+    fail_unless (l == NULL, "%s loaded", bad[i].text);
+    fail_unless (g_error_matches (err, OP_LABELS_ERROR,
+            OP_LABELS_ERROR_CORRUPT), "%s", err->message);
+    fail_unless (g_str_has_prefix (err->message, path), "%s", err->message);
+    fail_unless (strstr (err->message, bad[i].want) != NULL, "%s",
+        err->message);
+    g_clear_error (&err);
+    g_free (path);
+  }
+}
+
+GST_END_TEST;
+
+/* COCO: frames from frame_index or the file name's number, videos from the
+ * folder, keypoints unchanged (pixel indices), boxes' corner -0.5, v 0/1/2,
+ * detections without keypoints, scores make predictions, crowd skipped. */
+GST_START_TEST (test_coco)
+{
+  const gchar *coco = "{\"info\": {},\n\"images\": ["
+      "{\"id\": 7, \"file_name\": \"clipA/img_00012.png\", \"width\": 320, "
+      "\"height\": 240},\n{\"id\": 8, \"file_name\": \"clipA/img_3.png\", "
+      "\"width\": 320, \"height\": 240, \"frame_index\": 5}],\n"
+      "\"annotations\": [\n"
+      "{\"id\": 1, \"image_id\": 7, \"category_id\": 2, \"bbox\": [10, 20, "
+      "30, 40]},\n{\"id\": 2, \"image_id\": 7, \"category_id\": 1, \"bbox\":"
+      " [0, 0, 10, 10], \"keypoints\": [5, 6, 2, 7, 8, 1, 0, 0, 0], "
+      "\"track_id\": 4},\n{\"id\": 3, \"image_id\": 8, \"category_id\": 1, "
+      "\"keypoints\": [1, 2, 2, 3, 4, 2, 5.5, 6, 2], \"score\": 0.7},\n"
+      "{\"id\": 4, \"image_id\": 8, \"category_id\": 1, \"iscrowd\": 1, "
+      "\"bbox\": [1, 1, 1, 1]}],\n\"categories\": [{\"id\": 1, \"name\": "
+      "\"mouse\", \"keypoints\": [\"nose\", \"ear\", \"tail\"], "
+      "\"skeleton\": [[1, 2], [2, 3]]}, {\"id\": 2, \"name\": \"ball\"}]}\n";
+  GError *err = NULL;
+  gchar *path;
+  OpLabels *l;
+  const OpLabeledFrame *f;
+  OpInstance *inst;
+  guint w, h;
+
+  l = load_text (coco, &err, &path);
+  fail_unless (l != NULL, "%s", err ? err->message : "");
+  g_free (path);
+  fail_unless_equals_string (l->format, "coco");
+  fail_unless_equals_int (l->videos->len, 1);
+  fail_unless_equals_string (g_ptr_array_index (l->videos, 0), "clipA");
+  fail_unless (op_labels_get_video_size (l, 0, &w, &h));
+  fail_unless_equals_int (w, 320);
+  fail_unless_equals_int (h, 240);
+  fail_unless_equals_int (l->warnings->len, 1);
+  fail_unless_equals_int (l->frames->len, 2);
+  f = frame_at (l, 0);
+  fail_unless_equals_uint64 (f->ann.frame_index, 5);
+  fail_unless_equals_int (op_skeleton_get_n_nodes (f->ann.skeleton), 3);
+  fail_unless_equals_int (f->ann.skeleton->n_edges, 2);
+  fail_unless_equals_int (op_annotation_n_instances (&f->ann), 1);
+  inst = inst_at (f, 0);
+  fail_unless_equals_int (inst->kind, OP_INSTANCE_PREDICTED);
+  assert_close (inst->score, 0.7);
+  fail_unless (!inst->has_bbox);
+  assert_close (inst->keypoints[2].x, 5.5);
+  assert_close (inst->keypoints[2].y, 6);
+  fail_unless (inst->keypoints[2].visible);
+  f = frame_at (l, 1);
+  fail_unless_equals_uint64 (f->ann.frame_index, 12);
+  fail_unless (f->ann.skeleton == frame_at (l, 0)->ann.skeleton);
+  inst = inst_at (f, 0);
+  fail_unless_equals_int (inst->kind, OP_INSTANCE_DETECTION);
+  fail_unless_equals_int (inst->track, -1);
+  assert_close (inst->bbox[0], 9.5);
+  assert_close (inst->bbox[1], 19.5);
+  assert_close (inst->bbox[2], 30);
+  fail_unless_equals_int (op_instance_count_present (inst), 0);
+  inst = inst_at (f, 1);
+  fail_unless_equals_int (inst->kind, OP_INSTANCE_USER);
+  fail_unless_equals_int (inst->track, 4);
+  fail_unless (isnan (inst->score));
+  assert_close (inst->bbox[0], -0.5);
+  assert_close (inst->keypoints[0].x, 5);
+  assert_close (inst->keypoints[0].y, 6);
+  fail_unless (inst->keypoints[0].visible);
+  assert_close (inst->keypoints[1].x, 7);
+  fail_unless (!inst->keypoints[1].visible);
+  fail_unless (isnan (inst->keypoints[2].x));
+  op_labels_free (l);
+}
+
+GST_END_TEST;
+
+/* DeepLabCut: the multi-animal 4-row header (with the "single" animal's
+ * unique bodyparts), 3 index columns, frames from image names; a
+ * prediction file's likelihoods; a non-numeric cell names line and column */
+GST_START_TEST (test_dlc)
+{
+  const gchar *multi = "scorer,,,t,t,t,t,t,t\n"
+      "individuals,,,a1,a1,a2,a2,single,single\n"
+      "bodyparts,,,nose,nose,nose,nose,corner,corner\n"
+      "coords,,,x,y,x,y,x,y\n"
+      "labeled-data,vid,img1029.png,50,51,,,500.5,501\n"
+      "labeled-data,vid,img0122.png,50,50,100,100,,\n";
+  const gchar *pred = "scorer,D,D,D\nbodyparts,nose,nose,nose\n"
+      "coords,x,y,likelihood\n0,1.5,2.5,0.25\n3,,,\n";
+  const gchar *bad = "scorer,D,D,D\nbodyparts,nose,nose,nose\n"
+      "coords,x,y,likelihood\n0,1.5,x2,0.25\n";
+  GError *err = NULL;
+  gchar *path;
+  OpLabels *l;
+  const OpLabeledFrame *f;
+  OpInstance *inst;
+
+  l = load_text (multi, &err, &path);
+  fail_unless (l != NULL, "%s", err ? err->message : "");
+  g_free (path);
+  fail_unless_equals_string (l->format, "dlc");
+  fail_unless_equals_string (g_ptr_array_index (l->videos, 0), "vid");
+  fail_unless_equals_int (l->frames->len, 2);
+  f = frame_at (l, 0);
+  fail_unless_equals_uint64 (f->ann.frame_index, 122);
+  fail_unless_equals_int (op_skeleton_get_n_nodes (f->ann.skeleton), 2);
+  fail_unless_equals_string (op_skeleton_get_node_name (f->ann.skeleton, 1),
+      "corner");
+  fail_unless_equals_int (op_annotation_n_instances (&f->ann), 2);
+  inst = inst_at (f, 1);
+  fail_unless_equals_int (inst->kind, OP_INSTANCE_USER);
+  fail_unless_equals_int (inst->track, 1);
+  fail_unless_equals_string (inst->track_name, "a2");
+  assert_close (inst->keypoints[0].x, 100);
+  fail_unless (isnan (inst->keypoints[1].x));
+  f = frame_at (l, 1);
+  fail_unless_equals_uint64 (f->ann.frame_index, 1029);
+  inst = inst_at (f, 1);
+  fail_unless_equals_string (inst->track_name, "single");
+  fail_unless (isnan (inst->keypoints[0].x));
+  assert_close (inst->keypoints[1].x, 500.5);
+  assert_close (inst->keypoints[1].y, 501);
+  op_labels_free (l);
+
+  l = load_text (pred, &err, &path);
+  fail_unless (l != NULL, "%s", err ? err->message : "");
+  g_free (path);
+  fail_unless_equals_int (l->frames->len, 1);
+  inst = inst_at (frame_at (l, 0), 0);
+  fail_unless_equals_int (inst->kind, OP_INSTANCE_PREDICTED);
+  fail_unless_equals_int (inst->track, -1);
+  assert_close (inst->keypoints[0].score, 0.25);
+  op_labels_free (l);
+
+  fail_unless (load_text (bad, &err, &path) == NULL);
+  fail_unless (strstr (err->message, "line 4, column 3 (nose y): \"x2\" is "
+          "not a number") != NULL, "%s", err->message);
+  g_clear_error (&err);
+  g_free (path);
 }
 
 GST_END_TEST;
@@ -759,6 +1006,9 @@ labelreaders_suite (void)
   tcase_add_test (tc, test_jsonl_round_trip);
   tcase_add_test (tc, test_jsonl_sizes);
   tcase_add_test (tc, test_jsonl_probe);
+  tcase_add_test (tc, test_mot);
+  tcase_add_test (tc, test_coco);
+  tcase_add_test (tc, test_dlc);
   tcase_add_test (tc, test_truncated);
   tcase_add_test (tc, test_damaged);
   tcase_add_test (tc, test_junk);
