@@ -189,6 +189,8 @@ struct _OpAnnotFilter
   gboolean swallow_segment;
   guint64 last_seek_target;
   gint64 max_index;             /* highest frame index seen, -1 = none */
+  gint64 last_passed;           /* drop mode: highest index passed since the
+                                 * last foreign flush, -1 = none */
   gchar *no_index_reason;       /* why frames are numbered without a table */
   gchar *uri;
   struct
@@ -432,6 +434,7 @@ reset_streaming_state (OpAnnotFilter * self)
   self->swallow_segment = FALSE;
   self->last_seek_target = G_MAXUINT64;
   self->max_index = -1;
+  self->last_passed = -1;
   g_clear_pointer (&self->no_index_reason, g_free);
   g_clear_pointer (&self->uri, g_free);
   memset (&self->stats, 0, sizeof (self->stats));
@@ -1037,6 +1040,7 @@ op_annot_filter_sink_event (GstBaseTransform * trans, GstEvent * event)
       }
       self->out_end = GST_CLOCK_TIME_NONE;
       self->ending = FALSE;
+      self->last_passed = -1;
       break;
     case GST_EVENT_SEGMENT:
       if (self->swallow_segment) {
@@ -1154,6 +1158,15 @@ op_annot_filter_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
   }
   if ((gint64) index > self->max_index)
     self->max_index = (gint64) index;
+  /* Our seeks are sent from another thread: on a loaded machine the stream
+   * can decode past the seek's target before the flush arrives, and then
+   * the seek brings those frames again. Each frame goes out once. */
+  if (self->cfg.mode == OP_ANNOT_FILTER_MODE_DROP
+      && (gint64) index <= self->last_passed) {
+    GST_DEBUG_OBJECT (self, "frame %" G_GUINT64_FORMAT " was passed before "
+        "the seek took effect: dropped", index);
+    return GST_BASE_TRANSFORM_FLOW_DROPPED;
+  }
   if (jumped && previous >= 0 && index > (guint64) previous + 1)
     self->stats.skipped += index - (guint64) previous - 1;
   if (!GST_CLOCK_TIME_IS_VALID (dur))
@@ -1181,6 +1194,8 @@ op_annot_filter_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
     }
     if (GST_CLOCK_TIME_IS_VALID (pts) && GST_CLOCK_TIME_IS_VALID (dur))
       self->out_end = pts + dur;
+    if (self->cfg.mode == OP_ANNOT_FILTER_MODE_DROP)
+      self->last_passed = (gint64) index;
     GST_LOG_OBJECT (self, "frame %" G_GUINT64_FORMAT ": %u instances", index,
         op_annotation_n_instances (&target->ann));
     return GST_FLOW_OK;

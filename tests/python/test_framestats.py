@@ -317,6 +317,13 @@ def peak_rss(desc):
     return int(out[1])
 
 
+def least_peak_rss(desc, runs=3):
+    """The smallest of a few peak RSS readings: another test rewriting the
+    shared registry at the same moment makes a run rescan plugins, which
+    adds megabytes that are not framestats'."""
+    return min(peak_rss(desc) for _ in range(runs))
+
+
 def test_memory():
     w, h = 640, 480
     frame = w * h
@@ -327,8 +334,8 @@ def test_memory():
            "video/x-raw,format=GRAY8,width=%d,height=%d ! ")
     rss = {}
     for n in (30, 600):
-        base = peak_rss(src % (n, w, h) + "fakesink")
-        fs = peak_rss(src % (n, w, h) + "framestats ! fakesink")
+        base = least_peak_rss(src % (n, w, h) + "fakesink")
+        fs = least_peak_rss(src % (n, w, h) + "framestats ! fakesink")
         rss[n] = fs
         extra = fs - base
         print("memory: %d frames: %.1f MiB without, %.1f MiB with framestats"
