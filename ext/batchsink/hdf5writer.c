@@ -695,8 +695,9 @@ write_attributes (HFile * f)
       f->skeleton ? f->skeleton->n_nodes : 0, FALSE) &&
       write_pairs_attr (f->file, "edges", f->skeleton ? f->skeleton->edges :
       NULL, f->skeleton ? f->skeleton->n_edges : 0) &&
-      /* OpSkeleton does not carry SLEAP's symmetries yet: none known */
-      write_pairs_attr (f->file, "symmetries", NULL, 0);
+      write_pairs_attr (f->file, "symmetries", f->skeleton ?
+      f->skeleton->symmetries : NULL, f->skeleton ?
+      f->skeleton->n_symmetries : 0);
   return ok;
 }
 

@@ -345,11 +345,13 @@ read_skeletons (SlpReader * r, GError ** error)
       JsonObject *lo = JSON_NODE_HOLDS_OBJECT (ln) ?
           json_node_get_object (ln) : NULL;
       gint64 src, dst;
-      gint a = -1, b = -1;
+      gint a = -1, b = -1, type;
       guint k;
 
-      /* every link's type is resolved, so py/ids keep their numbering */
-      if (lo == NULL || edge_type (&types, lo) != 1
+      /* every link's type is resolved, so py/ids keep their numbering:
+       * 1 is an edge, 2 a symmetry */
+      type = lo ? edge_type (&types, lo) : 0;
+      if ((type != 1 && type != 2)
           || !node_int (json_object_get_member (lo, "source"), &src)
           || !node_int (json_object_get_member (lo, "target"), &dst))
         continue;
@@ -359,12 +361,16 @@ read_skeletons (SlpReader * r, GError ** error)
         if (ids[k] == dst)
           b = k;
       }
-      if (a < 0 || b < 0) {
-        op_labels_add_warning (r->labels, "skeleton %u: an edge names a node "
-            "outside the skeleton; ignored", s);
+      if (a < 0 || b < 0 || (type == 2 && a == b)) {
+        op_labels_add_warning (r->labels, "skeleton %u: %s names a node "
+            "outside the skeleton; ignored", s, type == 1 ? "an edge" :
+            "a symmetry");
         continue;
       }
-      op_skeleton_add_edge (sk, a, b);
+      if (type == 1)
+        op_skeleton_add_edge (sk, a, b);
+      else
+        op_skeleton_add_symmetry (sk, a, b);
     }
     g_ptr_array_add (r->skeletons, sk);
     g_free (ids);

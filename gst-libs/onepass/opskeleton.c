@@ -55,6 +55,36 @@ op_skeleton_add_edge (OpSkeleton * s, guint src, guint dst)
 }
 
 /**
+ * op_skeleton_add_symmetry:
+ * @skeleton: a skeleton that is not shared yet
+ * @a: a node index
+ * @b: the index of its mirror node
+ *
+ * Records that @a and @b are each other's mirror image (left and right ear).
+ * The pair is unordered and kept once: SLEAP stores both directions.
+ *
+ * Since: 0.2
+ */
+void
+op_skeleton_add_symmetry (OpSkeleton * s, guint a, guint b)
+{
+  guint i;
+
+  g_return_if_fail (s != NULL);
+  g_return_if_fail (a < s->n_nodes && b < s->n_nodes && a != b);
+
+  for (i = 0; i < s->n_symmetries; i++) {
+    guint x = s->symmetries[2 * i], y = s->symmetries[2 * i + 1];
+    if ((x == a && y == b) || (x == b && y == a))
+      return;
+  }
+  s->symmetries = g_renew (guint, s->symmetries, 2 * (s->n_symmetries + 1));
+  s->symmetries[2 * s->n_symmetries] = MIN (a, b);
+  s->symmetries[2 * s->n_symmetries + 1] = MAX (a, b);
+  s->n_symmetries++;
+}
+
+/**
  * op_skeleton_ref:
  * @skeleton: a skeleton
  *
@@ -87,6 +117,7 @@ op_skeleton_unref (OpSkeleton * s)
   g_free (s->name);
   g_strfreev (s->nodes);
   g_free (s->edges);
+  g_free (s->symmetries);
   g_free (s);
 }
 
@@ -95,7 +126,8 @@ op_skeleton_unref (OpSkeleton * s)
  * @a: (nullable): a skeleton
  * @b: (nullable): another skeleton
  *
- * Returns: whether @a and @b have the same name, nodes and edges
+ * Returns: whether @a and @b have the same name, nodes, edges and
+ *   symmetries
  *
  * Since: 0.1
  */
@@ -114,8 +146,12 @@ op_skeleton_equal (const OpSkeleton * a, const OpSkeleton * b)
   for (i = 0; i < a->n_nodes; i++)
     if (g_strcmp0 (a->nodes[i], b->nodes[i]) != 0)
       return FALSE;
-  return a->n_edges == 0
-      || memcmp (a->edges, b->edges, 2 * a->n_edges * sizeof (guint)) == 0;
+  if (a->n_edges != 0
+      && memcmp (a->edges, b->edges, 2 * a->n_edges * sizeof (guint)) != 0)
+    return FALSE;
+  return a->n_symmetries == b->n_symmetries && (a->n_symmetries == 0
+      || memcmp (a->symmetries, b->symmetries,
+          2 * a->n_symmetries * sizeof (guint)) == 0);
 }
 
 /**
@@ -240,5 +276,45 @@ op_skeleton_get_edge (const OpSkeleton * s, guint index, guint * src,
     *src = s->edges[2 * index];
   if (dst)
     *dst = s->edges[2 * index + 1];
+  return TRUE;
+}
+
+/**
+ * op_skeleton_get_n_symmetries:
+ * @skeleton: a skeleton
+ *
+ * Returns: the number of symmetric node pairs
+ *
+ * Since: 0.2
+ */
+guint
+op_skeleton_get_n_symmetries (const OpSkeleton * s)
+{
+  g_return_val_if_fail (s != NULL, 0);
+  return s->n_symmetries;
+}
+
+/**
+ * op_skeleton_get_symmetry:
+ * @skeleton: a skeleton
+ * @index: a pair index
+ * @a: (out) (optional): the lower node index of the pair
+ * @b: (out) (optional): the higher node index
+ *
+ * Returns: %FALSE when @index is not below the pair count
+ *
+ * Since: 0.2
+ */
+gboolean
+op_skeleton_get_symmetry (const OpSkeleton * s, guint index, guint * a,
+    guint * b)
+{
+  g_return_val_if_fail (s != NULL, FALSE);
+  if (index >= s->n_symmetries)
+    return FALSE;
+  if (a)
+    *a = s->symmetries[2 * index];
+  if (b)
+    *b = s->symmetries[2 * index + 1];
   return TRUE;
 }

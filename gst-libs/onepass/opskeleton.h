@@ -14,6 +14,9 @@ G_BEGIN_DECLS
  * @nodes: node names, in the skeleton's own order (the keypoint order)
  * @n_edges: number of edges
  * @edges: 2 * @n_edges node indices, pairs (source, destination)
+ * @n_symmetries: number of symmetric node pairs (left/right), 0 if unknown
+ * @symmetries: 2 * @n_symmetries node indices, each unordered pair once
+ *   (SLEAP's symmetry edges; what a flip swaps)
  *
  * Immutable once shared: a skeleton is built, then referenced by every meta
  * that uses it, never copied per frame. @nodes is %NULL-terminated.
@@ -30,6 +33,8 @@ struct _OpSkeleton {
   gchar **nodes;
   guint n_edges;
   guint *edges;
+  guint n_symmetries;
+  guint *symmetries;
 
   /*< private >*/
   gint refcount;
@@ -44,6 +49,9 @@ OpSkeleton * op_skeleton_new      (const gchar * name,
 void         op_skeleton_add_edge (OpSkeleton * skeleton,
                                    guint src,
                                    guint dst);
+void         op_skeleton_add_symmetry (OpSkeleton * skeleton,
+                                   guint a,
+                                   guint b);
 OpSkeleton * op_skeleton_ref      (OpSkeleton * skeleton);
 void         op_skeleton_unref    (OpSkeleton * skeleton);
 gboolean     op_skeleton_equal    (const OpSkeleton * a,
@@ -61,6 +69,11 @@ gboolean     op_skeleton_get_edge (const OpSkeleton * skeleton,
                                    guint index,
                                    guint * src,
                                    guint * dst);
+guint        op_skeleton_get_n_symmetries (const OpSkeleton * skeleton);
+gboolean     op_skeleton_get_symmetry (const OpSkeleton * skeleton,
+                                   guint index,
+                                   guint * a,
+                                   guint * b);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (OpSkeleton, op_skeleton_unref)
 

@@ -66,6 +66,32 @@ DATA = os.environ.get("ONEPASS_SHARED_DATA",
 VIDEO = os.path.join(DATA, "sleap", "centered_pair_low_quality.mp4")
 SLP = os.path.join(DATA, "sleap", "centered_pair_predictions.slp")
 SOURCE = "centered_pair_low_quality"
+
+
+def slp_symmetries(path):
+    """The skeleton's symmetric node pairs, read from the .slp's metadata
+    JSON directly (jsonpickle: a link's type is either a new EdgeType
+    py/reduce, numbered in order of appearance, or a py/id back to one;
+    EdgeType 2 is a symmetry)."""
+    with h5py.File(path, "r") as f:
+        md = json.loads(f["metadata"].attrs["json"])
+    sk = md["skeletons"][0]
+    graph = sk.get("nx_graph", sk)
+    names = {}
+    for n in graph["nodes"]:
+        names[n["id"]] = md["nodes"][n["id"]]["name"] \
+            if isinstance(n["id"], int) else str(n["id"])
+    types, out = {}, set()
+    for link in graph["links"]:
+        t = link["type"]
+        if "py/reduce" in t:
+            types[len(types) + 1] = t["py/reduce"][1]["py/tuple"][0]
+            kind = types[len(types)]
+        else:
+            kind = types[t["py/id"]]
+        if kind == 2:
+            out.add(frozenset((names[link["source"]], names[link["target"]])))
+    return out
 FPS = 15
 FRAME_W = FRAME_H = 384
 CROP = 328
@@ -454,6 +480,13 @@ def check_h5_layout(st):
         nodes = [v.decode() if isinstance(v, bytes) else str(v)
                  for v in f.attrs["nodes"]]
         expect(nodes == st.nodes, "nodes %s" % nodes)
+        # symmetries: every left/right pair of the .slp's skeleton, once
+        sym = {frozenset((nodes[a], nodes[b]))
+               for a, b in f.attrs["symmetries"]}
+        want_sym = slp_symmetries(SLP)
+        expect(len(f.attrs["symmetries"]) == len(want_sym) == 10 and
+               sym == want_sym, "symmetries %s, want %s" % (
+                   sorted(map(sorted, sym)), sorted(map(sorted, want_sym))))
         sources = [v.decode() if isinstance(v, bytes) else str(v)
                    for v in f["sources"][...]]
         expect(sources == [SOURCE], "sources %s" % sources)
