@@ -16,6 +16,8 @@
 
 #include "fsnpy.h"
 
+#include <opnpy.h>
+
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -51,30 +53,13 @@ set_errno_error (GError ** error, const gchar * what, const gchar * path)
 static void
 make_header (OpNpyWriter * w, guint8 header[HEADER_BYTES])
 {
-  GString *dict = g_string_new (NULL);
-  guint i, n = 0;
   guint64 dims[5];
+  guint n = 0;
 
   if (w->stacked)
     dims[n++] = w->n_items;
-  for (i = 0; i < w->n_dims; i++)
-    dims[n++] = w->shape[i];
-
-  g_string_append_printf (dict, "{'descr': '%s', 'fortran_order': False, "
-      "'shape': (", w->descr);
-  for (i = 0; i < n; i++)
-    g_string_append_printf (dict, "%s%" G_GUINT64_FORMAT, i ? ", " : "",
-        dims[i]);
-  g_string_append (dict, n == 1 ? ",), }" : "), }");
-  g_assert (dict->len < HEADER_BYTES - 10);
-
-  memset (header, ' ', HEADER_BYTES);
-  memcpy (header, "\x93NUMPY\x01\x00", 8);
-  header[8] = (HEADER_BYTES - 10) & 0xff;
-  header[9] = (HEADER_BYTES - 10) >> 8;
-  memcpy (header + 10, dict->str, dict->len);
-  header[HEADER_BYTES - 1] = '\n';
-  g_string_free (dict, TRUE);
+  memcpy (dims + n, w->shape, w->n_dims * sizeof (guint64));
+  op_npy_header (header, HEADER_BYTES, w->descr, dims, n + w->n_dims);
 }
 
 /* @descr: NumPy dtype string ("|u1", "<u2", "<f4"); @item_shape: the

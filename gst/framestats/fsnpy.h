@@ -5,7 +5,9 @@
 
 #include <glib.h>
 
-G_BEGIN_DECLS typedef struct _OpNpyWriter OpNpyWriter;
+G_BEGIN_DECLS
+
+typedef struct _OpNpyWriter OpNpyWriter;
 
 OpNpyWriter *op_npy_writer_new (const gchar * path, const gchar * descr,
     guint n_dims, const guint64 * item_shape, gboolean stacked,

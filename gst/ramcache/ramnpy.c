@@ -15,6 +15,8 @@
 
 #include "ramnpy.h"
 
+#include <opnpy.h>
+
 #include <string.h>
 
 void
@@ -68,24 +70,10 @@ void
 op_ram_npy_header (guint8 * buf, gsize size, const OpRamNpyLayout * l,
     guint64 n_items)
 {
-  GString *dict = g_string_new (NULL);
-  guint i;
+  guint64 shape[4] = { n_items };
 
-  g_assert (size % 64 == 0 && size <= 65535 + 10);
-  g_string_append_printf (dict, "{'descr': '%s', 'fortran_order': False, "
-      "'shape': (%" G_GUINT64_FORMAT, l->descr, n_items);
-  for (i = 0; i < l->n_dims; i++)
-    g_string_append_printf (dict, ", %" G_GUINT64_FORMAT, l->dims[i]);
-  g_string_append (dict, l->n_dims == 0 ? ",), }" : "), }");
-  g_assert (dict->len < size - 10);
-
-  memset (buf, ' ', size);
-  memcpy (buf, "\x93NUMPY\x01\x00", 8);
-  buf[8] = (size - 10) & 0xff;
-  buf[9] = (size - 10) >> 8;
-  memcpy (buf + 10, dict->str, dict->len);
-  buf[size - 1] = '\n';
-  g_string_free (dict, TRUE);
+  memcpy (shape + 1, l->dims, l->n_dims * sizeof (guint64));
+  op_npy_header (buf, size, l->descr, shape, l->n_dims + 1);
 }
 
 /* "frames.npy" -> "frames.index.npy"; other names get ".index.npy" added */

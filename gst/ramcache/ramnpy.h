@@ -6,8 +6,9 @@
 #include <gst/video/video.h>
 
 G_BEGIN_DECLS
+
 /* How one cached frame is laid out as a NumPy array item. */
-    typedef struct
+typedef struct
 {
   gchar descr[4];               /* "|u1", "<u2" or ">u2" */
   guint n_dims;                 /* item dims: 1 (raw bytes), 2 (H, W) or
