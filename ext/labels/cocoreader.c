@@ -19,6 +19,7 @@
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "oplabelreaders.h"
+#include "textutil.h"
 
 #include <gio/gio.h>
 #include <string.h>
@@ -65,28 +66,6 @@ coco_probe (const gchar * path, const guint8 * head, gsize len)
   ok = data && g_strstr_len (data, size, "\"images\"")
       && g_strstr_len (data, size, "\"annotations\"");
   g_mapped_file_unref (map);
-  return ok;
-}
-
-/* the last run of digits in the base name, without the extension */
-static gboolean
-number_in_name (const gchar * file_name, guint64 * number)
-{
-  gchar *base = g_path_get_basename (file_name);
-  gchar *dot = strrchr (base, '.');
-  gchar *end, *start;
-  gboolean ok = FALSE;
-
-  if (dot)
-    *dot = '\0';
-  for (end = base + strlen (base); end > base && !g_ascii_isdigit (end[-1]);
-      end--);
-  for (start = end; start > base && g_ascii_isdigit (start[-1]); start--);
-  if (end > start && end - start <= 18) {
-    *number = g_ascii_strtoull (start, NULL, 10);
-    ok = TRUE;
-  }
-  g_free (base);
   return ok;
 }
 
@@ -261,7 +240,7 @@ read_images (JsonObject * root, OpLabels * l, GError ** error)
         FAIL (OP_LABELS_ERROR_CORRUPT, "images[%u] (id %" G_GINT64_FORMAT
             "): \"frame_index\" is not an integer >= 0", i, id);
       frame = (guint64) fi;
-    } else if (file_name == NULL || !number_in_name (file_name, &frame)) {
+    } else if (file_name == NULL || !op_text_number_in_name (file_name, &frame)) {
       FAIL (OP_LABELS_ERROR_CORRUPT, "images[%u] (id %" G_GINT64_FORMAT
           "): no \"frame_index\" and no number in its file name \"%s\"; "
           "onepass needs the frame of each image", i, id,

@@ -55,27 +55,6 @@ find_string (GPtrArray * names, const gchar * name)
   return -1;
 }
 
-/* the frame in an image name: the last number in its base name */
-static gboolean
-frame_of_image (const gchar * name, guint64 * frame)
-{
-  gchar *base = g_path_get_basename (name);
-  gchar *dot = strrchr (base, '.'), *end, *start;
-  gboolean ok = FALSE;
-
-  if (dot)
-    *dot = '\0';
-  for (end = base + strlen (base); end > base && !g_ascii_isdigit (end[-1]);
-      end--);
-  for (start = end; start > base && g_ascii_isdigit (start[-1]); start--);
-  if (end > start && end - start <= 18) {
-    *frame = g_ascii_strtoull (start, NULL, 10);
-    ok = TRUE;
-  }
-  g_free (base);
-  return ok;
-}
-
 static OpLabels *
 dlc_load (const gchar * path, GError ** error)
 {
@@ -245,7 +224,7 @@ dlc_load (const gchar * path, GError ** error)
           img = g_strdup (parts[np ? np - 1 : 0] ? parts[np - 1] : "");
           g_strfreev (parts);
         }
-        if (!frame_of_image (img, &frame)) {
+        if (!op_text_number_in_name (img, &frame)) {
           g_set_error (error, OP_LABELS_ERROR, OP_LABELS_ERROR_CORRUPT,
               "line %u: image \"%s\" has no frame number in its name "
               "(img<frame>.png)", line + 1, n_idx == 3 ? f[2] : f[0]);

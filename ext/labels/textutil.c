@@ -96,3 +96,26 @@ op_text_first_line (const guint8 * head, gsize len)
   }
   return NULL;
 }
+
+/* The last run of digits in the base name without its extension
+ * (img00042.png -> 42): the frame an image file stands for. */
+gboolean
+op_text_number_in_name (const gchar * file_name, guint64 * number)
+{
+  gchar *base = g_path_get_basename (file_name);
+  gchar *dot = strrchr (base, '.');
+  gchar *end, *start;
+  gboolean ok = FALSE;
+
+  if (dot)
+    *dot = '\0';
+  for (end = base + strlen (base); end > base && !g_ascii_isdigit (end[-1]);
+      end--);
+  for (start = end; start > base && g_ascii_isdigit (start[-1]); start--);
+  if (end > start && end - start <= 18) {
+    *number = g_ascii_strtoull (start, NULL, 10);
+    ok = TRUE;
+  }
+  g_free (base);
+  return ok;
+}

@@ -1,5 +1,6 @@
 /* onepass label readers: small helpers for the text formats (MOT, DeepLabCut
- * CSV): splitting comma-separated lines and reading numbers strictly.
+ * CSV, COCO): splitting comma-separated lines, reading numbers strictly,
+ * the frame number in an image file name.
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #ifndef __OP_TEXT_UTIL_H__
 #define __OP_TEXT_UTIL_H__
@@ -13,6 +14,7 @@ gboolean op_text_parse_number (const gchar * field, gdouble * value);
 gboolean op_text_parse_int    (const gchar * field, gint64 * value);
 gboolean op_text_is_blank     (const gchar * line);
 gchar   *op_text_first_line   (const guint8 * head, gsize len);
+gboolean op_text_number_in_name (const gchar * file_name, guint64 * number);
 
 G_END_DECLS
 
