@@ -8,6 +8,25 @@
 
 #include <string.h>
 
+/* @location with ".<split>" inserted before @dot (a pointer into its base
+ * name, or NULL: appended) */
+static gchar *
+insert_split (const gchar * location, const gchar * split, const gchar * dot)
+{
+  if (!dot)
+    return g_strconcat (location, ".", split, NULL);
+  return g_strdup_printf ("%.*s.%s%s", (gint) (dot - location), location,
+      split, dot);
+}
+
+static const gchar *
+base_name (const gchar * location)
+{
+  const gchar *base = strrchr (location, '/');
+
+  return base ? base + 1 : location;
+}
+
 /**
  * op_batch_split_file_path:
  *
@@ -20,17 +39,11 @@ gchar *
 op_batch_split_file_path (const gchar * location, const gchar * split,
     gboolean with_split)
 {
-  const gchar *base, *dot;
+  const gchar *base = base_name (location);
 
   if (!with_split)
     return g_strdup (location);
-  base = strrchr (location, '/');
-  base = base ? base + 1 : location;
-  dot = strchr (base + (*base == '.'), '.');
-  if (!dot)
-    return g_strconcat (location, ".", split, NULL);
-  return g_strdup_printf ("%.*s.%s%s", (gint) (dot - location), location,
-      split, dot);
+  return insert_split (location, split, strchr (base + (*base == '.'), '.'));
 }
 
 /**
@@ -45,15 +58,9 @@ gchar *
 op_batch_split_file_path_last (const gchar * location, const gchar * split,
     gboolean with_split)
 {
-  const gchar *base, *dot;
+  const gchar *base = base_name (location), *dot = strrchr (base, '.');
 
   if (!with_split)
     return g_strdup (location);
-  base = strrchr (location, '/');
-  base = base ? base + 1 : location;
-  dot = strrchr (base, '.');
-  if (!dot || dot == base)
-    return g_strconcat (location, ".", split, NULL);
-  return g_strdup_printf ("%.*s.%s%s", (gint) (dot - location), location,
-      split, dot);
+  return insert_split (location, split, dot == base ? NULL : dot);
 }
