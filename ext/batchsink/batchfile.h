@@ -5,7 +5,9 @@
 
 #include <glib.h>
 
-G_BEGIN_DECLS typedef struct _OpBatchFile OpBatchFile;
+G_BEGIN_DECLS
+
+typedef struct _OpBatchFile OpBatchFile;
 
 OpBatchFile *op_batch_file_open (const gchar * path, GError ** error);
 gboolean op_batch_file_write (OpBatchFile * f, const void *data,
@@ -25,4 +27,5 @@ void op_batch_fault_reset (void);
 gboolean op_batch_fault_take (const gchar * path, gsize len, GError ** error);
 
 G_END_DECLS
+
 #endif /* __OP_BATCH_FILE_H__ */

@@ -5,7 +5,9 @@
 
 #include <glib.h>
 
-G_BEGIN_DECLS typedef struct _OpRun OpRun;
+G_BEGIN_DECLS
+
+typedef struct _OpRun OpRun;
 
 /**
  * OpRunShard:
@@ -37,4 +39,5 @@ void op_run_release (OpRun * run);
 gboolean op_dataset_update (const gchar * dir, GError ** error);
 
 G_END_DECLS
+
 #endif /* __OP_BATCH_DATASET_H__ */

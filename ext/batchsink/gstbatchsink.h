@@ -17,4 +17,5 @@ G_DECLARE_FINAL_TYPE (OpBatchSink, op_batch_sink, OP, BATCH_SINK, GstBaseSink)
 GST_ELEMENT_REGISTER_DECLARE (batchsink);
 
 G_END_DECLS
+
 #endif /* __OP_BATCH_SINK_H__ */

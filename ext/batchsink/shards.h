@@ -7,7 +7,9 @@
 #include "batchfile.h"
 #include "dataset.h"
 
-G_BEGIN_DECLS typedef struct _OpShards OpShards;
+G_BEGIN_DECLS
+
+typedef struct _OpShards OpShards;
 
 /**
  * OpShard:
@@ -45,8 +47,8 @@ typedef struct
 typedef struct
 {
   gchar *(*path) (const gchar * split, guint index, gpointer user_data);
-    gboolean (*begin) (OpShard * shard, gpointer user_data, GError ** error);
-    gboolean (*end) (OpShard * shard, gpointer user_data, GError ** error);
+  gboolean (*begin) (OpShard * shard, gpointer user_data, GError ** error);
+  gboolean (*end) (OpShard * shard, gpointer user_data, GError ** error);
   void (*discard) (OpShard * shard, gpointer user_data);
   gchar *(*final_path) (OpShard * shard, gboolean last, gpointer user_data);
 } OpShardHooks;
@@ -68,4 +70,5 @@ void op_shards_free (OpShards * shards);
 void op_shards_stats (OpShards * shards, OpWriterStats * stats);
 
 G_END_DECLS
+
 #endif /* __OP_SHARDS_H__ */

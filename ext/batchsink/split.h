@@ -5,7 +5,9 @@
 
 #include <onepass/opannotation.h>
 
-G_BEGIN_DECLS typedef enum
+G_BEGIN_DECLS
+
+typedef enum
 {
   OP_SPLIT_BY_TRACK,
   OP_SPLIT_BY_SOURCE,
@@ -28,4 +30,5 @@ guint64 op_split_count (const OpSplit * split, guint i);
 guint64 op_split_hash (const gchar * s);
 
 G_END_DECLS
+
 #endif /* __OP_BATCH_SPLIT_H__ */

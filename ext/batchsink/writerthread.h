@@ -6,7 +6,9 @@
 #include <gst/gst.h>
 #include "opwriter.h"
 
-G_BEGIN_DECLS typedef struct _OpWriterThread OpWriterThread;
+G_BEGIN_DECLS
+
+typedef struct _OpWriterThread OpWriterThread;
 
 /* Called on the writer thread, with no lock held. */
 typedef void (*OpWriterProgressFunc) (const OpWriterStats * stats,
@@ -30,4 +32,5 @@ guint64 op_writer_thread_pending_bytes (OpWriterThread * t);
 void op_writer_thread_free (OpWriterThread * t);
 
 G_END_DECLS
+
 #endif /* __OP_WRITER_THREAD_H__ */

@@ -27,4 +27,5 @@ GType op_annot_overlay_color_by_get_type (void);
 GST_ELEMENT_REGISTER_DECLARE (annotoverlay);
 
 G_END_DECLS
-#endif
+
+#endif /* __OP_ANNOT_OVERLAY_H__ */

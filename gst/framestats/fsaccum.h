@@ -54,4 +54,5 @@ void op_sliding_mean_add (OpSlidingMean * s, gsize first, const guint8 * row,
 void op_sliding_mean_frame_done (OpSlidingMean * s);
 
 G_END_DECLS
-#endif
+
+#endif /* __OP_FS_ACCUM_H__ */

@@ -19,4 +19,5 @@ gboolean op_npy_writer_finish (OpNpyWriter * w, GError ** error);
 void op_npy_writer_abort (OpNpyWriter * w);
 
 G_END_DECLS
-#endif
+
+#endif /* __OP_FS_NPY_H__ */

@@ -20,4 +20,5 @@ GType op_frame_stats_normalization_get_type (void);
 GST_ELEMENT_REGISTER_DECLARE (framestats);
 
 G_END_DECLS
-#endif
+
+#endif /* __OP_FRAME_STATS_H__ */

@@ -15,4 +15,5 @@ GType op_ram_cache_policy_get_type (void);
 GST_ELEMENT_REGISTER_DECLARE (ramcache);
 
 G_END_DECLS
-#endif
+
+#endif /* __OP_RAM_CACHE_H__ */

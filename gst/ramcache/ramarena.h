@@ -6,7 +6,9 @@
 #include <glib.h>
 #include "ramspill.h"
 
-G_BEGIN_DECLS typedef struct _OpRamArena OpRamArena;
+G_BEGIN_DECLS
+
+typedef struct _OpRamArena OpRamArena;
 
 OpRamArena *op_ram_arena_new (gsize frame_size, guint n_ram_slots,
     gboolean tight, GError ** error);
@@ -26,4 +28,5 @@ gboolean op_ram_arena_slot_is_spilled (OpRamArena * arena, guint slot);
 void op_ram_arena_free (OpRamArena * arena);
 
 G_END_DECLS
-#endif
+
+#endif /* __OP_RAM_ARENA_H__ */

@@ -5,9 +5,12 @@
 
 #include <glib.h>
 
-G_BEGIN_DECLS guint64 op_ram_budget_mem_available (void);
+G_BEGIN_DECLS
+
+guint64 op_ram_budget_mem_available (void);
 guint64 op_ram_budget_cgroup_available (void);
 guint64 op_ram_budget_available (void);
 
 G_END_DECLS
-#endif
+
+#endif /* __OP_RAM_BUDGET_H__ */

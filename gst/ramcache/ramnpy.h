@@ -27,4 +27,5 @@ void op_ram_npy_header (guint8 * buf, gsize size, const OpRamNpyLayout * l,
 gchar *op_ram_npy_index_path (const gchar * location);
 
 G_END_DECLS
-#endif
+
+#endif /* __OP_RAM_NPY_H__ */

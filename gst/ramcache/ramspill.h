@@ -5,7 +5,9 @@
 
 #include <glib.h>
 
-G_BEGIN_DECLS typedef struct _OpRamSpill OpRamSpill;
+G_BEGIN_DECLS
+
+typedef struct _OpRamSpill OpRamSpill;
 
 OpRamSpill *op_ram_spill_new (const gchar * dir, const gchar * path,
     gsize header, guint first_slot, gsize slot_size, guint chunk_slots,
@@ -22,4 +24,5 @@ gboolean op_ram_spill_keep (OpRamSpill * spill, guint64 size,
 void op_ram_spill_free (OpRamSpill * spill);
 
 G_END_DECLS
-#endif
+
+#endif /* __OP_RAM_SPILL_H__ */

@@ -6,7 +6,9 @@
 #include <gst/gst.h>
 #include <gst/video/video.h>
 
-G_BEGIN_DECLS typedef enum
+G_BEGIN_DECLS
+
+typedef enum
 {
   OP_RAM_CACHE_POLICY_WINDOW,
   OP_RAM_CACHE_POLICY_SUBSAMPLE,
@@ -61,4 +63,5 @@ guint op_ram_store_n_spilled (OpRamStore * store);
 const gchar *op_ram_store_spill_path (OpRamStore * store);
 
 G_END_DECLS
-#endif
+
+#endif /* __OP_RAM_STORE_H__ */

@@ -40,6 +40,13 @@ is_onepass (GstPluginFeature * feature, gpointer user_data)
     return FALSE;
   plugin = gst_plugin_feature_get_plugin (feature);
   ours = plugin && g_strcmp0 (gst_plugin_get_package (plugin), "onepass") == 0;
+  /* the suite tests this build tree, never an installed copy (the test
+   * environment's plugin whitelist makes sure of it) */
+  if (ours && g_getenv ("ONEPASS_BUILD_ROOT"))
+    fail_unless (g_str_has_prefix (gst_plugin_get_filename (plugin),
+            g_getenv ("ONEPASS_BUILD_ROOT")), "%s is loaded from %s",
+        gst_plugin_feature_get_name (feature),
+        gst_plugin_get_filename (plugin));
   if (plugin)
     gst_object_unref (plugin);
   return ours;
