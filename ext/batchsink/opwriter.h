@@ -122,8 +122,8 @@ typedef struct _OpWriter OpWriter;
  * @stats: fills the counters posted in `batchsink-progress`
  *
  * Called only from one thread at a time (batchsink's writer thread, or the
- * streaming thread for @open). Errors use G_IO_ERROR codes and name the
- * path. @free is called exactly once, after @close or instead of it.
+ * thread that changes the state, in start(), for @open). Errors use
+ * G_IO_ERROR codes and name the path. @free is called exactly once, after @close or instead of it.
  */
 typedef struct {
   const gchar *name;

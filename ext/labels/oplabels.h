@@ -42,7 +42,7 @@ typedef struct {
 /**
  * OpLabels:
  * @path: the file it was read from
- * @format: the reader's name ("slp", "analysis-h5", "jsonl")
+ * @format: the reader's #OpLabelReader.name ("slp", "jsonl", "coco"...)
  * @videos: video file names as stored in the file (gchar *); may be empty
  *   when the format does not name its videos (then every frame is video 0)
  * @frames: #OpLabeledFrame sorted by (video, frame index) once loaded
