@@ -19,70 +19,6 @@
 #define WBITS 11
 #define WONE (1 << WBITS)
 
-typedef struct
-{
-  guint8 *data;
-  gint stride;
-  gint pstride;
-  gint width, height;
-  gint sx, sy;                  /* subsampling factors of the plane */
-  guint offsets[GST_VIDEO_MAX_COMPONENTS];
-  guint n_comps;
-  guint comps[GST_VIDEO_MAX_COMPONENTS];
-} Plane;
-
-gboolean
-op_paste_format_supported (GstVideoFormat format)
-{
-  switch (format) {
-    case GST_VIDEO_FORMAT_RGB:
-    case GST_VIDEO_FORMAT_BGR:
-    case GST_VIDEO_FORMAT_RGBA:
-    case GST_VIDEO_FORMAT_BGRA:
-    case GST_VIDEO_FORMAT_RGBx:
-    case GST_VIDEO_FORMAT_BGRx:
-    case GST_VIDEO_FORMAT_xRGB:
-    case GST_VIDEO_FORMAT_xBGR:
-    case GST_VIDEO_FORMAT_ARGB:
-    case GST_VIDEO_FORMAT_ABGR:
-    case GST_VIDEO_FORMAT_AYUV:
-    case GST_VIDEO_FORMAT_GRAY8:
-    case GST_VIDEO_FORMAT_I420:
-    case GST_VIDEO_FORMAT_YV12:
-    case GST_VIDEO_FORMAT_NV12:
-    case GST_VIDEO_FORMAT_NV21:
-    case GST_VIDEO_FORMAT_Y42B:
-    case GST_VIDEO_FORMAT_Y444:
-      return TRUE;
-    default:
-      return FALSE;
-  }
-}
-
-static void
-get_plane (const GstVideoFrame * frame, guint p, Plane * pl)
-{
-  const GstVideoFormatInfo *finfo = frame->info.finfo;
-  guint c;
-
-  memset (pl, 0, sizeof (*pl));
-  pl->data = GST_VIDEO_FRAME_PLANE_DATA (frame, p);
-  pl->stride = GST_VIDEO_FRAME_PLANE_STRIDE (frame, p);
-  for (c = 0; c < GST_VIDEO_FRAME_N_COMPONENTS (frame); c++) {
-    if (GST_VIDEO_FORMAT_INFO_PLANE (finfo, c) != p)
-      continue;
-    if (pl->n_comps == 0) {
-      pl->pstride = GST_VIDEO_FRAME_COMP_PSTRIDE (frame, c);
-      pl->width = GST_VIDEO_FRAME_COMP_WIDTH (frame, c);
-      pl->height = GST_VIDEO_FRAME_COMP_HEIGHT (frame, c);
-      pl->sx = 1 << GST_VIDEO_FORMAT_INFO_W_SUB (finfo, c);
-      pl->sy = 1 << GST_VIDEO_FORMAT_INFO_H_SUB (finfo, c);
-    }
-    pl->comps[pl->n_comps] = c;
-    pl->offsets[pl->n_comps] = GST_VIDEO_FRAME_COMP_POFFSET (frame, c);
-    pl->n_comps++;
-  }
-}
 
 /* Source position and weight of destination pixel @d along one axis. */
 static inline void
@@ -232,23 +168,9 @@ vpass (guint8 * d, const gint16 * a, const gint16 * b, gint wy, gint len,
     d[i] = vmix (a[i], b[i], w0, w1);
 }
 
-/* Pixels of a plane covered by the luma-coordinate span [r0, r0 + size). */
-static gboolean
-plane_span (gint r0, gint size, gint sub, gint limit, gint * lo, gint * hi)
-{
-  gint a = r0, b = r0 + size;
-
-  /* floor and ceil division that also hold for negative numbers */
-  a = a >= 0 ? a / sub : -((-a + sub - 1) / sub);
-  b = b >= 0 ? (b + sub - 1) / sub : -((-b) / sub);
-  *lo = MAX (a, 0);
-  *hi = MIN (b, limit);
-  return *lo < *hi;
-}
-
 static void
-paste_plane (const Plane * dst, const Plane * src, const gint rect[4],
-    gint alpha)
+paste_plane (const OpPixelPlane * dst, const OpPixelPlane * src,
+    const gint rect[4], gint alpha)
 {
   const gint n = dst->pstride;
   gdouble rx = (gdouble) rect[0] / dst->sx, ry = (gdouble) rect[1] / dst->sy;
@@ -258,8 +180,8 @@ paste_plane (const Plane * dst, const Plane * src, const gint rect[4],
   gint16 *rows[2];
   gint cached[2] = { -1, -1 };
 
-  if (!plane_span (rect[0], rect[2], dst->sx, dst->width, &x0, &x1) ||
-      !plane_span (rect[1], rect[3], dst->sy, dst->height, &y0, &y1))
+  if (!op_pixel_plane_span (rect[0], rect[2], dst->sx, dst->width, &x0, &x1) ||
+      !op_pixel_plane_span (rect[1], rect[3], dst->sy, dst->height, &y0, &y1))
     return;
   cols = x1 - x0;
   o0 = g_new (gint, 3 * cols);
@@ -329,78 +251,15 @@ op_paste_crop (GstVideoFrame * frame, const GstVideoFrame * crop,
   if (a == 0)
     return TRUE;
   for (p = 0; p < GST_VIDEO_FRAME_N_PLANES (frame); p++) {
-    Plane d, s;
+    OpPixelPlane d, s;
 
-    get_plane (frame, p, &d);
-    get_plane (crop, p, &s);
+    op_pixel_plane (frame, p, &d);
+    op_pixel_plane (crop, p, &s);
     if (d.n_comps == 0 || s.width <= 0 || s.height <= 0)
       continue;
     paste_plane (&d, &s, rect, a);
   }
   return TRUE;
-}
-
-/* Component values (in format order) of an ARGB colour. */
-static void
-color_components (const GstVideoInfo * info, guint32 argb, gint val[4])
-{
-  gdouble r = (argb >> 16) & 0xff, g = (argb >> 8) & 0xff, b = argb & 0xff;
-  gdouble kr = 0.299, kb = 0.114, y, pb, pr;
-
-  val[3] = argb >> 24;
-  if (GST_VIDEO_INFO_IS_RGB (info)) {
-    val[0] = r;
-    val[1] = g;
-    val[2] = b;
-    return;
-  }
-  gst_video_color_matrix_get_Kr_Kb (info->colorimetry.matrix, &kr, &kb);
-  y = kr * r + (1 - kr - kb) * g + kb * b;
-  pb = (b - y) / (2 * (1 - kb));
-  pr = (r - y) / (2 * (1 - kr));
-  if (GST_VIDEO_INFO_IS_GRAY (info) ||
-      info->colorimetry.range == GST_VIDEO_COLOR_RANGE_0_255) {
-    val[0] = CLAMP (lrint (y), 0, 255);
-    val[1] = CLAMP (lrint (128 + pb), 0, 255);
-    val[2] = CLAMP (lrint (128 + pr), 0, 255);
-  } else {
-    val[0] = CLAMP (lrint (16 + y * 219 / 255), 0, 255);
-    val[1] = CLAMP (lrint (128 + pb * 224 / 255), 0, 255);
-    val[2] = CLAMP (lrint (128 + pr * 224 / 255), 0, 255);
-  }
-}
-
-static void
-fill_band (GstVideoFrame * frame, gint x, gint y, gint w, gint h,
-    const gint val[4], gint alpha)
-{
-  guint p;
-
-  for (p = 0; p < GST_VIDEO_FRAME_N_PLANES (frame); p++) {
-    Plane pl;
-    guint8 px[8];
-    gint x0, x1, y0, y1, row, i, k;
-
-    get_plane (frame, p, &pl);
-    if (pl.n_comps == 0 || pl.pstride > (gint) sizeof (px))
-      continue;
-    if (!plane_span (x, w, pl.sx, pl.width, &x0, &x1) ||
-        !plane_span (y, h, pl.sy, pl.height, &y0, &y1))
-      continue;
-    /* padding bytes (the x of RGBx) get 0xff like an opaque alpha */
-    memset (px, 0xff, sizeof (px));
-    for (k = 0; k < (gint) pl.n_comps; k++)
-      px[pl.offsets[k]] = val[pl.comps[k]];
-    for (row = y0; row < y1; row++) {
-      guint8 *d = pl.data + (gsize) row * pl.stride + (gsize) x0 * pl.pstride;
-
-      for (i = 0; i < (x1 - x0); i++) {
-        for (k = 0; k < pl.pstride; k++)
-          d[k] = (d[k] * (255 - alpha) + px[k] * alpha + 127) / 255;
-        d += pl.pstride;
-      }
-    }
-  }
 }
 
 /**
@@ -414,15 +273,15 @@ void
 op_paste_border (GstVideoFrame * frame, const gint rect[4], guint width,
     guint32 argb)
 {
-  gint val[4], bw = MIN ((gint) width, MIN (rect[2], rect[3]));
-  gint alpha = argb >> 24;
+  gint bw = MIN ((gint) width, MIN (rect[2], rect[3]));
 
-  if (bw <= 0 || alpha == 0)
+  if (bw <= 0)
     return;
-  color_components (&frame->info, argb, val);
-  fill_band (frame, rect[0], rect[1], rect[2], bw, val, alpha);
-  fill_band (frame, rect[0], rect[1] + rect[3] - bw, rect[2], bw, val, alpha);
-  fill_band (frame, rect[0], rect[1] + bw, bw, rect[3] - 2 * bw, val, alpha);
-  fill_band (frame, rect[0] + rect[2] - bw, rect[1] + bw, bw,
-      rect[3] - 2 * bw, val, alpha);
+  op_pixel_blend_rect (frame, rect[0], rect[1], rect[2], bw, argb);
+  op_pixel_blend_rect (frame, rect[0], rect[1] + rect[3] - bw, rect[2], bw,
+      argb);
+  op_pixel_blend_rect (frame, rect[0], rect[1] + bw, bw, rect[3] - 2 * bw,
+      argb);
+  op_pixel_blend_rect (frame, rect[0] + rect[2] - bw, rect[1] + bw, bw,
+      rect[3] - 2 * bw, argb);
 }

@@ -99,6 +99,7 @@
 
 #include "cropbox.h"
 #include "cropscale.h"
+#include "oppixel.h"
 
 GST_DEBUG_CATEGORY_STATIC (op_crop_extract_debug);
 #define GST_CAT_DEFAULT op_crop_extract_debug
@@ -125,20 +126,17 @@ enum
   PROP_FILL,
 };
 
-#define FORMATS "{ RGB, BGR, RGBA, BGRA, ARGB, ABGR, RGBx, BGRx, xRGB, " \
-  "xBGR, AYUV, GRAY8, I420, YV12, Y42B, Y444, NV12, NV21 }"
-
 static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
     GST_PAD_SRC,
     GST_PAD_ALWAYS,
-    GST_STATIC_CAPS ("video/x-raw, format = (string) " FORMATS ", "
+    GST_STATIC_CAPS ("video/x-raw, format = (string) " OP_PIXEL_FORMATS ", "
         "width = (int) [ 1, 8192 ], height = (int) [ 1, 8192 ], "
         "framerate = (fraction) 0/1"));
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
     GST_PAD_SINK,
     GST_PAD_ALWAYS,
-    GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (FORMATS)));
+    GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (OP_PIXEL_FORMATS)));
 
 struct _OpCropExtract
 {
@@ -514,41 +512,6 @@ op_crop_extract_transform_caps (GstBaseTransform * trans,
   return ret;
 }
 
-/* fill colour as the format's bytes, per plane, at each component's offset;
- * padding bytes (RGBx) become 0xff */
-static void
-compute_fill (OpCropExtract * self, guint argb)
-{
-  const GstVideoFormatInfo *finfo = self->out_info.finfo;
-  gdouble a = (argb >> 24) & 0xff, r = (argb >> 16) & 0xff;
-  gdouble g = (argb >> 8) & 0xff, b = argb & 0xff;
-  gdouble val[4];
-  guint c;
-
-  memset (self->fill_px, 0xff, sizeof (self->fill_px));
-  if (GST_VIDEO_FORMAT_INFO_IS_RGB (finfo)) {
-    val[0] = r;
-    val[1] = g;
-    val[2] = b;
-  } else if (GST_VIDEO_FORMAT_INFO_IS_GRAY (finfo)) {
-    val[0] = 0.299 * r + 0.587 * g + 0.114 * b;
-  } else {
-    /* BT.601, limited range */
-    val[0] = 16.0 + (65.481 * r + 128.553 * g + 24.966 * b) / 255.0;
-    val[1] = 128.0 + (-37.797 * r - 74.203 * g + 112.0 * b) / 255.0;
-    val[2] = 128.0 + (112.0 * r - 93.786 * g - 18.214 * b) / 255.0;
-  }
-  val[3] = a;
-
-  for (c = 0; c < GST_VIDEO_FORMAT_INFO_N_COMPONENTS (finfo); c++) {
-    guint p = GST_VIDEO_FORMAT_INFO_PLANE (finfo, c);
-    guint off = GST_VIDEO_FORMAT_INFO_POFFSET (finfo, c);
-    gdouble v = CLAMP (val[c] + 0.5, 0.0, 255.0);
-
-    self->fill_px[p][off] = (guint8) v;
-  }
-}
-
 static gboolean
 op_crop_extract_set_caps (GstBaseTransform * trans, GstCaps * incaps,
     GstCaps * outcaps)
@@ -571,7 +534,8 @@ op_crop_extract_set_caps (GstBaseTransform * trans, GstCaps * incaps,
   self->scaler = op_crop_scaler_new (GST_VIDEO_INFO_WIDTH (&self->out_info),
       GST_VIDEO_INFO_HEIGHT (&self->out_info),
       GST_VIDEO_INFO_WIDTH (&self->in_info), 4);
-  compute_fill (self, fill);
+  /* fill colour as the format's bytes, per plane */
+  op_pixel_color_bytes (&self->out_info, fill, self->fill_px);
   GST_DEBUG_OBJECT (self, "cutting %s %dx%d crops from %dx%d frames",
       GST_VIDEO_INFO_NAME (&self->in_info),
       GST_VIDEO_INFO_WIDTH (&self->out_info),
