@@ -158,6 +158,17 @@ static GstStaticPadTemplate crop_template =
 GST_STATIC_PAD_TEMPLATE ("sink_crop", GST_PAD_SINK, GST_PAD_ALWAYS,
     GST_STATIC_CAPS (VIDEO_CAPS));
 
+/* The properties (under the object lock). rects-location is read in
+ * start (); alpha and the border per frame, so they may change while
+ * playing (alpha through a control binding). */
+typedef struct
+{
+  gchar *rects_location;
+  gdouble alpha;
+  guint border_width;
+  guint border_color;
+} OpCompositor328Settings;
+
 struct _OpCompositor328
 {
   GstAggregator parent;
@@ -166,10 +177,7 @@ struct _OpCompositor328
   GstAggregatorPad *crop_pad;
 
   /* properties and counters (OBJECT_LOCK) */
-  gchar *rects_location;
-  gdouble alpha;
-  guint border_width;
-  guint border_color;
+  OpCompositor328Settings settings;
   guint64 frames;
   guint64 crops_pasted;
   guint64 crops_dropped;
@@ -339,10 +347,10 @@ op_compositor328_init (OpCompositor328 * self)
 {
   self->full_pad = add_sink_pad (self, &full_template);
   self->crop_pad = add_sink_pad (self, &crop_template);
-  self->rects_location = g_strdup (DEFAULT_RECTS_LOCATION);
-  self->alpha = DEFAULT_ALPHA;
-  self->border_width = DEFAULT_BORDER_WIDTH;
-  self->border_color = DEFAULT_BORDER_COLOR;
+  self->settings.rects_location = g_strdup (DEFAULT_RECTS_LOCATION);
+  self->settings.alpha = DEFAULT_ALPHA;
+  self->settings.border_width = DEFAULT_BORDER_WIDTH;
+  self->settings.border_color = DEFAULT_BORDER_COLOR;
   self->full_format = GST_VIDEO_FORMAT_UNKNOWN;
   self->held_crops = g_ptr_array_new_with_free_func ((GDestroyNotify)
       gst_buffer_unref);
@@ -358,7 +366,7 @@ op_compositor328_finalize (GObject * object)
   gst_clear_buffer (&self->held);
   g_ptr_array_unref (self->held_crops);
   g_clear_pointer (&self->rects, op_rects_file_free);
-  g_free (self->rects_location);
+  g_clear_pointer (&self->settings.rects_location, g_free);
   G_OBJECT_CLASS (op_compositor328_parent_class)->finalize (object);
 }
 
@@ -380,7 +388,7 @@ op_compositor328_start (GstAggregator * agg)
   guint bad;
 
   GST_OBJECT_LOCK (self);
-  location = g_strdup (self->rects_location);
+  location = g_strdup (self->settings.rects_location);
   self->frames = self->crops_pasted = self->crops_dropped = 0;
   self->frames_without_crops = self->rects_missing = 0;
   GST_OBJECT_UNLOCK (self);
@@ -646,9 +654,9 @@ paste_all (OpCompositor328 * self, GstBuffer ** outbuf)
                 full_pad)->segment, GST_FORMAT_TIME, GST_BUFFER_PTS (*outbuf)));
 
   GST_OBJECT_LOCK (self);
-  alpha = self->alpha;
-  bw = self->border_width;
-  color = self->border_color;
+  alpha = self->settings.alpha;
+  bw = self->settings.border_width;
+  color = self->settings.border_color;
   GST_OBJECT_UNLOCK (self);
 
   /* a no-op when we hold the only reference: pasted in place */
@@ -943,17 +951,17 @@ op_compositor328_set_property (GObject * object, guint prop_id,
   GST_OBJECT_LOCK (self);
   switch (prop_id) {
     case PROP_RECTS_LOCATION:
-      g_free (self->rects_location);
-      self->rects_location = g_value_dup_string (value);
+      g_free (self->settings.rects_location);
+      self->settings.rects_location = g_value_dup_string (value);
       break;
     case PROP_ALPHA:
-      self->alpha = g_value_get_double (value);
+      self->settings.alpha = g_value_get_double (value);
       break;
     case PROP_BORDER_WIDTH:
-      self->border_width = g_value_get_uint (value);
+      self->settings.border_width = g_value_get_uint (value);
       break;
     case PROP_BORDER_COLOR:
-      self->border_color = g_value_get_uint (value);
+      self->settings.border_color = g_value_get_uint (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -971,16 +979,16 @@ op_compositor328_get_property (GObject * object, guint prop_id,
   GST_OBJECT_LOCK (self);
   switch (prop_id) {
     case PROP_RECTS_LOCATION:
-      g_value_set_string (value, self->rects_location);
+      g_value_set_string (value, self->settings.rects_location);
       break;
     case PROP_ALPHA:
-      g_value_set_double (value, self->alpha);
+      g_value_set_double (value, self->settings.alpha);
       break;
     case PROP_BORDER_WIDTH:
-      g_value_set_uint (value, self->border_width);
+      g_value_set_uint (value, self->settings.border_width);
       break;
     case PROP_BORDER_COLOR:
-      g_value_set_uint (value, self->border_color);
+      g_value_set_uint (value, self->settings.border_color);
       break;
     case PROP_FRAMES:
       g_value_set_uint64 (value, self->frames);

@@ -138,23 +138,26 @@ static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
     GST_PAD_ALWAYS,
     GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (OP_PIXEL_FORMATS)));
 
-struct _OpCropExtract
+/* The properties, as set (under the object lock) and as the streaming
+ * thread uses them (a copy taken in start ()). */
+typedef struct
 {
-  GstBaseTransform parent;
-
-  /* properties (OBJECT_LOCK) */
   gint width, height;
   OpCropExtractMode mode;
   gdouble padding;
   OpCropExtractBox box;
   gchar *anchor_node;
   guint fill;
+} OpCropExtractSettings;
 
-  /* settings copied in start () for the streaming thread */
-  OpCropExtractMode cur_mode;
-  gdouble cur_padding;
-  OpCropExtractBox cur_box;
-  gchar *cur_anchor;
+struct _OpCropExtract
+{
+  GstBaseTransform parent;
+
+  /* properties (OBJECT_LOCK) */
+  OpCropExtractSettings settings;
+  /* copied in start () for the streaming thread */
+  OpCropExtractSettings cur;
 
   /* negotiated (STREAM lock) */
   GstVideoInfo in_info, out_info;
@@ -362,15 +365,29 @@ op_crop_extract_class_init (OpCropExtractClass * klass)
 }
 
 static void
+settings_clear (OpCropExtractSettings * s)
+{
+  g_clear_pointer (&s->anchor_node, g_free);
+}
+
+static void
+settings_copy (OpCropExtractSettings * dst, const OpCropExtractSettings * src)
+{
+  settings_clear (dst);
+  *dst = *src;
+  dst->anchor_node = g_strdup (src->anchor_node);
+}
+
+static void
 op_crop_extract_init (OpCropExtract * self)
 {
-  self->width = DEFAULT_WIDTH;
-  self->height = DEFAULT_HEIGHT;
-  self->mode = DEFAULT_MODE;
-  self->padding = DEFAULT_PADDING;
-  self->box = DEFAULT_BOX;
-  self->anchor_node = g_strdup (DEFAULT_ANCHOR_NODE);
-  self->fill = DEFAULT_FILL;
+  self->settings.width = DEFAULT_WIDTH;
+  self->settings.height = DEFAULT_HEIGHT;
+  self->settings.mode = DEFAULT_MODE;
+  self->settings.padding = DEFAULT_PADDING;
+  self->settings.box = DEFAULT_BOX;
+  self->settings.anchor_node = g_strdup (DEFAULT_ANCHOR_NODE);
+  self->settings.fill = DEFAULT_FILL;
   self->anchor_index = -1;
 }
 
@@ -379,8 +396,8 @@ op_crop_extract_finalize (GObject * object)
 {
   OpCropExtract *self = OP_CROP_EXTRACT (object);
 
-  g_free (self->anchor_node);
-  g_free (self->cur_anchor);
+  settings_clear (&self->settings);
+  settings_clear (&self->cur);
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
 
@@ -398,14 +415,10 @@ op_crop_extract_start (GstBaseTransform * trans)
   gint w, h;
 
   GST_OBJECT_LOCK (self);
-  w = self->width;
-  h = self->height;
-  self->cur_mode = self->mode;
-  self->cur_padding = self->padding;
-  self->cur_box = self->box;
-  g_free (self->cur_anchor);
-  self->cur_anchor = g_strdup (self->anchor_node);
+  settings_copy (&self->cur, &self->settings);
   GST_OBJECT_UNLOCK (self);
+  w = self->cur.width;
+  h = self->cur.height;
 
   if (w < 1 || h < 1 || w > OP_CROP_EXTRACT_MAX_SIZE
       || h > OP_CROP_EXTRACT_MAX_SIZE)
@@ -469,8 +482,8 @@ op_crop_extract_transform_caps (GstBaseTransform * trans,
   guint i;
 
   GST_OBJECT_LOCK (self);
-  w = self->width;
-  h = self->height;
+  w = self->settings.width;
+  h = self->settings.height;
   GST_OBJECT_UNLOCK (self);
 
   for (i = 0; i < gst_caps_get_size (caps); i++) {
@@ -527,7 +540,7 @@ op_crop_extract_set_caps (GstBaseTransform * trans, GstCaps * incaps,
     goto bad_caps;
 
   GST_OBJECT_LOCK (self);
-  fill = self->fill;
+  fill = self->settings.fill;
   GST_OBJECT_UNLOCK (self);
 
   g_clear_pointer (&self->scaler, op_crop_scaler_free);
@@ -701,18 +714,19 @@ op_crop_extract_decide_allocation (GstBaseTransform * trans, GstQuery * query)
 static gint
 anchor_index (OpCropExtract * self, const OpSkeleton * skeleton)
 {
-  if (self->cur_anchor == NULL || self->cur_mode != OP_CROP_EXTRACT_MODE_CENTER)
+  if (self->cur.anchor_node == NULL
+      || self->cur.mode != OP_CROP_EXTRACT_MODE_CENTER)
     return -1;
   if (skeleton == self->anchor_skeleton)
     return self->anchor_index;
   self->anchor_skeleton = skeleton;
   self->anchor_index = skeleton ?
-      op_skeleton_find_node (skeleton, self->cur_anchor) : -1;
+      op_skeleton_find_node (skeleton, self->cur.anchor_node) : -1;
   if (self->anchor_index < 0 && !self->warned_anchor) {
     self->warned_anchor = TRUE;
     GST_ELEMENT_WARNING (self, STREAM, FORMAT,
         ("Anchor node \"%s\" is not in the skeleton \"%s\"; centring on the "
-            "box centre instead.", self->cur_anchor,
+            "box centre instead.", self->cur.anchor_node,
             skeleton ? skeleton->name : "(none)"), (NULL));
   }
   return self->anchor_index;
@@ -871,7 +885,7 @@ op_crop_extract_generate_output (GstBaseTransform * trans, GstBuffer ** outbuf)
   H = GST_VIDEO_INFO_HEIGHT (&self->out_info);
   for (; self->next < n; self->next++) {
     OpCropRectResult res = op_crop_compute_rect (op_annotation_get_instance
-        (ann, self->next), self->cur_mode, self->cur_box, self->cur_padding,
+        (ann, self->next), self->cur.mode, self->cur.box, self->cur.padding,
         anchor_index (self, ann->skeleton), W, H, rect);
 
     if (res == OP_CROP_RECT_OK)
@@ -963,28 +977,28 @@ op_crop_extract_set_property (GObject * object, guint prop_id,
   GST_OBJECT_LOCK (self);
   switch (prop_id) {
     case PROP_WIDTH:
-      self->width = g_value_get_int (value);
+      self->settings.width = g_value_get_int (value);
       reconfigure = TRUE;
       break;
     case PROP_HEIGHT:
-      self->height = g_value_get_int (value);
+      self->settings.height = g_value_get_int (value);
       reconfigure = TRUE;
       break;
     case PROP_MODE:
-      self->mode = g_value_get_enum (value);
+      self->settings.mode = g_value_get_enum (value);
       break;
     case PROP_PADDING:
-      self->padding = g_value_get_double (value);
+      self->settings.padding = g_value_get_double (value);
       break;
     case PROP_BOX:
-      self->box = g_value_get_enum (value);
+      self->settings.box = g_value_get_enum (value);
       break;
     case PROP_ANCHOR_NODE:
-      g_free (self->anchor_node);
-      self->anchor_node = g_value_dup_string (value);
+      g_free (self->settings.anchor_node);
+      self->settings.anchor_node = g_value_dup_string (value);
       break;
     case PROP_FILL:
-      self->fill = g_value_get_uint (value);
+      self->settings.fill = g_value_get_uint (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -1004,25 +1018,25 @@ op_crop_extract_get_property (GObject * object, guint prop_id,
   GST_OBJECT_LOCK (self);
   switch (prop_id) {
     case PROP_WIDTH:
-      g_value_set_int (value, self->width);
+      g_value_set_int (value, self->settings.width);
       break;
     case PROP_HEIGHT:
-      g_value_set_int (value, self->height);
+      g_value_set_int (value, self->settings.height);
       break;
     case PROP_MODE:
-      g_value_set_enum (value, self->mode);
+      g_value_set_enum (value, self->settings.mode);
       break;
     case PROP_PADDING:
-      g_value_set_double (value, self->padding);
+      g_value_set_double (value, self->settings.padding);
       break;
     case PROP_BOX:
-      g_value_set_enum (value, self->box);
+      g_value_set_enum (value, self->settings.box);
       break;
     case PROP_ANCHOR_NODE:
-      g_value_set_string (value, self->anchor_node);
+      g_value_set_string (value, self->settings.anchor_node);
       break;
     case PROP_FILL:
-      g_value_set_uint (value, self->fill);
+      g_value_set_uint (value, self->settings.fill);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);

@@ -164,21 +164,24 @@ static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
 /* Lock order: stream lock -> lock. The streaming thread owns the
  * accumulators; `lock` guards them against get-stat from other threads.
  * Nothing is posted or emitted with it held. */
+/* The properties, as set (under the object lock) and as the stream uses
+ * them (a copy taken in start ()). */
+typedef struct
+{
+  OpFrameStatsMode mode;
+  guint window;
+  gchar *location;
+  OpSlidingOp normalization;
+} OpFrameStatsSettings;
+
 struct _OpFrameStats
 {
   GstBaseTransform parent;
 
   /* properties (GST_OBJECT_LOCK) */
-  OpFrameStatsMode mode;
-  guint window;
-  gchar *location;
-  OpSlidingOp normalization;
-
-  /* settings snapshot taken at start */
-  OpFrameStatsMode s_mode;
-  guint s_window;
-  gchar *s_location;
-  OpSlidingOp s_op;
+  OpFrameStatsSettings settings;
+  /* copied in start () (lock) */
+  OpFrameStatsSettings cur;
 
   GMutex lock;
   gboolean have_info;
@@ -369,10 +372,10 @@ op_frame_stats_class_init (OpFrameStatsClass * klass)
 static void
 op_frame_stats_init (OpFrameStats * self)
 {
-  self->mode = DEFAULT_MODE;
-  self->window = DEFAULT_WINDOW;
-  self->location = g_strdup (DEFAULT_LOCATION);
-  self->normalization = DEFAULT_NORMALIZATION;
+  self->settings.mode = DEFAULT_MODE;
+  self->settings.window = DEFAULT_WINDOW;
+  self->settings.location = g_strdup (DEFAULT_LOCATION);
+  self->settings.normalization = DEFAULT_NORMALIZATION;
   g_mutex_init (&self->lock);
 }
 
@@ -399,13 +402,27 @@ op_frame_stats_clear (OpFrameStats * self)
 }
 
 static void
+settings_clear (OpFrameStatsSettings * s)
+{
+  g_clear_pointer (&s->location, g_free);
+}
+
+static void
+settings_copy (OpFrameStatsSettings * dst, const OpFrameStatsSettings * src)
+{
+  settings_clear (dst);
+  *dst = *src;
+  dst->location = g_strdup (src->location);
+}
+
+static void
 op_frame_stats_finalize (GObject * object)
 {
   OpFrameStats *self = OP_FRAME_STATS (object);
 
   op_frame_stats_clear (self);
-  g_free (self->location);
-  g_free (self->s_location);
+  settings_clear (&self->settings);
+  settings_clear (&self->cur);
   g_mutex_clear (&self->lock);
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
@@ -414,40 +431,31 @@ static gboolean
 op_frame_stats_start (GstBaseTransform * trans)
 {
   OpFrameStats *self = OP_FRAME_STATS (trans);
-  OpFrameStatsMode mode;
-  guint window;
-  gchar *location;
-  OpSlidingOp op;
+  OpFrameStatsSettings s = { 0, };
 
   GST_OBJECT_LOCK (self);
-  mode = self->mode;
-  window = self->window;
-  location = g_strdup (self->location);
-  op = self->normalization;
+  settings_copy (&s, &self->settings);
   GST_OBJECT_UNLOCK (self);
 
-  if (mode == OP_FRAME_STATS_MODE_SLIDING_MEAN && window == 0)
+  if (s.mode == OP_FRAME_STATS_MODE_SLIDING_MEAN && s.window == 0)
     goto no_window;
-  if (mode == OP_FRAME_STATS_MODE_REDUCE && location) {
-    if (g_mkdir_with_parents (location, 0755) != 0 ||
-        !g_file_test (location, G_FILE_TEST_IS_DIR) ||
-        g_access (location, W_OK) != 0)
+  if (s.mode == OP_FRAME_STATS_MODE_REDUCE && s.location) {
+    if (g_mkdir_with_parents (s.location, 0755) != 0 ||
+        !g_file_test (s.location, G_FILE_TEST_IS_DIR) ||
+        g_access (s.location, W_OK) != 0)
       goto bad_location;
   }
 
   FS_LOCK (self);
   op_frame_stats_clear (self);
-  self->s_mode = mode;
-  self->s_window = window;
-  g_free (self->s_location);
-  self->s_location = location;
-  self->s_op = op;
+  settings_clear (&self->cur);
+  self->cur = s;                /* moved: s owns nothing now */
   FS_UNLOCK (self);
 
   /* reduce: frames pass untouched, no copy */
   gst_base_transform_set_passthrough (trans,
-      mode == OP_FRAME_STATS_MODE_REDUCE);
-  gst_base_transform_set_in_place (trans, mode == OP_FRAME_STATS_MODE_REDUCE);
+      s.mode == OP_FRAME_STATS_MODE_REDUCE);
+  gst_base_transform_set_in_place (trans, s.mode == OP_FRAME_STATS_MODE_REDUCE);
   return TRUE;
 
   /* ERRORS */
@@ -455,12 +463,12 @@ no_window:
   GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
       ("mode=sliding-mean needs window >= 1 (the number of previous frames "
           "averaged)"), (NULL));
-  g_free (location);
+  settings_clear (&s);
   return FALSE;
 bad_location:
   GST_ELEMENT_ERROR (self, RESOURCE, OPEN_WRITE,
-      ("location \"%s\" is not a writable directory", location), (NULL));
-  g_free (location);
+      ("location \"%s\" is not a writable directory", s.location), (NULL));
+  settings_clear (&s);
   return FALSE;
 }
 
@@ -566,7 +574,7 @@ op_frame_stats_transform_caps (GstBaseTransform * trans,
   guint i;
 
   GST_OBJECT_LOCK (self);
-  mode = self->mode;
+  mode = self->settings.mode;
   GST_OBJECT_UNLOCK (self);
 
   if (mode == OP_FRAME_STATS_MODE_REDUCE) {
@@ -622,11 +630,11 @@ op_frame_stats_set_caps (GstBaseTransform * trans, GstCaps * incaps,
   self->bps = GST_VIDEO_INFO_COMP_DEPTH (&info, 0) > 8 ? 2 : 1;
   self->n = (gsize) GST_VIDEO_INFO_WIDTH (&info) *
       GST_VIDEO_INFO_HEIGHT (&info) * self->channels;
-  if (self->s_mode == OP_FRAME_STATS_MODE_REDUCE)
+  if (self->cur.mode == OP_FRAME_STATS_MODE_REDUCE)
     self->accum = op_stats_accum_new (self->n, self->bps);
   else
-    self->sliding = op_sliding_mean_new (self->n, self->bps, self->s_window);
-  if (self->s_mode == OP_FRAME_STATS_MODE_SLIDING_MEAN && !self->sliding) {
+    self->sliding = op_sliding_mean_new (self->n, self->bps, self->cur.window);
+  if (self->cur.mode == OP_FRAME_STATS_MODE_SLIDING_MEAN && !self->sliding) {
     FS_UNLOCK (self);
     goto no_memory;
   }
@@ -644,8 +652,8 @@ bad_caps:
 no_memory:
   GST_ELEMENT_ERROR (self, RESOURCE, NO_SPACE_LEFT,
       ("mode=sliding-mean window=%u needs %u frames of %" G_GSIZE_FORMAT
-          " bytes in memory: cannot allocate them", self->s_window,
-          self->s_window, self->n * self->bps), (NULL));
+          " bytes in memory: cannot allocate them", self->cur.window,
+          self->cur.window, self->n * self->bps), (NULL));
   return FALSE;
 format_changed:
   GST_ELEMENT_ERROR (self, STREAM, FORMAT,
@@ -716,12 +724,12 @@ open_writers (OpFrameStats * self, GError ** error)
   shape[2] = self->channels;
   for (i = 0; i < N_STATS; i++) {
     gchar *name = g_strconcat (stat_names[i], ".npy", NULL);
-    gchar *path = g_build_filename (self->s_location, name, NULL);
+    gchar *path = g_build_filename (self->cur.location, name, NULL);
     const gchar *descr = i <= STAT_STD ? "<f4" :
         (self->bps == 1 ? "|u1" : "<u2");
 
     self->writers[i] = op_npy_writer_new (path, descr, n_dims, shape,
-        self->s_window > 0, error);
+        self->cur.window > 0, error);
     g_free (name);
     g_free (path);
     if (!self->writers[i])
@@ -742,7 +750,7 @@ finish_block (OpFrameStats * self, GError ** error)
 
   if (self->accum->frames == 0)
     return TRUE;
-  if (self->s_location && !self->writers[0] && !open_writers (self, error))
+  if (self->cur.location && !self->writers[0] && !open_writers (self, error))
     return FALSE;
   for (i = 0; i < N_STATS && ok; i++) {
     gpointer data = compute_stat (self, i);
@@ -751,7 +759,7 @@ finish_block (OpFrameStats * self, GError ** error)
       ok = op_npy_writer_append (self->writers[i], data, error);
     g_free (self->last[i]);
     self->last[i] = NULL;
-    if (self->s_window > 0)
+    if (self->cur.window > 0)
       self->last[i] = data;
     else
       g_free (data);
@@ -760,7 +768,7 @@ finish_block (OpFrameStats * self, GError ** error)
     return FALSE;
   self->last_frames = self->accum->frames;
   self->blocks++;
-  if (self->s_window > 0)
+  if (self->cur.window > 0)
     op_stats_accum_reset (self->accum);
   return TRUE;
 }
@@ -810,7 +818,7 @@ op_frame_stats_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
   }
   op_stats_accum_frame_done (self->accum);
   self->frames++;
-  if (self->s_window > 0 && self->accum->frames == self->s_window)
+  if (self->cur.window > 0 && self->accum->frames == self->cur.window)
     ok = finish_block (self, &err);
   FS_UNLOCK (self);
   gst_video_frame_unmap (&frame);
@@ -864,7 +872,7 @@ op_frame_stats_transform (GstBaseTransform * trans, GstBuffer * inbuf,
         0) + (gsize) y * GST_VIDEO_FRAME_PLANE_STRIDE (&frame, 0);
 
     op_sliding_mean_add (self->sliding, y * row_samples, row, row_samples,
-        self->s_op, (gfloat *) out.data + y * row_samples);
+        self->cur.normalization, (gfloat *) out.data + y * row_samples);
   }
   op_sliding_mean_frame_done (self->sliding);
   self->frames++;
@@ -906,14 +914,14 @@ op_frame_stats_eos (OpFrameStats * self)
       finish_files (self, NULL);
   }
   s = gst_structure_new ("framestats-done",
-      "mode", G_TYPE_STRING, self->s_mode == OP_FRAME_STATS_MODE_REDUCE ?
+      "mode", G_TYPE_STRING, self->cur.mode == OP_FRAME_STATS_MODE_REDUCE ?
       "reduce" : "sliding-mean",
       "frames", G_TYPE_UINT64, self->frames,
-      "window", G_TYPE_UINT, self->s_window,
+      "window", G_TYPE_UINT, self->cur.window,
       "blocks", G_TYPE_UINT, self->blocks,
       "output-frames", G_TYPE_UINT64, self->output_frames,
-      "location", G_TYPE_STRING, self->s_mode == OP_FRAME_STATS_MODE_REDUCE ?
-      self->s_location : NULL, NULL);
+      "location", G_TYPE_STRING, self->cur.mode == OP_FRAME_STATS_MODE_REDUCE ?
+      self->cur.location : NULL, NULL);
   FS_UNLOCK (self);
 
   if (!ok) {
@@ -975,7 +983,7 @@ op_frame_stats_get_stat (OpFrameStats * self, const gchar * name)
   }
 
   FS_LOCK (self);
-  if (self->accum && self->s_window == 0 && self->accum->frames > 0) {
+  if (self->accum && self->cur.window == 0 && self->accum->frames > 0) {
     data = compute_stat (self, stat);
     frames = self->accum->frames;
   } else if (self->accum && self->last[stat]) {
@@ -1024,17 +1032,17 @@ op_frame_stats_set_property (GObject * object, guint prop_id,
   GST_OBJECT_LOCK (self);
   switch (prop_id) {
     case PROP_MODE:
-      self->mode = g_value_get_enum (value);
+      self->settings.mode = g_value_get_enum (value);
       break;
     case PROP_WINDOW:
-      self->window = g_value_get_uint (value);
+      self->settings.window = g_value_get_uint (value);
       break;
     case PROP_LOCATION:
-      g_free (self->location);
-      self->location = g_value_dup_string (value);
+      g_free (self->settings.location);
+      self->settings.location = g_value_dup_string (value);
       break;
     case PROP_NORMALIZATION:
-      self->normalization = g_value_get_enum (value);
+      self->settings.normalization = g_value_get_enum (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -1052,16 +1060,16 @@ op_frame_stats_get_property (GObject * object, guint prop_id,
   GST_OBJECT_LOCK (self);
   switch (prop_id) {
     case PROP_MODE:
-      g_value_set_enum (value, self->mode);
+      g_value_set_enum (value, self->settings.mode);
       break;
     case PROP_WINDOW:
-      g_value_set_uint (value, self->window);
+      g_value_set_uint (value, self->settings.window);
       break;
     case PROP_LOCATION:
-      g_value_set_string (value, self->location);
+      g_value_set_string (value, self->settings.location);
       break;
     case PROP_NORMALIZATION:
-      g_value_set_enum (value, self->normalization);
+      g_value_set_enum (value, self->settings.normalization);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);

@@ -214,6 +214,18 @@ static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
  * pushed, posted or emitted while holding lock or the object lock. The src
  * pad STREAM_LOCK serialises every push downstream: upstream's thread takes
  * it in passthrough, our task holds it while replaying. */
+/* The properties, as set (under the object lock) and as the stream uses
+ * them (a copy taken in start ()). */
+typedef struct
+{
+  guint64 max_bytes;
+  guint max_frames;
+  OpRamCachePolicy policy;
+  gchar *spill_dir;
+  gint loop;
+  gchar *export_location;
+} OpRamCacheSettings;
+
 struct _OpRamCache
 {
   GstElement parent;
@@ -222,22 +234,13 @@ struct _OpRamCache
   GstPad *srcpad;
 
   /* properties (GST_OBJECT_LOCK) */
-  guint64 max_bytes;
-  guint max_frames;
-  OpRamCachePolicy policy;
-  gchar *spill_dir;
-  gint loop;
-  gchar *export_location;
+  OpRamCacheSettings settings;
 
-  /* cache state (lock); settings copied at start */
+  /* cache state (lock) */
   GMutex lock;
   GCond cond;
-  guint64 budget;
-  guint s_max_frames;
-  OpRamCachePolicy s_policy;
-  gchar *s_spill_dir;
-  gint s_loop;
-  gchar *s_export;
+  /* copied in start (), resolved: max_bytes the budget, spill_dir set */
+  OpRamCacheSettings cur;
 
   OpRamStore *store;
   GstCaps *caps;
@@ -470,13 +473,29 @@ op_ram_cache_init (OpRamCache * self)
 
   g_mutex_init (&self->lock);
   g_cond_init (&self->cond);
-  self->max_bytes = DEFAULT_MAX_BYTES;
-  self->max_frames = DEFAULT_MAX_FRAMES;
-  self->policy = DEFAULT_POLICY;
-  self->loop = DEFAULT_LOOP;
+  self->settings.max_bytes = DEFAULT_MAX_BYTES;
+  self->settings.max_frames = DEFAULT_MAX_FRAMES;
+  self->settings.policy = DEFAULT_POLICY;
+  self->settings.loop = DEFAULT_LOOP;
   op_frame_clock_reset (&self->clock);
   gst_segment_init (&self->in_segment, GST_FORMAT_TIME);
   gst_segment_init (&self->out_segment, GST_FORMAT_TIME);
+}
+
+static void
+settings_clear (OpRamCacheSettings * s)
+{
+  g_clear_pointer (&s->spill_dir, g_free);
+  g_clear_pointer (&s->export_location, g_free);
+}
+
+static void
+settings_copy (OpRamCacheSettings * dst, const OpRamCacheSettings * src)
+{
+  settings_clear (dst);
+  *dst = *src;
+  dst->spill_dir = g_strdup (src->spill_dir);
+  dst->export_location = g_strdup (src->export_location);
 }
 
 static void
@@ -487,10 +506,8 @@ op_ram_cache_finalize (GObject * object)
   if (self->store)
     op_ram_store_free (self->store);
   gst_clear_caps (&self->caps);
-  g_free (self->spill_dir);
-  g_free (self->s_spill_dir);
-  g_free (self->export_location);
-  g_free (self->s_export);
+  settings_clear (&self->settings);
+  settings_clear (&self->cur);
   g_mutex_clear (&self->lock);
   g_cond_clear (&self->cond);
   G_OBJECT_CLASS (parent_class)->finalize (object);
@@ -516,52 +533,41 @@ op_ram_cache_locked_drop_store (OpRamCache * self)
 static gboolean
 op_ram_cache_start (OpRamCache * self)
 {
-  guint64 max_bytes, avail;
-  guint max_frames;
-  OpRamCachePolicy policy;
-  gchar *spill_dir, *export_location, *export_dir = NULL;
-  gint loop;
+  OpRamCacheSettings s = { 0, };
+  guint64 avail;
+  gchar *export_dir = NULL;
 
   GST_OBJECT_LOCK (self);
-  export_location = g_strdup (self->export_location);
-  max_bytes = self->max_bytes;
-  max_frames = self->max_frames;
-  policy = self->policy;
-  spill_dir = g_strdup (self->spill_dir ? self->spill_dir : g_get_tmp_dir ());
-  loop = self->loop;
+  settings_copy (&s, &self->settings);
   GST_OBJECT_UNLOCK (self);
+  if (!s.spill_dir)
+    s.spill_dir = g_strdup (g_get_tmp_dir ());
 
-  if (policy == OP_RAM_CACHE_POLICY_SPILL &&
-      (!g_file_test (spill_dir, G_FILE_TEST_IS_DIR) ||
-          g_access (spill_dir, W_OK) != 0))
+  if (s.policy == OP_RAM_CACHE_POLICY_SPILL &&
+      (!g_file_test (s.spill_dir, G_FILE_TEST_IS_DIR) ||
+          g_access (s.spill_dir, W_OK) != 0))
     goto bad_spill_dir;
-  if (export_location) {
-    export_dir = g_path_get_dirname (export_location);
+  if (s.export_location) {
+    export_dir = g_path_get_dirname (s.export_location);
     if (!g_file_test (export_dir, G_FILE_TEST_IS_DIR) ||
         g_access (export_dir, W_OK) != 0)
       goto bad_export;
     g_free (export_dir);
   }
 
-  if (max_bytes == 0) {
+  if (s.max_bytes == 0) {
     avail = op_ram_budget_available ();
-    max_bytes = avail == G_MAXUINT64 ? FALLBACK_BUDGET : avail / 2;
+    s.max_bytes = avail == G_MAXUINT64 ? FALLBACK_BUDGET : avail / 2;
     GST_INFO_OBJECT (self, "max-bytes=0: budget %" G_GUINT64_FORMAT
-        " bytes (half of %" G_GUINT64_FORMAT " available)", max_bytes, avail);
+        " bytes (half of %" G_GUINT64_FORMAT " available)", s.max_bytes, avail);
   }
 
   RAM_LOCK (self);
   op_ram_cache_locked_drop_store (self);
   self->evicted_flushed = 0;
-  self->budget = max_bytes;
-  self->s_max_frames = max_frames;
-  self->s_policy = policy;
-  g_free (self->s_spill_dir);
-  self->s_spill_dir = spill_dir;
-  self->s_loop = loop;
-  g_free (self->s_export);
-  self->s_export = export_location;
-  self->loops_left = loop;
+  settings_clear (&self->cur);
+  self->cur = s;                /* moved: s owns nothing now */
+  self->loops_left = self->cur.loop;
   self->mode = MODE_PASSTHROUGH;
   self->upstream_eos = FALSE;
   self->pts_offset = 0;
@@ -576,17 +582,15 @@ op_ram_cache_start (OpRamCache * self)
   /* ERRORS */
 bad_spill_dir:
   GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
-      ("spill-dir \"%s\" is not a writable directory", spill_dir), (NULL));
-  g_free (spill_dir);
-  g_free (export_location);
+      ("spill-dir \"%s\" is not a writable directory", s.spill_dir), (NULL));
+  settings_clear (&s);
   return FALSE;
 bad_export:
   GST_ELEMENT_ERROR (self, RESOURCE, OPEN_WRITE,
       ("export-location \"%s\": \"%s\" is not a writable directory",
-          export_location, export_dir), (NULL));
-  g_free (spill_dir);
+          s.export_location, export_dir), (NULL));
   g_free (export_dir);
-  g_free (export_location);
+  settings_clear (&s);
   return FALSE;
 }
 
@@ -675,7 +679,7 @@ op_ram_cache_set_caps (OpRamCache * self, GstCaps * caps)
     goto bad_caps;
 
   /* subsample picks its step from the stream's length, if upstream knows */
-  if (self->s_policy == OP_RAM_CACHE_POLICY_SUBSAMPLE &&
+  if (self->cur.policy == OP_RAM_CACHE_POLICY_SUBSAMPLE &&
       GST_VIDEO_INFO_FPS_N (&info) > 0 && GST_VIDEO_INFO_FPS_D (&info) > 0 &&
       gst_pad_peer_query_duration (self->sinkpad, GST_FORMAT_TIME, &duration)
       && duration > 0)
@@ -697,14 +701,16 @@ op_ram_cache_set_caps (OpRamCache * self, GstCaps * caps)
   op_frame_clock_set_rate (&self->clock, GST_VIDEO_INFO_FPS_N (&info),
       GST_VIDEO_INFO_FPS_D (&info));
   gst_caps_replace (&self->caps, caps);
-  self->store = op_ram_store_new (&info, self->budget, self->s_max_frames,
-      self->s_policy, self->s_spill_dir, self->s_export, &err);
+  self->store =
+      op_ram_store_new (&info, self->cur.max_bytes, self->cur.max_frames,
+      self->cur.policy, self->cur.spill_dir, self->cur.export_location, &err);
   if (self->store)
     GST_INFO_OBJECT (self, "arena: %u slots of %" G_GSIZE_FORMAT " bytes "
         "(budget %" G_GUINT64_FORMAT ", max-frames %u)",
         op_ram_store_capacity (self->store),
-        op_ram_store_slot_size (self->store), self->budget, self->s_max_frames);
-  if (self->store && self->s_policy == OP_RAM_CACHE_POLICY_SUBSAMPLE) {
+        op_ram_store_slot_size (self->store), self->cur.max_bytes,
+        self->cur.max_frames);
+  if (self->store && self->cur.policy == OP_RAM_CACHE_POLICY_SUBSAMPLE) {
     guint64 num, den;
 
     op_ram_store_plan_subsample (self->store, n_frames);
@@ -819,8 +825,8 @@ op_ram_cache_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
   }
   if (op_ram_cache_locked_index (self, buf, &idx)) {
     if (op_ram_store_capacity (self->store) == 0 &&
-        self->s_policy != OP_RAM_CACHE_POLICY_SPILL &&
-        self->s_policy != OP_RAM_CACHE_POLICY_ERROR) {
+        self->cur.policy != OP_RAM_CACHE_POLICY_SPILL &&
+        self->cur.policy != OP_RAM_CACHE_POLICY_ERROR) {
       warn_capacity = !self->warned_capacity;
       self->warned_capacity = TRUE;
     } else {
@@ -833,14 +839,14 @@ op_ram_cache_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
   if (filled) {
     full = gst_structure_new ("ramcache-full",
         "policy", G_TYPE_STRING, g_enum_get_value (g_type_class_peek
-            (OP_TYPE_RAM_CACHE_POLICY), self->s_policy)->value_nick,
+            (OP_TYPE_RAM_CACHE_POLICY), self->cur.policy)->value_nick,
         "capacity", G_TYPE_UINT, op_ram_store_capacity (self->store),
         "slot-bytes", G_TYPE_UINT64,
         (guint64) op_ram_store_slot_size (self->store),
         "cached-frames", G_TYPE_UINT, op_ram_store_n_frames (self->store),
         "step", G_TYPE_UINT64, op_ram_store_step (self->store),
         "frame-index", G_TYPE_UINT64, idx, NULL);
-    if (self->s_policy == OP_RAM_CACHE_POLICY_SUBSAMPLE) {
+    if (self->cur.policy == OP_RAM_CACHE_POLICY_SUBSAMPLE) {
       guint64 num, den;
 
       op_ram_store_step_fraction (self->store, &num, &den);
@@ -1031,20 +1037,21 @@ op_ram_cache_export (OpRamCache * self)
   gchar *index_path;
 
   RAM_LOCK (self);
-  if (!self->s_export || !self->store) {
+  if (!self->cur.export_location || !self->store) {
     RAM_UNLOCK (self);
     return TRUE;
   }
-  if (op_ram_store_export (self->store, self->s_export, &from_spill, &err)) {
-    index_path = op_ram_npy_index_path (self->s_export);
+  if (op_ram_store_export (self->store, self->cur.export_location, &from_spill,
+          &err)) {
+    index_path = op_ram_npy_index_path (self->cur.export_location);
     s = gst_structure_new ("ramcache-exported",
-        "location", G_TYPE_STRING, self->s_export,
+        "location", G_TYPE_STRING, self->cur.export_location,
         "index-location", G_TYPE_STRING, index_path,
         "frames", G_TYPE_UINT, op_ram_store_n_frames (self->store),
         "from-spill", G_TYPE_BOOLEAN, from_spill, NULL);
     g_free (index_path);
     GST_INFO_OBJECT (self, "exported %u frames to %s%s",
-        op_ram_store_n_frames (self->store), self->s_export,
+        op_ram_store_n_frames (self->store), self->cur.export_location,
         from_spill ? " (the spill file)" : "");
   }
   RAM_UNLOCK (self);
@@ -1081,7 +1088,7 @@ op_ram_cache_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
       self->sink_flushing = self->src_flushing = FALSE;
       self->mode = MODE_PASSTHROUGH;
       self->upstream_eos = FALSE;
-      self->loops_left = self->s_loop;
+      self->loops_left = self->cur.loop;
       self->pts_offset = 0;
       self->frames_offset = 0;
       if (!op_frame_clock_is_timed (&self->clock) &&
@@ -1428,24 +1435,24 @@ op_ram_cache_set_property (GObject * object, guint prop_id,
   GST_OBJECT_LOCK (self);
   switch (prop_id) {
     case PROP_MAX_BYTES:
-      self->max_bytes = g_value_get_uint64 (value);
+      self->settings.max_bytes = g_value_get_uint64 (value);
       break;
     case PROP_MAX_FRAMES:
-      self->max_frames = g_value_get_uint (value);
+      self->settings.max_frames = g_value_get_uint (value);
       break;
     case PROP_POLICY:
-      self->policy = g_value_get_enum (value);
+      self->settings.policy = g_value_get_enum (value);
       break;
     case PROP_SPILL_DIR:
-      g_free (self->spill_dir);
-      self->spill_dir = g_value_dup_string (value);
+      g_free (self->settings.spill_dir);
+      self->settings.spill_dir = g_value_dup_string (value);
       break;
     case PROP_LOOP:
-      self->loop = g_value_get_int (value);
+      self->settings.loop = g_value_get_int (value);
       break;
     case PROP_EXPORT_LOCATION:
-      g_free (self->export_location);
-      self->export_location = g_value_dup_string (value);
+      g_free (self->settings.export_location);
+      self->settings.export_location = g_value_dup_string (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -1489,22 +1496,22 @@ op_ram_cache_get_property (GObject * object, guint prop_id, GValue * value,
   GST_OBJECT_LOCK (self);
   switch (prop_id) {
     case PROP_MAX_BYTES:
-      g_value_set_uint64 (value, self->max_bytes);
+      g_value_set_uint64 (value, self->settings.max_bytes);
       break;
     case PROP_MAX_FRAMES:
-      g_value_set_uint (value, self->max_frames);
+      g_value_set_uint (value, self->settings.max_frames);
       break;
     case PROP_POLICY:
-      g_value_set_enum (value, self->policy);
+      g_value_set_enum (value, self->settings.policy);
       break;
     case PROP_SPILL_DIR:
-      g_value_set_string (value, self->spill_dir);
+      g_value_set_string (value, self->settings.spill_dir);
       break;
     case PROP_LOOP:
-      g_value_set_int (value, self->loop);
+      g_value_set_int (value, self->settings.loop);
       break;
     case PROP_EXPORT_LOCATION:
-      g_value_set_string (value, self->export_location);
+      g_value_set_string (value, self->settings.export_location);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
