@@ -55,25 +55,6 @@
  * which it is in a plain pipeline: no full-frame copy. The frame's metas
  * stay on it.
  *
- * ## Properties
- *
- * * #OpCompositor328:rects-location: JSON file mapping frame index to
- *   rectangles, `{"<frame>": [x1, y1, x2, y2]}` or
- *   `{"<frame>": [[x1, y1, x2, y2], ...]}` with x2, y2 exclusive (the
- *   rect is [x1, y1, x2 - x1, y2 - y1], as numpy slices take it). Read in
- *   READY->PAUSED; an unreadable file or a top level that is not an object
- *   is a RESOURCE error naming the file. Malformed entries are counted and
- *   reported in one warning message naming the first one's frame; the
- *   first frame whose crop finds no rect posts one warning naming the frame.
- * * #OpCompositor328:alpha: opacity of the crops, 0..1, default 1.
- * * #OpCompositor328:border-width: border drawn inside each pasted rect, in
- *   pixels, default 0 (none).
- * * #OpCompositor328:border-color: border colour as 0xAARRGGBB (the alpha
- *   byte is the border's opacity), default 0xffff0000 (opaque red).
- * * #OpCompositor328:frames, #OpCompositor328:crops-pasted,
- *   #OpCompositor328:crops-dropped, #OpCompositor328:frames-without-crops
- *   (read-only counters since the last READY->PAUSED).
- *
  * ## Messages
  *
  * At EOS the element posts an element message `compositor328-stats` with
@@ -235,8 +216,14 @@ op_compositor328_class_init (OpCompositor328Class * klass)
   /**
    * OpCompositor328:rects-location:
    *
-   * JSON file mapping frame index to [x1, y1, x2, y2] rectangles (or lists
-   * of them), for crops without an #OpCropMeta.
+   * JSON file mapping frame index to rectangles, for crops without an
+   * #OpCropMeta: `{"<frame>": [x1, y1, x2, y2]}` or `{"<frame>": [[x1, y1,
+   * x2, y2], ...]}` with x2, y2 exclusive (the rect is [x1, y1, x2 - x1,
+   * y2 - y1], as numpy slices take it). Read in READY->PAUSED; an
+   * unreadable file or a top level that is not an object is a RESOURCE
+   * error naming the file. Malformed entries are counted and reported in one
+   * warning naming the first one's frame; the first frame whose crop finds
+   * no rect posts one warning naming the frame.
    */
   g_object_class_install_property (gobject_class, PROP_RECTS_LOCATION,
       g_param_spec_string ("rects-location", "Rectangles location",
@@ -247,7 +234,8 @@ op_compositor328_class_init (OpCompositor328Class * klass)
   /**
    * OpCompositor328:alpha:
    *
-   * Opacity of the pasted crops (0 = invisible, 1 = replace).
+   * Opacity of the pasted crops (0 = invisible, 1 = replace). Read per
+   * frame; a control binding sets it from the frame's stream time.
    */
   g_object_class_install_property (gobject_class, PROP_ALPHA,
       g_param_spec_double ("alpha", "Alpha", "Opacity of the pasted crops",
@@ -266,7 +254,8 @@ op_compositor328_class_init (OpCompositor328Class * klass)
   /**
    * OpCompositor328:border-color:
    *
-   * Border colour, 0xAARRGGBB; the alpha byte is the border's opacity.
+   * Border colour, 0xAARRGGBB; the alpha byte is the border's opacity. YUV
+   * frames get it in the caps' matrix and range (op_pixel_color).
    */
   g_object_class_install_property (gobject_class, PROP_BORDER_COLOR,
       g_param_spec_uint ("border-color", "Border color",

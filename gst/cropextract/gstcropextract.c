@@ -46,25 +46,6 @@
  * stream in which no frame carried an annotation meta gets a warning at
  * EOS. Crop sizes are 1..8192 (the property ranges).
  *
- * ## Properties
- *
- * - #OpCropExtract:width, #OpCropExtract:height (int, 328): crop size.
- * - #OpCropExtract:mode (`fit` default, `stretch`, `center`): `fit` grows
- *   the padded box along its shorter side, around its centre, to the crop's
- *   aspect and scales uniformly (a letterbox appears only where the rect
- *   passes the frame edge); `stretch` scales the padded box to the crop,
- *   aspect not kept; `center` copies a fixed width x height window centred
- *   on the box centre, or on #OpCropExtract:anchor-node when that keypoint
- *   is present, without scaling (SLEAP's centred-instance crops).
- * - #OpCropExtract:padding (double, 0.1): fraction of the box width/height
- *   added on each side.
- * - #OpCropExtract:box (`auto` default, `keypoints`, `bbox`): which box.
- * - #OpCropExtract:anchor-node (string, none): node name for `center`; an
- *   unknown name gives a warning and the box centre is used.
- * - #OpCropExtract:fill (uint ARGB, 0xff000000): colour outside the frame;
- *   converted to BT.601 limited-range YUV for YUV formats, to full-range
- *   BT.601 luma for GRAY8.
- *
  * No signals and no element messages of its own; warnings and errors go
  * through the usual GST_MESSAGE_WARNING / GST_MESSAGE_ERROR.
  *
@@ -284,7 +265,13 @@ op_crop_extract_class_init (OpCropExtractClass * klass)
   /**
    * OpCropExtract:mode:
    *
-   * How the instance box becomes the cut rectangle.
+   * How the instance box becomes the cut rectangle: `fit` grows the padded
+   * box along its shorter side, around its centre, to the crop's aspect and
+   * scales uniformly (a letterbox appears only where the rect passes the
+   * frame edge); `stretch` scales the padded box to the crop, aspect not
+   * kept; `center` copies a fixed width x height window centred on the box
+   * centre, or on #OpCropExtract:anchor-node when that keypoint is present,
+   * without scaling (SLEAP's centred-instance crops).
    */
   g_object_class_install_property (gobject_class, PROP_MODE,
       g_param_spec_enum ("mode", "Mode", "How the box maps onto the crop",
@@ -305,7 +292,8 @@ op_crop_extract_class_init (OpCropExtractClass * klass)
   /**
    * OpCropExtract:box:
    *
-   * Which box of the instance is cut.
+   * Which box of the instance is cut: `bbox`, the box of its present
+   * `keypoints`, or `auto` (the bbox when the instance has one).
    */
   g_object_class_install_property (gobject_class, PROP_BOX,
       g_param_spec_enum ("box", "Box", "Which box of the instance is cut",
@@ -316,7 +304,8 @@ op_crop_extract_class_init (OpCropExtractClass * klass)
    * OpCropExtract:anchor-node:
    *
    * Skeleton node to centre on in center mode; when that keypoint is
-   * missing the box centre is used.
+   * missing the box centre is used, and a name the skeleton lacks gives a
+   * warning.
    */
   g_object_class_install_property (gobject_class, PROP_ANCHOR_NODE,
       g_param_spec_string ("anchor-node", "Anchor node",
@@ -326,7 +315,9 @@ op_crop_extract_class_init (OpCropExtractClass * klass)
   /**
    * OpCropExtract:fill:
    *
-   * ARGB colour of crop pixels outside the frame.
+   * ARGB colour (0xAARRGGBB) of crop pixels outside the frame, converted to
+   * YUV with the caps' matrix and range (BT.601 when the caps do not say),
+   * to full-range luma for GRAY8.
    */
   g_object_class_install_property (gobject_class, PROP_FILL,
       g_param_spec_uint ("fill", "Fill", "ARGB colour outside the frame",
