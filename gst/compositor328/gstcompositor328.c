@@ -54,6 +54,9 @@
  * (alpha channels too). The frame is modified in place when it is writable,
  * which it is in a plain pipeline: no full-frame copy. The frame's metas
  * stay on it.
+ * The crop size may change mid-stream (new caps on `sink_crop`): each crop
+ * is pasted with the caps it arrived with; a crop in another format than
+ * the frames is a STREAM/FORMAT error.
  *
  * ## Messages
  *
@@ -150,6 +153,21 @@ typedef struct
   guint border_color;
 } OpCompositor328Settings;
 
+/* A crop waiting for its frame, with the caps it came with: crop caps may
+ * change (another crop size) while earlier crops are still held. */
+typedef struct
+{
+  GstBuffer *buffer;
+  GstVideoInfo info;
+} OpHeldCrop;
+
+static void
+held_crop_free (OpHeldCrop * held)
+{
+  gst_buffer_unref (held->buffer);
+  g_free (held);
+}
+
 struct _OpCompositor328
 {
   GstAggregator parent;
@@ -172,7 +190,7 @@ struct _OpCompositor328
   OpRectsFile *rects;
   GstBuffer *held;              /* the frame collecting crops */
   gboolean held_in_pad;         /* still queued on sink_full (peeked) */
-  GPtrArray *held_crops;
+  GPtrArray *held_crops;        /* OpHeldCrop, in arrival order */
   gint64 held_lo;               /* crop running-time window [lo, hi) */
   GstClockTime held_hi;         /* NONE: up to the next frame */
   guint64 held_index;
@@ -342,7 +360,7 @@ op_compositor328_init (OpCompositor328 * self)
   self->settings.border_color = DEFAULT_BORDER_COLOR;
   self->full_format = GST_VIDEO_FORMAT_UNKNOWN;
   self->held_crops = g_ptr_array_new_with_free_func ((GDestroyNotify)
-      gst_buffer_unref);
+      held_crop_free);
   self->held_hi = GST_CLOCK_TIME_NONE;
   op_frame_clock_reset (&self->clock);
 }
@@ -630,10 +648,17 @@ paste_all (OpCompositor328 * self, GstBuffer ** outbuf)
   GstVideoFrame frame;
   gdouble alpha;
   guint bw, color, i, k = 0, pasted = 0, dropped = 0;
+  const GstVideoInfo *bad = NULL;
 
-  if (!self->have_crop_info || !self->have_full_info ||
-      GST_VIDEO_INFO_FORMAT (&self->crop_info) !=
-      GST_VIDEO_INFO_FORMAT (&self->full_info))
+  /* each crop with its own caps: the size may change, the format may not */
+  for (i = 0; i < self->held_crops->len; i++) {
+    OpHeldCrop *held = g_ptr_array_index (self->held_crops, i);
+
+    if (!self->have_full_info || GST_VIDEO_INFO_FORMAT (&held->info) !=
+        GST_VIDEO_INFO_FORMAT (&self->full_info))
+      bad = &held->info;
+  }
+  if (bad)
     goto wrong_format;
 
   /* alpha is controllable: let a control binding set it for this frame */
@@ -654,7 +679,8 @@ paste_all (OpCompositor328 * self, GstBuffer ** outbuf)
           GST_MAP_READWRITE))
     goto map_failed;
   for (i = 0; i < self->held_crops->len; i++) {
-    GstBuffer *crop = g_ptr_array_index (self->held_crops, i);
+    OpHeldCrop *held = g_ptr_array_index (self->held_crops, i);
+    GstBuffer *crop = held->buffer;
     GstVideoFrame cf;
     gint rect[4];
 
@@ -662,7 +688,7 @@ paste_all (OpCompositor328 * self, GstBuffer ** outbuf)
       dropped++;
       continue;
     }
-    if (!gst_video_frame_map (&cf, &self->crop_info, crop, GST_MAP_READ)) {
+    if (!gst_video_frame_map (&cf, &held->info, crop, GST_MAP_READ)) {
       GST_WARNING_OBJECT (self, "could not map crop %" GST_PTR_FORMAT, crop);
       dropped++;
       continue;
@@ -686,8 +712,7 @@ wrong_format:
   {
     GST_ELEMENT_ERROR (self, STREAM, FORMAT,
         ("Crops (%s) and full frames (%s) must have the same format",
-            self->have_crop_info ?
-            GST_VIDEO_INFO_NAME (&self->crop_info) : "no caps",
+            bad->finfo ? GST_VIDEO_INFO_NAME (bad) : "no caps",
             self->have_full_info ?
             GST_VIDEO_INFO_NAME (&self->full_info) : "no caps"), (NULL));
     return GST_FLOW_NOT_NEGOTIATED;
@@ -783,7 +808,14 @@ op_compositor328_aggregate (GstAggregator * agg, gboolean timeout)
       count_dropped (self, 1);
       gst_buffer_unref (crop);
     } else {
-      g_ptr_array_add (self->held_crops, crop);
+      OpHeldCrop *held = g_new (OpHeldCrop, 1);
+
+      held->buffer = crop;
+      if (self->have_crop_info)
+        held->info = self->crop_info;
+      else
+        gst_video_info_init (&held->info);
+      g_ptr_array_add (self->held_crops, held);
     }
   }
   if (!later && !timeout && !gst_aggregator_pad_is_eos (self->crop_pad))

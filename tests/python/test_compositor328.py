@@ -152,6 +152,51 @@ def check_loop(out, msgs, fulls, cropsd, rects, what):
     print("%s: %d frames, every rect placed" % (what, 3 * N))
 
 
+def check_crop_size_change(tmp):
+    """Issue 21: crops whose caps change size mid-stream (appsrc, solid
+    colours: 16x16 red, then 8x8 green, then 16x16 blue) are each pasted with
+    their own size, never mapped with the newer caps."""
+    rects = os.path.join(tmp, "square.json")
+    n = 9
+    with open(rects, "w") as fh:
+        json.dump({str(i): [8, 8, 24, 24] for i in range(n)}, fh)
+    colours = [(255, 0, 0)] * 3 + [(0, 255, 0)] * 3 + [(0, 0, 255)] * 3
+    sizes = [16] * 3 + [8] * 3 + [16] * 3
+
+    def feed(pipe):
+        src = pipe.get_by_name("crops")
+        for i in range(n):
+            size = sizes[i]
+            src.set_property("caps", Gst.Caps.from_string(
+                "video/x-raw,format=RGB,width=%d,height=%d,framerate=30/1"
+                % (size, size)))
+            data = np.zeros((size, size, 3), np.uint8)
+            data[:, :] = colours[i]
+            buf = Gst.Buffer.new_wrapped(data.tobytes())
+            buf.pts = i * Gst.SECOND // 30
+            buf.duration = Gst.SECOND // 30
+            src.emit("push-buffer", buf)
+        src.emit("end-of-stream")
+
+    out, _ = run(
+        "compositor328 name=c rects-location=%s ! appsink name=out sync=false "
+        "videotestsrc num-buffers=%d pattern=black ! "
+        "video/x-raw,format=RGB,width=64,height=48,framerate=30/1 ! c.sink_full "
+        "appsrc name=crops format=time ! c.sink_crop" % (rects, n), feed)
+    if len(out) != n:
+        fail("crop size change: %d frames out, want %d" % (len(out), n))
+    for i in range(n):
+        frame = rgb(out[i])
+        patch = frame[8:24, 8:24].reshape(-1, 3)
+        if not (patch == colours[i]).all():
+            fail("crop size change: frame %d pasted %s, want %s everywhere"
+                 % (i, patch[0].tolist(), colours[i]))
+        if frame[0:8].any():
+            fail("crop size change: frame %d has paint outside the rect" % i)
+    os.unlink(rects)
+    print("crop size changes 16 -> 8 -> 16: every crop pasted at its own size")
+
+
 def main():
     # a copy of ../shared/bench's generator: the suite runs without ../shared
     bench = os.path.join(os.path.dirname(os.path.abspath(__file__)), "tools")
@@ -253,6 +298,7 @@ def main():
         if diff.max() > 1:
             fail("I420 frame %d Y differs from OpenCV by %d" % (i, diff.max()))
     print("I420: %d frames' Y planes match OpenCV within %d" % (N, worst))
+    check_crop_size_change(tmp)
     for f in (full, crops, rects_path):
         os.unlink(f)
     os.rmdir(tmp)
