@@ -568,68 +568,21 @@ op_crop_extract_propose_allocation (GstBaseTransform * trans,
   return TRUE;
 }
 
-/* The frame formats of @caps that we cannot crop, when every structure is
- * raw video with a fixed format (what a decoder offers), else NULL */
-static gchar *
-unsupported_formats (GstCaps * caps)
-{
-  GstCaps *ours = gst_static_pad_template_get_caps (&sink_template);
-  GString *names = g_string_new (NULL);
-  guint i;
-
-  for (i = 0; caps && i < gst_caps_get_size (caps); i++) {
-    GstStructure *s = gst_caps_get_structure (caps, i);
-    const gchar *format = gst_structure_get_string (s, "format");
-    GstCaps *probe;
-    gboolean known;
-
-    if (!gst_structure_has_name (s, "video/x-raw") || format == NULL)
-      goto mixed;
-    probe = gst_caps_new_simple ("video/x-raw", "format", G_TYPE_STRING,
-        format, NULL);
-    known = gst_caps_can_intersect (probe, ours);
-    gst_caps_unref (probe);
-    if (known)
-      goto mixed;
-    g_string_append_printf (names, "%s%s", names->len ? ", " : "", format);
-  }
-  gst_caps_unref (ours);
-  if (names->len == 0)
-    return g_string_free (names, TRUE);
-  return g_string_free (names, FALSE);
-
-mixed:
-  gst_caps_unref (ours);
-  g_string_free (names, TRUE);
-  return NULL;
-}
-
-/* A 10-bit or 4:4:4 decoder output ends in a bare not-negotiated error
- * from upstream; say which format we lack and what fixes it. Upstream
- * learns it either from a caps query or from a refused CAPS event. */
-static void
-warn_if_unsupported (OpCropExtract * self, GstCaps * offered)
-{
-  gchar *formats;
-
-  if (self->warned_format || (formats = unsupported_formats (offered)) == NULL)
-    return;
-  self->warned_format = TRUE;
-  GST_ELEMENT_WARNING (self, CORE, NEGOTIATION,
-      ("cropextract cannot crop %s video: put videoconvert before "
-          "cropextract", formats), ("offered: %" GST_PTR_FORMAT, offered));
-  g_free (formats);
-}
-
 static gboolean
 op_crop_extract_accept_caps (GstBaseTransform * trans,
     GstPadDirection direction, GstCaps * caps)
 {
+  OpCropExtract *self = OP_CROP_EXTRACT (trans);
   gboolean ok = GST_BASE_TRANSFORM_CLASS (parent_class)->accept_caps (trans,
       direction, caps);
 
-  if (!ok && direction == GST_PAD_SINK)
-    warn_if_unsupported (OP_CROP_EXTRACT (trans), caps);
+  if (!ok && direction == GST_PAD_SINK) {
+    GstCaps *ours = gst_static_pad_template_get_caps (&sink_template);
+
+    op_pixel_warn_unsupported (GST_ELEMENT (self), ours, caps,
+        &self->warned_format);
+    gst_caps_unref (ours);
+  }
   return ok;
 }
 
@@ -637,17 +590,16 @@ static gboolean
 op_crop_extract_query (GstBaseTransform * trans, GstPadDirection direction,
     GstQuery * query)
 {
+  OpCropExtract *self = OP_CROP_EXTRACT (trans);
   gboolean ok = GST_BASE_TRANSFORM_CLASS (parent_class)->query (trans,
       direction, query);
 
-  if (ok && direction == GST_PAD_SINK
-      && GST_QUERY_TYPE (query) == GST_QUERY_CAPS) {
-    GstCaps *filter, *result;
+  if (ok && direction == GST_PAD_SINK) {
+    GstCaps *ours = gst_static_pad_template_get_caps (&sink_template);
 
-    gst_query_parse_caps (query, &filter);
-    gst_query_parse_caps_result (query, &result);
-    if (filter && result && gst_caps_is_empty (result))
-      warn_if_unsupported (OP_CROP_EXTRACT (trans), filter);
+    op_pixel_warn_unsupported_query (GST_ELEMENT (self), ours, query,
+        &self->warned_format);
+    gst_caps_unref (ours);
   }
   return ok;
 }

@@ -100,6 +100,7 @@
 #include "gstframestats.h"
 #include "fsaccum.h"
 #include "fsnpy.h"
+#include "oppixel.h"
 
 #include <gst/video/video.h>
 #include <glib/gstdio.h>
@@ -199,6 +200,7 @@ struct _OpFrameStats
   guint blocks;
   guint64 frames;
   guint64 output_frames;
+  gboolean warned_format;       /* upstream offered only formats we lack */
 };
 
 #define FS_LOCK(s) g_mutex_lock (&(s)->lock)
@@ -256,6 +258,10 @@ static void op_frame_stats_get_property (GObject * object, guint prop_id,
     GValue * value, GParamSpec * pspec);
 static gboolean op_frame_stats_start (GstBaseTransform * trans);
 static gboolean op_frame_stats_stop (GstBaseTransform * trans);
+static gboolean op_frame_stats_accept_caps (GstBaseTransform * trans,
+    GstPadDirection direction, GstCaps * caps);
+static gboolean op_frame_stats_query (GstBaseTransform * trans,
+    GstPadDirection direction, GstQuery * query);
 static GstCaps *op_frame_stats_transform_caps (GstBaseTransform * trans,
     GstPadDirection direction, GstCaps * caps, GstCaps * filter);
 static gboolean op_frame_stats_set_caps (GstBaseTransform * trans,
@@ -363,6 +369,8 @@ op_frame_stats_class_init (OpFrameStatsClass * klass)
   trans_class->transform_ip = GST_DEBUG_FUNCPTR (op_frame_stats_transform_ip);
   trans_class->transform = GST_DEBUG_FUNCPTR (op_frame_stats_transform);
   trans_class->sink_event = GST_DEBUG_FUNCPTR (op_frame_stats_sink_event);
+  trans_class->accept_caps = GST_DEBUG_FUNCPTR (op_frame_stats_accept_caps);
+  trans_class->query = GST_DEBUG_FUNCPTR (op_frame_stats_query);
   trans_class->transform_ip_on_passthrough = TRUE;
 
   gst_type_mark_as_plugin_api (OP_TYPE_FRAME_STATS_MODE, 0);
@@ -448,6 +456,7 @@ op_frame_stats_start (GstBaseTransform * trans)
 
   FS_LOCK (self);
   op_frame_stats_clear (self);
+  self->warned_format = FALSE;
   settings_clear (&self->cur);
   self->cur = s;                /* moved: s owns nothing now */
   FS_UNLOCK (self);
@@ -482,6 +491,44 @@ op_frame_stats_stop (GstBaseTransform * trans)
   op_frame_stats_clear (self);
   FS_UNLOCK (self);
   return TRUE;
+}
+
+/* A 10-bit or YUV decoder output: say what to add instead of a bare
+ * not-negotiated from the demuxer */
+static gboolean
+op_frame_stats_accept_caps (GstBaseTransform * trans,
+    GstPadDirection direction, GstCaps * caps)
+{
+  OpFrameStats *self = OP_FRAME_STATS (trans);
+  gboolean ok = GST_BASE_TRANSFORM_CLASS (parent_class)->accept_caps (trans,
+      direction, caps);
+
+  if (!ok && direction == GST_PAD_SINK) {
+    GstCaps *ours = gst_static_pad_template_get_caps (&sink_template);
+
+    op_pixel_warn_unsupported (GST_ELEMENT (self), ours, caps,
+        &self->warned_format);
+    gst_caps_unref (ours);
+  }
+  return ok;
+}
+
+static gboolean
+op_frame_stats_query (GstBaseTransform * trans, GstPadDirection direction,
+    GstQuery * query)
+{
+  OpFrameStats *self = OP_FRAME_STATS (trans);
+  gboolean ok = GST_BASE_TRANSFORM_CLASS (parent_class)->query (trans,
+      direction, query);
+
+  if (ok && direction == GST_PAD_SINK) {
+    GstCaps *ours = gst_static_pad_template_get_caps (&sink_template);
+
+    op_pixel_warn_unsupported_query (GST_ELEMENT (self), ours, query,
+        &self->warned_format);
+    gst_caps_unref (ours);
+  }
+  return ok;
 }
 
 /* GRAY8/GRAY16_LE <-> GRAY32F, RGB <-> RGB32F, BGR <-> BGR32F */

@@ -33,6 +33,96 @@ op_pixel_format_supported (GstVideoFormat format)
   }
 }
 
+/* The formats of @offered that @ours lacks, when every structure is raw
+ * video with a fixed format (what a decoder offers), else NULL */
+static gchar *
+unsupported_formats (GstCaps * ours, GstCaps * offered)
+{
+  GString *names = g_string_new (NULL);
+  guint i;
+
+  for (i = 0; offered && i < gst_caps_get_size (offered); i++) {
+    GstStructure *s = gst_caps_get_structure (offered, i);
+    const gchar *format = gst_structure_get_string (s, "format");
+    GstCaps *probe;
+    gboolean known;
+
+    if (!gst_structure_has_name (s, "video/x-raw") || format == NULL)
+      goto mixed;
+    probe = gst_caps_new_simple ("video/x-raw", "format", G_TYPE_STRING,
+        format, NULL);
+    known = gst_caps_can_intersect (probe, ours);
+    gst_caps_unref (probe);
+    if (known)
+      goto mixed;
+    g_string_append_printf (names, "%s%s", names->len ? ", " : "", format);
+  }
+  if (names->len == 0)
+    return g_string_free (names, TRUE);
+  return g_string_free (names, FALSE);
+
+mixed:
+  g_string_free (names, TRUE);
+  return NULL;
+}
+
+/**
+ * op_pixel_warn_unsupported:
+ * @element: the element refusing @offered
+ * @ours: the raw video caps @element accepts (its sink template's)
+ * @offered: (nullable): what upstream offers (refused caps, or a caps
+ *   query's filter)
+ * @warned: (inout): set once warned; no second warning while TRUE
+ *
+ * A 10-bit decoder output meets an 8-bit element as a bare
+ * `not-negotiated` from the demuxer. When upstream offers only raw formats
+ * @element lacks, this posts a CORE/NEGOTIATION warning naming the element,
+ * the formats and the fix (videoconvert before it), once.
+ */
+void
+op_pixel_warn_unsupported (GstElement * element, GstCaps * ours,
+    GstCaps * offered, gboolean * warned)
+{
+  GstElementFactory *factory = gst_element_get_factory (element);
+  const gchar *name = factory ?
+      gst_plugin_feature_get_name (GST_PLUGIN_FEATURE (factory)) :
+      GST_OBJECT_NAME (element);
+  gchar *formats;
+
+  if (*warned || (formats = unsupported_formats (ours, offered)) == NULL)
+    return;
+  *warned = TRUE;
+  GST_ELEMENT_WARNING (element, CORE, NEGOTIATION,
+      ("%s cannot handle %s video: put videoconvert before %s", name,
+          formats, name), ("offered: %" GST_PTR_FORMAT, offered));
+  g_free (formats);
+}
+
+/**
+ * op_pixel_warn_unsupported_query:
+ * @element: the element that answered @query
+ * @ours: the raw video caps @element accepts
+ * @query: a sink pad query, already answered
+ * @warned: (inout): as for op_pixel_warn_unsupported()
+ *
+ * For a CAPS query whose answer is empty: warns as
+ * op_pixel_warn_unsupported() about the query's filter (decoders ask with
+ * the formats they can output). Other queries are ignored.
+ */
+void
+op_pixel_warn_unsupported_query (GstElement * element, GstCaps * ours,
+    GstQuery * query, gboolean * warned)
+{
+  GstCaps *filter, *result;
+
+  if (GST_QUERY_TYPE (query) != GST_QUERY_CAPS)
+    return;
+  gst_query_parse_caps (query, &filter);
+  gst_query_parse_caps_result (query, &result);
+  if (filter && result && gst_caps_is_empty (result))
+    op_pixel_warn_unsupported (element, ours, filter, warned);
+}
+
 /**
  * op_pixel_plane:
  * @frame: a mapped frame

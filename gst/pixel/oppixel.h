@@ -5,6 +5,7 @@
 #ifndef __OP_PIXEL_H__
 #define __OP_PIXEL_H__
 
+#include <gst/gst.h>
 #include <gst/video/video.h>
 
 G_BEGIN_DECLS
@@ -15,6 +16,10 @@ G_BEGIN_DECLS
   "xRGB, xBGR, AYUV, GRAY8, I420, YV12, NV12, NV21, Y42B, Y444 }"
 
 gboolean op_pixel_format_supported (GstVideoFormat format);
+void op_pixel_warn_unsupported (GstElement * element, GstCaps * ours,
+    GstCaps * offered, gboolean * warned);
+void op_pixel_warn_unsupported_query (GstElement * element, GstCaps * ours,
+    GstQuery * query, gboolean * warned);
 
 /**
  * OpPixelPlane:

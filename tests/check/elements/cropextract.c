@@ -794,40 +794,6 @@ GST_START_TEST (test_restart_and_eos_warning)
 
 GST_END_TEST;
 
-/* a 10-bit decoder output (pushed with its caps, as decoders do): a
- * warning that says what to add, before the bare not-negotiated error */
-GST_START_TEST (test_unsupported_format_hint)
-{
-  GstElement *pipe = gst_parse_launch ("appsrc name=src format=time "
-      "caps=video/x-raw,format=I420_10LE,width=64,height=48,framerate=1/1 ! "
-      "cropextract ! fakesink", NULL);
-  GstElement *src = gst_bin_get_by_name (GST_BIN (pipe), "src");
-  GstBus *bus = gst_element_get_bus (pipe);
-  GstMessage *msg;
-  GError *err = NULL;
-  GstBuffer *buf = gst_buffer_new_allocate (NULL, 64 * 48 * 3, NULL);
-  GstFlowReturn flow;
-
-  gst_element_set_state (pipe, GST_STATE_PLAYING);
-  g_signal_emit_by_name (src, "push-buffer", buf, &flow);
-  gst_buffer_unref (buf);
-  msg = gst_bus_timed_pop_filtered (bus, 10 * GST_SECOND,
-      GST_MESSAGE_WARNING | GST_MESSAGE_ERROR | GST_MESSAGE_EOS);
-  fail_unless (msg != NULL);
-  fail_unless_equals_int (GST_MESSAGE_TYPE (msg), GST_MESSAGE_WARNING);
-  gst_message_parse_warning (msg, &err, NULL);
-  fail_unless (strstr (err->message, "I420_10LE") != NULL, "%s", err->message);
-  fail_unless (strstr (err->message, "videoconvert") != NULL);
-  g_error_free (err);
-  gst_message_unref (msg);
-  gst_element_set_state (pipe, GST_STATE_NULL);
-  gst_object_unref (bus);
-  gst_object_unref (src);
-  gst_object_unref (pipe);
-}
-
-GST_END_TEST;
-
 /* the property ranges are what the element accepts: gst-inspect shows the
  * truth, and GObject refuses the rest before the element sees it */
 GST_START_TEST (test_absurd_sizes)
@@ -924,7 +890,6 @@ cropextract_suite (void)
   tcase_add_test (tc, test_caps_both_ways);
   tcase_add_test (tc, test_caps_size_mismatch);
   tcase_add_test (tc, test_absurd_sizes);
-  tcase_add_test (tc, test_unsupported_format_hint);
   tcase_add_test (tc, test_flush);
   tcase_add_test (tc, test_restart_and_eos_warning);
 

@@ -2,6 +2,7 @@
  * a rectangle filled in subsampled planes with clipping. The YUV values are
  * the BT.601 / BT.709 textbook ones, computed independently of the code. */
 #include <gst/check/gstcheck.h>
+#include <string.h>
 #include "oppixel.h"
 
 static void
@@ -98,6 +99,54 @@ GST_START_TEST (test_blend_rect_subsampled)
 
 GST_END_TEST;
 
+/* a 10-bit decoder output (pushed with its caps, as decoders do) meets each
+ * 8-bit element: a warning naming the element, the format and the fix,
+ * before the bare not-negotiated error */
+static const gchar *const eight_bit_elements[] =
+    { "cropextract", "framestats" };
+
+GST_START_TEST (test_unsupported_format_hint)
+{
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (eight_bit_elements); i++) {
+    const gchar *name = eight_bit_elements[i];
+    gchar *desc = g_strdup_printf ("appsrc name=src format=time "
+        "caps=video/x-raw,format=I420_10LE,width=64,height=48,"
+        "framerate=1/1 ! %s ! fakesink", name);
+    GstElement *pipe = gst_parse_launch (desc, NULL);
+    GstElement *src = gst_bin_get_by_name (GST_BIN (pipe), "src");
+    GstBus *bus = gst_element_get_bus (pipe);
+    GstBuffer *buf = gst_buffer_new_allocate (NULL, 64 * 48 * 3, NULL);
+    GstMessage *msg;
+    GError *err = NULL;
+    GstFlowReturn flow;
+
+    gst_element_set_state (pipe, GST_STATE_PLAYING);
+    g_signal_emit_by_name (src, "push-buffer", buf, &flow);
+    gst_buffer_unref (buf);
+    msg = gst_bus_timed_pop_filtered (bus, 10 * GST_SECOND,
+        GST_MESSAGE_WARNING | GST_MESSAGE_ERROR | GST_MESSAGE_EOS);
+    fail_unless (msg != NULL, "%s: no message", name);
+    fail_unless_equals_int (GST_MESSAGE_TYPE (msg), GST_MESSAGE_WARNING);
+    gst_message_parse_warning (msg, &err, NULL);
+    fail_unless (strstr (err->message, name) != NULL, "%s", err->message);
+    fail_unless (strstr (err->message, "I420_10LE") != NULL, "%s",
+        err->message);
+    fail_unless (strstr (err->message, "videoconvert") != NULL, "%s",
+        err->message);
+    g_error_free (err);
+    gst_message_unref (msg);
+    gst_element_set_state (pipe, GST_STATE_NULL);
+    gst_object_unref (bus);
+    gst_object_unref (src);
+    gst_object_unref (pipe);
+    g_free (desc);
+  }
+}
+
+GST_END_TEST;
+
 static Suite *
 pixel_suite (void)
 {
@@ -108,6 +157,7 @@ pixel_suite (void)
   tcase_add_test (tc, test_color);
   tcase_add_test (tc, test_color_bytes);
   tcase_add_test (tc, test_blend_rect_subsampled);
+  tcase_add_test (tc, test_unsupported_format_hint);
   return s;
 }
 
