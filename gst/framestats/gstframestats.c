@@ -503,13 +503,9 @@ op_frame_stats_accept_caps (GstBaseTransform * trans,
   gboolean ok = GST_BASE_TRANSFORM_CLASS (parent_class)->accept_caps (trans,
       direction, caps);
 
-  if (!ok && direction == GST_PAD_SINK) {
-    GstCaps *ours = gst_static_pad_template_get_caps (&sink_template);
-
-    op_pixel_warn_unsupported (GST_ELEMENT (self), ours, caps,
+  if (!ok && direction == GST_PAD_SINK)
+    op_pixel_warn_unsupported (GST_ELEMENT (self), &sink_template, caps,
         &self->warned_format);
-    gst_caps_unref (ours);
-  }
   return ok;
 }
 
@@ -521,13 +517,9 @@ op_frame_stats_query (GstBaseTransform * trans, GstPadDirection direction,
   gboolean ok = GST_BASE_TRANSFORM_CLASS (parent_class)->query (trans,
       direction, query);
 
-  if (ok && direction == GST_PAD_SINK) {
-    GstCaps *ours = gst_static_pad_template_get_caps (&sink_template);
-
-    op_pixel_warn_unsupported_query (GST_ELEMENT (self), ours, query,
+  if (ok && direction == GST_PAD_SINK)
+    op_pixel_warn_unsupported_query (GST_ELEMENT (self), &sink_template, query,
         &self->warned_format);
-    gst_caps_unref (ours);
-  }
   return ok;
 }
 

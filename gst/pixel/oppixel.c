@@ -69,7 +69,7 @@ mixed:
 /**
  * op_pixel_warn_unsupported:
  * @element: the element refusing @offered
- * @ours: the raw video caps @element accepts (its sink template's)
+ * @sink_template: @element's sink pad template (the raw video it accepts)
  * @offered: (nullable): what upstream offers (refused caps, or a caps
  *   query's filter)
  * @warned: (inout): set once warned; no second warning while TRUE
@@ -80,16 +80,22 @@ mixed:
  * the formats and the fix (videoconvert before it), once.
  */
 void
-op_pixel_warn_unsupported (GstElement * element, GstCaps * ours,
-    GstCaps * offered, gboolean * warned)
+op_pixel_warn_unsupported (GstElement * element,
+    GstStaticPadTemplate * sink_template, GstCaps * offered, gboolean * warned)
 {
   GstElementFactory *factory = gst_element_get_factory (element);
   const gchar *name = factory ?
       gst_plugin_feature_get_name (GST_PLUGIN_FEATURE (factory)) :
       GST_OBJECT_NAME (element);
+  GstCaps *ours;
   gchar *formats;
 
-  if (*warned || (formats = unsupported_formats (ours, offered)) == NULL)
+  if (*warned)
+    return;
+  ours = gst_static_pad_template_get_caps (sink_template);
+  formats = unsupported_formats (ours, offered);
+  gst_caps_unref (ours);
+  if (formats == NULL)
     return;
   *warned = TRUE;
   GST_ELEMENT_WARNING (element, CORE, NEGOTIATION,
@@ -101,7 +107,7 @@ op_pixel_warn_unsupported (GstElement * element, GstCaps * ours,
 /**
  * op_pixel_warn_unsupported_query:
  * @element: the element that answered @query
- * @ours: the raw video caps @element accepts
+ * @sink_template: @element's sink pad template
  * @query: a sink pad query, already answered
  * @warned: (inout): as for op_pixel_warn_unsupported()
  *
@@ -110,8 +116,8 @@ op_pixel_warn_unsupported (GstElement * element, GstCaps * ours,
  * the formats they can output). Other queries are ignored.
  */
 void
-op_pixel_warn_unsupported_query (GstElement * element, GstCaps * ours,
-    GstQuery * query, gboolean * warned)
+op_pixel_warn_unsupported_query (GstElement * element,
+    GstStaticPadTemplate * sink_template, GstQuery * query, gboolean * warned)
 {
   GstCaps *filter, *result;
 
@@ -120,7 +126,7 @@ op_pixel_warn_unsupported_query (GstElement * element, GstCaps * ours,
   gst_query_parse_caps (query, &filter);
   gst_query_parse_caps_result (query, &result);
   if (filter && result && gst_caps_is_empty (result))
-    op_pixel_warn_unsupported (element, ours, filter, warned);
+    op_pixel_warn_unsupported (element, sink_template, filter, warned);
 }
 
 /**

@@ -16,10 +16,12 @@ G_BEGIN_DECLS
   "xRGB, xBGR, AYUV, GRAY8, I420, YV12, NV12, NV21, Y42B, Y444 }"
 
 gboolean op_pixel_format_supported (GstVideoFormat format);
-void op_pixel_warn_unsupported (GstElement * element, GstCaps * ours,
-    GstCaps * offered, gboolean * warned);
-void op_pixel_warn_unsupported_query (GstElement * element, GstCaps * ours,
-    GstQuery * query, gboolean * warned);
+void op_pixel_warn_unsupported (GstElement * element,
+    GstStaticPadTemplate * sink_template, GstCaps * offered,
+    gboolean * warned);
+void op_pixel_warn_unsupported_query (GstElement * element,
+    GstStaticPadTemplate * sink_template, GstQuery * query,
+    gboolean * warned);
 
 /**
  * OpPixelPlane:
