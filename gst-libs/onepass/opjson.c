@@ -511,6 +511,12 @@ parse_crop (JsonObject * o, OpCropInfo * crop, GError ** error)
   if (!get_uint (o, "height", G_MAXINT, &v, TRUE, error))
     return FALSE;
   crop->height = (guint) v;
+  /* a crop of no pixels has no coordinates for its points */
+  if (crop->width == 0 || crop->height == 0) {
+    INVALID (error, "crop: \"width\" and \"height\" must be at least 1, "
+        "not %u x %u", crop->width, crop->height);
+    return FALSE;
+  }
   rn = json_object_get_member (o, "rect");
   r = (rn && JSON_NODE_HOLDS_ARRAY (rn)) ? json_node_get_array (rn) : NULL;
   if (!r || json_array_get_length (r) != 4)

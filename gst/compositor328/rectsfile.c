@@ -32,13 +32,17 @@ note_problem (OpRectsFile * rects, const gchar * key, const gchar * what)
     rects->first_problem = g_strdup_printf ("frame \"%s\": %s", key, what);
 }
 
-static gboolean
+/* Coordinates beyond this are damage, not a frame position. */
+#define MAX_COORD 1e8
+
+/* NULL and *out set, or why @node is not a usable coordinate */
+static const gchar *
 parse_number (JsonNode * node, gint * out)
 {
   gdouble v;
 
   if (!JSON_NODE_HOLDS_VALUE (node))
-    return FALSE;
+    return "coordinates must be numbers";
   switch (json_node_get_value_type (node)) {
     case G_TYPE_INT64:
       v = json_node_get_int (node);
@@ -47,12 +51,12 @@ parse_number (JsonNode * node, gint * out)
       v = json_node_get_double (node);
       break;
     default:
-      return FALSE;
+      return "coordinates must be numbers";
   }
-  if (!isfinite (v) || fabs (v) > 1e8)
-    return FALSE;
+  if (!isfinite (v) || fabs (v) > MAX_COORD)
+    return "a coordinate is out of range (beyond +-1e8)";
   *out = (gint) lrint (v);
-  return TRUE;
+  return NULL;
 }
 
 /* One [x1, y1, x2, y2]; an empty rect (w = 0) marks a malformed one. */
@@ -68,8 +72,10 @@ parse_corners (OpRectsFile * rects, const gchar * key, JsonArray * arr)
     return rect;
   }
   for (i = 0; i < 4; i++) {
-    if (!parse_number (json_array_get_element (arr, i), &c[i])) {
-      note_problem (rects, key, "coordinates must be numbers");
+    const gchar *why = parse_number (json_array_get_element (arr, i), &c[i]);
+
+    if (why) {
+      note_problem (rects, key, why);
       return rect;
     }
   }

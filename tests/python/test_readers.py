@@ -543,6 +543,10 @@ def damaged(tmp):
     expect_error(edit(tmp, "minimal_instance.slp", "badtrack.slp",
                       lambda f: set_field(f, "instances", 0, "track", 4)),
                  "/instances row 0", "track 4")
+    # -1 is "no track"; any other negative index is damage, never guessed
+    expect_error(edit(tmp, "minimal_instance.slp", "negtrack.slp",
+                      lambda f: set_field(f, "instances", 0, "track", -5)),
+                 "/instances row 0", "track -5")
     expect_error(edit(tmp, "minimal_instance.slp", "crop.slp",
                       lambda f: f.create_dataset(
                           "video_crops", data=np.bytes_("[]"))),

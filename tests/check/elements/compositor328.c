@@ -929,6 +929,27 @@ GST_START_TEST (test_json_rects)
 
 GST_END_TEST;
 
+/* A coordinate far beyond any frame is reported as out of range, not as
+ * "not a number" (issue 21) */
+GST_START_TEST (test_json_rects_out_of_range)
+{
+  gchar *path = write_temp ("{\"0\": [0, 0, 1e12, 4]}");
+  Fixture f;
+  gchar *msg = NULL;
+
+  fixture_init (&f, "video/x-raw,format=GRAY8,width=16,height=8,"
+      "framerate=30/1", "video/x-raw,format=GRAY8,width=4,height=4,"
+      "framerate=30/1", path);
+  fail_unless_equals_int (count_warnings (f.bus, "malformed", &msg), 1);
+  fail_unless (strstr (msg, "out of range") != NULL, "%s", msg);
+  fail_unless (strstr (msg, "numbers") == NULL, "%s", msg);
+  g_free (msg);
+  fixture_clear (&f);
+  g_unlink (path);
+  g_free (path);
+}
+
+GST_END_TEST;
 
 /* A full frame's annotation meta names its frame: replays (ramcache loop)
  * and frames whose timestamps say otherwise take the meta's rects. */
@@ -1248,6 +1269,7 @@ compositor328_suite (void)
   tcase_add_test (tc, test_flush);
   tcase_add_test (tc, test_live_timeout);
   tcase_add_test (tc, test_json_rects);
+  tcase_add_test (tc, test_json_rects_out_of_range);
   tcase_add_test (tc, test_meta_frame_index);
   tcase_add_test (tc, test_rects_file_errors);
   tcase_add_test (tc, test_no_rect_source);

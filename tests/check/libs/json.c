@@ -183,6 +183,14 @@ GST_START_TEST (test_parse_errors)
     "{\"frame_index\": 1, \"instances\": [{\"kind\": \"detection\"}], "
         "\"crop\": {\"instance\": 0, \"rect\": [0, 0, 0, 10], \"width\": 8, "
         "\"height\": 8}}",
+    /* a crop of no pixels (issue 21: its points had no coordinates) */
+    "{\"frame_index\": 1, \"instances\": [{\"kind\": \"user\", "
+        "\"keypoints\": [[1, 2, 1, null]]}], \"skeleton\": {\"nodes\": "
+        "[\"a\"]}, \"crop\": {\"instance\": 0, \"rect\": [0, 0, 10, 10], "
+        "\"width\": 0, \"height\": 8}}",
+    "{\"frame_index\": 1, \"instances\": [{\"kind\": \"detection\"}], "
+        "\"crop\": {\"instance\": 0, \"rect\": [0, 0, 10, 10], \"width\": 8, "
+        "\"height\": 0}}",
   };
   guint i;
 
