@@ -29,7 +29,8 @@ without and once with annotaugment. For every augmented copy:
    give the same copies: draws depend on the sample, not on the order;
 7. batchsink format=tar: WebDataset base_plus_ext grouping gives one
    sample per key, png + json each, keys <key> and <key>_aug1.._aug3 with
-   "augment" 0..3 in the JSON.
+   "augment" 0..3 in the JSON;
+8. examples/augment_preview.py writes its sheet: 2 rows of 5 tiles.
 Exits non-zero on a mismatch.
 """
 import glob
@@ -414,6 +415,22 @@ def check_keys(tmp):
           % (len(groups), len(bases)))
 
 
+def check_preview(tmp):
+    import subprocess
+    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
+                        "..")
+    out = os.path.join(tmp, "sheet.png")
+    subprocess.run([sys.executable, os.path.join(root, "examples",
+                                                 "augment_preview.py"),
+                    VIDEO, SLP, out, "--crops", "2", "--size", "64"],
+                   check=True, capture_output=True)
+    sheet = cv2.imread(out)
+    expect(sheet is not None and sheet.shape == (2 * 68 + 4, 5 * 68 + 4, 3),
+           "augment_preview.py sheet %s" % (
+               None if sheet is None else sheet.shape,))
+    print("augment_preview.py: 2 crops x (original + 4 copies)")
+
+
 def main():
     Gst.init(None)
     first = crops("RGB", n=1)[0][0]
@@ -428,6 +445,7 @@ def main():
         check_determinism(pairs)
         with tempfile.TemporaryDirectory() as tmp:
             check_keys(tmp)
+            check_preview(tmp)
     except Fail as e:
         sys.exit("FAIL: %s" % e)
     print("annotaugment: all checks passed")
