@@ -30,7 +30,8 @@ without and once with annotaugment. For every augmented copy:
 7. batchsink format=tar: WebDataset base_plus_ext grouping gives one
    sample per key, png + json each, keys <key> and <key>_aug1.._aug3 with
    "augment" 0..3 in the JSON;
-8. examples/augment_preview.py writes its sheet: 2 rows of 5 tiles.
+8. annotaugment before cropextract: the crops keep their copy number;
+9. examples/augment_preview.py writes its sheet: 2 rows of 5 tiles.
 Exits non-zero on a mismatch.
 """
 import glob
@@ -415,6 +416,21 @@ def check_keys(tmp):
           % (len(groups), len(bases)))
 
 
+def check_frames_then_crops():
+    """annotaugment on whole frames, cropextract after it: each crop of an
+    augmented frame keeps its copy number (so its own key), and its
+    keypoints are the augmented frame's mapped into the crop."""
+    got = pull("filesrc location=%s ! decodebin ! annotfilter location=%s "
+               "instances=predicted ! annotaugment copies=2 seed=1 hflip=0.5 "
+               "rotate=20 ! cropextract width=%d height=%d ! videoconvert ! "
+               "video/x-raw,format=RGB ! appsink name=out sync=false"
+               % (VIDEO, SLP, C, C), 8)
+    ids = [ident(a) + (a.get("augment", 0),) for a, _, _ in got]
+    expect(all(i[2] in (1, 2) for i in ids) and len(set(ids)) == len(ids),
+           "crops of augmented frames: %s" % ids)
+    print("frames then crops: %d crops, each with its copy number" % len(ids))
+
+
 def check_preview(tmp):
     import subprocess
     root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
@@ -443,6 +459,7 @@ def main():
         check_colour()
         check_symmetries_property()
         check_determinism(pairs)
+        check_frames_then_crops()
         with tempfile.TemporaryDirectory() as tmp:
             check_keys(tmp)
             check_preview(tmp)
