@@ -53,31 +53,50 @@ warp_component (const Plane * src, guint8 * dst, gint dst_stride,
     guint fill, const guint8 * lut)
 {
   const gdouble *m = inv->m;
+  gint *adelta = g_new (gint, 2 * width), *bdelta = adelta + width;
   gint x, y;
 
+  /* OpenCV's split: each column's part rounded on its own (once per
+   * column), the row's part once per row, both in 1/1024 pixel */
+  for (x = 0; x < width; x++) {
+    adelta[x] = (gint) lrint (m[0] * x * AB_SCALE);
+    bdelta[x] = (gint) lrint (m[3] * x * AB_SCALE);
+  }
   for (y = 0; y < height; y++) {
-    /* OpenCV's split: the row's part rounded once, each column's part
-     * rounded on its own, both in 1/1024 pixel */
     gint row_x = (gint) lrint ((m[1] * y + m[2]) * AB_SCALE) + ROUND_DELTA;
     gint row_y = (gint) lrint ((m[4] * y + m[5]) * AB_SCALE) + ROUND_DELTA;
     guint8 *out = dst + (gsize) y * dst_stride;
 
     for (x = 0; x < width; x++) {
-      gint X = (row_x + (gint) lrint (m[0] * x * AB_SCALE)) >>
-          (AB_BITS - INTER_BITS);
-      gint Y = (row_y + (gint) lrint (m[3] * x * AB_SCALE)) >>
-          (AB_BITS - INTER_BITS);
+      gint X = (row_x + adelta[x]) >> (AB_BITS - INTER_BITS);
+      gint Y = (row_y + bdelta[x]) >> (AB_BITS - INTER_BITS);
       gint sx = X >> INTER_BITS, sy = Y >> INTER_BITS;
       guint fx = X & (INTER_SIZE - 1), fy = Y & (INTER_SIZE - 1);
-      guint v = fetch (src, sx, sy, fill) * (INTER_SIZE - fx) *
-          (INTER_SIZE - fy) + fetch (src, sx + 1, sy, fill) * fx *
-          (INTER_SIZE - fy) + fetch (src, sx, sy + 1, fill) *
-          (INTER_SIZE - fx) * fy + fetch (src, sx + 1, sy + 1, fill) * fx * fy;
+      guint v00, v01, v10, v11, v;
 
+      if (sx >= 0 && sy >= 0 && sx + 1 < src->width && sy + 1 < src->height) {
+        /* the usual case: the 2x2 neighbourhood inside the image */
+        const guint8 *p = src->data + (gsize) sy * src->stride +
+            (gsize) sx * src->pstride;
+
+        v00 = p[0];
+        v01 = p[src->pstride];
+        v10 = p[src->stride];
+        v11 = p[src->stride + src->pstride];
+      } else {
+        v00 = fetch (src, sx, sy, fill);
+        v01 = fetch (src, sx + 1, sy, fill);
+        v10 = fetch (src, sx, sy + 1, fill);
+        v11 = fetch (src, sx + 1, sy + 1, fill);
+      }
+      v = v00 * (INTER_SIZE - fx) * (INTER_SIZE - fy) +
+          v01 * fx * (INTER_SIZE - fy) + v10 * (INTER_SIZE - fx) * fy +
+          v11 * fx * fy;
       v = (v + (1 << (2 * INTER_BITS - 1))) >> (2 * INTER_BITS);
       out[(gsize) x * dst_pstride] = lut ? lut[v] : (guint8) v;
     }
   }
+  g_free (adelta);
 }
 
 /* What lies outside the input image, per component. */
