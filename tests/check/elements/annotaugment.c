@@ -267,6 +267,27 @@ GST_START_TEST (test_copies)
 
 GST_END_TEST;
 
+/* The JSON's "augment" reads back; a bad one is refused. */
+GST_START_TEST (test_augment_json)
+{
+  OpAnnotation ann;
+
+  op_annotation_init (&ann);
+  fail_unless (op_annotation_from_json (&ann,
+          "{\"frame_index\": 1, \"augment\": 3, \"instances\": []}", -1,
+          NULL, NULL));
+  fail_unless_equals_int (ann.augment, 3);
+  fail_unless (op_annotation_from_json (&ann,
+          "{\"frame_index\": 1, \"instances\": []}", -1, NULL, NULL));
+  fail_unless_equals_int (ann.augment, 0);
+  fail_if (op_annotation_from_json (&ann,
+          "{\"frame_index\": 1, \"augment\": -1, \"instances\": []}", -1,
+          NULL, NULL));
+  op_annotation_clear (&ann);
+}
+
+GST_END_TEST;
+
 /* The same seed and sample give the same bytes; the copies differ. */
 GST_START_TEST (test_seed)
 {
@@ -435,6 +456,7 @@ annotaugment_suite (void)
   tcase_add_test (tc, test_flips_every_format);
   tcase_add_test (tc, test_missing_and_boxes);
   tcase_add_test (tc, test_copies);
+  tcase_add_test (tc, test_augment_json);
   tcase_add_test (tc, test_seed);
   tcase_add_test (tc, test_symmetries);
   tcase_add_test (tc, test_crop_and_size);
