@@ -33,67 +33,81 @@ op_aug_colour_lut (gdouble brightness, gdouble contrast, guint8 lut[256])
   }
 }
 
+/* The components that share one plane (R, G, B of packed RGB; U, V of
+ * NV12): one position per pixel serves them all. */
 typedef struct
 {
-  const guint8 *data;
-  gint stride, pstride, width, height;
-} Plane;
+  guint n;
+  const guint8 *src[4];         /* each component's first input sample */
+  guint8 *dst[4];
+  guint fill[4];
+  const guint8 *lut[4];         /* NULL: the value as interpolated */
+  gint stride, pstride, width, height;  /* input */
+  gint dst_stride, dst_pstride;
+} PlaneJob;
 
 static inline guint
-fetch (const Plane * p, gint x, gint y, guint fill)
+fetch (const PlaneJob * j, guint k, gint x, gint y)
 {
-  if (x < 0 || y < 0 || x >= p->width || y >= p->height)
-    return fill;
-  return p->data[(gsize) y * p->stride + (gsize) x * p->pstride];
+  if (x < 0 || y < 0 || x >= j->width || y >= j->height)
+    return j->fill[k];
+  return j->src[k][(gsize) y * j->stride + (gsize) x * j->pstride];
+}
+
+static inline guint8
+blend (guint v00, guint v01, guint v10, guint v11, guint fx, guint fy,
+    const guint8 * lut)
+{
+  guint v = v00 * (INTER_SIZE - fx) * (INTER_SIZE - fy) +
+      v01 * fx * (INTER_SIZE - fy) + v10 * (INTER_SIZE - fx) * fy +
+      v11 * fx * fy;
+
+  v = (v + (1 << (2 * INTER_BITS - 1))) >> (2 * INTER_BITS);
+  return lut ? lut[v] : (guint8) v;
 }
 
 static void
-warp_component (const Plane * src, guint8 * dst, gint dst_stride,
-    gint dst_pstride, gint width, gint height, const OpAugMatrix * inv,
-    guint fill, const guint8 * lut)
+warp_plane (const PlaneJob * j, const OpAugMatrix * inv)
 {
   const gdouble *m = inv->m;
-  gint *adelta = g_new (gint, 2 * width), *bdelta = adelta + width;
-  gint x, y;
+  gint *adelta = g_new (gint, 2 * j->width), *bdelta = adelta + j->width;
+  gint x, y, ps = j->pstride, st = j->stride;
+  guint k;
 
   /* OpenCV's split: each column's part rounded on its own (once per
    * column), the row's part once per row, both in 1/1024 pixel */
-  for (x = 0; x < width; x++) {
+  for (x = 0; x < j->width; x++) {
     adelta[x] = (gint) lrint (m[0] * x * AB_SCALE);
     bdelta[x] = (gint) lrint (m[3] * x * AB_SCALE);
   }
-  for (y = 0; y < height; y++) {
+  for (y = 0; y < j->height; y++) {
     gint row_x = (gint) lrint ((m[1] * y + m[2]) * AB_SCALE) + ROUND_DELTA;
     gint row_y = (gint) lrint ((m[4] * y + m[5]) * AB_SCALE) + ROUND_DELTA;
-    guint8 *out = dst + (gsize) y * dst_stride;
+    gsize out_row = (gsize) y * j->dst_stride;
 
-    for (x = 0; x < width; x++) {
+    for (x = 0; x < j->width; x++) {
       gint X = (row_x + adelta[x]) >> (AB_BITS - INTER_BITS);
       gint Y = (row_y + bdelta[x]) >> (AB_BITS - INTER_BITS);
       gint sx = X >> INTER_BITS, sy = Y >> INTER_BITS;
       guint fx = X & (INTER_SIZE - 1), fy = Y & (INTER_SIZE - 1);
-      guint v00, v01, v10, v11, v;
+      gsize o = out_row + (gsize) x * j->dst_pstride;
 
-      if (sx >= 0 && sy >= 0 && sx + 1 < src->width && sy + 1 < src->height) {
+      if (sx >= 0 && sy >= 0 && sx + 1 < j->width && sy + 1 < j->height) {
         /* the usual case: the 2x2 neighbourhood inside the image */
-        const guint8 *p = src->data + (gsize) sy * src->stride +
-            (gsize) sx * src->pstride;
+        gsize i = (gsize) sy * st + (gsize) sx * ps;
 
-        v00 = p[0];
-        v01 = p[src->pstride];
-        v10 = p[src->stride];
-        v11 = p[src->stride + src->pstride];
+        for (k = 0; k < j->n; k++) {
+          const guint8 *p = j->src[k] + i;
+
+          j->dst[k][o] = blend (p[0], p[ps], p[st], p[st + ps], fx, fy,
+              j->lut[k]);
+        }
       } else {
-        v00 = fetch (src, sx, sy, fill);
-        v01 = fetch (src, sx + 1, sy, fill);
-        v10 = fetch (src, sx, sy + 1, fill);
-        v11 = fetch (src, sx + 1, sy + 1, fill);
+        for (k = 0; k < j->n; k++)
+          j->dst[k][o] = blend (fetch (j, k, sx, sy), fetch (j, k, sx + 1,
+                  sy), fetch (j, k, sx, sy + 1), fetch (j, k, sx + 1, sy + 1),
+              fx, fy, j->lut[k]);
       }
-      v = v00 * (INTER_SIZE - fx) * (INTER_SIZE - fy) +
-          v01 * fx * (INTER_SIZE - fy) + v10 * (INTER_SIZE - fx) * fy +
-          v11 * fx * fy;
-      v = (v + (1 << (2 * INTER_BITS - 1))) >> (2 * INTER_BITS);
-      out[(gsize) x * dst_pstride] = lut ? lut[v] : (guint8) v;
     }
   }
   g_free (adelta);
@@ -131,25 +145,40 @@ op_aug_warp_frame (const GstVideoFrame * in, GstVideoFrame * out,
           (gsize) GST_VIDEO_FRAME_PLANE_STRIDE (out, p) *
           GST_VIDEO_FRAME_HEIGHT (out));
 
-  for (c = 0; c < GST_VIDEO_FRAME_N_COMPONENTS (in); c++) {
+  for (p = 0; p < GST_VIDEO_FRAME_N_PLANES (in); p++) {
+    PlaneJob j = { 0, };
     OpAugMatrix pm, inv;
-    Plane src;
-    gboolean colour = !(GST_VIDEO_FORMAT_INFO_HAS_ALPHA (f)
-        && c == GST_VIDEO_COMP_A) && !(GST_VIDEO_FORMAT_INFO_IS_YUV (f)
-        && c != GST_VIDEO_COMP_Y);
+    guint first = 0;
 
-    op_aug_matrix_for_plane (mat, 1 << GST_VIDEO_FORMAT_INFO_W_SUB (f, c),
-        1 << GST_VIDEO_FORMAT_INFO_H_SUB (f, c), &pm);
+    for (c = 0; c < GST_VIDEO_FRAME_N_COMPONENTS (in); c++) {
+      gboolean colour = !(GST_VIDEO_FORMAT_INFO_HAS_ALPHA (f)
+          && c == GST_VIDEO_COMP_A) && !(GST_VIDEO_FORMAT_INFO_IS_YUV (f)
+          && c != GST_VIDEO_COMP_Y);
+
+      if (GST_VIDEO_FORMAT_INFO_PLANE (f, c) != p)
+        continue;
+      if (j.n == 0)
+        first = c;
+      j.src[j.n] = GST_VIDEO_FRAME_COMP_DATA (in, c);
+      j.dst[j.n] = GST_VIDEO_FRAME_COMP_DATA (out, c);
+      j.fill[j.n] = fill_value (in, c);
+      j.lut[j.n] = colour ? lut : NULL;
+      j.n++;
+    }
+    if (j.n == 0)
+      continue;
+    /* the components of one plane share its sampling and strides */
+    j.stride = GST_VIDEO_FRAME_COMP_STRIDE (in, first);
+    j.pstride = GST_VIDEO_FRAME_COMP_PSTRIDE (in, first);
+    j.width = GST_VIDEO_FRAME_COMP_WIDTH (in, first);
+    j.height = GST_VIDEO_FRAME_COMP_HEIGHT (in, first);
+    j.dst_stride = GST_VIDEO_FRAME_COMP_STRIDE (out, first);
+    j.dst_pstride = GST_VIDEO_FRAME_COMP_PSTRIDE (out, first);
+    op_aug_matrix_for_plane (mat, 1 << GST_VIDEO_FORMAT_INFO_W_SUB (f, first),
+        1 << GST_VIDEO_FORMAT_INFO_H_SUB (f, first), &pm);
+    /* scale >= 0.1 (the property's range): never singular */
     if (!op_aug_matrix_invert (&pm, &inv))
-      return;                   /* the caller refuses such matrices */
-    src.data = GST_VIDEO_FRAME_COMP_DATA (in, c);
-    src.stride = GST_VIDEO_FRAME_COMP_STRIDE (in, c);
-    src.pstride = GST_VIDEO_FRAME_COMP_PSTRIDE (in, c);
-    src.width = GST_VIDEO_FRAME_COMP_WIDTH (in, c);
-    src.height = GST_VIDEO_FRAME_COMP_HEIGHT (in, c);
-    warp_component (&src, GST_VIDEO_FRAME_COMP_DATA (out, c),
-        GST_VIDEO_FRAME_COMP_STRIDE (out, c),
-        GST_VIDEO_FRAME_COMP_PSTRIDE (out, c), src.width, src.height, &inv,
-        fill_value (in, c), colour ? lut : NULL);
+      g_return_if_reached ();
+    warp_plane (&j, &inv);
   }
 }
