@@ -255,8 +255,8 @@ op_annot_augment_init (OpAnnotAugment * self)
   self->props.copies = DEFAULT_COPIES;
   self->props.include_original = DEFAULT_INCLUDE_ORIGINAL;
   self->props.seed = DEFAULT_SEED;
-  /* the ranges start at 0 (no jitter): the instance is zeroed */
-  /* every input makes several outputs: none may be dropped for QoS */
+  /* the jitter ranges start at 0 (no jitter): GObject zeroes the instance.
+   * Every input makes several outputs: none may be dropped for QoS. */
   gst_base_transform_set_qos_enabled (GST_BASE_TRANSFORM (self), FALSE);
 }
 
