@@ -11,7 +11,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=$(realpath "${1:-$here/../build}")
-out=${2:-$here/../review-out}
+out=${2:-$here/../demo-out/review}
 mkdir -p "$out"
 export GST_PLUGIN_PATH_1_0="$build/gst:$build/ext${GST_PLUGIN_PATH_1_0:+:$GST_PLUGIN_PATH_1_0}"
 video="$here/../data/sample/centered_pair_low_quality.mp4"
