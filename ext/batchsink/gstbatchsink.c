@@ -21,7 +21,9 @@
  * first dot; one '_' per other character, UTF-8 aware) and cut to 64
  * characters. Two sources that give the same name are an error. The
  * instance is `crop.instance` for crops and 0 for whole frames (a frame is
- * one sample whatever its instance count; its JSON lists all of them). A
+ * one sample whatever its instance count; its JSON lists all of them).
+ * annotaugment's k-th copy of a sample (annotation `augment` = k) gets
+ * `_aug<k>` appended. A
  * buffer without annotation meta is written with a minimal annotation
  * (source `unlabeled`, frame index = count of such buffers, the buffer
  * PTS, the raw video size if known, no instances) and one element warning
@@ -842,7 +844,7 @@ wrong_type:
  * overwrite one): that is an error, not a guess. */
 static gchar *
 make_key (OpBatchSink * self, const gchar * source, guint64 frame,
-    guint instance)
+    guint instance, guint augment)
 {
   const gchar *prefix, *other;
 
@@ -867,6 +869,10 @@ make_key (OpBatchSink * self, const gchar * source, guint64 frame,
     g_hash_table_insert (self->prefix_source, (gpointer) prefix,
         (gpointer) source);
   }
+  /* annotaugment's copies of one sample: each its own key */
+  if (augment)
+    return g_strdup_printf ("%s_%06" G_GUINT64_FORMAT "_%02u_aug%u", prefix,
+        frame, instance, augment);
   return g_strdup_printf ("%s_%06" G_GUINT64_FORMAT "_%02u", prefix, frame,
       instance);
 }
@@ -955,7 +961,8 @@ op_batch_sink_render (GstBaseSink * sink, GstBuffer * buf)
             "such buffers as source \"unlabeled\" with no instances."),
         ("first at %" GST_TIME_FORMAT, GST_TIME_ARGS (GST_BUFFER_PTS (buf))));
   sample->key = make_key (self, sample->ann.source, sample->ann.frame_index,
-      sample->ann.has_crop ? sample->ann.crop.instance : 0);
+      sample->ann.has_crop ? sample->ann.crop.instance : 0,
+      sample->ann.augment);
   if (!sample->key) {
     op_sample_free (sample);
     return GST_FLOW_ERROR;

@@ -664,6 +664,36 @@ op_annotation_set_source_size (OpAnnotation * ann, guint width, guint height)
 }
 
 /**
+ * op_annotation_get_augment:
+ * @ann: an annotation
+ *
+ * Returns: 0 for an original image, k >= 1 for annotaugment's k-th
+ *   augmented copy (the sample key ends in `_aug<k>`)
+ *
+ * Since: 0.2
+ */
+guint
+op_annotation_get_augment (const OpAnnotation * ann)
+{
+  g_return_val_if_fail (ann != NULL, 0);
+  return ann->augment;
+}
+
+/**
+ * op_annotation_set_augment:
+ * @ann: an annotation
+ * @augment: 0 for an original image, k >= 1 for an augmented copy
+ *
+ * Since: 0.2
+ */
+void
+op_annotation_set_augment (OpAnnotation * ann, guint augment)
+{
+  g_return_if_fail (ann != NULL);
+  ann->augment = augment;
+}
+
+/**
  * op_annotation_get_skeleton:
  * @ann: an annotation
  *

@@ -242,6 +242,7 @@ op_annotation_copy_into (OpAnnotation * dest, const OpAnnotation * src)
   dest->source_height = src->source_height;
   dest->has_crop = src->has_crop;
   dest->crop = src->crop;
+  dest->augment = src->augment;
   for (i = 0; i < src->instances->len; i++)
     op_annotation_append_instance (dest, op_annotation_get_instance (src, i));
 }

@@ -150,6 +150,11 @@ typedef struct {
  * @has_crop: TRUE for a crop; then @instances holds the one cropped instance
  *   in crop coordinates and @crop describes the crop
  * @crop: crop description
+ * @augment: 0 for an original image; k >= 1 for the k-th augmented copy
+ *   made by annotaugment (the sample key gets `_aug<k>`, the JSON
+ *   `"augment": k`). The pixels, keypoints and boxes are the augmented
+ *   ones; a crop's @crop rect still names the region the un-augmented crop
+ *   was cut from (a rotated or flipped crop is no rectangle of the frame)
  *
  * One annotated frame or crop: what the annotation JSON of the design holds.
  * A boxed type: a copy copies the instances and shares the skeleton.
@@ -169,6 +174,7 @@ typedef struct {
   GArray *instances;
   gboolean has_crop;
   OpCropInfo crop;
+  guint augment;
 } OpAnnotation;
 
 #define OP_TYPE_ANNOTATION (op_annotation_get_type ())
@@ -213,6 +219,8 @@ void        op_annotation_set_crop   (OpAnnotation * ann, guint instance,
                                       gint x, gint y, gint w, gint h,
                                       guint crop_width, guint crop_height);
 void        op_annotation_unset_crop (OpAnnotation * ann);
+guint       op_annotation_get_augment (const OpAnnotation * ann);
+void        op_annotation_set_augment (OpAnnotation * ann, guint augment);
 void        op_annotation_remove_instances (OpAnnotation * ann);
 gboolean    op_annotation_validate   (const OpAnnotation * ann, GError ** error);
 

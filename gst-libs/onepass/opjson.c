@@ -215,6 +215,9 @@ op_annotation_append_json (GString * out, const OpAnnotation * ann,
         "%d],\"width\":%u,\"height\":%u}", c->instance, c->rect[0], c->rect[1],
         c->rect[2], c->rect[3], c->width, c->height);
   }
+  /* optional: only augmented copies (annotaugment) have it */
+  if (ann->augment)
+    g_string_append_printf (out, ",\"augment\":%u", ann->augment);
   g_string_append_c (out, '}');
 }
 
@@ -613,6 +616,10 @@ op_annotation_from_json (OpAnnotation * ann, const gchar * data,
   if (!get_uint (o, "source_height", G_MAXINT, &v, FALSE, error))
     goto out;
   ann->source_height = (guint) v;
+  v = 0;
+  if (!get_uint (o, "augment", G_MAXUINT, &v, FALSE, error))
+    goto out;
+  ann->augment = (guint) v;
 
   n = json_object_get_member (o, "skeleton");
   if (n && JSON_NODE_HOLDS_OBJECT (n)) {

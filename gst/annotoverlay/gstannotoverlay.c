@@ -42,7 +42,22 @@
  * the caps' matrix and range (BT.601 limited when unset); on 4:2:0 formats
  * a drawn pixel also sets the chroma sample it shares with its 2x2
  * neighbours. GRAY8 gets the colour's full-range luma. Alpha is set opaque.
- * No text is drawn (no font dependency).
+ *
+ * Text (`text` other than none): one label per instance in its track
+ * colour, drawn last, with a built-in 11 x 13 bitmap font (OpenCV's
+ * Hershey plain at scale 0.8; printable ASCII, any other byte shows as
+ * '?'; no font library). The label's left edge is the column of the box's
+ * (or, without a box, the present keypoints') left side, its baseline 3
+ * rows above the top side, so the whole 13-row cell sits above it; when
+ * that cell would start above the image, the label goes below the bottom
+ * side instead (cell top 2 rows under it). The track label is the track
+ * name, else `track N`, nothing for an untracked instance without a name;
+ * the score label is the score with two decimals, nothing without one.
+ *
+ * Allocation: the frames go on in place, so the ALLOCATION query goes to
+ * downstream and its answer (GstVideoMeta included, when downstream takes
+ * it) is what upstream gets; the element itself maps frames with their
+ * video meta.
  *
  * Formats: RGB, BGR, RGBA, BGRA, ARGB, ABGR, RGBx, BGRx, xRGB, xBGR, I420,
  * YV12, NV12, NV21, GRAY8; strides from a #GstVideoMeta are honoured.
@@ -52,6 +67,8 @@
  * - `point-radius` (0-32, default 3): keypoint radius in pixels; 0 draws the
  *   one pixel at the keypoint.
  * - `color-by` (track or node, default track).
+ * - `text` (none, track, score or both; default none): the label drawn
+ *   above each instance.
  *
  * ## Example launch line
  * |[
@@ -65,9 +82,11 @@
 #endif
 
 #include <math.h>
+#include <string.h>
 #include <onepass/opmeta.h>
 #include "gstannotoverlay.h"
 #include "ovcanvas.h"
+#include "ovfont.h"
 #include "ovpalette.h"
 
 GST_DEBUG_CATEGORY_STATIC (op_annot_overlay_debug);
@@ -76,6 +95,7 @@ GST_DEBUG_CATEGORY_STATIC (op_annot_overlay_debug);
 #define DEFAULT_LINE_WIDTH 1
 #define DEFAULT_POINT_RADIUS 3
 #define DEFAULT_COLOR_BY OP_ANNOT_OVERLAY_COLOR_BY_TRACK
+#define DEFAULT_TEXT OP_ANNOT_OVERLAY_TEXT_NONE
 
 enum
 {
@@ -83,6 +103,7 @@ enum
   PROP_LINE_WIDTH,
   PROP_POINT_RADIUS,
   PROP_COLOR_BY,
+  PROP_TEXT,
 };
 
 struct _OpAnnotOverlay
@@ -93,6 +114,7 @@ struct _OpAnnotOverlay
   guint line_width;
   guint point_radius;
   OpAnnotOverlayColorBy color_by;
+  OpAnnotOverlayText text;
 };
 
 #define FORMATS "{ RGB, BGR, RGBA, BGRA, ARGB, ABGR, RGBx, BGRx, xRGB, " \
@@ -117,6 +139,25 @@ op_annot_overlay_color_by_get_type (void)
 
   if (g_once_init_enter (&type)) {
     GType t = g_enum_register_static ("OpAnnotOverlayColorBy", values);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}
+
+GType
+op_annot_overlay_text_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {OP_ANNOT_OVERLAY_TEXT_NONE, "No text", "none"},
+    {OP_ANNOT_OVERLAY_TEXT_TRACK, "Track name (or track N)", "track"},
+    {OP_ANNOT_OVERLAY_TEXT_SCORE, "Instance score", "score"},
+    {OP_ANNOT_OVERLAY_TEXT_BOTH, "Track name and score", "both"},
+    {0, NULL, NULL},
+  };
+
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("OpAnnotOverlayText", values);
     g_once_init_leave (&type, t);
   }
   return type;
@@ -168,6 +209,12 @@ op_annot_overlay_class_init (OpAnnotOverlayClass * klass)
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
 
+  g_object_class_install_property (gobject_class, PROP_TEXT,
+      g_param_spec_enum ("text", "Text",
+          "Label drawn above each instance", OP_TYPE_ANNOT_OVERLAY_TEXT,
+          DEFAULT_TEXT, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+
   gst_element_class_set_static_metadata (element_class,
       "Annotation overlay", "Filter/Effect/Video",
       "Draws boxes, keypoints and skeleton edges of the annotation metas "
@@ -183,6 +230,7 @@ op_annot_overlay_class_init (OpAnnotOverlayClass * klass)
       GST_DEBUG_FUNCPTR (op_annot_overlay_transform_frame_ip);
 
   gst_type_mark_as_plugin_api (OP_TYPE_ANNOT_OVERLAY_COLOR_BY, 0);
+  gst_type_mark_as_plugin_api (OP_TYPE_ANNOT_OVERLAY_TEXT, 0);
 }
 
 static void
@@ -191,6 +239,7 @@ op_annot_overlay_init (OpAnnotOverlay * self)
   self->line_width = DEFAULT_LINE_WIDTH;
   self->point_radius = DEFAULT_POINT_RADIUS;
   self->color_by = DEFAULT_COLOR_BY;
+  self->text = DEFAULT_TEXT;
   gst_base_transform_set_in_place (GST_BASE_TRANSFORM (self), TRUE);
   /* a dataset or review stream must not lose frames to a late clock */
   gst_base_transform_set_qos_enabled (GST_BASE_TRANSFORM (self), FALSE);
@@ -282,6 +331,55 @@ draw_instance (OpOvCanvas * canvas, const OpInstance * inst,
   }
 }
 
+/* The label of @inst for @text, or NULL when it has nothing to say. */
+static gchar *
+label_text (const OpInstance * inst, OpAnnotOverlayText text)
+{
+  GString *s = g_string_new (NULL);
+
+  if (text == OP_ANNOT_OVERLAY_TEXT_TRACK || text == OP_ANNOT_OVERLAY_TEXT_BOTH) {
+    if (inst->track_name && *inst->track_name)
+      g_string_append (s, inst->track_name);
+    else if (inst->track >= 0)
+      g_string_append_printf (s, "track %d", inst->track);
+  }
+  if ((text == OP_ANNOT_OVERLAY_TEXT_SCORE
+          || text == OP_ANNOT_OVERLAY_TEXT_BOTH)
+      && !isnan (inst->score))
+    g_string_append_printf (s, "%s%.2f", s->len ? " " : "", inst->score);
+  if (s->len == 0) {
+    g_string_free (s, TRUE);
+    return NULL;
+  }
+  return g_string_free (s, FALSE);
+}
+
+/* Above the box (or the keypoints' bounds), below it when the label would
+ * leave the top of the image. */
+static void
+draw_label (OpOvCanvas * canvas, const OpInstance * inst,
+    OpAnnotOverlayText text)
+{
+  gdouble b[4];
+  gchar *label;
+  gint left, baseline;
+
+  if (inst->has_bbox)
+    memcpy (b, inst->bbox, sizeof (b));
+  else if (!op_instance_bounds (inst, b))
+    return;
+  label = label_text (inst, text);
+  if (label == NULL)
+    return;
+  left = (gint) floor (b[0] + 0.5);
+  baseline = (gint) floor (b[1] + 0.5) - 3;
+  if (baseline - OP_OV_FONT_BASELINE < 0)
+    baseline = (gint) floor (b[1] + b[3] + 0.5) + 2 + OP_OV_FONT_BASELINE;
+  op_ov_canvas_set_rgb (canvas, track_color (inst));
+  op_ov_draw_text (canvas, left, baseline, label);
+  g_free (label);
+}
+
 static GstFlowReturn
 op_annot_overlay_transform_frame_ip (GstVideoFilter * filter,
     GstVideoFrame * frame)
@@ -291,6 +389,7 @@ op_annot_overlay_transform_frame_ip (GstVideoFilter * filter,
   guint w = GST_VIDEO_FRAME_WIDTH (frame), h = GST_VIDEO_FRAME_HEIGHT (frame);
   guint aw, ah, i, line_width, radius;
   OpAnnotOverlayColorBy color_by;
+  OpAnnotOverlayText text;
   OpOvCanvas canvas;
 
   if (ann == NULL)
@@ -311,6 +410,7 @@ op_annot_overlay_transform_frame_ip (GstVideoFilter * filter,
   line_width = self->line_width;
   radius = self->point_radius;
   color_by = self->color_by;
+  text = self->text;
   GST_OBJECT_UNLOCK (self);
 
   GST_LOG_OBJECT (self, "drawing %u instances of frame %" G_GUINT64_FORMAT,
@@ -319,6 +419,10 @@ op_annot_overlay_transform_frame_ip (GstVideoFilter * filter,
   for (i = 0; i < op_annotation_n_instances (ann); i++)
     draw_instance (&canvas, op_annotation_get_instance (ann, i),
         ann->skeleton, line_width, radius, color_by);
+  /* labels last: on top of every instance's drawing */
+  for (i = 0; text != OP_ANNOT_OVERLAY_TEXT_NONE &&
+      i < op_annotation_n_instances (ann); i++)
+    draw_label (&canvas, op_annotation_get_instance (ann, i), text);
   return GST_FLOW_OK;
 }
 
@@ -338,6 +442,9 @@ op_annot_overlay_set_property (GObject * object, guint prop_id,
       break;
     case PROP_COLOR_BY:
       self->color_by = g_value_get_enum (value);
+      break;
+    case PROP_TEXT:
+      self->text = g_value_get_enum (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -362,6 +469,9 @@ op_annot_overlay_get_property (GObject * object, guint prop_id,
       break;
     case PROP_COLOR_BY:
       g_value_set_enum (value, self->color_by);
+      break;
+    case PROP_TEXT:
+      g_value_set_enum (value, self->text);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);

@@ -24,6 +24,23 @@ typedef enum {
 #define OP_TYPE_ANNOT_OVERLAY_COLOR_BY (op_annot_overlay_color_by_get_type ())
 GType op_annot_overlay_color_by_get_type (void);
 
+/**
+ * OpAnnotOverlayText:
+ * @OP_ANNOT_OVERLAY_TEXT_NONE: no text
+ * @OP_ANNOT_OVERLAY_TEXT_TRACK: the track name (or "track N")
+ * @OP_ANNOT_OVERLAY_TEXT_SCORE: the instance score
+ * @OP_ANNOT_OVERLAY_TEXT_BOTH: track name and score
+ */
+typedef enum {
+  OP_ANNOT_OVERLAY_TEXT_NONE,
+  OP_ANNOT_OVERLAY_TEXT_TRACK,
+  OP_ANNOT_OVERLAY_TEXT_SCORE,
+  OP_ANNOT_OVERLAY_TEXT_BOTH,
+} OpAnnotOverlayText;
+
+#define OP_TYPE_ANNOT_OVERLAY_TEXT (op_annot_overlay_text_get_type ())
+GType op_annot_overlay_text_get_type (void);
+
 GST_ELEMENT_REGISTER_DECLARE (annotoverlay);
 
 G_END_DECLS

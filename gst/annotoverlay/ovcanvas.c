@@ -2,6 +2,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <math.h>
 #include "ovcanvas.h"
+#include "ovfont.h"
 
 /* Every 8-bit format annotoverlay takes (packed RGB, planar and semi-planar
  * YUV, GRAY8) is reached through the component tables of GstVideoFormatInfo:
@@ -181,4 +182,23 @@ op_ov_draw_box (OpOvCanvas * canvas, const gdouble box[4], gdouble width,
   draw_side (canvas, x1, y0, x1, y1, width, stroke, corner);
   draw_side (canvas, x1, y1, x0, y1, width, stroke, corner);
   draw_side (canvas, x0, y1, x0, y0, width, stroke, corner);
+}
+
+/* The text's cell starts at column @x, its baseline is row @y (glyph row
+ * OP_OV_FONT_BASELINE); one pixel per set bit, no background, clipped. */
+void
+op_ov_draw_text (OpOvCanvas * canvas, gint x, gint y, const gchar * text)
+{
+  const guchar *p;
+
+  for (p = (const guchar *) text; *p; p++) {
+    const OpOvGlyph *g = op_ov_font_glyph (*p);
+    gint row, col;
+
+    for (row = 0; row < OP_OV_FONT_HEIGHT; row++)
+      for (col = 0; col < OP_OV_FONT_WIDTH; col++)
+        if (g->rows[row] & (1u << col))
+          op_ov_canvas_plot (canvas, x + col, y - OP_OV_FONT_BASELINE + row);
+    x += g->advance;
+  }
 }

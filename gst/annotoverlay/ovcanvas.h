@@ -34,6 +34,8 @@ void op_ov_draw_segment     (OpOvCanvas * canvas, gdouble x0, gdouble y0,
                              gdouble x1, gdouble y1, gdouble width);
 void op_ov_draw_box         (OpOvCanvas * canvas, const gdouble box[4],
                              gdouble width, OpOvStroke stroke);
+void op_ov_draw_text        (OpOvCanvas * canvas, gint x, gint baseline,
+                             const gchar * text);
 
 G_END_DECLS
 

@@ -685,6 +685,8 @@ attach_metas (OpCropExtract * self, GstBuffer * out, const OpAnnotation * ann,
   c->height = ann->height;
   c->source_width = ann->source_width;
   c->source_height = ann->source_height;
+  /* crops of an augmented frame are augmented samples too (their keys) */
+  c->augment = ann->augment;
   c->has_crop = TRUE;
   c->crop.instance = index;
   memcpy (c->crop.rect, rect, sizeof (c->crop.rect));

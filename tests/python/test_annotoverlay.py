@@ -20,7 +20,19 @@ from its metadata) and numpy distance maps:
    here (black 64x64 images, keypoints at known pixels): at tile size 64
    (scale 1) a user keypoint's pixel has its track colour, a predicted
    one's stays black inside its ring, a missing point draws nothing, and
-   the samples appear in the order the seed picks.
+   the samples appear in the order the seed picks;
+5. text: on a black 200x120 RGB frame (appsrc, annotation attached from
+   JSON) with point-radius=0, the pixels that text=both adds to text=none
+   are exactly the label "Mx-7 0.93" built from OpenCV's own rendering of
+   each character (FONT_HERSHEY_PLAIN, scale 0.8, advances from
+   cv2.getTextSize) at the documented place (left edge at the box's left
+   side, baseline 3 rows above its top; below the box when that leaves the
+   image), in the track's colour; text=track draws only the name,
+   text=score only the score, text=none nothing outside the box and
+   points;
+6. allocation: behind decodebin, `annotoverlay ! pngenc` answers the
+   decoder's ALLOCATION query with GstVideoMeta (downstream's answer,
+   passed through).
 Exits non-zero on a mismatch.
 """
 import json
@@ -95,6 +107,103 @@ def seg_dist(x0, y0, x1, y1, gx, gy):
     u = np.zeros_like(gx) if len2 == 0 else \
         np.clip(((gx - x0) * dx + (gy - y0) * dy) / len2, 0, 1)
     return np.hypot(x0 + u * dx - gx, y0 + u * dy - gy)
+
+
+def overlay_frame(ann, props, w=200, h=120):
+    """One black RGB frame with @ann through annotoverlay @props."""
+    pipe = Gst.parse_launch(
+        "appsrc name=src format=time caps=video/x-raw,format=RGB,width=%d,"
+        "height=%d,framerate=0/1 ! annotoverlay %s ! appsink name=out "
+        "sync=false" % (w, h, props))
+    pipe.set_state(Gst.State.PLAYING)
+    buf = Gst.Buffer.new_wrapped(bytes(w * h * 3))
+    Onepass.buffer_add_annotation_json(buf, json.dumps(ann))
+    pipe.get_by_name("src").emit("push-buffer", buf)
+    pipe.get_by_name("src").emit("end-of-stream")
+    sample = pipe.get_by_name("out").emit("pull-sample")
+    pipe.set_state(Gst.State.NULL)
+    if sample is None:
+        sys.exit("FAIL: annotoverlay %s gave no frame" % props)
+    ok, m = sample.get_buffer().map(Gst.MapFlags.READ)
+    img = np.frombuffer(m.data, np.uint8).copy().reshape(h, w, 3)
+    sample.get_buffer().unmap(m)
+    return img
+
+
+def cv2_label(text, left, baseline, shape):
+    """The label as the doc says it is drawn: each character rendered by
+    OpenCV at the pen position, the pen moved by cv2.getTextSize."""
+    import cv2
+    mask = np.zeros(shape, bool)
+    for ch in text:
+        g = np.zeros((13, 11), np.uint8)
+        cv2.putText(g, ch, (0, 10), cv2.FONT_HERSHEY_PLAIN, 0.8, 255, 1,
+                    cv2.LINE_8)
+        for y, x in zip(*np.nonzero(g)):
+            yy, xx = baseline - 10 + y, left + x
+            if 0 <= yy < shape[0] and 0 <= xx < shape[1]:
+                mask[yy, xx] = True
+        left += cv2.getTextSize(ch, cv2.FONT_HERSHEY_PLAIN, 0.8, 1)[0][0]
+    return mask
+
+
+def check_text():
+    inst = {"track": 1, "track_name": "Mx-7", "kind": "user", "score": 0.93,
+            "bbox": [40.0, 50.0, 60.0, 30.0],
+            "keypoints": [[50.0, 60.0, 1, None], [80.0, 70.0, 1, None]]}
+    ann = {"source": "t", "frame_index": 0, "width": 200, "height": 120,
+           "skeleton": {"name": "s", "nodes": ["a", "b"], "edges": [[0, 1]]},
+           "instances": [inst]}
+    base = "point-radius=0 line-width=1 "
+    plain = overlay_frame(ann, base + "text=none")
+    orange = PALETTE[1]
+    for top, left, baseline in ((50.0, 40, 47), (5.0, 40, 5 + 30 + 12)):
+        inst["bbox"][1] = top
+        inst["keypoints"][0][1] = top + 10
+        inst["keypoints"][1][1] = top + 20
+        plain = overlay_frame(ann, base + "text=none")
+        for mode, text in (("both", "Mx-7 0.93"), ("track", "Mx-7"),
+                           ("score", "0.93")):
+            img = overlay_frame(ann, base + "text=" + mode)
+            added = np.any(img != plain, axis=2)
+            want = cv2_label(text, left, baseline, added.shape)
+            if not np.array_equal(added, want & ~np.all(plain == orange, 2)):
+                ys, xs = np.nonzero(added ^ want)
+                sys.exit("FAIL: text=%s (box top %g): %d pixels differ from "
+                         "the label, first at x=%d y=%d" % (
+                             mode, top, len(xs), xs[0], ys[0]))
+            if not np.all(img[added] == orange):
+                sys.exit("FAIL: text=%s not in the track colour" % mode)
+        # text=none draws nothing but the box and the two points
+        drawn = np.any(plain != 0, axis=2)
+        b = np.zeros_like(drawn)
+        b[int(top):int(top) + 31, 40:101] = True
+        if (drawn & ~b).any():
+            sys.exit("FAIL: text=none drew outside the box")
+    print("text: labels where the doc puts them, nothing when off")
+
+
+def check_allocation(video, slp):
+    from gi.repository import GstVideo
+    pipe = Gst.parse_launch(
+        "filesrc location=%s ! decodebin ! annotfilter location=%s ! "
+        "videoconvert ! video/x-raw,format=RGB ! identity name=up ! "
+        "annotoverlay ! pngenc ! fakesink" % (video, slp))
+    seen = []
+
+    def probe(pad, info):
+        q = info.get_query()
+        if q.type == Gst.QueryType.ALLOCATION:
+            seen.append(q.find_allocation_meta(
+                GstVideo.video_meta_api_get_type())[0])
+        return Gst.PadProbeReturn.OK
+    pipe.get_by_name("up").get_static_pad("src").add_probe(
+        Gst.PadProbeType.QUERY_DOWNSTREAM | Gst.PadProbeType.PULL, probe)
+    pipe.set_state(Gst.State.PAUSED)
+    pipe.get_state(10 * Gst.SECOND)
+    pipe.set_state(Gst.State.NULL)
+    if not seen or not all(seen):
+        sys.exit("FAIL: allocation answers without GstVideoMeta: %s" % seen)
 
 
 def check_contact_sheet(root):
@@ -231,6 +340,8 @@ def main():
                  "track colour" % (own, ring_total, kps))
     check_contact_sheet(os.path.join(os.path.dirname(os.path.abspath(
         __file__)), "..", ".."))
+    check_text()
+    check_allocation(video, slp)
     print("ok: %d frames, %d keypoints, %d of %d ring pixels in their own "
           "track colour, nothing drawn elsewhere; contact sheet ok"
           % (len(plain), kps, own, ring_total))

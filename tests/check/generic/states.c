@@ -27,7 +27,7 @@ make (const gchar * name)
 /* at least these must be registered: a build that lost one fails here */
 static const gchar *const known[] = {
   "annotfilter", "cropextract", "batchsink", "ramcache", "compositor328",
-  "framestats", "annotoverlay"
+  "framestats", "annotoverlay", "annotaugment"
 };
 
 static gboolean
