@@ -53,8 +53,7 @@ typedef struct
 } Request;
 
 OpS3Client *
-op_s3_client_new (OpS3Config * config, const gchar * bucket,
-    guint64 part_size)
+op_s3_client_new (OpS3Config * config, const gchar * bucket, guint64 part_size)
 {
   OpS3Client *c = g_new0 (OpS3Client, 1);
 
@@ -264,8 +263,7 @@ set_error (OpS3Client * c, const Request * r, CURLcode rc,
   gint gcode = G_IO_ERROR_FAILED;
 
   if (rc != CURLE_OK)
-    detail = g_strdup_printf ("%s", *errbuf ? errbuf :
-        curl_easy_strerror (rc));
+    detail = g_strdup_printf ("%s", *errbuf ? errbuf : curl_easy_strerror (rc));
   else
     detail = g_strdup_printf ("HTTP %ld%s%s%s%s", r->status,
         code ? " " : "", code ? code : "", msg ? ": " : "", msg ? msg : "");
@@ -425,8 +423,7 @@ complete_upload (OpS3Client * c, const gchar * key, const gchar * id,
   /* S3 may answer 200 and put the failure in the body */
   if (ok && strstr (r.response->str, "<Error>")) {
     r.status = 200;
-    set_error (c, &r, CURLE_OK, "", 1, "completing multipart upload of",
-        error);
+    set_error (c, &r, CURLE_OK, "", 1, "completing multipart upload of", error);
     ok = FALSE;
   }
   request_clear (&r);
@@ -435,20 +432,28 @@ complete_upload (OpS3Client * c, const gchar * key, const gchar * id,
   return ok;
 }
 
-/* Best effort: a failed abort only leaves invisible parts behind (a
- * bucket lifecycle rule removes those), so it is logged, not raised. */
+/* After a failure in @error: a failed abort only leaves invisible parts
+ * behind (a bucket lifecycle rule removes those), so it is added to the
+ * message, not raised instead. */
 static void
-abort_upload (OpS3Client * c, const gchar * key, const gchar * id)
+abort_upload (OpS3Client * c, const gchar * key, const gchar * id,
+    GError ** error)
 {
   gchar *query = g_strdup_printf ("uploadId=%s", id);
   GError *err = NULL;
   Request r;
 
   request_init (&r, "DELETE", key, query, NULL, 0);
-  if (!perform (c, &r, "aborting multipart upload of", &err)) {
-    g_warning ("%s", err->message);
-    g_clear_error (&err);
+  if (!perform (c, &r, "aborting multipart upload of", &err)
+      && error && *error) {
+    gchar *msg = g_strdup_printf ("%s (and %s; its parts stay stored, "
+        "invisible, until a lifecycle rule removes them)", (*error)->message,
+        err->message);
+
+    g_free ((*error)->message);
+    (*error)->message = msg;
   }
+  g_clear_error (&err);
   request_clear (&r);
   g_free (query);
 }
@@ -488,7 +493,7 @@ put_multipart (OpS3Client * c, const gchar * key, GInputStream * in,
   }
   ok = ok && complete_upload (c, key, id, parts, error);
   if (!ok && id)
-    abort_upload (c, key, id);
+    abort_upload (c, key, id, error);
   g_string_free (parts, TRUE);
   g_free (buf);
   g_free (id);

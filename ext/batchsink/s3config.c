@@ -28,8 +28,7 @@ aws_file (const gchar * env, const gchar * name)
 {
   gchar *path = env_value (env);
 
-  return path ? path : g_build_filename (g_get_home_dir (), ".aws", name,
-      NULL);
+  return path ? path : g_build_filename (g_get_home_dir (), ".aws", name, NULL);
 }
 
 /* @key of @group in the INI file @path, or %NULL */
