@@ -89,10 +89,29 @@
  * already queued are still written. Stopping (PAUSED→READY) before EOS
  * keeps completed shards and removes `.partial` files.
  *
+ * Object storage: `location=s3://bucket/prefix/` (tar) or
+ * `s3://bucket/prefix/name.jsonl.gz` (jsonl) writes the run to an
+ * S3-compatible store (AWS, MinIO, Ceph, Google Cloud Storage with HMAC
+ * keys; `endpoint` or `AWS_ENDPOINT_URL` for non-AWS stores, keys from
+ * `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`/`AWS_SESSION_TOKEN` or
+ * `~/.aws/credentials` with `AWS_PROFILE`, region from `AWS_REGION`).
+ * Shards are written to `staging-dir` (default: a temporary directory)
+ * and each is uploaded when it completes (one PUT up to `part-size`,
+ * multipart above), before the manifest and dataset.json that list it are
+ * uploaded: the store never holds an index naming a missing object. The
+ * bucket and credentials are checked at start. Requests are retried 5
+ * times with backoff on connection errors and 5xx; a shard that still
+ * fails is a RESOURCE WRITE error naming `s3://bucket/key` (its multipart
+ * upload aborted, earlier objects intact, the shard kept in a given
+ * `staging-dir`). hdf5 and dir are refused with s3:// (RESOURCE SETTINGS).
+ * No key, secret or token appears in messages or logs. See
+ * docs/batchsink.md, "Object storage".
+ *
  * Errors: an unwritable `location` fails at start (RESOURCE OPEN_WRITE
- * naming the path); a `location` with a URI scheme other than file://
- * (`gs://bucket/run1/`) fails at start with RESOURCE SETTINGS and creates
- * nothing; a bad `split` or `shard-prefix` fails at start (RESOURCE
+ * naming the path); a `location` with a URI scheme other than file:// or
+ * s3:// (`gs://bucket/run1/`) fails at start with RESOURCE SETTINGS and
+ * creates nothing; an s3:// location whose bucket is missing or refuses
+ * the credentials fails at start with RESOURCE OPEN_WRITE; a bad `split` or `shard-prefix` fails at start (RESOURCE
  * SETTINGS); a complete earlier run of the same name, or another pipeline
  * writing it, fails with RESOURCE OPEN_WRITE (jsonl, hdf5: at start) or
  * RESOURCE WRITE (tar, dir: at the first sample); a
@@ -109,6 +128,10 @@
  * - `shards` (G_TYPE_UINT): shards (tar, jsonl) or files (hdf5) completed
  * - `final` (G_TYPE_BOOLEAN): TRUE only for the message posted at EOS
  * - `location` (G_TYPE_STRING): the `location` property
+ * - `requests` (G_TYPE_UINT64, s3:// only): HTTP requests sent to the
+ *   store so far, retries included (the manifest's `upload` has the count
+ *   before its own upload)
+ * - `upload-bytes` (G_TYPE_UINT64, s3:// only): request body bytes sent
  * - `split-requested` (G_TYPE_STRING, final message, with `split` only):
  *   the split normalized, e.g. `train=0.8,val=0.2`
  * - `split-achieved` (G_TYPE_STRING, final message, with `split` only):
@@ -149,6 +172,13 @@
  *   shard-prefix=clip2-run1
  * gst-launch-1.0 -m videotestsrc num-buffers=100 ! video/x-raw,format=RGB ! \
  *   batchsink format=hdf5 location=frames.h5 overwrite=true
+ * # straight to object storage (here a MinIO on localhost)
+ * AWS_ACCESS_KEY_ID=... AWS_SECRET_ACCESS_KEY=... \
+ * gst-launch-1.0 -m filesrc location=clip.mp4 ! decodebin ! \
+ *   annotfilter location=clip.slp ! cropextract ! \
+ *   videoconvert ! video/x-raw,format=RGB ! jpegenc ! \
+ *   batchsink format=tar location=s3://bucket/run1/ \
+ *   endpoint=http://127.0.0.1:9000 split="train=0.9,val=0.1"
  * ]|
  */
 #ifdef HAVE_CONFIG_H
@@ -327,7 +357,9 @@ op_batch_sink_class_init (OpBatchSinkClass * klass)
    * OpBatchSink:location:
    *
    * Output directory (tar, dir) or file (hdf5, jsonl). Parent directories
-   * are created.
+   * are created. tar and jsonl also take `s3://bucket/prefix/` (jsonl:
+   * `s3://bucket/prefix/name.jsonl[.gz]`): see staging-dir, endpoint,
+   * part-size.
    */
   g_object_class_install_property (gobject_class, PROP_LOCATION,
       g_param_spec_string ("location", "Location",
