@@ -11,8 +11,8 @@
  *   other statuses fail at once. Errors name the object (s3://bucket/key)
  *   and carry the store's error code and message, never the request's
  *   headers (they hold the signature and session token).
- * - Counters: every HTTP request sent (retries included) and its body
- *   bytes.
+ * - Counters: every HTTP request sent (retries included, and curl's own
+ *   resends on a kept-alive connection that died) and its body bytes.
  * Not thread-safe: one client per writer thread (the counters are locked,
  * other threads may read them).
  *
@@ -40,6 +40,7 @@ struct _OpS3Client
 
 typedef struct
 {
+  OpS3Client *client;
   const gchar *method;          /* PUT POST DELETE HEAD */
   const gchar *key;             /* NULL: the bucket */
   const gchar *query;           /* NULL or "uploads=", "partNumber=1&..." */
@@ -119,6 +120,35 @@ read_body (char *buf, size_t size, size_t n, void *user_data)
   return k;
 }
 
+/* curl resends a request by itself when a kept-alive connection turns out
+ * dead: it rewinds the body through this */
+static int
+seek_body (void *user_data, curl_off_t offset, int origin)
+{
+  Request *r = user_data;
+
+  if (origin != SEEK_SET || offset < 0 || (gsize) offset > r->len)
+    return CURL_SEEKFUNC_FAIL;
+  r->sent = offset;
+  return CURL_SEEKFUNC_OK;
+}
+
+/* Called before each request goes out, curl's own resends included, so
+ * the counters are what the store saw. */
+static int
+count_request (void *user_data, char *primary_ip, char *local_ip,
+    int primary_port, int local_port)
+{
+  Request *r = user_data;
+  OpS3Client *c = r->client;
+
+  g_mutex_lock (&c->lock);
+  c->requests++;
+  c->bytes += r->len;
+  g_mutex_unlock (&c->lock);
+  return CURL_PREREQFUNC_OK;
+}
+
 static size_t
 write_response (char *buf, size_t size, size_t n, void *user_data)
 {
@@ -193,11 +223,15 @@ send_once (OpS3Client * c, Request * r, gchar * errbuf)
   curl_easy_setopt (h, CURLOPT_WRITEDATA, r);
   curl_easy_setopt (h, CURLOPT_HEADERFUNCTION, read_header);
   curl_easy_setopt (h, CURLOPT_HEADERDATA, r);
+  curl_easy_setopt (h, CURLOPT_PREREQFUNCTION, count_request);
+  curl_easy_setopt (h, CURLOPT_PREREQDATA, r);
   r->sent = 0;
   if (strcmp (r->method, "PUT") == 0) {
     curl_easy_setopt (h, CURLOPT_UPLOAD, 1L);
     curl_easy_setopt (h, CURLOPT_READFUNCTION, read_body);
     curl_easy_setopt (h, CURLOPT_READDATA, r);
+    curl_easy_setopt (h, CURLOPT_SEEKFUNCTION, seek_body);
+    curl_easy_setopt (h, CURLOPT_SEEKDATA, r);
     curl_easy_setopt (h, CURLOPT_INFILESIZE_LARGE, (curl_off_t) r->len);
   } else if (strcmp (r->method, "POST") == 0) {
     curl_easy_setopt (h, CURLOPT_POST, 1L);
@@ -215,10 +249,6 @@ send_once (OpS3Client * c, Request * r, gchar * errbuf)
   r->status = 0;
   if (rc == CURLE_OK)
     curl_easy_getinfo (h, CURLINFO_RESPONSE_CODE, &r->status);
-  g_mutex_lock (&c->lock);
-  c->requests++;
-  c->bytes += r->len;
-  g_mutex_unlock (&c->lock);
   curl_slist_free_all (headers);
   g_free (url);
   return rc;
@@ -315,10 +345,11 @@ perform (OpS3Client * c, Request * r, const gchar * what, GError ** error)
 }
 
 static void
-request_init (Request * r, const gchar * method, const gchar * key,
-    const gchar * query, const guint8 * body, gsize len)
+request_init (Request * r, OpS3Client * c, const gchar * method,
+    const gchar * key, const gchar * query, const guint8 * body, gsize len)
 {
   memset (r, 0, sizeof (*r));
+  r->client = c;
   r->method = method;
   r->key = key;
   r->query = query;
@@ -346,7 +377,7 @@ op_s3_client_check_bucket (OpS3Client * c, GError ** error)
   Request r;
   gboolean ok;
 
-  request_init (&r, "HEAD", NULL, NULL, NULL, 0);
+  request_init (&r, c, "HEAD", NULL, NULL, NULL, 0);
   ok = perform (c, &r, "checking bucket", error);
   request_clear (&r);
   return ok;
@@ -359,7 +390,7 @@ op_s3_client_put_data (OpS3Client * c, const gchar * key,
   Request r;
   gboolean ok;
 
-  request_init (&r, "PUT", key, NULL, data, len);
+  request_init (&r, c, "PUT", key, NULL, data, len);
   ok = perform (c, &r, "uploading", error);
   request_clear (&r);
   return ok;
@@ -371,7 +402,7 @@ create_upload (OpS3Client * c, const gchar * key, GError ** error)
   Request r;
   gchar *id = NULL;
 
-  request_init (&r, "POST", key, "uploads=", NULL, 0);
+  request_init (&r, c, "POST", key, "uploads=", NULL, 0);
   if (perform (c, &r, "starting multipart upload of", error)) {
     id = xml_text (r.response->str, "UploadId");
     if (!id)
@@ -392,7 +423,7 @@ upload_part (OpS3Client * c, const gchar * key, const gchar * id, guint n,
   Request r;
   gboolean ok;
 
-  request_init (&r, "PUT", key, query, data, len);
+  request_init (&r, c, "PUT", key, query, data, len);
   ok = perform (c, &r, "uploading a part of", error);
   if (ok && !r.etag) {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
@@ -418,7 +449,8 @@ complete_upload (OpS3Client * c, const gchar * key, const gchar * id,
   Request r;
   gboolean ok;
 
-  request_init (&r, "POST", key, query, (const guint8 *) body, strlen (body));
+  request_init (&r, c, "POST", key, query, (const guint8 *) body,
+      strlen (body));
   ok = perform (c, &r, "completing multipart upload of", error);
   /* S3 may answer 200 and put the failure in the body */
   if (ok && strstr (r.response->str, "<Error>")) {
@@ -443,7 +475,7 @@ abort_upload (OpS3Client * c, const gchar * key, const gchar * id,
   GError *err = NULL;
   Request r;
 
-  request_init (&r, "DELETE", key, query, NULL, 0);
+  request_init (&r, c, "DELETE", key, query, NULL, 0);
   if (!perform (c, &r, "aborting multipart upload of", &err)
       && error && *error) {
     gchar *msg = g_strdup_printf ("%s (and %s; its parts stay stored, "

@@ -8,6 +8,7 @@
   match x-amz-content-sha256 is answered 403 SignatureDoesNotMatch, as AWS
   would (s3rver itself does not check V4 signatures).
 - Fault injection: --fail-every N answers every Nth request 500;
+  --drop-every N closes the connection on every Nth request unanswered;
   --fail-match REGEX answers 500 to every request whose
   "METHOD /path?query" matches; --delay S waits S seconds before each
   forwarded request.
@@ -124,6 +125,10 @@ class Proxy(http.server.BaseHTTPRequestHandler):
             status = 403
             self._error(403, "SignatureDoesNotMatch", "The request signature "
                         "we calculated does not match (%s)" % problem)
+        elif a.drop_every and count % a.drop_every == 0:
+            # a connection error: close without an answer
+            status = 0
+            self.close_connection = True
         elif (a.fail_every and count % a.fail_every == 0) or \
                 (a.fail_match and re.search(a.fail_match, line)):
             status = 500
@@ -173,6 +178,7 @@ def main():
     ap.add_argument("--token")
     ap.add_argument("--log", required=True)
     ap.add_argument("--fail-every", type=int, default=0)
+    ap.add_argument("--drop-every", type=int, default=0)
     ap.add_argument("--fail-match")
     ap.add_argument("--delay", type=float, default=0)
     args = ap.parse_args()
