@@ -108,6 +108,7 @@ op_s3_sink_new (const OpS3SinkSettings * set, GError ** error)
   OpS3Sink *s = g_new0 (OpS3Sink, 1);
   OpS3Config *config;
   gchar *name = NULL;
+  gboolean registered;
 
   if (!op_s3_url_parse (set->url, &s->bucket, &s->prefix, error)
       || !split_name (s, set, &name, error))
@@ -121,13 +122,19 @@ op_s3_sink_new (const OpS3SinkSettings * set, GError ** error)
     goto fail;
   s->location = name ? g_build_filename (s->staging, name, NULL) :
       g_strdup (s->staging);
-  g_free (name);
+  g_clear_pointer (&name, g_free);
   G_LOCK (registry);
   if (!registry)
     registry = g_hash_table_new (g_str_hash, g_str_equal);
-  g_hash_table_insert (registry, s->location, s);
+  registered = !g_hash_table_contains (registry, s->location);
+  if (registered)
+    g_hash_table_insert (registry, s->location, s);
   G_UNLOCK (registry);
-  return s;
+  if (registered)
+    return s;
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_BUSY,
+      "staging-dir \"%s\" is in use by another batchsink of this process",
+      s->staging);
 
 fail:
   g_free (name);
@@ -226,7 +233,8 @@ op_s3_sink_free (OpS3Sink * s)
   if (!s)
     return;
   G_LOCK (registry);
-  if (registry && s->location)
+  if (registry && s->location
+      && g_hash_table_lookup (registry, s->location) == s)
     g_hash_table_remove (registry, s->location);
   G_UNLOCK (registry);
   if (s->temporary)
