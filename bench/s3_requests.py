@@ -23,8 +23,6 @@ needs GST_PLUGIN_PATH to include the build tree, node/npm (s3rver), boto3.
 """
 import argparse
 import os
-import re
-import subprocess
 import sys
 import tempfile
 import time
@@ -48,7 +46,6 @@ def main():
     with tempfile.TemporaryDirectory(prefix="s3-bench-") as tmp:
         srv = t.Servers(tmp)
         try:
-            cli = t.s3_client(srv.port)
             # ours
             url, log = srv.proxy()
             t0 = time.time()

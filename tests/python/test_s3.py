@@ -13,7 +13,6 @@ local directory.
 Exits 77 (skipped) when node or npm is missing, or npm cannot install
 s3rver (no registry), saying so.
 """
-import glob
 import json
 import os
 import re
