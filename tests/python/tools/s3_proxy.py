@@ -105,10 +105,11 @@ class Proxy(http.server.BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(body)
 
-    def _error(self, status, code, msg):
-        body = ("<?xml version=\"1.0\"?><Error><Code>%s</Code><Message>%s"
-                "</Message></Error>" % (code, msg)).encode()
-        self._answer(status, body, [("Content-Type", "application/xml")])
+    @staticmethod
+    def _error(code, msg):
+        return ("<?xml version=\"1.0\"?><Error><Code>%s</Code><Message>%s"
+                "</Message></Error>" % (code, msg)).encode(), \
+            [("Content-Type", "application/xml")]
 
     def _handle(self):
         a = self.server.args
@@ -123,20 +124,22 @@ class Proxy(http.server.BaseHTTPRequestHandler):
                                     body, a.secret, a.token)
         if problem:
             status = 403
-            self._error(403, "SignatureDoesNotMatch", "The request signature "
-                        "we calculated does not match (%s)" % problem)
+            data, headers = self._error(
+                "SignatureDoesNotMatch", "The request signature we "
+                "calculated does not match (%s)" % problem)
         elif a.drop_every and count % a.drop_every == 0:
-            # a connection error: close without an answer
-            status = 0
-            self.close_connection = True
+            status = 0          # a connection error: close, no answer
         elif (a.fail_every and count % a.fail_every == 0) or \
                 (a.fail_match and re.search(a.fail_match, line)):
             status = 500
-            self._error(500, "InternalError", "injected by s3_proxy.py")
+            data, headers = self._error("InternalError",
+                                        "injected by s3_proxy.py")
         else:
             if a.delay:
                 time.sleep(a.delay)
-            status = self._forward(body)
+            status, data, headers = self._forward(body)
+        # logged before the answer: a client that has its answer finds the
+        # request in the log
         with self.server.lock:
             self.server.log.write(json.dumps({
                 "method": self.command, "path": path, "query": query,
@@ -146,6 +149,10 @@ class Proxy(http.server.BaseHTTPRequestHandler):
                 "body": body.decode() if path.endswith(".json") else None})
                 + "\n")
             self.server.log.flush()
+        if status:
+            self._answer(status, data, headers)
+        else:
+            self.close_connection = True
 
     def _forward(self, body):
         up = http.client.HTTPConnection("127.0.0.1", self.server.args.upstream,
@@ -159,9 +166,8 @@ class Proxy(http.server.BaseHTTPRequestHandler):
         keep = [(k, v) for k, v in r.getheaders()
                 if k.lower() not in ("content-length", "connection",
                                      "transfer-encoding")]
-        self._answer(r.status, data, keep)
         up.close()
-        return r.status
+        return r.status, data, keep
 
     do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = _handle
 
