@@ -11,7 +11,9 @@
  * another final name than its `.partial` (final_path hook): jsonl names a
  * split's only shard without a number. A resumed run keeps the shards of
  * the interrupted one and skips the samples they hold (op_shards_resume,
- * op_shards_skip).
+ * op_shards_skip). With an s3:// location (s3sink.c) each shard is
+ * uploaded after its rename and before it is listed, the manifest and
+ * dataset.json after each rewrite.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "shards.h"
