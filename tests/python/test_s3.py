@@ -469,6 +469,9 @@ def check_kill(srv, cli, tmp):
     """kill -9 while shards are being uploaded (each request delayed):
     whatever index the store has names only stored objects."""
     listed = []
+    # a killed run leaves its temporary staging directory: keep it in tmp
+    tmpdir = os.path.join(tmp, "kill-tmp")
+    os.makedirs(tmpdir)
     # request 6: inside shard 0's multipart upload; 30: some shards done
     for after in (6, 30):
         url, log = srv.proxy("--delay", "0.05")
@@ -478,7 +481,8 @@ def check_kill(srv, cli, tmp):
                                               "endpoint=" + url,
                                               "max-shard-samples=2",
                                               "part-size=4096", n=60),
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env())
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            env=env(TMPDIR=tmpdir))
         t0 = time.time()
         while len(requests_log(log)) < after and time.time() - t0 < 60:
             time.sleep(0.01)
