@@ -34,6 +34,19 @@ install_deps() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
 }
 
+# tests/python/test_s3.py's S3 server: s3rver from the npm registry, into
+# the cache folder the test looks in (the test installs it itself when it
+# is missing, and skips when npm cannot)
+install_s3rver() {
+  local dir="${XDG_CACHE_HOME:-$HOME/.cache}/onepass/s3rver"
+  [ -x "$dir/node_modules/.bin/s3rver" ] && return 0
+  command -v npm >/dev/null || return 0
+  echo "onepass: installing s3rver@3 (npm) into $dir" >&2
+  mkdir -p "$dir"
+  npm install --no-audit --no-fund --prefix "$dir" s3rver@3 >&2 \
+    || echo "onepass: npm could not install s3rver; python/s3 will skip" >&2
+}
+
 build_tree() {
   if [ -f "$build/build.ninja" ]; then
     meson setup --reconfigure "$build" "$root" >/dev/null
@@ -75,7 +88,7 @@ run_tests() {
   return $rc
 }
 
-[ "${ONEPASS_NO_INSTALL:-0}" = 1 ] || install_deps
+[ "${ONEPASS_NO_INSTALL:-0}" = 1 ] || { install_deps; install_s3rver; }
 build_tree
 case "$mode" in
   build) ;;

@@ -91,10 +91,29 @@
  * already queued are still written. Stopping (PAUSED→READY) before EOS
  * keeps completed shards and removes `.partial` files.
  *
+ * Object storage: `location=s3://bucket/prefix/` (tar) or
+ * `s3://bucket/prefix/name.jsonl.gz` (jsonl) writes the run to an
+ * S3-compatible store (AWS, MinIO, Ceph, Google Cloud Storage with HMAC
+ * keys; `endpoint` or `AWS_ENDPOINT_URL` for non-AWS stores, keys from
+ * `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`/`AWS_SESSION_TOKEN` or
+ * `~/.aws/credentials` with `AWS_PROFILE`, region from `AWS_REGION`).
+ * Shards are written to `staging-dir` (default: a temporary directory)
+ * and each is uploaded when it completes (one PUT up to `part-size`,
+ * multipart above), before the manifest and dataset.json that list it are
+ * uploaded: the store never holds an index naming a missing object. The
+ * bucket and credentials are checked at start. Requests are retried 5
+ * times with backoff on connection errors and 5xx; a shard that still
+ * fails is a RESOURCE WRITE error naming `s3://bucket/key` (its multipart
+ * upload aborted, earlier objects intact, the shard kept in a given
+ * `staging-dir`). hdf5 and dir are refused with s3:// (RESOURCE SETTINGS).
+ * No key, secret or token appears in messages or logs. See
+ * docs/batchsink.md, "Object storage".
+ *
  * Errors: an unwritable `location` fails at start (RESOURCE OPEN_WRITE
- * naming the path); a `location` with a URI scheme other than file://
- * (`gs://bucket/run1/`) fails at start with RESOURCE SETTINGS and creates
- * nothing; a bad `split` or `shard-prefix` fails at start (RESOURCE
+ * naming the path); a `location` with a URI scheme other than file:// or
+ * s3:// (`gs://bucket/run1/`) fails at start with RESOURCE SETTINGS and
+ * creates nothing; an s3:// location whose bucket is missing or refuses
+ * the credentials fails at start with RESOURCE OPEN_WRITE; a bad `split` or `shard-prefix` fails at start (RESOURCE
  * SETTINGS); a complete earlier run of the same name, or another pipeline
  * writing it, fails with RESOURCE OPEN_WRITE (jsonl, hdf5: at start) or
  * RESOURCE WRITE (tar, dir: at the first sample); a
@@ -111,6 +130,10 @@
  * - `shards` (G_TYPE_UINT): shards (tar, jsonl) or files (hdf5) completed
  * - `final` (G_TYPE_BOOLEAN): TRUE only for the message posted at EOS
  * - `location` (G_TYPE_STRING): the `location` property
+ * - `requests` (G_TYPE_UINT64, s3:// only): HTTP requests sent to the
+ *   store so far, retries included (the manifest's `upload` has the count
+ *   before its own upload)
+ * - `upload-bytes` (G_TYPE_UINT64, s3:// only): request body bytes sent
  * - `split-requested` (G_TYPE_STRING, final message, with `split` only):
  *   the split normalized, e.g. `train=0.8,val=0.2`
  * - `split-achieved` (G_TYPE_STRING, final message, with `split` only):
@@ -151,6 +174,13 @@
  *   shard-prefix=clip2-run1
  * gst-launch-1.0 -m videotestsrc num-buffers=100 ! video/x-raw,format=RGB ! \
  *   batchsink format=hdf5 location=frames.h5 overwrite=true
+ * # straight to object storage (here a MinIO on localhost)
+ * AWS_ACCESS_KEY_ID=... AWS_SECRET_ACCESS_KEY=... \
+ * gst-launch-1.0 -m filesrc location=clip.mp4 ! decodebin ! \
+ *   annotfilter location=clip.slp ! cropextract ! \
+ *   videoconvert ! video/x-raw,format=RGB ! jpegenc ! \
+ *   batchsink format=tar location=s3://bucket/run1/ \
+ *   endpoint=http://127.0.0.1:9000 split="train=0.9,val=0.1"
  * ]|
  */
 #ifdef HAVE_CONFIG_H
@@ -168,6 +198,7 @@
 #include "batchfile.h"
 #include "writers.h"
 #include "writerthread.h"
+#include "s3sink.h"
 
 GST_DEBUG_CATEGORY_STATIC (op_batch_sink_debug);
 #define GST_CAT_DEFAULT op_batch_sink_debug
@@ -182,6 +213,9 @@ GST_DEBUG_CATEGORY_STATIC (op_batch_sink_debug);
 #define DEFAULT_MAX_PENDING_BYTES (64 * 1024 * 1024)
 #define DEFAULT_SHARD_PREFIX NULL
 #define DEFAULT_OVERWRITE FALSE
+#define DEFAULT_STAGING_DIR NULL
+#define DEFAULT_ENDPOINT NULL
+#define DEFAULT_PART_SIZE (G_GUINT64_CONSTANT (8) << 20)
 #define SOURCE_MAX 64
 
 enum
@@ -197,6 +231,9 @@ enum
   PROP_MAX_PENDING_BYTES,
   PROP_SHARD_PREFIX,
   PROP_OVERWRITE,
+  PROP_STAGING_DIR,
+  PROP_ENDPOINT,
+  PROP_PART_SIZE,
 };
 
 struct _OpBatchSink
@@ -214,6 +251,9 @@ struct _OpBatchSink
   guint64 max_pending_bytes;
   gchar *shard_prefix;
   gboolean overwrite;
+  gchar *staging_dir;
+  gchar *endpoint;
+  guint64 part_size;
 
   /* streaming state, set in start, freed in stop */
   gchar *cur_location;
@@ -222,6 +262,7 @@ struct _OpBatchSink
   OpSplitBy cur_split_by;
   OpSplit *splits;
   OpWriterThread *writer;
+  OpS3Sink *s3;                 /* location=s3:// */
   guint64 unlabeled;
   gboolean warned_unlabeled;
   GHashTable *key_prefix;       /* interned source -> sanitized name */
@@ -318,7 +359,9 @@ op_batch_sink_class_init (OpBatchSinkClass * klass)
    * OpBatchSink:location:
    *
    * Output directory (tar, dir) or file (hdf5, jsonl). Parent directories
-   * are created.
+   * are created. tar and jsonl also take `s3://bucket/prefix/` (jsonl:
+   * `s3://bucket/prefix/name.jsonl[.gz]`): see staging-dir, endpoint,
+   * part-size.
    */
   g_object_class_install_property (gobject_class, PROP_LOCATION,
       g_param_spec_string ("location", "Location",
@@ -417,6 +460,41 @@ op_batch_sink_class_init (OpBatchSinkClass * klass)
       g_param_spec_boolean ("overwrite", "Overwrite",
           "Replace a complete earlier run of the same name", DEFAULT_OVERWRITE,
           flags));
+  /**
+   * OpBatchSink:staging-dir:
+   *
+   * With an `s3://` location: the local directory the shards are written
+   * to before they are uploaded. It keeps them (a shard whose upload
+   * failed stays there; an interrupted run resumes from it). %NULL: a new
+   * temporary directory, each shard deleted once uploaded, the directory
+   * at the end.
+   */
+  g_object_class_install_property (gobject_class, PROP_STAGING_DIR,
+      g_param_spec_string ("staging-dir", "Staging directory",
+          "s3:// location: local directory for shards before upload "
+          "(default: a temporary one)", DEFAULT_STAGING_DIR, flags));
+  /**
+   * OpBatchSink:endpoint:
+   *
+   * With an `s3://` location: base URL of an S3-compatible store (MinIO,
+   * Ceph, `https://storage.googleapis.com` with HMAC keys), addressed
+   * path-style. %NULL: `AWS_ENDPOINT_URL`, else AWS.
+   */
+  g_object_class_install_property (gobject_class, PROP_ENDPOINT,
+      g_param_spec_string ("endpoint", "Endpoint",
+          "s3:// location: S3-compatible store URL (default: "
+          "AWS_ENDPOINT_URL, else AWS)", DEFAULT_ENDPOINT, flags));
+  /**
+   * OpBatchSink:part-size:
+   *
+   * With an `s3://` location: a shard up to this size is uploaded with one
+   * PUT, a larger one in parts of this size (multipart upload; AWS wants
+   * at least 5 MiB, smaller values are for tests against other stores).
+   */
+  g_object_class_install_property (gobject_class, PROP_PART_SIZE,
+      g_param_spec_uint64 ("part-size", "Part size",
+          "s3:// location: single-PUT limit and multipart part size",
+          1024, G_GUINT64_CONSTANT (5) << 30, DEFAULT_PART_SIZE, flags));
 
   gst_element_class_add_static_pad_template (element_class, &sink_template);
   gst_element_class_set_static_metadata (element_class,
@@ -451,6 +529,9 @@ op_batch_sink_init (OpBatchSink * self)
   self->max_pending_bytes = DEFAULT_MAX_PENDING_BYTES;
   self->shard_prefix = g_strdup (DEFAULT_SHARD_PREFIX);
   self->overwrite = DEFAULT_OVERWRITE;
+  self->staging_dir = g_strdup (DEFAULT_STAGING_DIR);
+  self->endpoint = g_strdup (DEFAULT_ENDPOINT);
+  self->part_size = DEFAULT_PART_SIZE;
   gst_base_sink_set_sync (GST_BASE_SINK (self), FALSE);
   /* the queue already holds what it needs; no extra last-buffer ref */
   gst_base_sink_set_last_sample_enabled (GST_BASE_SINK (self), FALSE);
@@ -464,6 +545,8 @@ op_batch_sink_finalize (GObject * object)
   g_free (self->location);
   g_free (self->split);
   g_free (self->shard_prefix);
+  g_free (self->staging_dir);
+  g_free (self->endpoint);
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
 
@@ -490,6 +573,14 @@ post_progress (OpBatchSink * self, const OpWriterStats * stats, gboolean final)
       "location", G_TYPE_STRING, self->cur_location, NULL);
   gdouble worst = 0;
   gchar *achieved = NULL, *wanted = NULL;
+
+  if (self->s3) {
+    guint64 requests, bytes;
+
+    op_s3_sink_counters (self->s3, &requests, &bytes);
+    gst_structure_set (s, "requests", G_TYPE_UINT64, requests,
+        "upload-bytes", G_TYPE_UINT64, bytes, NULL);
+  }
 
   /* the streaming thread counts assignments; at EOS it is idle */
   if (final && self->splits) {
@@ -577,6 +668,29 @@ local_location (gchar ** location)
   return TRUE;
 }
 
+/* location=s3://: the writer works in a staging directory, shards.c
+ * uploads (s3sink.c) */
+static gboolean
+start_s3 (OpBatchSink * self, GError ** error)
+{
+  OpS3SinkSettings set = { self->cur_location,
+    self->cur_format->writer->name, NULL, NULL, 0
+  };
+  gchar *staging, *endpoint;
+
+  GST_OBJECT_LOCK (self);
+  staging = g_strdup (self->staging_dir);
+  endpoint = g_strdup (self->endpoint);
+  set.part_size = self->part_size;
+  GST_OBJECT_UNLOCK (self);
+  set.staging_dir = staging;
+  set.endpoint = endpoint;
+  self->s3 = op_s3_sink_new (&set, error);
+  g_free (staging);
+  g_free (endpoint);
+  return self->s3 != NULL;
+}
+
 static gboolean
 op_batch_sink_start (GstBaseSink * sink)
 {
@@ -605,7 +719,13 @@ op_batch_sink_start (GstBaseSink * sink)
 
   if (!self->cur_location || !*self->cur_location)
     goto no_location;
-  if (!local_location (&self->cur_location))
+  if (op_s3_is_url (self->cur_location)) {
+    if (strcmp (self->cur_format->writer->name, "tar") != 0
+        && strcmp (self->cur_format->writer->name, "jsonl") != 0)
+      goto s3_format;
+    if (!start_s3 (self, &err))
+      goto s3_failed;
+  } else if (!local_location (&self->cur_location))
     goto not_local;
   if (prefix && *prefix && !op_name_is_safe (prefix))
     goto bad_prefix;
@@ -624,7 +744,8 @@ op_batch_sink_start (GstBaseSink * sink)
     g_free (norm);
   } else
     extra = g_strdup ("\"split\":null,\"split_by\":null");
-  config.location = self->cur_location;
+  config.location = self->s3 ? op_s3_sink_staged_location (self->s3) :
+      self->cur_location;
   config.has_split = self->splits != NULL;
   config.manifest_extra = extra;
   config.shard_closed = on_shard_closed;
@@ -662,9 +783,22 @@ bad_prefix:
 not_local:
   GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
       ("batchsink cannot write to \"%s\": location must be a local path "
-          "or a file:// URI (object storage is not supported; write "
-          "locally and upload the finished files).", self->cur_location),
-      (NULL));
+          "or a file:// URI, or s3://bucket/prefix/ for format=tar or "
+          "jsonl (other object stores: write locally and upload the "
+          "finished files).", self->cur_location), (NULL));
+  goto fail;
+s3_format:
+  GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+      ("batchsink cannot write format=%s to \"%s\": only tar and jsonl "
+          "shards are uploaded to S3; write %s locally and upload the "
+          "finished files.", self->cur_format->writer->name,
+          self->cur_location, self->cur_format->writer->name), (NULL));
+  goto fail;
+s3_failed:
+  GST_ELEMENT_ERROR (self, RESOURCE, OPEN_WRITE,
+      ("Could not open \"%s\" for writing: %s", self->cur_location,
+          err->message), (NULL));
+  g_clear_error (&err);
   goto fail;
 bad_split:
   GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("%s", err->message), (NULL));
@@ -679,6 +813,7 @@ fail:
   g_free (split);
   g_free (prefix);
   g_clear_pointer (&self->splits, op_split_free);
+  g_clear_pointer (&self->s3, op_s3_sink_free);
   g_clear_pointer (&self->cur_location, g_free);
   return FALSE;
 }
@@ -689,6 +824,8 @@ op_batch_sink_stop (GstBaseSink * sink)
   OpBatchSink *self = OP_BATCH_SINK (sink);
 
   g_clear_pointer (&self->writer, op_writer_thread_free);
+  /* after the writer, which uploads through it */
+  g_clear_pointer (&self->s3, op_s3_sink_free);
   g_clear_pointer (&self->splits, op_split_free);
   g_clear_pointer (&self->cur_location, g_free);
   gst_caps_replace (&self->caps, NULL);
@@ -1084,6 +1221,17 @@ op_batch_sink_set_property (GObject * object, guint prop_id,
     case PROP_OVERWRITE:
       self->overwrite = g_value_get_boolean (value);
       break;
+    case PROP_STAGING_DIR:
+      g_free (self->staging_dir);
+      self->staging_dir = g_value_dup_string (value);
+      break;
+    case PROP_ENDPOINT:
+      g_free (self->endpoint);
+      self->endpoint = g_value_dup_string (value);
+      break;
+    case PROP_PART_SIZE:
+      self->part_size = g_value_get_uint64 (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -1128,6 +1276,15 @@ op_batch_sink_get_property (GObject * object, guint prop_id, GValue * value,
       break;
     case PROP_OVERWRITE:
       g_value_set_boolean (value, self->overwrite);
+      break;
+    case PROP_STAGING_DIR:
+      g_value_set_string (value, self->staging_dir);
+      break;
+    case PROP_ENDPOINT:
+      g_value_set_string (value, self->endpoint);
+      break;
+    case PROP_PART_SIZE:
+      g_value_set_uint64 (value, self->part_size);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);

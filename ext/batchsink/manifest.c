@@ -4,7 +4,8 @@
  *   {"onepass_version", "format", "complete", "split", "split_by",
  *    "shards": [{"name", "split", "samples", "bytes", "last_key",
  *                "sources"}],
- *    "shard_count", "samples", "bytes", "skeleton",
+ *    "shard_count", "samples", "bytes", "upload" (s3:// only:
+ *    {"requests", "bytes"} sent before this manifest), "skeleton",
  *    "sources": [{"name", "width", "height"}]}
  *
  * `shards` lists the run's complete files (tar and jsonl shards, hdf5
@@ -61,6 +62,9 @@ struct _OpManifest
   GArray *sources;              /* SourceRow, first-seen order */
   guint64 loose_samples;
   guint64 loose_bytes;
+  gboolean uploaded;            /* location=s3://: "upload" is written */
+  guint64 upload_requests;
+  guint64 upload_bytes;
 };
 
 static void
@@ -180,6 +184,15 @@ op_manifest_add_loose (OpManifest * m, guint64 samples, guint64 bytes)
   m->loose_bytes += bytes;
 }
 
+/* S3 requests and bytes sent before this manifest's own upload. */
+void
+op_manifest_set_upload (OpManifest * m, guint64 requests, guint64 bytes)
+{
+  m->uploaded = TRUE;
+  m->upload_requests = requests;
+  m->upload_bytes = bytes;
+}
+
 guint
 op_manifest_n_shards (OpManifest * m)
 {
@@ -228,8 +241,13 @@ to_json (OpManifest * m, gboolean complete)
   g_string_append (out, ",\"shards\":[");
   append_entries (out, m, &samples, &bytes);
   g_string_append_printf (out, "],\n \"shard_count\":%u,\"samples\":%"
-      G_GUINT64_FORMAT ",\"bytes\":%" G_GUINT64_FORMAT ",\n \"skeleton\":",
+      G_GUINT64_FORMAT ",\"bytes\":%" G_GUINT64_FORMAT ",\n ",
       m->entries->len, samples, bytes);
+  if (m->uploaded)
+    g_string_append_printf (out, "\"upload\":{\"requests\":%"
+        G_GUINT64_FORMAT ",\"bytes\":%" G_GUINT64_FORMAT "},",
+        m->upload_requests, m->upload_bytes);
+  g_string_append (out, "\"skeleton\":");
   if (m->skeleton)
     op_json_append_skeleton (out, m->skeleton);
   else

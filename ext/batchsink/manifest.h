@@ -21,6 +21,8 @@ void        op_manifest_add       (OpManifest * m, const gchar * path,
 void        op_manifest_note      (OpManifest * m, const OpAnnotation * ann);
 void        op_manifest_add_loose (OpManifest * m, guint64 samples,
                                    guint64 bytes);
+void        op_manifest_set_upload (OpManifest * m, guint64 requests,
+                                   guint64 bytes);
 guint       op_manifest_n_shards  (OpManifest * m);
 gboolean    op_manifest_write     (OpManifest * m, gboolean complete,
                                    GError ** error);

@@ -11,11 +11,14 @@
  * another final name than its `.partial` (final_path hook): jsonl names a
  * split's only shard without a number. A resumed run keeps the shards of
  * the interrupted one and skips the samples they hold (op_shards_resume,
- * op_shards_skip).
+ * op_shards_skip). With an s3:// location (s3sink.c) each shard is
+ * uploaded after its rename and before it is listed, the manifest and
+ * dataset.json after each rewrite.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "shards.h"
 #include "manifest.h"
+#include "s3sink.h"
 
 #include <gio/gio.h>
 #include <string.h>
@@ -41,6 +44,7 @@ struct _OpShards
   guint64 samples;
   guint64 committed_bytes;
   GHashTable *resume;           /* split -> Resume */
+  OpS3Sink *remote;             /* location=s3://: upload, then list */
 };
 
 static void
@@ -80,6 +84,7 @@ op_shards_new (const gchar * format, const OpWriterConfig * config,
   s->open = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, shard_free);
   s->resume = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
       resume_free);
+  s->remote = op_s3_sink_lookup (config->location);
   return s;
 }
 
@@ -135,10 +140,19 @@ op_shards_skip (OpShards * s, const OpSample * sample, gboolean * skip,
   return TRUE;
 }
 
+/* With an S3 location the manifest and dataset.json are uploaded after
+ * the shards they list (s3sink.c). */
 gboolean
 op_shards_write_manifest (OpShards * s, gboolean complete, GError ** error)
 {
-  return op_manifest_write (s->manifest, complete, error);
+  guint64 requests, bytes;
+
+  if (!s->remote)
+    return op_manifest_write (s->manifest, complete, error);
+  op_s3_sink_counters (s->remote, &requests, &bytes);
+  op_manifest_set_upload (s->manifest, requests, bytes);
+  return op_manifest_write (s->manifest, complete, error)
+      && op_s3_sink_upload_index (s->remote, s->manifest_path, error);
 }
 
 OpShard *
@@ -197,6 +211,9 @@ commit_shard (OpShards * s, OpShard * shard, gboolean last, GError ** error)
   /* commit frees @f: list the shard under the name it is committed as */
   final = g_strdup (op_batch_file_path (f));
   ok = op_batch_file_commit (f, TRUE, error);
+  /* uploaded before it is listed: no index names a missing object */
+  if (ok && s->remote)
+    ok = op_s3_sink_upload_shard (s->remote, final, error);
   if (ok) {
     op_manifest_add (s->manifest, final, shard->split, shard->index,
         shard->samples, bytes, shard->last_key,
