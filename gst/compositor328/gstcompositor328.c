@@ -196,6 +196,7 @@ struct _OpCompositor328
   guint64 held_index;
   OpFrameClock clock;           /* numbers full frames without a meta */
   gboolean warned_missing, warned_no_source;
+  gboolean warned_augmented;    /* an annotaugment copy was dropped */
 };
 
 G_DEFINE_TYPE_WITH_CODE (OpCompositor328, op_compositor328,
@@ -402,6 +403,7 @@ op_compositor328_start (GstAggregator * agg)
 
   op_frame_clock_reset (&self->clock);
   self->warned_missing = self->warned_no_source = FALSE;
+  self->warned_augmented = FALSE;
   if (location == NULL || location[0] == '\0')
     goto done;
 
@@ -609,6 +611,18 @@ crop_rect (OpCompositor328 * self, GstBuffer * crop, guint * k, gint rect[4])
   OpCropMeta *meta = op_buffer_get_crop_meta (crop);
   gboolean warn_missing = FALSE, warn_source = FALSE, ok;
 
+  if (meta != NULL && meta->ann.augment > 0) {
+    /* annotaugment moved its pixels: pasted onto its rect it would show a
+     * flipped or rotated animal in the wrong place */
+    if (!self->warned_augmented)
+      GST_ELEMENT_WARNING (self, STREAM, FORMAT,
+          ("Crop of frame %" G_GUINT64_FORMAT " is augmented copy %u "
+              "(annotaugment): augmented crops are not pasted back, only "
+              "originals (warned once)", self->held_index, meta->ann.augment),
+          (NULL));
+    self->warned_augmented = TRUE;
+    return FALSE;
+  }
   if (meta != NULL && meta->ann.has_crop) {
     memcpy (rect, meta->ann.crop.rect, 4 * sizeof (gint));
     return rect[2] > 0 && rect[3] > 0;

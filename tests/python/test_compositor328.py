@@ -197,6 +197,48 @@ def check_crop_size_change(tmp):
     print("crop size changes 16 -> 8 -> 16: every crop pasted at its own size")
 
 
+def check_augmented_not_pasted(tmp):
+    """annotaugment copies of a crop are never pasted back (their pixels no
+    longer match the rect): originals pasted, copies dropped and counted,
+    one warning."""
+    labels = os.path.join(tmp, "aug.jsonl")
+    with open(labels, "w") as fh:
+        for i in range(4):
+            fh.write(json.dumps({"frame_index": i, "instances": [
+                {"kind": "detection", "bbox": [10, 8, 20, 16]}]}) + "\n")
+    pipe = Gst.parse_launch(
+        "videotestsrc num-buffers=4 ! video/x-raw,format=RGB,width=64,"
+        "height=48,framerate=30/1 ! "
+        "annotfilter instances=detection location=%s ! tee name=t "
+        "t. ! queue ! c.sink_full "
+        "t. ! queue ! cropextract width=16 height=16 ! annotaugment copies=2 "
+        "include-original=true brightness=0.2 seed=3 ! c.sink_crop "
+        "compositor328 name=c ! fakesink" % labels)
+    pipe.set_state(Gst.State.PLAYING)
+    warnings = []
+    while True:
+        m = pipe.get_bus().timed_pop_filtered(
+            20 * Gst.SECOND, Gst.MessageType.EOS | Gst.MessageType.ERROR |
+            Gst.MessageType.WARNING)
+        if m is None or m.type == Gst.MessageType.EOS:
+            break
+        if m.type == Gst.MessageType.ERROR:
+            fail("augmented crops: %s" % m.parse_error()[0].message)
+        warnings.append(m.parse_warning()[0].message)
+    c = pipe.get_by_name("c")
+    pasted, dropped = c.get_property("crops-pasted"), \
+        c.get_property("crops-dropped")
+    pipe.set_state(Gst.State.NULL)
+    if (pasted, dropped) != (4, 8):
+        fail("augmented crops: %d pasted, %d dropped; want 4 originals pasted, "
+             "8 copies dropped" % (pasted, dropped))
+    aug = [w for w in warnings if "augmented" in w]
+    if len(aug) != 1:
+        fail("augmented crops: want one warning, got %r" % warnings)
+    os.unlink(labels)
+    print("augmented crops: 4 originals pasted, 8 copies dropped, one warning")
+
+
 def main():
     # a copy of ../shared/bench's generator: the suite runs without ../shared
     bench = os.path.join(os.path.dirname(os.path.abspath(__file__)), "tools")
@@ -299,6 +341,7 @@ def main():
             fail("I420 frame %d Y differs from OpenCV by %d" % (i, diff.max()))
     print("I420: %d frames' Y planes match OpenCV within %d" % (N, worst))
     check_crop_size_change(tmp)
+    check_augmented_not_pasted(tmp)
     for f in (full, crops, rects_path):
         os.unlink(f)
     os.rmdir(tmp)
