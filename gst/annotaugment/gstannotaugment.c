@@ -117,17 +117,17 @@ typedef struct
   guint64 seed;
   OpAugRanges ranges;
   gchar *symmetries;
-} Settings;
+} OpAnnotAugmentSettings;
 
 struct _OpAnnotAugment
 {
   GstVideoFilter parent;
 
   /* properties, under the object lock */
-  Settings props;
+  OpAnnotAugmentSettings settings;
 
-  /* streaming thread only: the snapshot taken in start() */
-  Settings set;
+  /* streaming thread only: the copy taken in start() */
+  OpAnnotAugmentSettings cur;
   guint next;                   /* outputs already made of the queued input */
   OpSkeleton *sym_skeleton;     /* the skeleton @sym was resolved for */
   gboolean sym_resolved;
@@ -252,9 +252,9 @@ op_annot_augment_class_init (OpAnnotAugmentClass * klass)
 static void
 op_annot_augment_init (OpAnnotAugment * self)
 {
-  self->props.copies = DEFAULT_COPIES;
-  self->props.include_original = DEFAULT_INCLUDE_ORIGINAL;
-  self->props.seed = DEFAULT_SEED;
+  self->settings.copies = DEFAULT_COPIES;
+  self->settings.include_original = DEFAULT_INCLUDE_ORIGINAL;
+  self->settings.seed = DEFAULT_SEED;
   /* the jitter ranges start at 0 (no jitter): GObject zeroes the instance.
    * Every input makes several outputs: none may be dropped for QoS. */
   gst_base_transform_set_qos_enabled (GST_BASE_TRANSFORM (self), FALSE);
@@ -269,13 +269,27 @@ clear_symmetry (OpAnnotAugment * self)
 }
 
 static void
+settings_clear (OpAnnotAugmentSettings * s)
+{
+  g_clear_pointer (&s->symmetries, g_free);
+}
+
+static void
+settings_copy (OpAnnotAugmentSettings * dst, const OpAnnotAugmentSettings * src)
+{
+  settings_clear (dst);
+  *dst = *src;
+  dst->symmetries = g_strdup (src->symmetries);
+}
+
+static void
 op_annot_augment_finalize (GObject * object)
 {
   OpAnnotAugment *self = OP_ANNOT_AUGMENT (object);
 
   clear_symmetry (self);
-  g_free (self->props.symmetries);
-  g_free (self->set.symmetries);
+  settings_clear (&self->settings);
+  settings_clear (&self->cur);
   G_OBJECT_CLASS (op_annot_augment_parent_class)->finalize (object);
 }
 
@@ -284,13 +298,11 @@ op_annot_augment_start (GstBaseTransform * trans)
 {
   OpAnnotAugment *self = OP_ANNOT_AUGMENT (trans);
 
-  g_free (self->set.symmetries);
   GST_OBJECT_LOCK (self);
-  self->set = self->props;
-  self->set.symmetries = g_strdup (self->props.symmetries);
+  settings_copy (&self->cur, &self->settings);
   GST_OBJECT_UNLOCK (self);
-  if (self->set.symmetries && *g_strstrip (self->set.symmetries) == '\0')
-    g_clear_pointer (&self->set.symmetries, g_free);
+  if (self->cur.symmetries && *g_strstrip (self->cur.symmetries) == '\0')
+    g_clear_pointer (&self->cur.symmetries, g_free);
   self->next = 0;
   clear_symmetry (self);
   return TRUE;
@@ -346,13 +358,13 @@ resolve_symmetry (OpAnnotAugment * self, OpSkeleton * skeleton,
     const OpAnnotation * ann)
 {
   GError *err = NULL;
-  gboolean flips = self->set.ranges.hflip > 0 || self->set.ranges.vflip > 0;
+  gboolean flips = self->cur.ranges.hflip > 0 || self->cur.ranges.vflip > 0;
 
   if (self->sym_resolved && self->sym_skeleton == skeleton)
     return TRUE;
   clear_symmetry (self);
-  if (skeleton && self->set.symmetries) {
-    if (!op_aug_symmetry_parse (self->set.symmetries, skeleton, &self->sym,
+  if (skeleton && self->cur.symmetries) {
+    if (!op_aug_symmetry_parse (self->cur.symmetries, skeleton, &self->sym,
             &err)) {
       GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("%s", err->message),
           (NULL));
@@ -442,12 +454,12 @@ make_copy (OpAnnotAugment * self, GstBuffer * in, guint copy,
     return GST_FLOW_ERROR;
 
   if (id)
-    sample_seed = op_aug_sample_seed (self->set.seed, id->source,
+    sample_seed = op_aug_sample_seed (self->cur.seed, id->source,
         id->frame_index, id->has_crop ? id->crop.instance : 0, copy);
   else
-    sample_seed = op_aug_sample_seed (self->set.seed, NULL,
+    sample_seed = op_aug_sample_seed (self->cur.seed, NULL,
         GST_BUFFER_PTS (in), 0, copy);
-  op_aug_draw (&self->set.ranges, sample_seed, w, h, &draw);
+  op_aug_draw (&self->cur.ranges, sample_seed, w, h, &draw);
   op_aug_matrix_from_draw (&draw, w, h, &mat);
   op_aug_colour_lut (draw.brightness, draw.contrast, lut);
   GST_LOG_OBJECT (self, "copy %u: flip %d/%d angle %.2f scale %.3f shift "
@@ -492,14 +504,14 @@ op_annot_augment_generate_output (GstBaseTransform * trans, GstBuffer ** outbuf)
 {
   OpAnnotAugment *self = OP_ANNOT_AUGMENT (trans);
   GstBuffer *in = trans->queued_buf;
-  guint total = self->set.copies + (self->set.include_original ? 1 : 0);
+  guint total = self->cur.copies + (self->cur.include_original ? 1 : 0);
   guint copy;
   GstFlowReturn ret = GST_FLOW_OK;
 
   *outbuf = NULL;
   if (in == NULL)
     return GST_FLOW_OK;
-  copy = self->next++ + (self->set.include_original ? 0 : 1);
+  copy = self->next++ + (self->cur.include_original ? 0 : 1);
   if (copy == 0)
     *outbuf = gst_buffer_ref (in);
   else
@@ -514,7 +526,7 @@ op_annot_augment_generate_output (GstBaseTransform * trans, GstBuffer ** outbuf)
 static gdouble *
 range_field (OpAnnotAugment * self, guint prop_id)
 {
-  OpAugRanges *r = &self->props.ranges;
+  OpAugRanges *r = &self->settings.ranges;
 
   switch (prop_id) {
     case PROP_HFLIP:
@@ -552,17 +564,17 @@ op_annot_augment_set_property (GObject * object, guint prop_id,
   }
   switch (prop_id) {
     case PROP_COPIES:
-      self->props.copies = g_value_get_uint (value);
+      self->settings.copies = g_value_get_uint (value);
       break;
     case PROP_INCLUDE_ORIGINAL:
-      self->props.include_original = g_value_get_boolean (value);
+      self->settings.include_original = g_value_get_boolean (value);
       break;
     case PROP_SEED:
-      self->props.seed = g_value_get_uint64 (value);
+      self->settings.seed = g_value_get_uint64 (value);
       break;
     case PROP_SYMMETRIES:
-      g_free (self->props.symmetries);
-      self->props.symmetries = g_value_dup_string (value);
+      g_free (self->settings.symmetries);
+      self->settings.symmetries = g_value_dup_string (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -587,16 +599,16 @@ op_annot_augment_get_property (GObject * object, guint prop_id,
   }
   switch (prop_id) {
     case PROP_COPIES:
-      g_value_set_uint (value, self->props.copies);
+      g_value_set_uint (value, self->settings.copies);
       break;
     case PROP_INCLUDE_ORIGINAL:
-      g_value_set_boolean (value, self->props.include_original);
+      g_value_set_boolean (value, self->settings.include_original);
       break;
     case PROP_SEED:
-      g_value_set_uint64 (value, self->props.seed);
+      g_value_set_uint64 (value, self->settings.seed);
       break;
     case PROP_SYMMETRIES:
-      g_value_set_string (value, self->props.symmetries);
+      g_value_set_string (value, self->settings.symmetries);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);

@@ -59,16 +59,9 @@
  * it) is what upstream gets; the element itself maps frames with their
  * video meta.
  *
- * Formats: RGB, BGR, RGBA, BGRA, ARGB, ABGR, RGBx, BGRx, xRGB, xBGR, I420,
- * YV12, NV12, NV21, GRAY8; strides from a #GstVideoMeta are honoured.
- *
- * Properties (changeable while playing, applied from the next buffer):
- * - `line-width` (1-32, default 1): width of edges and box sides in pixels.
- * - `point-radius` (0-32, default 3): keypoint radius in pixels; 0 draws the
- *   one pixel at the keypoint.
- * - `color-by` (track or node, default track).
- * - `text` (none, track, score or both; default none): the label drawn
- *   above each instance.
+ * Formats: the 8-bit ones of gst/pixel (RGB family, AYUV, GRAY8, I420,
+ * YV12, NV12, NV21, Y42B, Y444); strides from a #GstVideoMeta are
+ * honoured. Every property may change while playing (read per buffer).
  *
  * ## Example launch line
  * |[
@@ -86,6 +79,7 @@
 #include <onepass/opmeta.h>
 #include "gstannotoverlay.h"
 #include "ovcanvas.h"
+#include "oppixel.h"
 #include "ovfont.h"
 #include "ovpalette.h"
 
@@ -106,26 +100,29 @@ enum
   PROP_TEXT,
 };
 
-struct _OpAnnotOverlay
+/* The properties (no strings: a copy is a struct assignment). */
+typedef struct
 {
-  GstVideoFilter parent;
-
-  /* properties, under the object lock */
   guint line_width;
   guint point_radius;
   OpAnnotOverlayColorBy color_by;
   OpAnnotOverlayText text;
-};
+} OpAnnotOverlaySettings;
 
-#define FORMATS "{ RGB, BGR, RGBA, BGRA, ARGB, ABGR, RGBx, BGRx, xRGB, " \
-  "xBGR, I420, YV12, NV12, NV21, GRAY8 }"
+struct _OpAnnotOverlay
+{
+  GstVideoFilter parent;
+
+  /* properties, under the object lock; copied per buffer */
+  OpAnnotOverlaySettings settings;
+};
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
     GST_PAD_SINK, GST_PAD_ALWAYS,
-    GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (FORMATS)));
+    GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (OP_PIXEL_FORMATS)));
 static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
     GST_PAD_SRC, GST_PAD_ALWAYS,
-    GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (FORMATS)));
+    GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (OP_PIXEL_FORMATS)));
 
 GType
 op_annot_overlay_color_by_get_type (void)
@@ -192,23 +189,47 @@ op_annot_overlay_class_init (OpAnnotOverlayClass * klass)
   gobject_class->set_property = op_annot_overlay_set_property;
   gobject_class->get_property = op_annot_overlay_get_property;
 
+  /**
+   * OpAnnotOverlay:line-width:
+   *
+   * Width of skeleton edges and box sides in pixels (1-32).
+   */
   g_object_class_install_property (gobject_class, PROP_LINE_WIDTH,
       g_param_spec_uint ("line-width", "Line width",
           "Width of skeleton edges and box sides in pixels", 1, 32,
           DEFAULT_LINE_WIDTH, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
+  /**
+   * OpAnnotOverlay:point-radius:
+   *
+   * Keypoint radius in pixels (0-32); 0 draws the one pixel at the keypoint.
+   * Missing points (NaN) are not drawn.
+   */
   g_object_class_install_property (gobject_class, PROP_POINT_RADIUS,
       g_param_spec_uint ("point-radius", "Point radius",
           "Keypoint radius in pixels (0: the keypoint's pixel only)", 0, 32,
           DEFAULT_POINT_RADIUS, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
+  /**
+   * OpAnnotOverlay:color-by:
+   *
+   * `track`: one colour per track (a ten-colour palette, track i takes
+   * entry i modulo 10; untracked instances grey); `node`: keypoints by
+   * node, edges by their source node, boxes keep the track colour.
+   */
   g_object_class_install_property (gobject_class, PROP_COLOR_BY,
       g_param_spec_enum ("color-by", "Colour by",
           "One colour per track or per skeleton node",
           OP_TYPE_ANNOT_OVERLAY_COLOR_BY, DEFAULT_COLOR_BY,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
-
+  /**
+   * OpAnnotOverlay:text:
+   *
+   * The label drawn above each instance's box (below it at the top of the
+   * image): `none`, the `track` name, the `score`, or `both`, in the track
+   * colour with a built-in bitmap font.
+   */
   g_object_class_install_property (gobject_class, PROP_TEXT,
       g_param_spec_enum ("text", "Text",
           "Label drawn above each instance", OP_TYPE_ANNOT_OVERLAY_TEXT,
@@ -236,10 +257,10 @@ op_annot_overlay_class_init (OpAnnotOverlayClass * klass)
 static void
 op_annot_overlay_init (OpAnnotOverlay * self)
 {
-  self->line_width = DEFAULT_LINE_WIDTH;
-  self->point_radius = DEFAULT_POINT_RADIUS;
-  self->color_by = DEFAULT_COLOR_BY;
-  self->text = DEFAULT_TEXT;
+  self->settings.line_width = DEFAULT_LINE_WIDTH;
+  self->settings.point_radius = DEFAULT_POINT_RADIUS;
+  self->settings.color_by = DEFAULT_COLOR_BY;
+  self->settings.text = DEFAULT_TEXT;
   gst_base_transform_set_in_place (GST_BASE_TRANSFORM (self), TRUE);
   /* a dataset or review stream must not lose frames to a late clock */
   gst_base_transform_set_qos_enabled (GST_BASE_TRANSFORM (self), FALSE);
@@ -387,9 +408,8 @@ op_annot_overlay_transform_frame_ip (GstVideoFilter * filter,
   OpAnnotOverlay *self = OP_ANNOT_OVERLAY (filter);
   const OpAnnotation *ann = drawable_annotation (frame->buffer);
   guint w = GST_VIDEO_FRAME_WIDTH (frame), h = GST_VIDEO_FRAME_HEIGHT (frame);
-  guint aw, ah, i, line_width, radius;
-  OpAnnotOverlayColorBy color_by;
-  OpAnnotOverlayText text;
+  OpAnnotOverlaySettings cur;
+  guint aw, ah, i;
   OpOvCanvas canvas;
 
   if (ann == NULL)
@@ -407,10 +427,7 @@ op_annot_overlay_transform_frame_ip (GstVideoFilter * filter,
   }
 
   GST_OBJECT_LOCK (self);
-  line_width = self->line_width;
-  radius = self->point_radius;
-  color_by = self->color_by;
-  text = self->text;
+  cur = self->settings;
   GST_OBJECT_UNLOCK (self);
 
   GST_LOG_OBJECT (self, "drawing %u instances of frame %" G_GUINT64_FORMAT,
@@ -418,11 +435,11 @@ op_annot_overlay_transform_frame_ip (GstVideoFilter * filter,
   op_ov_canvas_init (&canvas, frame);
   for (i = 0; i < op_annotation_n_instances (ann); i++)
     draw_instance (&canvas, op_annotation_get_instance (ann, i),
-        ann->skeleton, line_width, radius, color_by);
+        ann->skeleton, cur.line_width, cur.point_radius, cur.color_by);
   /* labels last: on top of every instance's drawing */
-  for (i = 0; text != OP_ANNOT_OVERLAY_TEXT_NONE &&
+  for (i = 0; cur.text != OP_ANNOT_OVERLAY_TEXT_NONE &&
       i < op_annotation_n_instances (ann); i++)
-    draw_label (&canvas, op_annotation_get_instance (ann, i), text);
+    draw_label (&canvas, op_annotation_get_instance (ann, i), cur.text);
   return GST_FLOW_OK;
 }
 
@@ -435,16 +452,16 @@ op_annot_overlay_set_property (GObject * object, guint prop_id,
   GST_OBJECT_LOCK (self);
   switch (prop_id) {
     case PROP_LINE_WIDTH:
-      self->line_width = g_value_get_uint (value);
+      self->settings.line_width = g_value_get_uint (value);
       break;
     case PROP_POINT_RADIUS:
-      self->point_radius = g_value_get_uint (value);
+      self->settings.point_radius = g_value_get_uint (value);
       break;
     case PROP_COLOR_BY:
-      self->color_by = g_value_get_enum (value);
+      self->settings.color_by = g_value_get_enum (value);
       break;
     case PROP_TEXT:
-      self->text = g_value_get_enum (value);
+      self->settings.text = g_value_get_enum (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -462,16 +479,16 @@ op_annot_overlay_get_property (GObject * object, guint prop_id,
   GST_OBJECT_LOCK (self);
   switch (prop_id) {
     case PROP_LINE_WIDTH:
-      g_value_set_uint (value, self->line_width);
+      g_value_set_uint (value, self->settings.line_width);
       break;
     case PROP_POINT_RADIUS:
-      g_value_set_uint (value, self->point_radius);
+      g_value_set_uint (value, self->settings.point_radius);
       break;
     case PROP_COLOR_BY:
-      g_value_set_enum (value, self->color_by);
+      g_value_set_enum (value, self->settings.color_by);
       break;
     case PROP_TEXT:
-      g_value_set_enum (value, self->text);
+      g_value_set_enum (value, self->settings.text);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);

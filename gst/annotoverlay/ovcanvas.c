@@ -3,6 +3,7 @@
 #include <math.h>
 #include "ovcanvas.h"
 #include "ovfont.h"
+#include "oppixel.h"
 
 /* Every 8-bit format annotoverlay takes (packed RGB, planar and semi-planar
  * YUV, GRAY8) is reached through the component tables of GstVideoFormatInfo:
@@ -18,42 +19,14 @@ op_ov_canvas_init (OpOvCanvas * canvas, GstVideoFrame * frame)
   canvas->value[3] = 255;
 }
 
-static guint8
-clamp8 (gdouble v)
-{
-  v = round (v);
-  return v < 0 ? 0 : v > 255 ? 255 : (guint8) v;
-}
-
+/* the shared conversion (gst/pixel): the caps' matrix and range, BT.601
+ * when unsaid, GRAY8 full range; alpha opaque */
 void
 op_ov_canvas_set_rgb (OpOvCanvas * canvas, const guint8 rgb[3])
 {
-  const GstVideoInfo *info = &canvas->frame->info;
-  gdouble r = rgb[0] / 255.0, g = rgb[1] / 255.0, b = rgb[2] / 255.0;
-  gdouble kr, kb, y;
-  gboolean full;
+  guint32 argb = 0xff000000u | (rgb[0] << 16) | (rgb[1] << 8) | rgb[2];
 
-  if (GST_VIDEO_INFO_IS_RGB (info)) {
-    canvas->value[0] = rgb[0];
-    canvas->value[1] = rgb[1];
-    canvas->value[2] = rgb[2];
-    return;
-  }
-  /* BT.601 when the caps do not say (what videoconvert assumes too) */
-  if (!gst_video_color_matrix_get_Kr_Kb (info->colorimetry.matrix, &kr, &kb)) {
-    kr = 0.299;
-    kb = 0.114;
-  }
-  y = kr * r + (1 - kr - kb) * g + kb * b;
-  if (GST_VIDEO_INFO_IS_GRAY (info)) {
-    /* GRAY8 is full range */
-    canvas->value[0] = clamp8 (255 * y);
-    return;
-  }
-  full = info->colorimetry.range == GST_VIDEO_COLOR_RANGE_0_255;
-  canvas->value[0] = clamp8 (full ? 255 * y : 16 + 219 * y);
-  canvas->value[1] = clamp8 (128 + (full ? 127.5 : 112) * (b - y) / (1 - kb));
-  canvas->value[2] = clamp8 (128 + (full ? 127.5 : 112) * (r - y) / (1 - kr));
+  op_pixel_color (&canvas->frame->info, argb, canvas->value);
 }
 
 void
