@@ -87,7 +87,9 @@
  * everything, then posts the final `batchsink-progress` message, then EOS.
  * FLUSH_START wakes a streaming thread waiting for queue space; samples
  * already queued are still written. Stopping (PAUSED→READY) before EOS
- * keeps completed shards and removes `.partial` files.
+ * keeps completed shards, removes `.partial` files, rewrites the run's
+ * manifest with `"complete": false` (every format) and posts a WARNING
+ * (also printed) with the samples kept and dropped.
  *
  * Errors: an unwritable `location` fails at start (RESOURCE OPEN_WRITE
  * naming the path); a `location` with a URI scheme other than file://
@@ -681,12 +683,39 @@ fail:
   return FALSE;
 }
 
+/* A stop before EOS keeps the complete shards (the manifest says
+ * "complete": false) and drops the rest: say how many of each. Printed
+ * too, as gst-launch-1.0 no longer reads the bus once interrupted. */
+static void
+stop_writer (OpBatchSink * self)
+{
+  guint64 kept, dropped;
+  gchar *msg;
+
+  if (!self->writer)
+    return;
+  if (op_writer_thread_stop (self->writer, &kept, &dropped) ||
+      kept + dropped == 0) {
+    self->writer = NULL;
+    return;
+  }
+  self->writer = NULL;
+  msg = g_strdup_printf ("batchsink stopped before EOS: kept %"
+      G_GUINT64_FORMAT " samples in complete files of \"%s\" (its manifest "
+      "says \"complete\": false), dropped %" G_GUINT64_FORMAT " samples",
+      kept, self->cur_location, dropped);
+  g_message ("%s", msg);
+  GST_ELEMENT_WARNING (self, RESOURCE, WRITE, ("%s", msg),
+      ("kept=%" G_GUINT64_FORMAT " dropped=%" G_GUINT64_FORMAT, kept, dropped));
+  g_free (msg);
+}
+
 static gboolean
 op_batch_sink_stop (GstBaseSink * sink)
 {
   OpBatchSink *self = OP_BATCH_SINK (sink);
 
-  g_clear_pointer (&self->writer, op_writer_thread_free);
+  stop_writer (self);
   g_clear_pointer (&self->splits, op_split_free);
   g_clear_pointer (&self->cur_location, g_free);
   gst_caps_replace (&self->caps, NULL);
