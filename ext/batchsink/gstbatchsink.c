@@ -86,10 +86,12 @@
  * Events: EOS waits until the writer thread has written and committed
  * everything, then posts the final `batchsink-progress` message, then EOS.
  * FLUSH_START wakes a streaming thread waiting for queue space; samples
- * already queued are still written. Stopping (PAUSED→READY) before EOS
- * keeps completed shards, removes `.partial` files, rewrites the run's
- * manifest with `"complete": false` (every format) and posts a WARNING
- * (also printed) with the samples kept and dropped.
+ * already queued are still written. Stopping before EOS (the element
+ * going to NULL) keeps completed shards, removes `.partial` files,
+ * rewrites the run's manifest with `"complete": false` (every format) and
+ * posts a WARNING (RESOURCE WRITE, debug `kept=N dropped=M`; also printed,
+ * as gst-launch-1.0 no longer reads the bus then; an application sees it
+ * from a bus sync handler) with the samples kept and dropped.
  *
  * Errors: an unwritable `location` fails at start (RESOURCE OPEN_WRITE
  * naming the path); a `location` with a URI scheme other than file://
