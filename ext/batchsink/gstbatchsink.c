@@ -42,8 +42,12 @@
  *   rotated at `max-shard-samples` / `max-shard-bytes`; `<run>` is
  *   `shard-prefix`, else the sanitized source of the first sample.
  * - `hdf5`: `location` is a file (one per split, split name inserted before
- *   the last extension: `out.train.h5`), renamed from `.partial` at EOS;
- *   layout version 2: `images` (attrs `pixel_format`, `layout`),
+ *   the last extension: `out.train.h5`), written as `.partial`; a split
+ *   that reaches `max-shard-samples` / `max-shard-bytes` rotates like tar:
+ *   each full shard is committed as `out.train-NNNNNN.h5` and `out.train.h5`
+ *   is rewritten as a view (HDF5 virtual datasets) of every committed
+ *   shard, so a kill keeps them; a split that never rotates is renamed to
+ *   `out.train.h5` at EOS; layout version 2: `images` (attrs `pixel_format`, `layout`),
  *   `keypoints` N x I x K x 4 for every instance (NaN padding),
  *   `n_instances`, `track`, `kind`, `score`, `bbox`, `frame_index`, `pts`,
  *   `source`, crops also `instance` and `rect`; the per-source table
