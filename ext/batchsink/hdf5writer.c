@@ -181,40 +181,43 @@ hdf5_free (OpWriter * w)
 }
 
 /* An interrupted run of this name (the run lock is ours, so no complete
- * run of it exists unless overwrite is set) starts again: its views and
- * every shard it left go first, listed or not (a kill between a shard's
- * rename and the manifest leaves one unlisted), so that no view of the old
- * run shows shards of the new one and no stray shard stays. */
+ * run of it exists unless overwrite is set) starts again: every shard it
+ * left goes first, listed or not (a kill between a shard's rename and the
+ * manifest leaves one unlisted), and with it the view that names it, so
+ * that no view shows missing shards (h5py would read fill values) or
+ * shards of the new run. */
 static void
 drop_interrupted (OpWriter * w)
 {
-  GArray *kept = op_run_resumed (w->run);
   gchar *dir = g_path_get_dirname (w->location);
   gchar *base = g_path_get_basename (w->location);
   const gchar *dot = strrchr (base, '.'), *name;
   gchar *stem = g_regex_escape_string (base, dot && dot != base ?
       (gint) (dot - base) : -1);
   gchar *ext = g_regex_escape_string (dot && dot != base ? dot : "", -1);
-  gchar *pattern = g_strdup_printf ("^%s(\\.[^./]+)?-[0-9]{6}%s"
-      "(\\.partial)?$", stem, ext);
+  /* groups: 1 the view's name without the extension, 2 the extension */
+  gchar *pattern = g_strdup_printf ("^(%s%s)-[0-9]{6}(%s)(\\.partial)?$",
+      stem, w->with_split ? "\\.[^./]+" : "", ext);
   GRegex *shard = g_regex_new (pattern, 0, 0, NULL);
   GDir *d = g_dir_open (dir, 0, NULL);
-  guint i;
+  GMatchInfo *m = NULL;
 
-  for (i = 0; i < kept->len; i++) {
-    gchar *view = op_batch_split_file_path_last (w->location,
-        g_array_index (kept, OpRunShard, i).split, w->with_split);
-
-    g_unlink (view);
-    g_free (view);
-  }
-  while (d && shard && (name = g_dir_read_name (d)))
-    if (g_regex_match (shard, name, 0, NULL)) {
+  while (d && shard && (name = g_dir_read_name (d))) {
+    if (g_regex_match (shard, name, 0, &m)) {
+      gchar *view_stem = g_match_info_fetch (m, 1);
+      gchar *view_ext = g_match_info_fetch (m, 2);
+      gchar *view = g_strconcat (dir, "/", view_stem, view_ext, NULL);
       gchar *path = g_build_filename (dir, name, NULL);
 
+      g_unlink (view);
       g_unlink (path);
       g_free (path);
+      g_free (view);
+      g_free (view_ext);
+      g_free (view_stem);
     }
+    g_clear_pointer (&m, g_match_info_free);
+  }
   if (d)
     g_dir_close (d);
   if (shard)

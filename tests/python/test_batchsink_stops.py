@@ -166,6 +166,25 @@ def rerun(loc, ref):
                f["frame_index"][...].tolist() == list(range(n)),
                "rerun rows")
     print("ok rerun after the kill: %d samples, complete" % n)
+    # overwrite=true with fewer samples: no shard of the earlier run stays
+    n = 30
+    p = start(loc, n)
+    p.wait()
+    expect(p.returncode != 0, "rerun of a complete run not refused")
+    p = subprocess.run(["gst-launch-1.0", "-q"] + (
+        (SRC % (n, W, H)) + " ! batchsink format=hdf5 location=%s "
+        "max-shard-samples=%d overwrite=true" % (loc, SHARD)).split(),
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        timeout=120)
+    expect(p.returncode == 0, "overwrite: %s" % p.stdout)
+    left = sorted(os.path.basename(x) for x in glob.glob(
+        os.path.join(os.path.dirname(loc), "o*.h5")))
+    expect(left == ["o-000000.h5", "o-000001.h5", "o.h5"],
+           "overwrite files %s" % left)
+    with h5py.File(loc, "r") as f:
+        expect(np.array_equal(f["images"][...], ref[:n]), "overwrite rows")
+    print("ok overwrite=true: %d samples, the earlier run's third shard gone"
+          % n)
 
 
 def main():
