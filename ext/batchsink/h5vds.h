@@ -14,16 +14,6 @@ gboolean op_h5_combine (const gchar * out_path, const gchar * const *inputs,
 gboolean op_h5_combine_locked (const gchar * out_path,
     const gchar * const *inputs, GError ** error);
 
-#include <hdf5.h>
-
-hid_t op_h5_file_access_new (void);
-gboolean op_h5_file_reserve (hid_t file, guint64 bytes, const gchar * path,
-    GError ** error);
-gboolean op_h5_release_reserve (gint fd);
-void op_h5_file_truncate (hid_t file);
-void op_h5_file_drop (hid_t file);
-gboolean op_h5_file_commit (hid_t file);
-
 G_END_DECLS
 
 #endif /* __OP_H5VDS_H__ */

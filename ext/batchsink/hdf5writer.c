@@ -46,6 +46,7 @@
 #include "manifest.h"
 #include "splitfile.h"
 #include "h5vds.h"
+#include "h5file.h"
 
 #include "config.h"
 
