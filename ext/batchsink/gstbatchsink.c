@@ -350,11 +350,13 @@ op_batch_sink_class_init (OpBatchSinkClass * klass)
   /**
    * OpBatchSink:max-shard-samples:
    *
-   * A tar or jsonl shard is closed once it holds this many samples.
+   * A tar, jsonl or hdf5 shard is closed once it holds this many samples
+   * (hdf5: and `<stem>.<split>.h5` becomes the view of its shards). A kill
+   * loses at most the open shard of each split.
    */
   g_object_class_install_property (gobject_class, PROP_MAX_SHARD_SAMPLES,
       g_param_spec_uint64 ("max-shard-samples", "Max shard samples",
-          "Samples per tar/jsonl shard", 1, G_MAXUINT64,
+          "Samples per tar/jsonl/hdf5 shard", 1, G_MAXUINT64,
           DEFAULT_MAX_SHARD_SAMPLES, flags));
   /**
    * OpBatchSink:max-shard-bytes:
@@ -362,12 +364,13 @@ op_batch_sink_class_init (OpBatchSinkClass * klass)
    * A tar or jsonl shard is closed once it holds this many bytes on disk
    * (checked after each sample, so a shard passes the limit by at most one
    * sample; a gzip jsonl shard is flushed near the limit so its compressed
-   * size is exact).
+   * size is exact). An hdf5 shard counts its raw image bytes (compressed
+   * on disk) and passes the limit by less than one image.
    */
   g_object_class_install_property (gobject_class, PROP_MAX_SHARD_BYTES,
       g_param_spec_uint64 ("max-shard-bytes", "Max shard bytes",
-          "Bytes per tar/jsonl shard", 1, G_MAXUINT64, DEFAULT_MAX_SHARD_BYTES,
-          flags));
+          "Bytes per tar/jsonl/hdf5 shard", 1, G_MAXUINT64,
+          DEFAULT_MAX_SHARD_BYTES, flags));
   /**
    * OpBatchSink:split:
    *
