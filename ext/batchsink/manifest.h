@@ -24,6 +24,7 @@ void        op_manifest_add_loose (OpManifest * m, guint64 samples,
 void        op_manifest_set_upload (OpManifest * m, guint64 requests,
                                    guint64 bytes);
 guint       op_manifest_n_shards  (OpManifest * m);
+guint64     op_manifest_n_samples (OpManifest * m);
 gboolean    op_manifest_write     (OpManifest * m, gboolean complete,
                                    GError ** error);
 void        op_manifest_free      (OpManifest * m);
