@@ -40,6 +40,12 @@ install_deps() {
 install_s3rver() {
   local dir="${XDG_CACHE_HOME:-$HOME/.cache}/onepass/s3rver"
   [ -x "$dir/node_modules/.bin/s3rver" ] && return 0
+  # Debian's npm conflicts with a nodejs that ships its own npm (NodeSource's):
+  # install Debian's pair only when there is no npm at all, and never fail on it
+  if ! command -v npm >/dev/null && [ "$(id -u)" -eq 0 ]; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+      nodejs npm >&2 || echo "onepass: could not install nodejs/npm; python/s3 will skip" >&2
+  fi
   command -v npm >/dev/null || return 0
   echo "onepass: installing s3rver@3 (npm) into $dir" >&2
   mkdir -p "$dir"
