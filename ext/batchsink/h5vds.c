@@ -36,6 +36,7 @@ static const struct
   const gchar *name;
   gboolean per_instance;
   gboolean crops_only;
+  gboolean optional;            /* newer than layout v2's first files */
 } rows_ds[] = {
   {"images", FALSE, FALSE},
   {"keypoints", TRUE, FALSE},
@@ -46,6 +47,7 @@ static const struct
   {"bbox", TRUE, FALSE},
   {"frame_index", FALSE, FALSE},
   {"pts", FALSE, FALSE},
+  {"augment", FALSE, FALSE, TRUE},
   {"instance", FALSE, TRUE},
   {"rect", FALSE, TRUE},
 };
@@ -480,6 +482,18 @@ same_shape (Combine * c, guint d, guint i, hid_t ds, gint rank,
   return ok;
 }
 
+/* An optional dataset is combined only when every input has it. */
+static gboolean
+all_have (Combine * c, const gchar * name)
+{
+  guint i;
+
+  for (i = 0; i < c->n; i++)
+    if (H5Lexists (c->in[i].file, name, H5P_DEFAULT) <= 0)
+      return FALSE;
+  return TRUE;
+}
+
 /* One per-sample dataset as a virtual dataset over every input's rows. */
 static gboolean
 make_vds (Combine * c, guint d, GError ** error)
@@ -796,7 +810,8 @@ combine (Combine * c, const gchar * partial, GError ** error)
     return FALSE;
   }
   for (d = 0; ok && d < G_N_ELEMENTS (rows_ds); d++)
-    if (c->in[0].crops || !rows_ds[d].crops_only)
+    if ((c->in[0].crops || !rows_ds[d].crops_only) &&
+        (!rows_ds[d].optional || all_have (c, rows_ds[d].name)))
       ok = make_vds (c, d, error);
   ok = ok && write_sources (c, error) && write_attribute_columns (c, error);
   if (ok && !(copy_attrs (c->in[0].file, c->out, "combined_from") &&

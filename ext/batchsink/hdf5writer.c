@@ -61,7 +61,7 @@
 enum
 {
   DS_IMAGES, DS_KEYPOINTS, DS_N_INSTANCES, DS_TRACK, DS_KIND, DS_SCORE,
-  DS_BBOX, DS_FRAME, DS_PTS, DS_SOURCE, DS_INSTANCE, DS_RECT, N_DS
+  DS_BBOX, DS_FRAME, DS_PTS, DS_SOURCE, DS_AUGMENT, DS_INSTANCE, DS_RECT, N_DS
 };
 
 /* room for the metadata libhdf5 flushes, reserved with every write */
@@ -437,6 +437,9 @@ shard_open (HFile * f, GError ** error)
       &chunk, FALSE, FALSE, 0, NULL);
   f->ds[DS_SOURCE] = make_dataset (f->file, "source", H5T_STD_I32LE, 1, NULL,
       &chunk, FALSE, FALSE, 0, NULL);
+  /* 0 = original, k = annotaugment's k-th copy (its key ends in _aug<k>) */
+  f->ds[DS_AUGMENT] = make_dataset (f->file, "augment", H5T_STD_I32LE, 1,
+      NULL, &chunk, FALSE, FALSE, 0, NULL);
   if (f->crops) {
     f->ds[DS_INSTANCE] = make_dataset (f->file, "instance", H5T_STD_I32LE, 1,
         NULL, &chunk, FALSE, FALSE, 0, NULL);
@@ -552,7 +555,7 @@ static guint64
 slab_bytes (HFile * f, guint n, guint ni)
 {
   guint64 row = (guint64) f->h * f->w * f->c + (guint64) ni * (f->k * 16 +
-      25) + 48;
+      25) + 52;
 
   return row * n + row * n / 64 + RESERVE_MARGIN;
 }
@@ -583,7 +586,7 @@ write_slab (OpWriter * w, HFile * f, OpSample * const *s, guint n,
   gint64 *frames = g_new (gint64, n), *pts = g_new (gint64, n);
   gint32 *nins = g_new (gint32, n), *track = NULL;
   gint32 *inst = g_new (gint32, n), *rect = g_new (gint32, 4 * n);
-  gint32 *src = g_new (gint32, n);
+  gint32 *src = g_new (gint32, n), *aug = g_new (gint32, n);
   gboolean ok = TRUE;
   guint i, j, q, ni = f->ni;
   gsize cells, kcells;
@@ -671,6 +674,7 @@ write_slab (OpWriter * w, HFile * f, OpSample * const *s, guint n,
     for (j = 0; j < 4; j++)
       rect[4 * i + j] = a->crop.rect[j];
     src[i] = source_id (f, a);
+    aug[i] = (gint32) a->augment;
     op_manifest_note (w->manifest, a);
   }
   ok = op_batch_fault_take (f->partial, img * n, error) &&
@@ -686,6 +690,7 @@ write_slab (OpWriter * w, HFile * f, OpSample * const *s, guint n,
         append_rows (f, DS_FRAME, H5T_NATIVE_INT64, n, frames, error) &&
         append_rows (f, DS_PTS, H5T_NATIVE_INT64, n, pts, error) &&
         append_rows (f, DS_SOURCE, H5T_NATIVE_INT32, n, src, error) &&
+        append_rows (f, DS_AUGMENT, H5T_NATIVE_INT32, n, aug, error) &&
         (!f->crops ||
         (append_rows (f, DS_INSTANCE, H5T_NATIVE_INT32, n, inst, error) &&
             append_rows (f, DS_RECT, H5T_NATIVE_INT32, n, rect, error)));
@@ -710,6 +715,7 @@ out:
   g_free (inst);
   g_free (rect);
   g_free (src);
+  g_free (aug);
   return ok;
 }
 

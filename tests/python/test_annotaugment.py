@@ -416,6 +416,33 @@ def check_keys(tmp):
           % (len(groups), len(bases)))
 
 
+def check_hdf5_augment(tmp):
+    """format=hdf5 stores each row's copy number in /augment (0 original,
+    k the k-th copy), so augmented rows are told apart without pixels."""
+    import h5py
+    out = os.path.join(tmp, "aug.h5")
+    pipe = Gst.parse_launch(
+        "filesrc location=%s ! decodebin ! annotfilter location=%s "
+        "instances=predicted ! cropextract width=%d height=%d ! "
+        "videoconvert ! video/x-raw,format=RGB ! identity eos-after=%d ! "
+        "annotaugment copies=2 include-original=true seed=5 hflip=0.5 ! "
+        "batchsink location=%s format=hdf5" % (VIDEO, SLP, C, C, N_CROPS, out))
+    pipe.set_state(Gst.State.PLAYING)
+    msg = pipe.get_bus().timed_pop_filtered(
+        120 * Gst.SECOND, Gst.MessageType.EOS | Gst.MessageType.ERROR)
+    pipe.set_state(Gst.State.NULL)
+    if msg is None or msg.type != Gst.MessageType.EOS:
+        raise Fail("hdf5 pipeline: %s" % (
+            msg.parse_error()[0].message if msg else "timeout"))
+    with h5py.File(out, "r") as f:
+        aug = f["augment"][()].tolist()
+        n = len(f["images"])
+    expect(len(aug) == n and n % 3 == 0 and n >= 3,
+           "hdf5: %d rows, %d augment values" % (n, len(aug)))
+    expect(aug == [0, 1, 2] * (n // 3), "hdf5 augment column %s" % aug[:9])
+    print("hdf5: /augment = 0, 1, 2 per crop over %d rows" % n)
+
+
 def check_frames_then_crops():
     """annotaugment on whole frames, cropextract after it: each crop of an
     augmented frame keeps its copy number (so its own key), and its
@@ -462,6 +489,7 @@ def main():
         check_frames_then_crops()
         with tempfile.TemporaryDirectory() as tmp:
             check_keys(tmp)
+            check_hdf5_augment(tmp)
             check_preview(tmp)
     except Fail as e:
         sys.exit("FAIL: %s" % e)
