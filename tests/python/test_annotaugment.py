@@ -371,6 +371,16 @@ def base_plus_ext(name):
     return m.groups() if m else (None, None)
 
 
+def run_to_eos(pipe, what):
+    pipe.set_state(Gst.State.PLAYING)
+    msg = pipe.get_bus().timed_pop_filtered(
+        120 * Gst.SECOND, Gst.MessageType.EOS | Gst.MessageType.ERROR)
+    pipe.set_state(Gst.State.NULL)
+    if msg is None or msg.type != Gst.MessageType.EOS:
+        raise Fail("%s pipeline: %s" % (
+            what, msg.parse_error()[0].message if msg else "timeout"))
+
+
 def check_keys(tmp):
     out = os.path.join(tmp, "tar")
     pipe = Gst.parse_launch(
@@ -380,13 +390,7 @@ def check_keys(tmp):
         "annotaugment copies=3 include-original=true seed=2 %s ! pngenc ! "
         "batchsink location=%s format=tar" % (VIDEO, SLP, C, C, N_CROPS,
                                               JITTER, out))
-    pipe.set_state(Gst.State.PLAYING)
-    msg = pipe.get_bus().timed_pop_filtered(
-        120 * Gst.SECOND, Gst.MessageType.EOS | Gst.MessageType.ERROR)
-    pipe.set_state(Gst.State.NULL)
-    if msg is None or msg.type != Gst.MessageType.EOS:
-        raise Fail("batchsink pipeline: %s" % (
-            msg.parse_error()[0].message if msg else "timeout"))
+    run_to_eos(pipe, "batchsink")
     groups = {}
     for shard in sorted(glob.glob(os.path.join(out, "*.tar"))):
         with tarfile.open(shard) as t:
@@ -427,13 +431,7 @@ def check_hdf5_augment(tmp):
         "videoconvert ! video/x-raw,format=RGB ! identity eos-after=%d ! "
         "annotaugment copies=2 include-original=true seed=5 hflip=0.5 ! "
         "batchsink location=%s format=hdf5" % (VIDEO, SLP, C, C, N_CROPS, out))
-    pipe.set_state(Gst.State.PLAYING)
-    msg = pipe.get_bus().timed_pop_filtered(
-        120 * Gst.SECOND, Gst.MessageType.EOS | Gst.MessageType.ERROR)
-    pipe.set_state(Gst.State.NULL)
-    if msg is None or msg.type != Gst.MessageType.EOS:
-        raise Fail("hdf5 pipeline: %s" % (
-            msg.parse_error()[0].message if msg else "timeout"))
+    run_to_eos(pipe, "hdf5")
     with h5py.File(out, "r") as f:
         aug = f["augment"][()].tolist()
         n = len(f["images"])
