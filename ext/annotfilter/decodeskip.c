@@ -83,21 +83,16 @@ is_video_decoder (GstElement * element)
   return klass && strstr (klass, "Decoder") && strstr (klass, "Video");
 }
 
-/* the only sink pad of @element, or NULL */
+/* the only sink pad of @element, or NULL when it has none or several, or
+ * when it has several src pads (a tee: other branches need every frame) */
 static GstPad *
 single_sink_pad (GstElement * element)
 {
   GstPad *pad = NULL;
-  guint n = 0;
-  GList *l;
 
   GST_OBJECT_LOCK (element);
-  for (l = element->sinkpads; l; l = l->next, n++)
-    pad = l->data;
-  if (n == 1)
-    gst_object_ref (pad);
-  else
-    pad = NULL;
+  if (element->numsinkpads == 1 && element->numsrcpads == 1)
+    pad = gst_object_ref (element->sinkpads->data);
   GST_OBJECT_UNLOCK (element);
   return pad;
 }
@@ -136,9 +131,10 @@ resolve_src_pad (GstPad * pad)
  * op_decode_skip_find_decoder:
  * @sinkpad: annotfilter's sink pad
  *
- * Walks upstream through elements with one sink pad (queues, converters,
- * capsfilters) and through bins (decodebin, uridecodebin) to the video
- * decoder that feeds @sinkpad.
+ * Walks upstream through elements with one sink and one src pad (queues,
+ * converters, capsfilters) and through bins (decodebin, uridecodebin) to
+ * the video decoder that feeds @sinkpad. A tee on the way ends the walk:
+ * its other branches need every frame.
  *
  * Returns: (transfer full) (nullable): the decoder's sink pad
  */

@@ -15,7 +15,8 @@ explicit demuxer ! parser ! decoder:
 - every frame the probe kept from the decoder (its debug log) is unlabeled
   and, read independently from the packets' bytes (ffprobe -show_data),
   a non-reference picture at the highest temporal layer (or a frame of an
-  intra-only stream)."""
+  intra-only stream);
+- a decoder that also feeds another branch through a tee is spared nothing."""
 import json
 import os
 import re
@@ -199,6 +200,24 @@ def check_video(tmp, codec, video, labels):
                  (what, decoded.get("true"), decoded.get("false")))
 
 
+def check_tee(tmp, video, labels):
+    """A decoder that also feeds another branch through a tee keeps every
+    frame: that branch needs them all."""
+    out = os.path.join(tmp, "tee")
+    os.makedirs(out, exist_ok=True)
+    cmd = ["gst-launch-1.0", "-m", "filesrc", "location=" + video, "!", "decodebin", "!",
+           "tee", "name=t", "t.", "!", "queue", "!", "annotfilter", "location=" + labels, "!",
+           "fakesink", "t.", "!", "queue", "!", "multifilesink",
+           "location=" + os.path.join(out, "f_%05d.raw")]
+    env = dict(os.environ, GST_DEBUG="annotfilter-skip:6", GST_DEBUG_NO_COLOR="1")
+    p = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
+    n = len(os.listdir(out))
+    if p.returncode != 0 or n != N or "no labeled frame needs it" in p.stderr:
+        fail("tee: the other branch got %d of %d frames (rc %d)" % (n, N, p.returncode))
+    else:
+        print("tee: the other branch got all %d frames" % n)
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="test-decodeskip-")
     try:
@@ -207,6 +226,7 @@ def main():
         write_labels(labels)
         for codec, video in videos.items():
             check_video(tmp, codec, video, labels)
+        check_tee(tmp, videos["h264"], labels)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     print("decodeskip: %d failures" % len(FAILURES))
