@@ -83,13 +83,25 @@ is_video_decoder (GstElement * element)
   return klass && strstr (klass, "Decoder") && strstr (klass, "Video");
 }
 
-/* the only sink pad of @element, or NULL when it has none or several, or
- * when it has several src pads (a tee: other branches need every frame) */
+/* Elements that pass every frame on unchanged in number and order, and
+ * need none that annotfilter does not: the walk may go through them. Any
+ * other element (framestats, ramcache, a tee, an application's) may need
+ * every frame, so the walk ends there and nothing is kept from the
+ * decoder. */
+static const gchar *const pass_through[] = {
+  "queue", "queue2", "capsfilter", "videoconvert", "videoscale", NULL
+};
+
+/* the sink pad of @element when the walk may go through it, else NULL */
 static GstPad *
-single_sink_pad (GstElement * element)
+pass_through_sink_pad (GstElement * element)
 {
+  GstElementFactory *factory = gst_element_get_factory (element);
+  const gchar *name = factory ? GST_OBJECT_NAME (factory) : NULL;
   GstPad *pad = NULL;
 
+  if (name == NULL || !g_strv_contains (pass_through, name))
+    return NULL;
   GST_OBJECT_LOCK (element);
   if (element->numsinkpads == 1 && element->numsrcpads == 1)
     pad = gst_object_ref (element->sinkpads->data);
@@ -131,10 +143,10 @@ resolve_src_pad (GstPad * pad)
  * op_decode_skip_find_decoder:
  * @sinkpad: annotfilter's sink pad
  *
- * Walks upstream through elements with one sink and one src pad (queues,
- * converters, capsfilters) and through bins (decodebin, uridecodebin) to
- * the video decoder that feeds @sinkpad. A tee on the way ends the walk:
- * its other branches need every frame.
+ * Walks upstream through queues, capsfilters and converters (pass_through)
+ * and through bins (decodebin, uridecodebin) to the video decoder that
+ * feeds @sinkpad. Any other element on the way ends the walk: it may need
+ * every frame (a tee's other branches, framestats, ramcache).
  *
  * Returns: (transfer full) (nullable): the decoder's sink pad
  */
@@ -151,11 +163,15 @@ op_decode_skip_find_decoder (GstPad * sinkpad)
     gst_object_unref (pad);
     if (element == NULL)
       return NULL;
-    sink = single_sink_pad (element);
     if (is_video_decoder (element)) {
+      sink = gst_element_get_static_pad (element, "sink");
       gst_object_unref (element);
       return sink;
     }
+    sink = pass_through_sink_pad (element);
+    if (sink == NULL)
+      GST_DEBUG_OBJECT (element, "not looking for the decoder beyond this "
+          "element: it may need every frame");
     gst_object_unref (element);
     if (sink == NULL)
       return NULL;

@@ -60,9 +60,11 @@
  * ## Frames the decoder is spared
  *
  * With `skip=true` in drop mode and a frame table (a local file), a
- * buffer probe on the decoder's sink pad (found upstream through queues,
- * converters and bins such as decodebin and uridecodebin, or an explicit
- * `parser ! decoder`) drops, before the decoder, the compressed frames
+ * buffer probe on the decoder's sink pad (found upstream through queue,
+ * queue2, capsfilter, videoconvert, videoscale and bins such as decodebin
+ * and uridecodebin, or an explicit `parser ! decoder`; any other element
+ * on the way, a tee for instance, may need every frame, and then nothing
+ * is kept from the decoder) drops, before the decoder, the compressed frames
  * that no labeled frame needs: unlabeled H.264 non-reference pictures
  * (nal_ref_idc 0), unlabeled H.265 sub-layer non-reference pictures of the
  * highest temporal layer, and any unlabeled frame of an intra-only stream

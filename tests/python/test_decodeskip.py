@@ -16,7 +16,8 @@ explicit demuxer ! parser ! decoder:
   and, read independently from the packets' bytes (ffprobe -show_data),
   a non-reference picture at the highest temporal layer (or a frame of an
   intra-only stream);
-- a decoder that also feeds another branch through a tee is spared nothing."""
+- a decoder that also feeds another branch through a tee, or framestats
+  between it and annotfilter, is spared nothing."""
 import json
 import os
 import re
@@ -200,22 +201,32 @@ def check_video(tmp, codec, video, labels):
                  (what, decoded.get("true"), decoded.get("false")))
 
 
-def check_tee(tmp, video, labels):
-    """A decoder that also feeds another branch through a tee keeps every
-    frame: that branch needs them all."""
+def check_walk_stops(tmp, video, labels):
+    """A decoder that also feeds another branch through a tee, or an element
+    between it and annotfilter that needs every frame (framestats), is
+    spared nothing."""
     out = os.path.join(tmp, "tee")
     os.makedirs(out, exist_ok=True)
-    cmd = ["gst-launch-1.0", "-m", "filesrc", "location=" + video, "!", "decodebin", "!",
-           "tee", "name=t", "t.", "!", "queue", "!", "annotfilter", "location=" + labels, "!",
-           "fakesink", "t.", "!", "queue", "!", "multifilesink",
-           "location=" + os.path.join(out, "f_%05d.raw")]
     env = dict(os.environ, GST_DEBUG="annotfilter-skip:6", GST_DEBUG_NO_COLOR="1")
-    p = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
+    head = ["gst-launch-1.0", "-m", "filesrc", "location=" + video, "!", "decodebin", "!"]
+    p = subprocess.run(head + ["tee", "name=t", "t.", "!", "queue", "!", "annotfilter",
+                               "location=" + labels, "!", "fakesink", "t.", "!", "queue", "!",
+                               "multifilesink", "location=" + os.path.join(out, "f_%05d.raw")],
+                       capture_output=True, text=True, env=env, timeout=120)
     n = len(os.listdir(out))
     if p.returncode != 0 or n != N or "no labeled frame needs it" in p.stderr:
         fail("tee: the other branch got %d of %d frames (rc %d)" % (n, N, p.returncode))
     else:
         print("tee: the other branch got all %d frames" % n)
+    p = subprocess.run(head + ["videoconvert", "!", "video/x-raw,format=GRAY8", "!", "framestats",
+                               "location=" + os.path.join(tmp, "stats"), "!", "annotfilter",
+                               "location=" + labels, "!", "fakesink"],
+                       capture_output=True, text=True, env=env, timeout=120)
+    seen = re.findall(r"framestats-done.*?frames=\(guint64\)(\d+)", p.stdout)
+    if p.returncode != 0 or seen != [str(N)] or "no labeled frame needs it" in p.stderr:
+        fail("framestats before annotfilter: saw %s of %d frames (rc %d)" % (seen, N, p.returncode))
+    else:
+        print("framestats before annotfilter: saw all %d frames" % N)
 
 
 def main():
@@ -226,7 +237,7 @@ def main():
         write_labels(labels)
         for codec, video in videos.items():
             check_video(tmp, codec, video, labels)
-        check_tee(tmp, videos["h264"], labels)
+        check_walk_stops(tmp, videos["h264"], labels)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     print("decodeskip: %d failures" % len(FAILURES))
