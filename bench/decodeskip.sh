@@ -61,7 +61,7 @@ measure() {
   for i in $(seq "$runs"); do
     /usr/bin/time -o "$t" -f "%U %S %e" "$@" >/dev/null 2>&1
     read -r u s e <"$t"
-    cpu+=("$(echo "$u + $s" | bc)"); wall+=("$e")
+    cpu+=("$(awk "BEGIN { print $u + $s }")"); wall+=("$e")
   done
   echo "$(printf '%s\n' "${cpu[@]}" | sort -n | sed -n "$(( (runs + 1) / 2 ))p")" \
        "$(printf '%s\n' "${wall[@]}" | sort -n | sed -n "$(( (runs + 1) / 2 ))p")"
@@ -79,8 +79,8 @@ row() {  # row NAME PINNED-COMMAND -- TWO-CORE-COMMAND
   read -r c _ < <(measure $pin "${a[@]}")
   read -r _ wl < <(measure "${b[@]}")
   [ -z "${ref_cpu:-}" ] && { ref_cpu=$c; ref_wall=$wl; }
-  printf '| %s | %.2f | %.2fx | %.2f | %.2fx |\n' "$name" "$c" "$(echo "$c / $ref_cpu" | bc -l)" \
-    "$wl" "$(echo "$wl / $ref_wall" | bc -l)"
+  printf '| %s | %.2f | %.2fx | %.2f | %.2fx |\n' "$name" "$c" "$(awk "BEGIN { print $c / $ref_cpu }")" \
+    "$wl" "$(awk "BEGIN { print $wl / $ref_wall }")"
 }
 ff="ffmpeg -v error -threads 1 -i $video -f null -"
 row "ffmpeg -threads 1 pure decode (baseline)" $ff -- $ff
