@@ -153,8 +153,13 @@ resolve_src_pad (GstPad * pad)
 GstPad *
 op_decode_skip_find_decoder (GstPad * sinkpad)
 {
-  GstPad *pad = resolve_src_pad (gst_pad_get_peer (sinkpad));
+  GstPad *pad;
   guint hops;
+
+  /* the first call into this file (attach comes after it) */
+  GST_DEBUG_CATEGORY_INIT (op_decode_skip_debug, "annotfilter-skip", 0,
+      "annotfilter: frames kept from the decoder");
+  pad = resolve_src_pad (gst_pad_get_peer (sinkpad));
 
   for (hops = 0; pad && hops < MAX_HOPS; hops++) {
     GstElement *element = gst_pad_get_parent_element (pad);
@@ -279,8 +284,6 @@ op_decode_skip_attach (GstPad * decoder_sink, const OpStreamIndex * index,
   OpDecodeSkip *skip = g_new0 (OpDecodeSkip, 1);
   guint n = op_stream_index_n_frames (index), i, n_drop = 0;
 
-  GST_DEBUG_CATEGORY_INIT (op_decode_skip_debug, "annotfilter-skip", 0,
-      "annotfilter: frames kept from the decoder");
   skip->refcount = 1;
   g_mutex_init (&skip->lock);
   skip->pad = gst_object_ref (decoder_sink);
