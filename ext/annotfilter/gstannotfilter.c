@@ -57,6 +57,23 @@
  * Dropped frames and skipped stretches become GAP events, so aggregators
  * downstream never stall. The first buffer after a drop is flagged DISCONT.
  *
+ * ## Frames the decoder is spared
+ *
+ * With `skip=true` in drop mode and a frame table (a local file), a
+ * buffer probe on the decoder's sink pad (found upstream through queue,
+ * queue2, capsfilter, videoconvert, videoscale and bins such as decodebin
+ * and uridecodebin, or an explicit `parser ! decoder`; any other element
+ * on the way, a tee for instance, may need every frame, and then nothing
+ * is kept from the decoder) drops, before the decoder, the compressed frames
+ * that no labeled frame needs: unlabeled H.264 non-reference pictures
+ * (nal_ref_idc 0), unlabeled H.265 sub-layer non-reference pictures of the
+ * highest temporal layer, and any unlabeled frame of an intra-only stream
+ * (MJPEG, PNG, FFV1 keyframes only, all-IDR H.264/H.265). A packet is
+ * recognised by its timestamp in the table, never by counting, and only
+ * dropped when its own NAL headers agree. A short tail after the last
+ * labeled frame (up to `skip-min-frames`) is decoded through instead of
+ * sought over (the seek would decode the last GOP twice).
+ *
  * ## Messages
  *
  * At EOS an element message `annotfilter-stats`:
@@ -70,6 +87,13 @@
  * * `labeled-frames-missing` (guint): labeled frames the video never
  *   reached (beyond its end, or absent from the stream)
  * * `seeks` (guint): seeks sent upstream
+ * * `frames-decoded` (guint64): frames given to the decoder, its work (a
+ *   frame decoded again after a seek counts again); without a decoder
+ *   found upstream, `frames-seen`
+ * * `frames-not-decoded` (guint64): frames of the video never given to
+ *   the decoder (kept from it, jumped over by seeks, after an early end);
+ *   without a decoder found upstream or without a frame table,
+ *   `frames-decoded-skipped`
  * * `video-index` (gint), `source` (string), `location` (string)
  *
  * and a warning message when `labeled-frames-missing` > 0, listing the
@@ -100,6 +124,11 @@
  * gst-launch-1.0 filesrc location=clip.mp4 ! decodebin ! \
  *   annotfilter location=clip.slp instances=predicted ! fakesink
  * ]| Decodes only around the labeled frames of clip.mp4 and passes those.
+ * |[
+ * gst-launch-1.0 -m filesrc location=clip.mp4 ! qtdemux ! h264parse ! \
+ *   avdec_h264 ! annotfilter location=clip.slp ! fakevideosink
+ * ]| The same with an explicit decoder; `-m` shows `annotfilter-stats`
+ * with `frames-decoded` and `frames-not-decoded`.
  *
  * Since: 0.1
  */
@@ -115,6 +144,7 @@
 #include <oplabelreaders.h>
 
 #include "labelselect.h"
+#include "decodeskip.h"
 
 GST_DEBUG_CATEGORY_STATIC (op_annot_filter_debug);
 #define GST_CAT_DEFAULT op_annot_filter_debug
@@ -192,6 +222,7 @@ struct _OpAnnotFilter
   gint64 last_passed;           /* drop mode: highest index passed since the
                                  * last foreign flush, -1 = none */
   gchar *no_index_reason;       /* why frames are numbered without a table */
+  OpDecodeSkip *decode_skip;    /* probe on the decoder's input, or NULL */
   gchar *uri;
   struct
   {
@@ -437,6 +468,7 @@ reset_streaming_state (OpAnnotFilter * self)
   self->last_passed = -1;
   g_clear_pointer (&self->no_index_reason, g_free);
   g_clear_pointer (&self->uri, g_free);
+  g_clear_pointer (&self->decode_skip, op_decode_skip_detach);
   memset (&self->stats, 0, sizeof (self->stats));
   GST_OBJECT_LOCK (self);
   self->seek_seqnum = GST_SEQNUM_INVALID;
@@ -672,6 +704,25 @@ index_stream (OpAnnotFilter * self)
   g_free (stream_id);
 }
 
+/* A probe on the decoder's input counts the frames it decodes and, with
+ * skip in drop mode, keeps from it the frames no labeled frame needs
+ * (decodeskip.c). The decoder exists now: it made the first frame. */
+static void
+watch_decoder (OpAnnotFilter * self)
+{
+  GstPad *pad = op_decode_skip_find_decoder (GST_BASE_TRANSFORM_SINK_PAD
+      (self));
+  gboolean drop = self->cfg.skip && self->cfg.mode == OP_ANNOT_FILTER_MODE_DROP;
+
+  if (pad == NULL) {
+    GST_INFO_OBJECT (self, "no video decoder upstream: nothing to spare it");
+    return;
+  }
+  self->decode_skip = op_decode_skip_attach (pad, self->clock.index,
+      drop ? self->targets : NULL);
+  gst_object_unref (pad);
+}
+
 /* picks the video and builds the list of frames to pass; called on the
  * first buffer, when upstream can answer the URI query */
 static gboolean
@@ -739,6 +790,7 @@ resolve_video (OpAnnotFilter * self)
   if (self->targets->targets->len > 0
       || self->cfg.mode == OP_ANNOT_FILTER_MODE_TAG)
     index_stream (self);
+  watch_decoder (self);
   g_free (stream_name);
   return TRUE;
 
@@ -840,6 +892,7 @@ static void
 post_stats (OpAnnotFilter * self)
 {
   guint n_missing = 0, n_labeled = 0;
+  guint64 decoded = self->stats.seen, not_decoded = self->stats.skipped;
   GstStructure *s;
 
   if (self->targets) {
@@ -847,6 +900,9 @@ post_stats (OpAnnotFilter * self)
     n_missing = op_target_list_count_unreached (self->targets, 0,
         G_MAXUINT64, NULL);
   }
+  /* without a decoder upstream, every frame seen was made for us */
+  if (self->decode_skip)
+    op_decode_skip_counts (self->decode_skip, &decoded, &not_decoded);
   s = gst_structure_new ("annotfilter-stats",
       "frames-seen", G_TYPE_UINT64, self->stats.seen,
       "frames-passed", G_TYPE_UINT64, self->stats.passed,
@@ -855,6 +911,8 @@ post_stats (OpAnnotFilter * self)
       "labeled-frames", G_TYPE_UINT, n_labeled,
       "labeled-frames-missing", G_TYPE_UINT, n_missing,
       "seeks", G_TYPE_UINT, self->stats.seeks,
+      "frames-decoded", G_TYPE_UINT64, decoded,
+      "frames-not-decoded", G_TYPE_UINT64, not_decoded,
       "video-index", G_TYPE_INT, (gint) self->video,
       "source", G_TYPE_STRING, GST_STR_NULL (self->source),
       "location", G_TYPE_STRING, GST_STR_NULL (self->cfg.location), NULL);
@@ -948,15 +1006,21 @@ seek_to_frame (OpAnnotFilter * self, guint64 target)
   self->last_seek_target = target;
 }
 
+static guint64 skip_threshold (OpAnnotFilter * self);
+
 /* After the last labeled frame: a seek to the end, so upstream finishes
  * (and sends EOS) by itself. Ending the stream with a flow return instead
- * leaves decoders mid-GOP, and they report errors after the EOS. */
+ * leaves decoders mid-GOP, and they report errors after the EOS. A short
+ * tail is decoded through: the seek would make the demuxer start again at
+ * the keyframe before the end, and the decoder decode that GOP twice. */
 static void
 skip_to_end (OpAnnotFilter * self, guint64 index)
 {
   guint64 total = frames_in_stream (self);
 
   if (self->ending || !GST_CLOCK_TIME_IS_VALID (self->duration))
+    return;
+  if (total > 0 && total <= index + 1 + skip_threshold (self))
     return;
   if (!send_seek (self, self->duration))
     return;

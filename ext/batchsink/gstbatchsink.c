@@ -344,6 +344,8 @@ static gboolean op_batch_sink_stop (GstBaseSink * sink);
 static gboolean op_batch_sink_unlock (GstBaseSink * sink);
 static gboolean op_batch_sink_unlock_stop (GstBaseSink * sink);
 static gboolean op_batch_sink_set_caps (GstBaseSink * sink, GstCaps * caps);
+static gboolean op_batch_sink_propose_allocation (GstBaseSink * sink,
+    GstQuery * query);
 static GstFlowReturn op_batch_sink_render (GstBaseSink * sink,
     GstBuffer * buffer);
 static GstFlowReturn op_batch_sink_render_list (GstBaseSink * sink,
@@ -519,6 +521,8 @@ op_batch_sink_class_init (OpBatchSinkClass * klass)
   sink_class->unlock = GST_DEBUG_FUNCPTR (op_batch_sink_unlock);
   sink_class->unlock_stop = GST_DEBUG_FUNCPTR (op_batch_sink_unlock_stop);
   sink_class->set_caps = GST_DEBUG_FUNCPTR (op_batch_sink_set_caps);
+  sink_class->propose_allocation =
+      GST_DEBUG_FUNCPTR (op_batch_sink_propose_allocation);
   sink_class->render = GST_DEBUG_FUNCPTR (op_batch_sink_render);
   sink_class->render_list = GST_DEBUG_FUNCPTR (op_batch_sink_render_list);
   sink_class->event = GST_DEBUG_FUNCPTR (op_batch_sink_event);
@@ -1050,6 +1054,16 @@ make_key (OpBatchSink * self, const gchar * source, guint64 frame,
         frame, instance, augment);
   return g_strdup_printf ("%s_%06" G_GUINT64_FORMAT "_%02u", prefix, frame,
       instance);
+}
+
+/* Raw payloads are read through gst_video_frame_map (and JSON-only
+ * formats read no pixels), so decoders may keep their own padded buffers
+ * (GstVideoMeta) instead of copying each frame for us. */
+static gboolean
+op_batch_sink_propose_allocation (GstBaseSink * sink, GstQuery * query)
+{
+  gst_query_add_allocation_meta (query, GST_VIDEO_META_API_TYPE, NULL);
+  return TRUE;
 }
 
 /* The payload as the formats want it: raw rows without padding, in memory

@@ -13,6 +13,8 @@
  */
 #include "opstreamindex.h"
 
+#include <string.h>
+
 #define GST_CAT_DEFAULT op_stream_index_debug
 GST_DEBUG_CATEGORY_STATIC (GST_CAT_DEFAULT);
 
@@ -28,6 +30,8 @@ G_DEFINE_QUARK (op-stream-index-error-quark, op_stream_index_error);
 typedef struct
 {
   GstClockTime pts, duration;
+  guint32 decode_pos;           /* arrival order = decode order */
+  OpPacketInfo info;
 } Packet;
 
 /* what one demuxed video stream delivered */
@@ -36,6 +40,7 @@ typedef struct
   gchar *stream_id;
   GArray *packets;              /* Packet */
   GstSegment segment;
+  GstCaps *caps;
   guint n_no_pts;
 } StreamLog;
 
@@ -53,6 +58,7 @@ stream_log_free (gpointer data)
 
   g_free (s->stream_id);
   g_array_unref (s->packets);
+  gst_caps_replace (&s->caps, NULL);
   g_free (s);
 }
 
@@ -65,7 +71,11 @@ log_data (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
     GstEvent *ev = GST_PAD_PROBE_INFO_EVENT (info);
     if (GST_EVENT_TYPE (ev) == GST_EVENT_SEGMENT)
       gst_event_copy_segment (ev, &s->segment);
-    else if (GST_EVENT_TYPE (ev) == GST_EVENT_STREAM_START) {
+    else if (GST_EVENT_TYPE (ev) == GST_EVENT_CAPS) {
+      GstCaps *caps;
+      gst_event_parse_caps (ev, &caps);
+      gst_caps_replace (&s->caps, caps);
+    } else if (GST_EVENT_TYPE (ev) == GST_EVENT_STREAM_START) {
       const gchar *id = NULL;
       gst_event_parse_stream_start (ev, &id);
       g_free (s->stream_id);
@@ -88,6 +98,8 @@ log_data (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
     }
     p.pts = GST_BUFFER_PTS (buf);
     p.duration = GST_BUFFER_DURATION (buf);
+    p.decode_pos = s->packets->len;
+    op_packet_classify (s->caps, buf, &p.info);
     g_array_append_val (s->packets, p);
   }
   return GST_PAD_PROBE_OK;
@@ -136,6 +148,187 @@ on_pad_added (GstElement * parsebin, GstPad * pad, gpointer user_data)
   gst_caps_unref (caps);
 }
 
+/* ------------------------------------------------ packet classification */
+
+/* H.264 (ITU-T H.264 7.3.1): nal_ref_idc in bits 5-6, the type in 0-4 */
+static void
+classify_h264_nal (const guint8 * nal, gsize len, OpPacketInfo * info,
+    gboolean * vcl, gboolean * all_idr)
+{
+  guint type = nal[0] & 0x1f, ref_idc = (nal[0] >> 5) & 3;
+
+  if ((type >= 1 && type <= 5) || type == 20) {
+    *vcl = TRUE;
+    if (ref_idc != 0)
+      info->referenced = TRUE;
+    if (type != 5)
+      *all_idr = FALSE;
+  } else if (type == 7 || type == 8 || type == 13 || type == 15) {
+    /* parameter sets configure the frames after them */
+    info->referenced = TRUE;
+  }
+}
+
+/* H.265 (ITU-T H.265 7.3.1.2, 7.4.2.2): even VCL types below 16 are
+ * sub-layer non-reference pictures; 16-20 are BLA and IDR */
+static void
+classify_h265_nal (const guint8 * nal, gsize len, OpPacketInfo * info,
+    gboolean * vcl, gboolean * all_idr)
+{
+  guint type, tid;
+
+  if (len < 2)
+    return;
+  type = (nal[0] >> 1) & 0x3f;
+  tid = (nal[1] & 7) > 0 ? (nal[1] & 7) - 1 : 0;
+  if (type <= 31) {
+    *vcl = TRUE;
+    info->temporal_id = MAX (info->temporal_id, tid);
+    if (type > 14 || type % 2 == 1)
+      info->referenced = TRUE;
+    if (type < 16 || type > 20)
+      *all_idr = FALSE;
+  } else if (type >= 32 && type <= 34) {
+    info->referenced = TRUE;
+  }
+}
+
+/* the NAL length size of avc/hvc1 packets, from codec_data */
+static guint
+nal_length_size (const GstStructure * st, gboolean h265)
+{
+  const GValue *v = gst_structure_get_value (st, "codec_data");
+  GstBuffer *cd = v && G_VALUE_HOLDS (v, GST_TYPE_BUFFER) ?
+      gst_value_get_buffer (v) : NULL;
+  guint8 b = 3;
+
+  if (cd && gst_buffer_extract (cd, h265 ? 21 : 4, &b, 1) != 1)
+    b = 3;
+  return (b & 3) + 1;
+}
+
+/**
+ * op_packet_classify:
+ * @caps: (nullable): the packet's caps (a parser's output)
+ * @info: (out): what the packet says
+ *
+ * Reads the NAL unit headers of an H.264 or H.265 access unit (avc, hvc1
+ * or byte-stream), or knows the codec is intra-only (JPEG, PNG, FFV1
+ * keyframes). Conservative: whatever is not understood is @known = FALSE.
+ *
+ * Returns: @info->known
+ */
+gboolean
+op_packet_classify (const GstCaps * caps, GstBuffer * buf, OpPacketInfo * info)
+{
+  const GstStructure *st;
+  const gchar *name, *format;
+  gboolean h265, vcl = FALSE, all_idr = TRUE;
+  GstMapInfo map;
+  gsize pos = 0;
+  guint nls = 0;
+
+  memset (info, 0, sizeof (*info));
+  if (caps == NULL || gst_caps_get_size (caps) == 0)
+    return FALSE;
+  st = gst_caps_get_structure (caps, 0);
+  name = gst_structure_get_name (st);
+  if (g_str_equal (name, "image/jpeg") || g_str_equal (name, "image/png")) {
+    info->known = info->intra = TRUE;
+    return TRUE;
+  }
+  if (g_str_equal (name, "video/x-ffv1")) {
+    /* a delta frame continues the previous frames' coder states */
+    info->known = TRUE;
+    info->intra = !GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DELTA_UNIT);
+    info->referenced = !info->intra;
+    return TRUE;
+  }
+  h265 = g_str_equal (name, "video/x-h265");
+  if (!h265 && !g_str_equal (name, "video/x-h264"))
+    return FALSE;
+  format = gst_structure_get_string (st, "stream-format");
+  if (format == NULL)
+    return FALSE;
+  if (!g_str_equal (format, "byte-stream"))
+    nls = nal_length_size (st, h265);
+  if (!gst_buffer_map (buf, &map, GST_MAP_READ))
+    return FALSE;
+  while (pos < map.size) {
+    gsize start, len;
+
+    if (nls > 0) {
+      guint i;
+      if (pos + nls > map.size)
+        goto malformed;
+      for (len = 0, i = 0; i < nls; i++)
+        len = (len << 8) | map.data[pos + i];
+      start = pos + nls;
+      if (len == 0 || start + len > map.size)
+        goto malformed;
+      pos = start + len;
+    } else {
+      /* 00 00 01 start codes; a NAL ends at the next one */
+      gsize i;
+      for (i = pos; i + 3 <= map.size; i++)
+        if (map.data[i] == 0 && map.data[i + 1] == 0 && map.data[i + 2] == 1)
+          break;
+      if (i + 3 > map.size)
+        break;
+      start = i + 3;
+      for (i = start; i + 3 <= map.size; i++)
+        if (map.data[i] == 0 && map.data[i + 1] == 0 &&
+            (map.data[i + 2] == 1 || map.data[i + 2] == 0))
+          break;
+      len = (i + 3 <= map.size ? i : map.size) - start;
+      pos = start + len;
+      if (len == 0)
+        continue;
+    }
+    if (h265)
+      classify_h265_nal (map.data + start, len, info, &vcl, &all_idr);
+    else
+      classify_h264_nal (map.data + start, len, info, &vcl, &all_idr);
+  }
+  gst_buffer_unmap (buf, &map);
+  info->known = vcl;
+  info->intra = vcl && all_idr;
+  return info->known;
+
+malformed:
+  gst_buffer_unmap (buf, &map);
+  memset (info, 0, sizeof (*info));
+  return FALSE;
+}
+
+/* Which frames no other frame depends on: non-reference pictures at the
+ * stream's highest temporal layer (an H.265 sub-layer non-reference
+ * picture may still be a reference for higher layers), and every frame of
+ * an intra-only stream. Unknown packets make nothing droppable around
+ * them, since nothing is then known about the stream. */
+static void
+mark_droppable (StreamLog * s, OpStreamIndex * index, const guint * kept,
+    guint n_kept)
+{
+  guint i, max_tid = 0;
+  gboolean all_intra = TRUE;
+
+  for (i = 0; i < s->packets->len; i++) {
+    const OpPacketInfo *pi = &g_array_index (s->packets, Packet, i).info;
+    if (!pi->known)
+      return;
+    max_tid = MAX (max_tid, pi->temporal_id);
+    all_intra = all_intra && pi->intra;
+  }
+  g_array_set_size (index->droppable, n_kept);
+  for (i = 0; i < n_kept; i++) {
+    const OpPacketInfo *pi = &g_array_index (s->packets, Packet,
+        kept[i]).info;
+    g_array_index (index->droppable, guint8, i) = all_intra ||
+        (!pi->referenced && pi->temporal_id == max_tid);
+  }
+}
+
 static gint
 compare_packets (gconstpointer a, gconstpointer b)
 {
@@ -150,7 +343,7 @@ static OpStreamIndex *
 index_from_log (StreamLog * s, GstClockTime duration, GError ** error)
 {
   OpStreamIndex *index;
-  guint i, n;
+  guint i, n, *kept;
 
   if (s->n_no_pts > 0)
     goto no_pts;
@@ -159,6 +352,9 @@ index_from_log (StreamLog * s, GstClockTime duration, GError ** error)
   index = g_new0 (OpStreamIndex, 1);
   index->pts = g_array_sized_new (FALSE, FALSE, sizeof (GstClockTime), n);
   index->ends = g_array_sized_new (FALSE, FALSE, sizeof (GstClockTime), n);
+  index->droppable = g_array_new (FALSE, TRUE, sizeof (guint8));
+  index->decode_pos = g_array_sized_new (FALSE, FALSE, sizeof (guint32), n);
+  kept = g_new (guint, MAX (n, 1));
   for (i = 0; i < n; i++) {
     Packet *p = &g_array_index (s->packets, Packet, i);
     GstClockTime end;
@@ -176,9 +372,13 @@ index_from_log (StreamLog * s, GstClockTime duration, GError ** error)
       continue;
     g_array_append_val (index->pts, p->pts);
     g_array_append_val (index->ends, end);
+    g_array_append_val (index->decode_pos, p->decode_pos);
+    kept[index->pts->len - 1] = i;
   }
   if (index->pts->len == 0)
     goto empty;
+  mark_droppable (s, index, kept, index->pts->len);
+  g_free (kept);
   index->segment_stop = s->segment.stop == (guint64) - 1 ?
       GST_CLOCK_TIME_NONE : s->segment.stop;
   index->declared_end = index->segment_stop;
@@ -197,11 +397,13 @@ duplicate:
       "two of its packets carry the same timestamp %" GST_TIME_FORMAT,
       GST_TIME_ARGS (g_array_index (s->packets, Packet, i).pts));
   op_stream_index_free (index);
+  g_free (kept);
   return NULL;
 empty:
   g_set_error (error, OP_STREAM_INDEX_ERROR, OP_STREAM_INDEX_ERROR_NO_STREAM,
       "none of its %u packets lies inside the demuxer's segment", n);
   op_stream_index_free (index);
+  g_free (kept);
   return NULL;
 }
 
@@ -352,6 +554,8 @@ op_stream_index_new_from_pts (const GstClockTime * pts, guint n)
   g_array_append_vals (index->pts, pts, n);
   g_array_sort (index->pts, (GCompareFunc) compare_packets);
   index->ends = g_array_new (FALSE, FALSE, sizeof (GstClockTime));
+  index->droppable = g_array_new (FALSE, TRUE, sizeof (guint8));
+  index->decode_pos = g_array_new (FALSE, FALSE, sizeof (guint32));
   index->segment_stop = index->declared_end = GST_CLOCK_TIME_NONE;
   return index;
 }
@@ -363,6 +567,8 @@ op_stream_index_free (OpStreamIndex * index)
     return;
   g_array_unref (index->pts);
   g_array_unref (index->ends);
+  g_array_unref (index->droppable);
+  g_array_unref (index->decode_pos);
   g_free (index);
 }
 

@@ -28,6 +28,28 @@ typedef enum {
 } OpStreamIndexError;
 
 /**
+ * OpPacketInfo:
+ * @known: the codec and the packet could be read (else nothing below holds)
+ * @referenced: other frames may predict from it (H.264 nal_ref_idc != 0,
+ *   an H.265 reference picture type), or it carries parameter sets
+ * @intra: decodable alone and resetting the decoder's references (an
+ *   H.264/H.265 IDR or BLA, a JPEG/PNG image, an FFV1 keyframe)
+ * @temporal_id: the highest H.265 TemporalId of its pictures (0 otherwise)
+ *
+ * What one compressed video packet (an access unit, as a parser outputs
+ * it) says about the frames that depend on it.
+ */
+typedef struct {
+  gboolean known;
+  gboolean referenced;
+  gboolean intra;
+  guint temporal_id;
+} OpPacketInfo;
+
+gboolean op_packet_classify (const GstCaps * caps, GstBuffer * buf,
+                             OpPacketInfo * info);
+
+/**
  * OpStreamIndex:
  * @pts: (element-type GstClockTime): the PTS of every frame the decoder
  *   will output, in presentation order: frame n is pts[n]
@@ -37,6 +59,12 @@ typedef enum {
  * @declared_end: where the container says the stream ends (segment stop
  *   or duration, as a timestamp; NONE if unknown)
  * @build_time: how long the demux-only pass took
+ * @droppable: (element-type guint8): per frame, 1 when no other frame
+ *   depends on it (a non-reference picture at the highest temporal layer,
+ *   or any frame of an intra-only stream), so a decoder may be spared it;
+ *   empty when the codec is not understood
+ * @decode_pos: (element-type guint32): per frame, its position in decode
+ *   (packet) order; empty for tables made from timestamps
  *
  * Built once by op_stream_index_build(); immutable afterwards.
  */
@@ -46,6 +74,8 @@ typedef struct {
   GstClockTime segment_stop;
   GstClockTime declared_end;
   GstClockTime build_time;
+  GArray *droppable;
+  GArray *decode_pos;
 } OpStreamIndex;
 
 OpStreamIndex *op_stream_index_build (const gchar * uri,

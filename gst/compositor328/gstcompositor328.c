@@ -971,6 +971,15 @@ op_compositor328_sink_query (GstAggregator * agg, GstAggregatorPad * pad,
       gst_caps_unref (allowed);
       return TRUE;
     }
+    case GST_QUERY_ALLOCATION:
+      /* Both inputs are read through gst_video_frame_map, so decoders may
+       * keep their own padded buffers (GstVideoMeta) instead of copying
+       * each frame for us. A full frame goes on downstream with the crops
+       * pasted in, so for it downstream's answer is ours. */
+      if (GST_PAD (pad) == GST_PAD (self->full_pad))
+        return gst_pad_peer_query (GST_AGGREGATOR_SRC_PAD (agg), query);
+      gst_query_add_allocation_meta (query, GST_VIDEO_META_API_TYPE, NULL);
+      return TRUE;
     default:
       return GST_AGGREGATOR_CLASS (op_compositor328_parent_class)->sink_query
           (agg, pad, query);

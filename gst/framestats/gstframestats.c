@@ -273,6 +273,8 @@ static GstFlowReturn op_frame_stats_transform_ip (GstBaseTransform * trans,
     GstBuffer * buf);
 static GstFlowReturn op_frame_stats_transform (GstBaseTransform * trans,
     GstBuffer * inbuf, GstBuffer * outbuf);
+static gboolean op_frame_stats_propose_allocation (GstBaseTransform * trans,
+    GstQuery * decide_query, GstQuery * query);
 static gboolean op_frame_stats_sink_event (GstBaseTransform * trans,
     GstEvent * event);
 static GstSample *op_frame_stats_get_stat (OpFrameStats * self,
@@ -359,6 +361,8 @@ op_frame_stats_class_init (OpFrameStatsClass * klass)
       "Per-pixel mean, std, min and max over time in constant memory, or "
       "sliding-mean normalisation", "onepass contributors");
 
+  trans_class->propose_allocation =
+      GST_DEBUG_FUNCPTR (op_frame_stats_propose_allocation);
   trans_class->start = GST_DEBUG_FUNCPTR (op_frame_stats_start);
   trans_class->stop = GST_DEBUG_FUNCPTR (op_frame_stats_stop);
   trans_class->transform_caps =
@@ -827,6 +831,23 @@ finish_files (OpFrameStats * self, GError ** error)
     self->writers[i] = NULL;
   }
   return ok;
+}
+
+/* We read frames through gst_video_frame_map, so decoders may hand us
+ * their own padded buffers (GstVideoMeta) instead of copying each frame.
+ * In passthrough (reduce) the frames go on downstream, so downstream's
+ * answer is ours: a buffer with strides must not reach an element that
+ * cannot read them. */
+static gboolean
+op_frame_stats_propose_allocation (GstBaseTransform * trans,
+    GstQuery * decide_query, GstQuery * query)
+{
+  if (gst_base_transform_is_passthrough (trans))
+    return GST_BASE_TRANSFORM_CLASS (parent_class)->propose_allocation (trans,
+        decide_query, query);
+  if (!gst_query_find_allocation_meta (query, GST_VIDEO_META_API_TYPE, NULL))
+    gst_query_add_allocation_meta (query, GST_VIDEO_META_API_TYPE, NULL);
+  return TRUE;
 }
 
 /* ---- data path ---- */

@@ -250,6 +250,7 @@ struct _OpRamCache
   gboolean warned_disagree;     /* timestamps skipped frames (warned once) */
   guint64 post_disagree_index;  /* G_MAXUINT64: no warning to post */
   gboolean warned_capacity;
+  gint downstream_video_meta;   /* atomic: downstream maps strides itself */
 
   Mode mode;
   gboolean sink_flushing;
@@ -322,6 +323,8 @@ static gboolean op_ram_cache_sink_event (GstPad * pad, GstObject * parent,
     GstEvent * event);
 static gboolean op_ram_cache_src_event (GstPad * pad, GstObject * parent,
     GstEvent * event);
+static gboolean op_ram_cache_sink_query (GstPad * pad, GstObject * parent,
+    GstQuery * query);
 static void op_ram_cache_loop (OpRamCache * self);
 static GstSample *op_ram_cache_get_frame (OpRamCache * self, guint64 index);
 
@@ -459,8 +462,9 @@ op_ram_cache_init (OpRamCache * self)
       GST_DEBUG_FUNCPTR (op_ram_cache_sink_event));
   gst_pad_set_activatemode_function (self->sinkpad,
       GST_DEBUG_FUNCPTR (op_ram_cache_sink_activate_mode));
+  gst_pad_set_query_function (self->sinkpad,
+      GST_DEBUG_FUNCPTR (op_ram_cache_sink_query));
   GST_PAD_SET_PROXY_CAPS (self->sinkpad);
-  GST_PAD_SET_PROXY_ALLOCATION (self->sinkpad);
   gst_element_add_pad (GST_ELEMENT (self), self->sinkpad);
 
   self->srcpad = gst_pad_new_from_static_template (&src_template, "src");
@@ -663,6 +667,64 @@ op_ram_cache_src_activate_mode (GstPad * pad, GstObject * parent,
   if (!active)
     return gst_pad_stop_task (pad);
   return TRUE;
+}
+
+/* Allocation: we copy frames into the arena through gst_video_frame_map,
+ * so we accept GstVideoMeta and decoders render into their own padded
+ * buffers instead of copying every frame for us. The live pass pushes the
+ * same buffer on: as it is when downstream accepts the meta too, else as a
+ * packed copy (the copy the decoder would have made). */
+static gboolean
+op_ram_cache_sink_query (GstPad * pad, GstObject * parent, GstQuery * query)
+{
+  OpRamCache *self = OP_RAM_CACHE (parent);
+  gboolean meta;
+
+  if (GST_QUERY_TYPE (query) != GST_QUERY_ALLOCATION)
+    return gst_pad_query_default (pad, parent, query);
+  gst_pad_peer_query (self->srcpad, query);
+  meta = gst_query_find_allocation_meta (query, GST_VIDEO_META_API_TYPE, NULL);
+  g_atomic_int_set (&self->downstream_video_meta, meta);
+  if (!meta)
+    gst_query_add_allocation_meta (query, GST_VIDEO_META_API_TYPE, NULL);
+  GST_DEBUG_OBJECT (self, "downstream %s GstVideoMeta", meta ? "accepts" :
+      "does not accept");
+  return TRUE;
+}
+
+/* @buf as downstream can read it: unchanged, or packed when it has strides
+ * or offsets of its own and downstream does not map them */
+static GstBuffer *
+packed_for_downstream (OpRamCache * self, GstBuffer * buf)
+{
+  GstVideoMeta *vmeta = gst_buffer_get_video_meta (buf);
+  GstVideoInfo *info = &self->info;
+  GstVideoFrame in, out;
+  GstBuffer *packed;
+  guint i;
+
+  if (vmeta == NULL || g_atomic_int_get (&self->downstream_video_meta))
+    return buf;
+  for (i = 0; i < vmeta->n_planes; i++)
+    if (vmeta->offset[i] != GST_VIDEO_INFO_PLANE_OFFSET (info, i)
+        || vmeta->stride[i] != GST_VIDEO_INFO_PLANE_STRIDE (info, i))
+      break;
+  if (i == vmeta->n_planes)
+    return buf;
+  if (!gst_video_frame_map (&in, info, buf, GST_MAP_READ))
+    return buf;                 /* the store has already refused it */
+  packed = gst_buffer_new_allocate (NULL, GST_VIDEO_INFO_SIZE (info), NULL);
+  gst_buffer_copy_into (packed, buf, GST_BUFFER_COPY_FLAGS |
+      GST_BUFFER_COPY_TIMESTAMPS | GST_BUFFER_COPY_META, 0, -1);
+  vmeta = gst_buffer_get_video_meta (packed);
+  if (vmeta)
+    gst_buffer_remove_meta (packed, (GstMeta *) vmeta);
+  gst_video_frame_map (&out, info, packed, GST_MAP_WRITE);
+  gst_video_frame_copy (&out, &in);
+  gst_video_frame_unmap (&out);
+  gst_video_frame_unmap (&in);
+  gst_buffer_unref (buf);
+  return packed;
 }
 
 /* Caps: a new format flushes the arena and sizes a new one. */
@@ -878,7 +940,7 @@ op_ram_cache_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
         ("max-bytes is smaller than one frame (%" G_GSIZE_FORMAT " bytes): "
             "nothing is cached", GST_VIDEO_INFO_SIZE (&self->info)), (NULL));
 
-  ret = gst_pad_push (self->srcpad, buf);
+  ret = gst_pad_push (self->srcpad, packed_for_downstream (self, buf));
   GST_PAD_STREAM_UNLOCK (self->srcpad);
 
   /* downstream flushed by a seek we serve from RAM: upstream goes on */
