@@ -135,6 +135,21 @@
  *   2>&1 | grep batchsink-shard-closed
  * ]| prints three messages: shards 0 and 1 with 100 samples, shard 2 with 50.
  *
+ * ## Per-source attributes
+ *
+ * `attributes=FILE` is a CSV with a `source` column and numeric columns
+ * (`source,beta0,beta1`: seed 000's shape betas). HDF5 files get
+ * `/attributes/<column>` (float64, aligned with `sources`), the run's
+ * manifest the table, and dataset.json each source row's values
+ * (`"attributes": {"beta0": ...}`). A sample whose source has no row is a
+ * STREAM FORMAT error naming the source and the file.
+ * |[
+ * gst-launch-1.0 filesrc location=s1/camA.mp4 ! decodebin ! \
+ *   annotfilter location=s1/camA.slp source=s1_camA ! \
+ *   videoconvert ! video/x-raw,format=RGB ! \
+ *   batchsink format=hdf5 location=s1_camA.h5 attributes=betas.csv
+ * ]|
+ *
  * ## Example launch line
  * |[
  * gst-launch-1.0 filesrc location=clip.mp4 ! decodebin ! \
@@ -166,6 +181,7 @@
 #include "batchfile.h"
 #include "writers.h"
 #include "writerthread.h"
+#include "attributes.h"
 
 GST_DEBUG_CATEGORY_STATIC (op_batch_sink_debug);
 #define GST_CAT_DEFAULT op_batch_sink_debug
@@ -195,6 +211,7 @@ enum
   PROP_MAX_PENDING_BYTES,
   PROP_SHARD_PREFIX,
   PROP_OVERWRITE,
+  PROP_ATTRIBUTES,
 };
 
 struct _OpBatchSink
@@ -212,8 +229,10 @@ struct _OpBatchSink
   guint64 max_pending_bytes;
   gchar *shard_prefix;
   gboolean overwrite;
+  gchar *attributes;
 
   /* streaming state, set in start, freed in stop */
+  OpAttributes *cur_attributes;
   gchar *cur_location;
   const OpBatchFormat *cur_format;
   GstCaps *accepted;            /* cur_format's caps */
@@ -415,6 +434,17 @@ op_batch_sink_class_init (OpBatchSinkClass * klass)
       g_param_spec_boolean ("overwrite", "Overwrite",
           "Replace a complete earlier run of the same name", DEFAULT_OVERWRITE,
           flags));
+  /**
+   * OpBatchSink:attributes:
+   *
+   * A CSV with a `source` column and numeric columns: per-source values
+   * stored as `/attributes/<column>` (HDF5) and in the manifest and
+   * dataset.json. NULL: none.
+   */
+  g_object_class_install_property (gobject_class, PROP_ATTRIBUTES,
+      g_param_spec_string ("attributes", "Attributes",
+          "CSV of per-source numeric columns (a source column plus values)",
+          NULL, flags));
 
   gst_element_class_add_static_pad_template (element_class, &sink_template);
   gst_element_class_set_static_metadata (element_class,
@@ -462,6 +492,7 @@ op_batch_sink_finalize (GObject * object)
   g_free (self->location);
   g_free (self->split);
   g_free (self->shard_prefix);
+  g_free (self->attributes);
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
 
@@ -575,6 +606,27 @@ local_location (gchar ** location)
   return TRUE;
 }
 
+/* attributes=FILE: the table, and its copy in the manifest's extra */
+static gboolean
+load_attributes (OpBatchSink * self, const gchar * path, gchar ** extra)
+{
+  GError *err = NULL;
+  GString *s;
+
+  self->cur_attributes = op_attributes_load (path, &err);
+  if (!self->cur_attributes) {
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("%s", err->message), (NULL));
+    g_clear_error (&err);
+    return FALSE;
+  }
+  s = g_string_new (*extra);
+  g_string_append_c (s, ',');
+  op_attributes_append_manifest (self->cur_attributes, s);
+  g_free (*extra);
+  *extra = g_string_free (s, FALSE);
+  return TRUE;
+}
+
 static gboolean
 op_batch_sink_start (GstBaseSink * sink)
 {
@@ -583,7 +635,7 @@ op_batch_sink_start (GstBaseSink * sink)
   const OpWriterFormat *impl;
   OpWriter *writer;
   GError *err = NULL;
-  gchar *split, *extra, *prefix;
+  gchar *split, *extra, *prefix, *attributes;
   GEnumValue *by;
   guint batch_size;
   guint64 max_pending;
@@ -599,6 +651,7 @@ op_batch_sink_start (GstBaseSink * sink)
   max_pending = self->max_pending_bytes;
   prefix = g_strdup (self->shard_prefix);
   config.overwrite = self->overwrite;
+  attributes = g_strdup (self->attributes);
   GST_OBJECT_UNLOCK (self);
 
   if (!self->cur_location || !*self->cur_location)
@@ -622,6 +675,9 @@ op_batch_sink_start (GstBaseSink * sink)
     g_free (norm);
   } else
     extra = g_strdup ("\"split\":null,\"split_by\":null");
+  if (attributes && *attributes && !load_attributes (self, attributes, &extra))
+    goto bad_attributes;
+  config.attributes = self->cur_attributes;
   config.location = self->cur_location;
   config.has_split = self->splits != NULL;
   config.manifest_extra = extra;
@@ -646,6 +702,7 @@ op_batch_sink_start (GstBaseSink * sink)
   self->accepted = gst_caps_from_string (self->cur_format->caps);
   g_free (split);
   g_free (prefix);
+  g_free (attributes);
   return TRUE;
 
   /* ERRORS */
@@ -668,6 +725,9 @@ bad_split:
   GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("%s", err->message), (NULL));
   g_clear_error (&err);
   goto fail;
+bad_attributes:
+  g_free (extra);
+  goto fail;
 open_failed:
   GST_ELEMENT_ERROR (self, RESOURCE, OPEN_WRITE,
       ("Could not open \"%s\" for writing: %s", self->cur_location,
@@ -676,6 +736,8 @@ open_failed:
 fail:
   g_free (split);
   g_free (prefix);
+  g_free (attributes);
+  g_clear_pointer (&self->cur_attributes, op_attributes_free);
   g_clear_pointer (&self->splits, op_split_free);
   g_clear_pointer (&self->cur_location, g_free);
   return FALSE;
@@ -687,6 +749,7 @@ op_batch_sink_stop (GstBaseSink * sink)
   OpBatchSink *self = OP_BATCH_SINK (sink);
 
   g_clear_pointer (&self->writer, op_writer_thread_free);
+  g_clear_pointer (&self->cur_attributes, op_attributes_free);
   g_clear_pointer (&self->splits, op_split_free);
   g_clear_pointer (&self->cur_location, g_free);
   gst_caps_replace (&self->caps, NULL);
@@ -860,6 +923,13 @@ make_key (OpBatchSink * self, const gchar * source, guint64 frame,
           ("Sources \"%s\" and \"%s\" both give the sample key prefix "
               "\"%s\"; give them distinct names (annotfilter source).",
               other, source, prefix), (NULL));
+      return NULL;
+    }
+    if (self->cur_attributes
+        && !op_attributes_lookup (self->cur_attributes, source)) {
+      GST_ELEMENT_ERROR (self, STREAM, FORMAT,
+          ("Source \"%s\" has no row in attributes file %s.", source,
+              op_attributes_path (self->cur_attributes)), (NULL));
       return NULL;
     }
     g_hash_table_insert (self->key_prefix, (gpointer) source,
@@ -1077,6 +1147,10 @@ op_batch_sink_set_property (GObject * object, guint prop_id,
     case PROP_OVERWRITE:
       self->overwrite = g_value_get_boolean (value);
       break;
+    case PROP_ATTRIBUTES:
+      g_free (self->attributes);
+      self->attributes = g_value_dup_string (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -1121,6 +1195,9 @@ op_batch_sink_get_property (GObject * object, guint prop_id, GValue * value,
       break;
     case PROP_OVERWRITE:
       g_value_set_boolean (value, self->overwrite);
+      break;
+    case PROP_ATTRIBUTES:
+      g_value_set_string (value, self->attributes);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
