@@ -65,8 +65,7 @@ op_node_map_load (const gchar * path, GError ** error)
   guint i;
 
   map->path = g_strdup (path);
-  map->to_index = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-      NULL);
+  map->to_index = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   if (!g_file_get_contents (path, &text, NULL, &err)) {
     g_set_error (error, OP_LABELS_ERROR, OP_LABELS_ERROR_OPEN,
         "node-map %s: %s", path, err->message);
