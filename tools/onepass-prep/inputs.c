@@ -243,7 +243,8 @@ collect_csv (const gchar * csv, GPtrArray * videos, GError ** error)
 static gboolean
 collect_label_file (const gchar * labels, GPtrArray * videos, GError ** error)
 {
-  gchar *dir = g_path_get_dirname (labels), *base = g_path_get_basename (labels);
+  gchar *dir = g_path_get_dirname (labels), *base =
+      g_path_get_basename (labels);
   gchar *stem = strip_ext (base, ext_of (base, label_exts));
   gboolean ok = FALSE;
   guint i;

@@ -7,7 +7,9 @@
  * manifest in OUT says `complete` (batchsink writes that only at EOS);
  * an incomplete one is resumed by batchsink itself (tar, jsonl: after its
  * complete shards) or, for hdf5, whose files are complete only at EOS,
- * started again (`overwrite=true` on a run that never completed).
+ * started again (`overwrite=true` on every hdf5 run not yet complete: a
+ * kill between the file's rename and its manifest leaves a complete file
+ * that no manifest lists).
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "prep.h"
@@ -162,8 +164,9 @@ build_stages (const PrepOptions * opt, const PrepVideo * v, GError ** error)
   s = add_stage (st, "batchsink", "batchsink");
   PROP (s, "format=%s", opt->format);
   PROP (s, "location=%s", loc);
-  if (encode)
-    PROP (s, "shard-prefix=%s", v->source);
+  /* no shard-prefix: the run is named by its first sample's source, which
+   * is v->source (annotfilter source=), so a tar/dir run claims nothing in
+   * start() and the start lock in runner.c cannot deadlock with it */
   if (opt->split)
     PROP (s, "split=%s", opt->split);
   if (opt->split_by)
@@ -172,7 +175,9 @@ build_stages (const PrepOptions * opt, const PrepVideo * v, GError ** error)
     PROP (s, "attributes=%s", opt->attributes);
   if (opt->queue_bytes)
     PROP (s, "max-pending-bytes=%" G_GUINT64_FORMAT, opt->queue_bytes);
-  if (v->resume && !strcmp (opt->format, "hdf5"))
+  /* an hdf5 run without a complete manifest never finished (killed
+   * between renaming its file and listing it, at worst): write it again */
+  if (!v->complete && !strcmp (opt->format, "hdf5"))
     PROP (s, "overwrite=true");
   g_free (loc);
 
@@ -217,8 +222,7 @@ prep_plan_describe (const PrepOptions * opt, const PrepVideo * v)
 
     g_string_append (out, i ? " !" : "");
     if (!strcmp (s->factory, "capsfilter")) {
-      g_string_append_printf (out, " %s",
-          strchr (s->props->pdata[0], '=') + 1);
+      g_string_append_printf (out, " %s", strchr (s->props->pdata[0], '=') + 1);
       continue;
     }
     g_string_append_printf (out, " %s", s->factory);

@@ -10,6 +10,11 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "prep.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <sys/file.h>
+
 typedef struct _Runner Runner;
 
 typedef struct
@@ -132,6 +137,25 @@ tick (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+/* batchsink's tar and dir writers prove the folder writable in start()
+ * by creating and deleting `dataset.json.partial`, without the dataset
+ * lock, so a pipeline starting while another rewrites dataset.json can
+ * delete that one's file under it ("Could not rename to dataset.json").
+ * Until batchsink probes with a name of its own, starts are made under
+ * the same lock (they claim nothing else in start(): see plan.c). */
+static void
+start_locked (const PrepOptions * opt, GstElement * pipeline)
+{
+  gchar *path = g_build_filename (opt->out, ".dataset.json.lock", NULL);
+  gint fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+
+  while (fd >= 0 && flock (fd, LOCK_EX) != 0 && errno == EINTR);
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  if (fd >= 0)
+    close (fd);
+  g_free (path);
+}
+
 static void
 start_one (Runner * r, PrepVideo * v)
 {
@@ -156,8 +180,7 @@ start_one (Runner * r, PrepVideo * v)
   af = gst_bin_get_by_name (GST_BIN (job->pipeline), "annotfilter");
   if (af) {
     GstPad *pad = gst_element_get_static_pad (af, "sink");
-    gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, count_frame, job,
-        NULL);
+    gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, count_frame, job, NULL);
     gst_object_unref (pad);
     gst_object_unref (af);
   }
@@ -167,7 +190,7 @@ start_one (Runner * r, PrepVideo * v)
   g_ptr_array_add (r->jobs, job);
   r->running++;
   /* a failure to start still arrives as an ERROR message on the bus */
-  gst_element_set_state (job->pipeline, GST_STATE_PLAYING);
+  start_locked (r->opt, job->pipeline);
 }
 
 static void
