@@ -42,6 +42,28 @@ def samples(out):
     return got
 
 
+def merged_hdf5(path):
+    """One combined HDF5 file (OUT/dataset.h5) read as one dataset:
+    ({(source, frame): keypoints}, {source: [attribute values]}, rows)."""
+    kps, attrs = {}, {}
+    with h5py.File(path, "r") as f:
+        names = f["sources"].asstr()[:]
+        src, fi, n = f["source"][:], f["frame_index"][:], f["n_instances"][:]
+        k = f["keypoints"][:]
+        for i in range(len(fi)):
+            key = (names[src[i]], int(fi[i]))
+            if key in kps:
+                raise AssertionError("%s: %s twice" % (path, key))
+            kps[key] = k[i, :n[i]]
+        cols = sorted(f["attributes"]) if "attributes" in f else []
+        for j, name in enumerate(names):
+            attrs[name] = [float(f["attributes/" + c][j]) for c in cols]
+        rows = len(f["images"])
+        if f["images"][rows - 1].shape != f["images"].shape[1:]:
+            raise AssertionError("images not readable")
+    return kps, attrs, rows
+
+
 def keypoints_by_frame(out):
     """{(source, frame): [instance keypoints]} with NaN for missing values."""
     res = {}

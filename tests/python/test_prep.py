@@ -69,6 +69,13 @@ def check_hdf5(tmp, src, common):
     if p.returncode:
         return
     compare("hdf5", prep_read.keypoints_by_frame(out), expected(src))
+    # the one file h5py opens as one dataset (virtual datasets)
+    kps, attrs, rows = prep_read.merged_hdf5(os.path.join(out, "dataset.h5"))
+    compare("hdf5 dataset.h5", kps, expected(src))
+    if rows != sum(len(t) for _, t in src.values()):
+        fail("dataset.h5: %d rows" % rows)
+    if attrs != {s: fx.betas(s) for s in src}:
+        fail("dataset.h5 attributes %s" % attrs)
     ds = json.load(open(os.path.join(out, "dataset.json")))
     if ds["skeleton"] is None or ds["skeleton"]["nodes"] != fx.TARGET:
         fail("hdf5 dataset.json skeleton %s" % ds["skeleton"])
@@ -100,7 +107,7 @@ def check_hdf5(tmp, src, common):
     if p.stdout.count("skipped") < 4:
         fail("rerun did not skip the complete videos:\n" + p.stdout)
     after = {f: os.stat(os.path.join(out, f)).st_mtime_ns for f in os.listdir(out)
-             if f != "dataset.json"}
+             if f not in ("dataset.json", "dataset.h5")}
     if any(before.get(f) != m for f, m in after.items()):
         fail("rerun touched files")
 

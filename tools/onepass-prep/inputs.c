@@ -282,7 +282,12 @@ check_unique (GPtrArray * videos, GError ** error)
     PrepVideo *v = videos->pdata[i], *other;
 
     other = g_hash_table_lookup (seen, v->source);
-    if (other) {
+    if (!strcmp (v->source, "dataset")) {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_EXISTS,
+          "%s: the source name \"dataset\" is reserved (OUT/dataset.json, "
+          "OUT/dataset.h5); name it in a CSV (video,labels,source)", v->video);
+      ok = FALSE;
+    } else if (other) {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_EXISTS,
           "%s and %s both get the source name \"%s\"; name them in a CSV "
           "(video,labels,source)", other->video, v->video, v->source);
