@@ -42,6 +42,13 @@ def samples(out):
     return got
 
 
+def same(a, b):
+    """Two samples() results hold the same samples (NaN equal to NaN)."""
+    return sorted(a) == sorted(b) and all(
+        json.dumps(a[k][0], sort_keys=True) == json.dumps(b[k][0], sort_keys=True)
+        and a[k][1] == b[k][1] for k in a)
+
+
 def merged_hdf5(path):
     """One combined HDF5 file (OUT/dataset.h5) read as one dataset:
     ({(source, frame): keypoints}, {source: [attribute values]}, rows)."""

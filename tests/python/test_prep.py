@@ -199,11 +199,9 @@ def check_kill(tmp, common):
         if p.returncode:
             continue
         a, b = prep_read.samples(ref), prep_read.samples(cut)
-        if sorted(a) != sorted(b):
-            fail("%s: after kill -9 + rerun %d samples, uninterrupted %d" % (fmt, len(b), len(a)))
-        elif any(json.dumps(a[k][0], sort_keys=True) != json.dumps(b[k][0], sort_keys=True)
-                 or a[k][1] != b[k][1] for k in a):
-            fail("%s: after kill -9 + rerun samples differ from the uninterrupted run" % fmt)
+        if not prep_read.same(a, b):
+            fail("%s: after kill -9 + rerun the %d samples differ from the uninterrupted "
+                 "run's %d" % (fmt, len(b), len(a)))
         print("%s: killed with %d .partial, %d manifests; rerun equals the uninterrupted run "
               "(%d samples)" % (fmt, len(left), len(manifests), len(b)))
 
@@ -219,7 +217,7 @@ def check_tasks(tmp, common):
         fail("--task shares ran %s videos, want 1, 1, 2" % shares)
     prep("--merge", out)
     a, b = prep_read.samples(os.path.join(tmp, "tar")), prep_read.samples(out)
-    if sorted(a) != sorted(b) or any(a[k] != b[k] for k in a):
+    if not prep_read.same(a, b):
         fail("--task 3 shares + --merge differ from one run")
     env = dict(os.environ, SLURM_ARRAY_TASK_ID="2", SLURM_ARRAY_TASK_COUNT="3",
                SLURM_ARRAY_TASK_MIN="1")
