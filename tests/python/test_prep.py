@@ -156,6 +156,26 @@ def check_failure_isolation(tmp):
         fail("isolation: samples %s" % sorted(got)[:5])
 
 
+def check_warning(tmp):
+    """A labeled frame past the video's end: the video succeeds, the
+    summary and the report say so."""
+    d = os.path.join(tmp, "warn", "s1")
+    os.makedirs(d)
+    shutil.copy(os.path.join(tmp, "sess/s1/camA.mp4"), d)
+    shutil.copy(os.path.join(tmp, "sess/s1/camA.jsonl"), d)
+    with open(os.path.join(d, "camA.jsonl"), "a") as f:
+        f.write(json.dumps({"source": "camA", "frame_index": 500, "width": fx.W,
+                            "height": fx.H, "instances": [
+                                {"track": 0, "kind": "user",
+                                 "keypoints": fx.keypoints(0, 500, 0, fx.SKELETON_A)}]}) + "\n")
+    rep = os.path.join(tmp, "warn.json")
+    p = prep(os.path.join(tmp, "warn"), "-o", os.path.join(tmp, "warn-out"), "--report", rep)
+    row = [line for line in p.stdout.splitlines() if line.startswith("s1_camA")]
+    w = json.load(open(rep))["videos"][0]["warning"]
+    if not row or " ok " not in row[0] or "warning: annotfilter" not in row[0] or "500" not in (w or ""):
+        fail("a missing labeled frame is not in the summary/report: %s / %s" % (row, w))
+
+
 def kill_mid_run(args, out, marker):
     """Starts onepass-prep and kills it -9 once `marker(out)` is true."""
     for _ in range(3):
@@ -261,6 +281,7 @@ def main():
         check_unmapped(tmp)
         check_failure_isolation(tmp)
         check_inputs(tmp)
+        check_warning(tmp)
         check_tasks(tmp, common)
         check_kill(tmp, common)
         os.chdir("/")

@@ -38,6 +38,7 @@ prep_video_free (gpointer data)
   g_free (v->source);
   g_free (v->origin);
   g_free (v->error);
+  g_free (v->warning);
   g_free (v);
 }
 

@@ -172,7 +172,11 @@ main (int argc, char **argv)
     rc = usage (ctx, err->message);
     goto out;
   }
-  if (merge && !inputs) {
+  if (merge && inputs) {
+    rc = usage (ctx, "--merge OUT takes no INPUT (a run merges by itself)");
+    goto out;
+  }
+  if (merge) {
     if (!prep_merge (merge, &err)) {
       fprintf (stderr, "onepass-prep: %s\n", err->message);
       rc = 1;

@@ -22,6 +22,7 @@ typedef struct
   /* result */
   gboolean done, failed;
   gchar *error;
+  gchar *warning;               /* the first warning (labeled frames missing) */
   gdouble seconds;
   guint64 frames_decoded, frames_skipped, samples, bytes;
 } PrepVideo;

@@ -41,13 +41,15 @@ prep_report_summary (GPtrArray * videos, gdouble seconds)
   guint64 samples = 0, frames = 0;
 
   printf ("%-32s %-8s %8s %8s %8s  %s\n", "source", "status", "frames",
-      "samples", "seconds", "error");
+      "samples", "seconds", "error or warning");
   for (i = 0; i < videos->len; i++) {
     PrepVideo *v = videos->pdata[i];
 
     printf ("%-32s %-8s %8" G_GUINT64_FORMAT " %8" G_GUINT64_FORMAT
-        " %8.2f  %s\n", v->source, status_of (v), v->frames_decoded,
-        v->samples, v->seconds, v->error ? v->error : "");
+        " %8.2f  %s%s%s\n", v->source, status_of (v), v->frames_decoded,
+        v->samples, v->seconds, v->error ? v->error : "",
+        !v->error && v->warning ? "warning: " : "",
+        !v->error && v->warning ? v->warning : "");
     failed += v->failed;
     skipped += v->complete;
     ok += v->done && !v->failed;
@@ -99,6 +101,11 @@ prep_report_write (const gchar * path, const PrepOptions * opt,
     g_string_append (o, ",\"error\":");
     if (v->error)
       op_json_append_string (o, v->error);
+    else
+      g_string_append (o, "null");
+    g_string_append (o, ",\"warning\":");
+    if (v->warning)
+      op_json_append_string (o, v->warning);
     else
       g_string_append (o, "null");
     g_string_append_c (o, ',');

@@ -101,6 +101,18 @@ on_bus (GstBus * bus, GstMessage * msg, gpointer user_data)
     case GST_MESSAGE_EOS:
       finish (job, NULL);
       return G_SOURCE_REMOVE;
+    case GST_MESSAGE_WARNING:{
+      GError *err = NULL;
+
+      /* usable but odd (labeled frames the video never reached): keep
+       * the first, the summary shows it */
+      gst_message_parse_warning (msg, &err, NULL);
+      if (!job->v->warning)
+        job->v->warning = g_strdup_printf ("%s: %s",
+            GST_OBJECT_NAME (msg->src), err->message);
+      g_error_free (err);
+      break;
+    }
     case GST_MESSAGE_ERROR:{
       GError *err = NULL;
       gchar *text;
