@@ -8,6 +8,7 @@ an uninterrupted run, --task shares merged equal to one run, the inputs
 (CSV, label file, duplicate names), --dry-run, --report."""
 import json
 import os
+import pty
 import shutil
 import signal
 import subprocess
@@ -176,6 +177,28 @@ def check_warning(tmp):
         fail("a missing labeled frame is not in the summary/report: %s / %s" % (row, w))
 
 
+def check_tty(tmp):
+    """On a terminal: one bar redrawn in place, no per-video lines."""
+    master, slave = pty.openpty()
+    p = subprocess.run([TOOL, "sess", "-o", os.path.join(tmp, "tty-out"), "--node-map", "map.csv"],
+                       stdout=subprocess.DEVNULL, stderr=slave, timeout=120)
+    os.close(slave)
+    err = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        err += chunk
+    os.close(master)
+    err = err.decode()
+    if p.returncode or "\r[####################] 4/4 videos" not in err or "[1/4]" in err \
+            or " samples " not in err or "ETA 0:00:00" not in err:
+        fail("no progress bar on a terminal: %r" % err[-300:])
+
+
 def kill_mid_run(args, out, marker):
     """Starts onepass-prep and kills it -9 once `marker(out)` is true."""
     for _ in range(3):
@@ -282,6 +305,7 @@ def main():
         check_failure_isolation(tmp)
         check_inputs(tmp)
         check_warning(tmp)
+        check_tty(tmp)
         check_tasks(tmp, common)
         check_kill(tmp, common)
         os.chdir("/")
