@@ -6,6 +6,7 @@ tarfile), per-source attributes, the refusal to merge unmapped
 skeletons, failure isolation, skip on rerun, kill -9 then rerun equal to
 an uninterrupted run, --task shares merged equal to one run, the inputs
 (CSV, label file, duplicate names), --dry-run, --report."""
+import gzip
 import json
 import os
 import pty
@@ -33,9 +34,9 @@ def fail(msg):
     print("FAIL:", msg)
 
 
-def prep(*args, check=True):
+def prep(*args, check=True, timeout=300):
     p = subprocess.run([TOOL] + [str(a) for a in args], capture_output=True, text=True,
-                       timeout=300)
+                       timeout=timeout)
     if check and p.returncode != 0:
         fail("onepass-prep %s: exit %d\n%s%s" % (" ".join(map(str, args)), p.returncode,
                                                   p.stdout, p.stderr))
@@ -177,6 +178,34 @@ def check_warning(tmp):
         fail("a missing labeled frame is not in the summary/report: %s / %s" % (row, w))
 
 
+def check_jsonl_dir(tmp, src):
+    """The JSON-only and loose-file formats: keypoints, counts, skip."""
+    n = sum(len(t) for _, t in src.values())
+    for fmt in ("jsonl", "dir"):
+        out = os.path.join(tmp, fmt)
+        if prep("sess", "-o", out, "--format", fmt, "--jobs", 2, "--node-map", "map.csv",
+                timeout=120).returncode:
+            continue
+        got = {}
+        for root, _, files in os.walk(out):
+            for f in files:
+                lines = []
+                if f.endswith(".jsonl.gz"):
+                    lines = gzip.open(os.path.join(root, f), "rt").read().splitlines()
+                elif fmt == "dir" and f.endswith(".json") and f != "dataset.json" \
+                        and not f.endswith(".manifest.json"):
+                    lines = [open(os.path.join(root, f)).read()]
+                for line in lines:
+                    o = json.loads(line)
+                    got[(o["source"], o["frame_index"])] = np.array(
+                        [[[np.nan if v is None else v for v in kp] for kp in i["keypoints"]]
+                         for i in o["instances"]], dtype=np.float32)
+        compare(fmt, got, expected(src))
+        p = prep("sess", "-o", out, "--format", fmt, "--node-map", "map.csv", timeout=120)
+        if p.stdout.count("skipped") < 4 or len(got) != n:
+            fail("%s: rerun did not skip (%s) or %d samples, want %d" % (fmt, p.stdout, len(got), n))
+
+
 def check_tty(tmp):
     """On a terminal: one bar redrawn in place, no per-video lines."""
     master, slave = pty.openpty()
@@ -306,6 +335,7 @@ def main():
         check_inputs(tmp)
         check_warning(tmp)
         check_tty(tmp)
+        check_jsonl_dir(tmp, src)
         check_tasks(tmp, common)
         check_kill(tmp, common)
         os.chdir("/")

@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <string.h>
 #include <unistd.h>
 #include <sys/file.h>
 
@@ -153,13 +154,23 @@ tick (gpointer user_data)
  * by creating and deleting `dataset.json.partial`, without the dataset
  * lock, so a pipeline starting while another rewrites dataset.json can
  * delete that one's file under it ("Could not rename to dataset.json").
- * Until batchsink probes with a name of its own, starts are made under
- * the same lock (they claim nothing else in start(): see plan.c). */
+ * Until batchsink probes with a name of its own, tar and dir starts are
+ * made under the same lock (they claim nothing else in start(): see
+ * plan.c). */
 static void
 start_locked (const PrepOptions * opt, GstElement * pipeline)
 {
-  gchar *path = g_build_filename (opt->out, ".dataset.json.lock", NULL);
-  gint fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  gchar *path;
+  gint fd;
+
+  /* jsonl and hdf5 probe their own file, and jsonl writes its manifest
+   * (so takes this lock) in start(): only tar and dir need it */
+  if (strcmp (opt->format, "tar") && strcmp (opt->format, "dir")) {
+    gst_element_set_state (pipeline, GST_STATE_PLAYING);
+    return;
+  }
+  path = g_build_filename (opt->out, ".dataset.json.lock", NULL);
+  fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 
   while (fd >= 0 && flock (fd, LOCK_EX) != 0 && errno == EINTR);
   gst_element_set_state (pipeline, GST_STATE_PLAYING);
