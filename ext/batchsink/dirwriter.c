@@ -25,11 +25,20 @@ struct _OpWriter
   OpManifest *manifest;
   GHashTable *dirs;             /* directories made so far */
   OpWriterStats stats;
+  gboolean listed;              /* the totals are in the manifest */
+  gboolean closed;
 };
 
 static void
 dir_free (OpWriter * w)
 {
+  /* stopped before EOS: every file written is complete; the manifest
+   * counts them and says the run is not */
+  if (w->manifest && !w->closed && w->stats.samples > 0) {
+    if (!w->listed)
+      op_manifest_add_loose (w->manifest, w->stats.samples, w->stats.bytes);
+    op_manifest_write (w->manifest, FALSE, NULL);
+  }
   g_hash_table_unref (w->dirs);
   op_manifest_free (w->manifest);
   op_run_release (w->run);
@@ -135,6 +144,7 @@ dir_write (OpWriter * w, OpSample * const *samples, guint n, GError ** error)
       return FALSE;
     op_manifest_note (w->manifest, &s->ann);
     w->stats.samples++;
+    w->stats.kept++;
   }
   return TRUE;
 }
@@ -155,7 +165,9 @@ dir_close (OpWriter * w, GError ** error)
     return FALSE;
   /* loose files: no shards, only the totals */
   op_manifest_add_loose (w->manifest, w->stats.samples, w->stats.bytes);
-  return op_manifest_write (w->manifest, TRUE, error);
+  w->listed = TRUE;
+  w->closed = op_manifest_write (w->manifest, TRUE, error);
+  return w->closed;
 }
 
 static void

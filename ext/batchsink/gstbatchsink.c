@@ -42,8 +42,12 @@
  *   rotated at `max-shard-samples` / `max-shard-bytes`; `<run>` is
  *   `shard-prefix`, else the sanitized source of the first sample.
  * - `hdf5`: `location` is a file (one per split, split name inserted before
- *   the last extension: `out.train.h5`), renamed from `.partial` at EOS;
- *   layout version 2: `images` (attrs `pixel_format`, `layout`),
+ *   the last extension: `out.train.h5`), written as `.partial`; a split
+ *   that reaches `max-shard-samples` / `max-shard-bytes` rotates like tar:
+ *   each full shard is committed as `out.train-NNNNNN.h5` and `out.train.h5`
+ *   is rewritten as a view (HDF5 virtual datasets) of every committed
+ *   shard, so a kill keeps them; a split that never rotates is renamed to
+ *   `out.train.h5` at EOS; layout version 2: `images` (attrs `pixel_format`, `layout`),
  *   `keypoints` N x I x K x 4 for every instance (NaN padding),
  *   `n_instances`, `track`, `kind`, `score`, `bbox`, `frame_index`, `pts`,
  *   `source`, crops also `instance` and `rect`; the per-source table
@@ -86,8 +90,12 @@
  * Events: EOS waits until the writer thread has written and committed
  * everything, then posts the final `batchsink-progress` message, then EOS.
  * FLUSH_START wakes a streaming thread waiting for queue space; samples
- * already queued are still written. Stopping (PAUSED→READY) before EOS
- * keeps completed shards and removes `.partial` files.
+ * already queued are still written. Stopping before EOS (the element
+ * going to NULL) keeps completed shards, removes `.partial` files,
+ * rewrites the run's manifest with `"complete": false` (every format) and
+ * posts a WARNING (RESOURCE WRITE, debug `kept=N dropped=M`; also printed,
+ * as gst-launch-1.0 no longer reads the bus then; an application sees it
+ * from a bus sync handler) with the samples kept and dropped.
  *
  * Errors: an unwritable `location` fails at start (RESOURCE OPEN_WRITE
  * naming the path); a `location` with a URI scheme other than file://
@@ -361,11 +369,13 @@ op_batch_sink_class_init (OpBatchSinkClass * klass)
   /**
    * OpBatchSink:max-shard-samples:
    *
-   * A tar or jsonl shard is closed once it holds this many samples.
+   * A tar, jsonl or hdf5 shard is closed once it holds this many samples
+   * (hdf5: and `<stem>.<split>.h5` becomes the view of its shards). A kill
+   * loses at most the open shard of each split.
    */
   g_object_class_install_property (gobject_class, PROP_MAX_SHARD_SAMPLES,
       g_param_spec_uint64 ("max-shard-samples", "Max shard samples",
-          "Samples per tar/jsonl shard", 1, G_MAXUINT64,
+          "Samples per tar/jsonl/hdf5 shard", 1, G_MAXUINT64,
           DEFAULT_MAX_SHARD_SAMPLES, flags));
   /**
    * OpBatchSink:max-shard-bytes:
@@ -373,12 +383,13 @@ op_batch_sink_class_init (OpBatchSinkClass * klass)
    * A tar or jsonl shard is closed once it holds this many bytes on disk
    * (checked after each sample, so a shard passes the limit by at most one
    * sample; a gzip jsonl shard is flushed near the limit so its compressed
-   * size is exact).
+   * size is exact). An hdf5 shard counts its raw image bytes (compressed
+   * on disk) and passes the limit by less than one image.
    */
   g_object_class_install_property (gobject_class, PROP_MAX_SHARD_BYTES,
       g_param_spec_uint64 ("max-shard-bytes", "Max shard bytes",
-          "Bytes per tar/jsonl shard", 1, G_MAXUINT64, DEFAULT_MAX_SHARD_BYTES,
-          flags));
+          "Bytes per tar/jsonl/hdf5 shard", 1, G_MAXUINT64,
+          DEFAULT_MAX_SHARD_BYTES, flags));
   /**
    * OpBatchSink:split:
    *
@@ -743,12 +754,39 @@ fail:
   return FALSE;
 }
 
+/* A stop before EOS keeps the complete shards (the manifest says
+ * "complete": false) and drops the rest: say how many of each. Printed
+ * too, as gst-launch-1.0 no longer reads the bus once interrupted. */
+static void
+stop_writer (OpBatchSink * self)
+{
+  guint64 kept, dropped;
+  gchar *msg;
+
+  if (!self->writer)
+    return;
+  if (op_writer_thread_stop (self->writer, &kept, &dropped) ||
+      kept + dropped == 0) {
+    self->writer = NULL;
+    return;
+  }
+  self->writer = NULL;
+  msg = g_strdup_printf ("batchsink stopped before EOS: kept %"
+      G_GUINT64_FORMAT " samples in complete files of \"%s\" (its manifest "
+      "says \"complete\": false), dropped %" G_GUINT64_FORMAT " samples",
+      kept, self->cur_location, dropped);
+  g_message ("%s", msg);
+  GST_ELEMENT_WARNING (self, RESOURCE, WRITE, ("%s", msg),
+      ("kept=%" G_GUINT64_FORMAT " dropped=%" G_GUINT64_FORMAT, kept, dropped));
+  g_free (msg);
+}
+
 static gboolean
 op_batch_sink_stop (GstBaseSink * sink)
 {
   OpBatchSink *self = OP_BATCH_SINK (sink);
 
-  g_clear_pointer (&self->writer, op_writer_thread_free);
+  stop_writer (self);
   g_clear_pointer (&self->cur_attributes, op_attributes_free);
   g_clear_pointer (&self->splits, op_split_free);
   g_clear_pointer (&self->cur_location, g_free);

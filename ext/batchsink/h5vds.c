@@ -17,6 +17,7 @@
  * file, never half of one.
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "h5vds.h"
+#include "h5file.h"
 #include "batchfile.h"
 
 #include <errno.h>
@@ -697,8 +698,7 @@ write_attribute_columns (Combine * c, GError ** error)
         for (s = 0; s < c->names->len; s++)
           merged[s] = NAN;
         g_ptr_array_add (columns, g_strdup (col));
-        g_hash_table_insert (values, columns->pdata[columns->len - 1],
-            merged);
+        g_hash_table_insert (values, columns->pdata[columns->len - 1], merged);
       }
       for (s = 0; ok && s < in->n_sources; s++) {
         gdouble *m = &merged[in->map[s]];
@@ -766,7 +766,7 @@ write_inputs_attr (Combine * c)
 static gboolean
 combine (Combine * c, const gchar * partial, GError ** error)
 {
-  hid_t fapl = H5Pcreate (H5P_FILE_ACCESS);
+  hid_t fapl;
   gboolean ok = TRUE;
   guint i, d;
 
@@ -782,16 +782,19 @@ combine (Combine * c, const gchar * partial, GError ** error)
   }
   if (ok)
     ok = merge_sources (c, error);
-  if (!ok) {
-    H5Pclose (fapl);
+  if (!ok)
     return FALSE;
-  }
-  /* 1.8 object headers: attributes over 64 KiB go to dense storage */
-  H5Pset_libver_bounds (fapl, H5F_LIBVER_V18, H5F_LIBVER_LATEST);
+  fapl = op_h5_file_access_new ();
   c->out = H5Fcreate (partial, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
   H5Pclose (fapl);
   if (c->out < 0)
     return h5_error (error, "create", partial);
+  /* the views' mappings and the tables, before libhdf5 writes them */
+  if (!op_h5_file_reserve (c->out, 256 * 1024 + (guint64) c->n * 8192 +
+          c->names->len * 128, partial, error)) {
+    op_h5_file_drop (c->out);
+    return FALSE;
+  }
   for (d = 0; ok && d < G_N_ELEMENTS (rows_ds); d++)
     if (c->in[0].crops || !rows_ds[d].crops_only)
       ok = make_vds (c, d, error);
@@ -799,7 +802,9 @@ combine (Combine * c, const gchar * partial, GError ** error)
   if (ok && !(copy_attrs (c->in[0].file, c->out, "combined_from") &&
           write_inputs_attr (c)))
     ok = h5_error (error, "write the attributes of", partial);
-  if (H5Fclose (c->out) < 0 && ok)
+  if (!ok)
+    op_h5_file_drop (c->out);
+  else if (!op_h5_file_commit (c->out))
     ok = h5_error (error, "close", partial);
   c->out = -1;
   return ok;
@@ -844,8 +849,8 @@ op_h5_combine_locked (const gchar * out_path, const gchar * const *inputs,
   for (i = 0; i < c.n; i++)
     input_clear (&c.in[i]);
   if (ok) {
-    fd = open (partial, O_RDONLY | O_CLOEXEC);
-    ok = fd >= 0 && fsync (fd) == 0;
+    fd = open (partial, O_RDWR | O_CLOEXEC);
+    ok = fd >= 0 && op_h5_release_reserve (fd) && fsync (fd) == 0;
     if (fd >= 0)
       close (fd);
     if (!ok || g_rename (partial, out_path) != 0) {

@@ -23,8 +23,18 @@
  * extended when a sample has more, earlier rows read as padding (the
  * datasets' fill values). The first sample fixes H, W, C, K and whether
  * the file holds crops or frames.
- * The file is written as `<name>.partial` and renamed at EOS (HDF5 cannot
- * be made readable mid-write without SWMR, which 1.10 readers rarely use).
+ * Crash safety: a split's samples go to shard files committed like tar
+ * shards (HDF5 cannot be made readable mid-write without SWMR, which 1.10
+ * readers rarely use, and a killed writer leaves a file h5py refuses).
+ * Each shard is written as `<shard>.partial`; once it holds
+ * max-shard-samples or max-shard-bytes (image bytes) and the next sample
+ * comes, it is closed, fsynced and renamed to `<stem>.<split>-NNNNNN.h5`,
+ * and `<stem>.<split>.h5` is rewritten (atomically) as a view of every
+ * committed shard (h5vds.c), then the manifest lists the shard. A split
+ * that never rotated is renamed at EOS straight to `<stem>.<split>.h5`, a
+ * self-contained file as before. After any stop the view opens and holds
+ * every listed shard; an interrupted run of the same name starts again
+ * and first removes the files its predecessor listed.
  * Every entry point (write, close, free) holds the process-wide HDF5 lock
  * of oph5global.h while it calls libhdf5, as the label readers do, and
  * leaves libhdf5's error handler as it found it.
@@ -36,6 +46,8 @@
 #include "manifest.h"
 #include "splitfile.h"
 #include "attributes.h"
+#include "h5vds.h"
+#include "h5file.h"
 
 #include "config.h"
 
@@ -53,6 +65,9 @@ enum
   DS_BBOX, DS_FRAME, DS_PTS, DS_SOURCE, DS_INSTANCE, DS_RECT, N_DS
 };
 
+/* room for the metadata libhdf5 flushes, reserved with every write */
+#define RESERVE_MARGIN (256 * 1024)
+
 /* datasets with an instance axis (axis 1) */
 #define PER_INSTANCE(i) ((i) >= DS_KEYPOINTS && (i) <= DS_BBOX && \
     (i) != DS_N_INSTANCES)
@@ -65,11 +80,13 @@ typedef struct
 
 typedef struct
 {
-  gchar *path;
-  gchar *partial;
+  gchar *path;                  /* the split's file (or view of shards) */
+  gchar *partial;               /* the open shard's .partial */
+  guint index;                  /* number of the open shard */
+  GPtrArray *shards;            /* committed shard paths, in order */
   hid_t file;
   hid_t ds[N_DS];
-  guint64 rows;
+  guint64 rows;                 /* in the open shard, as bytes below */
   guint h, w, c, k;
   guint ni;                     /* current size of the instance axis */
   gboolean crops;
@@ -87,11 +104,13 @@ struct _OpWriter
   gchar *location;
   gboolean with_split;
   gboolean overwrite;
+  guint64 max_samples, max_bytes;
   OpRun *run;
   OpManifest *manifest;
   GHashTable *files;            /* split -> HFile */
   OpWriterStats stats;
   const OpAttributes *attributes;
+  gboolean closed;              /* close() committed everything */
 };
 
 /* The innermost HDF5 message says what went wrong (e.g. a failed write).
@@ -112,19 +131,33 @@ h5_fail (GError ** error, const gchar * what, const gchar * path)
   return FALSE;
 }
 
+/* Closes every HDF5 object of the open shard, which is dropped (on errors
+ * too: truncated first, so that no close fails on a full disk). */
+static void
+shard_close_h5 (HFile * f)
+{
+  guint i;
+
+  if (f->file <= 0)
+    return;
+  op_h5_file_truncate (f->file);
+  for (i = 0; i < N_DS; i++)
+    if (f->ds[i] > 0)
+      H5Dclose (f->ds[i]);
+  memset (f->ds, 0, sizeof (f->ds));
+  H5Fclose (f->file);
+  f->file = 0;
+}
+
 static void
 hfile_free (gpointer data)
 {
   HFile *f = data;
-  guint i;
 
-  for (i = 0; i < N_DS; i++)
-    if (f->ds[i] > 0)
-      H5Dclose (f->ds[i]);
-  if (f->file > 0)
-    H5Fclose (f->file);
+  shard_close_h5 (f);
   if (f->partial)
     g_unlink (f->partial);
+  g_ptr_array_unref (f->shards);
   g_clear_pointer (&f->skeleton, op_skeleton_unref);
   g_array_unref (f->sources);
   g_hash_table_unref (f->source_ids);
@@ -141,10 +174,63 @@ hdf5_free (OpWriter * w)
   op_h5_lock ();
   g_hash_table_unref (w->files);
   op_h5_unlock ();
-  op_manifest_free (w->manifest);
+  /* stopped before EOS: the manifest says so (and lists what is kept) */
+  if (w->manifest && !w->closed && w->stats.samples > 0)
+    op_manifest_write (w->manifest, FALSE, NULL);
+  if (w->manifest)
+    op_manifest_free (w->manifest);
   op_run_release (w->run);
   g_free (w->location);
   g_free (w);
+}
+
+/* An interrupted run of this name (the run lock is ours, so no complete
+ * run of it exists unless overwrite is set) starts again: every shard it
+ * left goes first, listed or not (a kill between a shard's rename and the
+ * manifest leaves one unlisted), and with it the view that names it, so
+ * that no view shows missing shards (h5py would read fill values) or
+ * shards of the new run. */
+static void
+drop_interrupted (OpWriter * w)
+{
+  gchar *dir = g_path_get_dirname (w->location);
+  gchar *base = g_path_get_basename (w->location);
+  const gchar *dot = strrchr (base, '.'), *name;
+  gchar *stem = g_regex_escape_string (base, dot && dot != base ?
+      (gint) (dot - base) : -1);
+  gchar *ext = g_regex_escape_string (dot && dot != base ? dot : "", -1);
+  /* groups: 1 the view's name without the extension, 2 the extension */
+  gchar *pattern = g_strdup_printf ("^(%s%s)-[0-9]{6}(%s)(\\.partial)?$",
+      stem, w->with_split ? "\\.[^./]+" : "", ext);
+  GRegex *shard = g_regex_new (pattern, 0, 0, NULL);
+  GDir *d = g_dir_open (dir, 0, NULL);
+  GMatchInfo *m = NULL;
+
+  while (d && shard && (name = g_dir_read_name (d))) {
+    if (g_regex_match (shard, name, 0, &m)) {
+      gchar *view_stem = g_match_info_fetch (m, 1);
+      gchar *view_ext = g_match_info_fetch (m, 2);
+      gchar *view = g_strconcat (dir, "/", view_stem, view_ext, NULL);
+      gchar *path = g_build_filename (dir, name, NULL);
+
+      g_unlink (view);
+      g_unlink (path);
+      g_free (path);
+      g_free (view);
+      g_free (view_ext);
+      g_free (view_stem);
+    }
+    g_clear_pointer (&m, g_match_info_free);
+  }
+  if (d)
+    g_dir_close (d);
+  if (shard)
+    g_regex_unref (shard);
+  g_free (pattern);
+  g_free (ext);
+  g_free (stem);
+  g_free (base);
+  g_free (dir);
 }
 
 static OpWriter *
@@ -153,7 +239,8 @@ hdf5_open (const OpWriterConfig * config, GError ** error)
   OpWriter *w;
   OpBatchFile *probe;
   gchar *dir = g_path_get_dirname (config->location);
-  gboolean ok = op_batch_mkdirs (dir, error);
+  gboolean ok = op_batch_split_file_check (config->location, "hdf5",
+      "out.h5", error) && op_batch_mkdirs (dir, error);
 
   g_free (dir);
   if (!ok)
@@ -167,6 +254,8 @@ hdf5_open (const OpWriterConfig * config, GError ** error)
   w->with_split = config->has_split;
   w->overwrite = config->overwrite;
   w->attributes = config->attributes;
+  w->max_samples = MAX (config->max_shard_samples, 1);
+  w->max_bytes = MAX (config->max_shard_bytes, 1);
   w->files = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
       hfile_free);
   /* one run per location: locked while written, never overwritten */
@@ -183,6 +272,7 @@ hdf5_open (const OpWriterConfig * config, GError ** error)
     return NULL;
   }
   w->manifest = op_manifest_new (op_run_manifest_path (w->run), "hdf5", config);
+  drop_interrupted (w);
   return w;
 }
 
@@ -234,26 +324,34 @@ vlen_string_type (void)
 static gboolean write_string_attr (hid_t loc, const gchar * name,
     const gchar * const *v, gsize n, gboolean scalar);
 
+/* shard @index of @f: "-NNNNNN" before the last extension of its path */
+static gchar *
+shard_path (HFile * f, guint index)
+{
+  const gchar *base = strrchr (f->path, '/'), *dot;
+
+  base = base ? base + 1 : f->path;
+  dot = strrchr (base, '.');
+  if (!dot || dot == base)
+    return g_strdup_printf ("%s-%06u", f->path, index);
+  return g_strdup_printf ("%.*s-%06u%s", (gint) (dot - f->path), f->path,
+      index, dot);
+}
+
 /* The first sample fixes the image shape, the keypoint count and whether
- * the file holds crops or whole frames. */
+ * the split's files hold crops or whole frames. */
 static HFile *
-hfile_create (OpWriter * w, const OpSample * s, GError ** error)
+hfile_new (OpWriter * w, const OpSample * s, GError ** error)
 {
   HFile *f = g_new0 (HFile, 1);
   GstVideoInfo info;
-  hsize_t item[3], chunk1 = 1, chunk = 1024, ichunk = 64;
-  const gfloat nan_fill = NAN;
-  const gint32 track_fill = -1;
-  const guint8 kind_fill = 255;
-  const gchar *layout = "NHWC";
-  guint i;
 
   f->sources = g_array_new (FALSE, TRUE, sizeof (SourceRow));
   f->attributes = w->attributes;
   f->source_ids = g_hash_table_new (g_direct_hash, g_direct_equal);
+  f->shards = g_ptr_array_new_with_free_func (g_free);
   f->path = op_batch_split_file_path_last (w->location, s->split,
       w->with_split);
-  f->partial = g_strconcat (f->path, ".partial", NULL);
   if (!w->overwrite && g_file_test (f->path, G_FILE_TEST_EXISTS)) {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_EXISTS,
         "\"%s\" exists; set overwrite=true to replace it", f->path);
@@ -275,10 +373,47 @@ hfile_create (OpWriter * w, const OpSample * s, GError ** error)
   } else if (op_annotation_n_instances (&s->ann) > 0) {
     f->k = op_annotation_get_instance (&s->ann, 0)->n_keypoints;
   }
-  f->file = H5Fcreate (f->partial, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  return f;
+
+fail:
+  hfile_free (f);
+  return NULL;
+}
+
+/* Opens shard f->index as its .partial, with empty datasets. */
+static gboolean
+shard_open (HFile * f, GError ** error)
+{
+  hsize_t item[3], chunk1 = 1, chunk = 1024, ichunk = 64;
+  const gfloat nan_fill = NAN;
+  const gint32 track_fill = -1;
+  const guint8 kind_fill = 255;
+  const gchar *layout = "NHWC";
+  /* shard 0 as the split file's .partial: it keeps that name at EOS
+   * unless the split rotates */
+  gchar *final = f->index ? shard_path (f, f->index) : g_strdup (f->path);
+  hid_t fapl = op_h5_file_access_new ();
+  guint i;
+
+  f->rows = 0;
+  f->bytes = 0;
+  f->ni = 0;
+  g_array_set_size (f->sources, 0);
+  g_hash_table_remove_all (f->source_ids);
+  g_clear_pointer (&f->last_key, g_free);
+  g_free (f->partial);
+  f->partial = g_strconcat (final, ".partial", NULL);
+  g_free (final);
+  f->file = H5Fcreate (f->partial, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+  H5Pclose (fapl);
   if (f->file < 0) {
-    h5_fail (error, "create", f->partial);
-    goto fail;
+    f->file = 0;
+    return h5_fail (error, "create", f->partial);
+  }
+  if (!op_h5_file_reserve (f->file, RESERVE_MARGIN, f->partial, error)) {
+    shard_close_h5 (f);
+    g_unlink (f->partial);
+    return FALSE;
   }
   item[0] = f->h;
   item[1] = f->w;
@@ -326,11 +461,16 @@ hfile_create (OpWriter * w, const OpSample * s, GError ** error)
     h5_fail (error, "write attributes to", f->partial);
     goto fail;
   }
-  return f;
+  return TRUE;
 
 fail:
-  hfile_free (f);
-  return NULL;
+  /* no dataset id may stay negative: shard_close_h5 closes the rest */
+  for (i = 0; i < N_DS; i++)
+    if (f->ds[i] < 0)
+      f->ds[i] = 0;
+  shard_close_h5 (f);
+  g_unlink (f->partial);
+  return FALSE;
 }
 
 /* Grows the instance axis of every per-instance dataset to @ni; the new
@@ -408,6 +548,32 @@ source_id (HFile * f, const OpAnnotation * a)
   g_hash_table_insert (f->source_ids, (gpointer) a->source,
       GINT_TO_POINTER (f->sources->len));
   return f->sources->len - 1;
+}
+
+/* Disk space reserved before libhdf5 writes (op_h5_file_reserve()): a
+ * slab's bytes (compressed images are not larger than raw by more than
+ * 1/64) plus room for the metadata libhdf5 flushes with it. */
+static guint64
+slab_bytes (HFile * f, guint n, guint ni)
+{
+  guint64 row = (guint64) f->h * f->w * f->c + (guint64) ni * (f->k * 16 +
+      25) + 48;
+
+  return row * n + row * n / 64 + RESERVE_MARGIN;
+}
+
+/* the root attributes and per-source table written at commit */
+static guint64
+tables_bytes (HFile * f)
+{
+  guint64 n = RESERVE_MARGIN + f->sources->len * 64;
+  guint i;
+
+  for (i = 0; f->skeleton && i < f->skeleton->n_nodes; i++)
+    n += 32 + strlen (f->skeleton->nodes[i]);
+  if (f->skeleton)
+    n += 16 * (f->skeleton->n_edges + f->skeleton->n_symmetries);
+  return n;
 }
 
 /* Writes @n samples of one split as one slab per dataset, every instance
@@ -512,7 +678,8 @@ write_slab (OpWriter * w, HFile * f, OpSample * const *s, guint n,
     src[i] = source_id (f, a);
     op_manifest_note (w->manifest, a);
   }
-  ok = op_batch_fault_take (f->partial, img * n, error);
+  ok = op_batch_fault_take (f->partial, img * n, error) &&
+      op_h5_file_reserve (f->file, slab_bytes (f, n, ni), f->partial, error);
   if (ok)
     ok = append_rows (f, DS_IMAGES, H5T_NATIVE_UINT8, n, images, error) &&
         append_rows (f, DS_KEYPOINTS, H5T_NATIVE_FLOAT, n, kps, error) &&
@@ -551,23 +718,46 @@ out:
   return ok;
 }
 
+static gboolean rotate (OpWriter * w, const gchar * split, HFile * f,
+    GError ** error);
+
+/* How many more samples the open shard takes before it is full. */
+static guint64
+shard_room (OpWriter * w, HFile * f)
+{
+  guint64 img = MAX ((guint64) f->h * f->w * f->c, 1);
+  guint64 by_bytes = f->bytes >= w->max_bytes ? 0 :
+      (w->max_bytes - f->bytes + img - 1) / img;
+
+  return MIN (f->rows >= w->max_samples ? 0 : w->max_samples - f->rows,
+      by_bytes);
+}
+
 static gboolean
 write_locked (OpWriter * w, OpSample * const *samples, guint n, GError ** error)
 {
   guint i = 0;
 
-  /* runs of consecutive samples of one split go in one slab */
+  /* runs of consecutive samples of one split go in one slab per shard */
   while (i < n) {
     HFile *f = g_hash_table_lookup (w->files, samples[i]->split);
     guint j = i + 1;
 
     if (!f) {
-      f = hfile_create (w, samples[i], error);
+      f = hfile_new (w, samples[i], error);
       if (!f)
         return FALSE;
       g_hash_table_insert (w->files, g_strdup (samples[i]->split), f);
     }
-    while (j < n && strcmp (samples[j]->split, samples[i]->split) == 0)
+    /* a full shard is committed when the next sample comes, so that a
+     * split that fits in one shard ends as one self-contained file */
+    if (f->file > 0 && shard_room (w, f) == 0 &&
+        !rotate (w, samples[i]->split, f, error))
+      return FALSE;
+    if (f->file <= 0 && !shard_open (f, error))
+      return FALSE;
+    while (j < n && strcmp (samples[j]->split, samples[i]->split) == 0 &&
+        j - i < shard_room (w, f))
       j++;
     if (!write_slab (w, f, samples + i, j - i, error))
       return FALSE;
@@ -723,9 +913,9 @@ write_attributes (HFile * f)
   return ok;
 }
 
-/* Closes the HDF5 file, fsyncs it and renames it to its final name. */
+/* Closes the open shard, fsyncs it and renames it to @dest. */
 static gboolean
-hfile_commit (HFile * f, GError ** error)
+shard_commit (HFile * f, const gchar * dest, GError ** error)
 {
   gint fd;
   guint i;
@@ -733,35 +923,41 @@ hfile_commit (HFile * f, GError ** error)
   gboolean ok;
 
   errno = 0;
+  if (!op_h5_file_reserve (f->file, tables_bytes (f), f->partial, error))
+    return FALSE;
   if (!write_attributes (f))
     return h5_fail (error, "write attributes to", f->partial);
+  /* a failed flush leaves the file whole, for shard_close_h5 to drop */
+  if (H5Fflush (f->file, H5F_SCOPE_LOCAL) < 0)
+    return h5_fail (error, "close", f->partial);
   for (i = 0; i < N_DS; i++) {
-    H5Dclose (f->ds[i]);
+    if (f->ds[i] > 0)
+      H5Dclose (f->ds[i]);
     f->ds[i] = 0;
   }
   ok = H5Fclose (f->file) >= 0;
   f->file = 0;
   if (!ok)
     return h5_fail (error, "close", f->partial);
-  fd = open (f->partial, O_RDONLY | O_CLOEXEC);
-  ok = fd >= 0 && fsync (fd) == 0;
+  fd = open (f->partial, O_RDWR | O_CLOEXEC);
+  ok = fd >= 0 && op_h5_release_reserve (fd) && fsync (fd) == 0;
   if (fd >= 0)
     close (fd);
-  if (!ok || g_rename (f->partial, f->path) != 0) {
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
-        "Could not sync and rename \"%s\"", f->partial);
+  if (!ok || g_rename (f->partial, dest) != 0) {
+    g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno),
+        "Could not sync and rename \"%s\": %s", f->partial, g_strerror (errno));
     return FALSE;
   }
   g_clear_pointer (&f->partial, g_free);
-  dir = g_path_get_dirname (f->path);
+  dir = g_path_get_dirname (dest);
   ok = op_batch_sync_dir (dir, error);
   g_free (dir);
   return ok;
 }
 
-/* Lists a committed split file in the run's manifest. */
+/* Lists a committed shard (or split file) in the run's manifest. */
 static void
-list_file (OpWriter * w, const gchar * split, HFile * f)
+list_file (OpWriter * w, const gchar * split, HFile * f, const gchar * path)
 {
   const gchar **names = g_new0 (const gchar *, f->sources->len + 1);
   GStatBuf sb;
@@ -769,10 +965,35 @@ list_file (OpWriter * w, const gchar * split, HFile * f)
 
   for (i = 0; i < f->sources->len; i++)
     names[i] = g_array_index (f->sources, SourceRow, i).name;
-  op_manifest_add (w->manifest, f->path, split, 0, f->rows,
-      g_stat (f->path, &sb) == 0 ? (guint64) sb.st_size : 0, f->last_key,
-      names);
+  op_manifest_add (w->manifest, path, split, f->index, f->rows,
+      g_stat (path, &sb) == 0 ? (guint64) sb.st_size : 0, f->last_key, names);
+  w->stats.shards++;
   g_free (names);
+}
+
+/* Commits the open shard under its numbered name, rewrites the split's
+ * view over every committed shard, then lists the shard in the manifest:
+ * whatever the manifest lists, the view holds. */
+static gboolean
+rotate (OpWriter * w, const gchar * split, HFile * f, GError ** error)
+{
+  gchar *dest = shard_path (f, f->index);
+
+  if (!shard_commit (f, dest, error)) {
+    g_free (dest);
+    return FALSE;
+  }
+  g_ptr_array_add (f->shards, dest);
+  g_ptr_array_add (f->shards, NULL);
+  if (!op_h5_combine_locked (f->path, (const gchar * const *)
+          f->shards->pdata, error)) {
+    g_ptr_array_set_size (f->shards, f->shards->len - 1);
+    return FALSE;
+  }
+  g_ptr_array_set_size (f->shards, f->shards->len - 1);
+  list_file (w, split, f, dest);
+  f->index++;
+  return op_manifest_write (w->manifest, FALSE, error);
 }
 
 static gboolean
@@ -786,16 +1007,18 @@ hdf5_close (OpWriter * w, GError ** error)
   for (l = splits; l && ok; l = l->next) {
     HFile *f = g_hash_table_lookup (w->files, l->data);
 
-    ok = hfile_commit (f, error);
-    if (ok) {
-      list_file (w, l->data, f);
-      w->stats.shards++;
-    }
+    if (f->file <= 0)
+      continue;
+    if (f->index > 0)
+      ok = rotate (w, l->data, f, error);
+    else if ((ok = shard_commit (f, f->path, error)))
+      list_file (w, l->data, f, f->path);
   }
   op_h5_unlock ();
   /* a run without samples leaves no file and no manifest */
   if (ok && splits)
     ok = op_manifest_write (w->manifest, TRUE, error);
+  w->closed = ok;
   g_list_free (splits);
   return ok;
 }
@@ -804,6 +1027,7 @@ static void
 hdf5_stats (OpWriter * w, OpWriterStats * stats)
 {
   *stats = w->stats;
+  stats->kept = op_manifest_n_samples (w->manifest);
 }
 
 const OpWriterFormat op_hdf5_writer = {

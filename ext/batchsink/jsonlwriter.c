@@ -184,7 +184,8 @@ jsonl_open (const OpWriterConfig * config, GError ** error)
   OpWriter *w;
   OpBatchFile *probe;
   gchar *base, *dir = g_path_get_dirname (config->location);
-  gboolean ok = op_batch_mkdirs (dir, error);
+  gboolean ok = op_batch_split_file_check (config->location, "jsonl",
+      "frames.jsonl.gz", error) && op_batch_mkdirs (dir, error);
 
   g_free (dir);
   if (!ok)

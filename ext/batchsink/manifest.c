@@ -186,6 +186,18 @@ op_manifest_n_shards (OpManifest * m)
   return m->entries->len;
 }
 
+/* Samples in the listed shards and loose files: what a stop keeps. */
+guint64
+op_manifest_n_samples (OpManifest * m)
+{
+  guint64 n = m->loose_samples;
+  guint i;
+
+  for (i = 0; i < m->entries->len; i++)
+    n += g_array_index (m->entries, Entry, i).samples;
+  return n;
+}
+
 static void
 append_entries (GString * out, OpManifest * m, guint64 * samples,
     guint64 * bytes)

@@ -22,6 +22,7 @@ void        op_manifest_note      (OpManifest * m, const OpAnnotation * ann);
 void        op_manifest_add_loose (OpManifest * m, guint64 samples,
                                    guint64 bytes);
 guint       op_manifest_n_shards  (OpManifest * m);
+guint64     op_manifest_n_samples (OpManifest * m);
 gboolean    op_manifest_write     (OpManifest * m, gboolean complete,
                                    GError ** error);
 void        op_manifest_free      (OpManifest * m);

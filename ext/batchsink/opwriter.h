@@ -99,11 +99,13 @@ typedef struct {
  * @samples: samples handed to the format so far
  * @bytes: bytes written to disk so far (payload, JSON and container)
  * @shards: shards (or files) completed under their final name
+ * @kept: samples in those (what a stop now would keep)
  */
 typedef struct {
   guint64 samples;
   guint64 bytes;
   guint shards;
+  guint64 kept;
 } OpWriterStats;
 
 typedef struct _OpWriter OpWriter;

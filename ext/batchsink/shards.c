@@ -41,6 +41,7 @@ struct _OpShards
   guint64 samples;
   guint64 committed_bytes;
   GHashTable *resume;           /* split -> Resume */
+  gboolean closed;              /* op_shards_close() committed all */
 };
 
 static void
@@ -255,7 +256,8 @@ op_shards_close (OpShards * s, GError ** error)
       ok = commit_shard (s, shard, TRUE, error);
   }
   g_list_free (splits);
-  return ok && op_shards_write_manifest (s, TRUE, error);
+  s->closed = ok && op_shards_write_manifest (s, TRUE, error);
+  return s->closed;
 }
 
 /* Drops open shards (their .partial files are removed) and frees. */
@@ -274,6 +276,9 @@ op_shards_free (OpShards * s)
       shard->file = NULL;
     }
   }
+  /* stopped before EOS: the manifest says so and lists what is kept */
+  if (!s->closed && s->samples > 0)
+    op_manifest_write (s->manifest, FALSE, NULL);
   g_hash_table_unref (s->open);
   g_hash_table_unref (s->resume);
   op_manifest_free (s->manifest);
@@ -290,6 +295,7 @@ op_shards_stats (OpShards * s, OpWriterStats * stats)
   stats->samples = s->samples;
   stats->bytes = s->committed_bytes;
   stats->shards = op_manifest_n_shards (s->manifest);
+  stats->kept = op_manifest_n_samples (s->manifest);
   g_hash_table_iter_init (&it, s->open);
   while (g_hash_table_iter_next (&it, NULL, (gpointer *) & shard))
     if (shard->file)

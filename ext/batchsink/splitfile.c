@@ -7,6 +7,7 @@
 #include "splitfile.h"
 
 #include <string.h>
+#include <gio/gio.h>
 
 /* @location with ".<split>" inserted before @dot (a pointer into its base
  * name, or NULL: appended) */
@@ -63,4 +64,27 @@ op_batch_split_file_path_last (const gchar * location, const gchar * split,
   if (!with_split)
     return g_strdup (location);
   return insert_split (location, split, dot == base ? NULL : dot);
+}
+
+/**
+ * op_batch_split_file_check:
+ * @format: the format's nick, for the message
+ * @example: a file name to suggest, e.g. "out.h5"
+ *
+ * A single-file format's `location` must name a file: an existing
+ * directory (or a name ending in '/') is refused at start, before anything
+ * is written, instead of failing at EOS.
+ */
+gboolean
+op_batch_split_file_check (const gchar * location, const gchar * format,
+    const gchar * example, GError ** error)
+{
+  if (!g_str_has_suffix (location, "/") &&
+      !g_file_test (location, G_FILE_TEST_IS_DIR))
+    return TRUE;
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_IS_DIRECTORY,
+      "\"%s\" is a directory; format=%s writes a file: name one, e.g. "
+      "location=%s%s%s", location, format, location,
+      g_str_has_suffix (location, "/") ? "" : "/", example);
+  return FALSE;
 }

@@ -14,6 +14,11 @@ gchar *op_batch_split_file_path_last (const gchar * location,
                                       const gchar * split,
                                       gboolean with_split);
 
+gboolean op_batch_split_file_check    (const gchar * location,
+                                      const gchar * format,
+                                      const gchar * example,
+                                      GError ** error);
+
 G_END_DECLS
 
 #endif /* __OP_BATCH_SPLIT_FILE_H__ */

@@ -38,6 +38,7 @@ struct _OpWriterThread
   gboolean done;                /* the format was closed (or failed) */
   gboolean failed;
   gboolean stopping;
+  guint64 received;             /* samples pushed */
   OpWriterStats final;
 };
 
@@ -203,6 +204,7 @@ op_writer_thread_push (OpWriterThread * t, OpSample * sample, gsize bytes)
   }
   g_queue_push_tail (&t->queue, sample);
   g_queue_push_tail (&t->sizes, GSIZE_TO_POINTER (bytes));
+  t->received++;
   t->pending += bytes;
   if (t->queue.length >= t->batch_size)
     g_cond_broadcast (&t->cond);
@@ -245,10 +247,15 @@ op_writer_thread_drain (OpWriterThread * t, OpWriterStats * stats)
 
 /* Stops the thread (finishing the batch or close in progress), drops what
  * is still queued and frees the format: a run stopped before EOS leaves
- * its completed shards and removes its `.partial` files. */
-void
-op_writer_thread_free (OpWriterThread * t)
+ * its completed shards (listed in a manifest that says "complete": false)
+ * and removes its `.partial` files. Returns TRUE when the format was
+ * closed (EOS) first; otherwise @kept counts the samples in complete
+ * shards and @dropped the other samples received. */
+gboolean
+op_writer_thread_stop (OpWriterThread * t, guint64 * kept, guint64 * dropped)
 {
+  OpWriterStats stats;
+  gboolean closed;
   OpSample *s;
 
   g_mutex_lock (&t->lock);
@@ -259,8 +266,21 @@ op_writer_thread_free (OpWriterThread * t)
   while ((s = g_queue_pop_head (&t->queue)))
     op_sample_free (s);
   g_queue_clear (&t->sizes);
+  closed = t->done && !t->failed;
+  t->format->stats (t->writer, &stats);
+  *kept = stats.kept;
+  *dropped = t->received - MIN (stats.kept, t->received);
   t->format->free (t->writer);
   g_mutex_clear (&t->lock);
   g_cond_clear (&t->cond);
   g_free (t);
+  return closed;
+}
+
+void
+op_writer_thread_free (OpWriterThread * t)
+{
+  guint64 kept, dropped;
+
+  op_writer_thread_stop (t, &kept, &dropped);
 }

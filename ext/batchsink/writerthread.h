@@ -27,6 +27,8 @@ void op_writer_thread_set_flushing (OpWriterThread * t, gboolean flushing);
 GstFlowReturn op_writer_thread_drain (OpWriterThread * t,
     OpWriterStats * stats);
 guint64 op_writer_thread_pending_bytes (OpWriterThread * t);
+gboolean op_writer_thread_stop (OpWriterThread * t, guint64 * kept,
+    guint64 * dropped);
 void op_writer_thread_free (OpWriterThread * t);
 
 G_END_DECLS

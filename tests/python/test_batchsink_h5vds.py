@@ -269,6 +269,15 @@ def test_batchsink_files(tmp):
     expect(total == 5 and merged == ["centered_pair_low_quality"],
            "%d rows, %s" % (total, merged))
     print("ok combine batchsink's train + val files (%d frames)" % total)
+    # a combined file (or a writer's view) is an input like any other
+    again = os.path.join(d, "twice.h5")
+    p = combine(again, [out, inputs[0]])
+    expect(p.returncode == 0, "combine a combined file: %s" % p.stdout)
+    total, _ = check_rows(again, [out, inputs[0]])
+    with h5py.File(inputs[0], "r") as g:
+        expect(total == 5 + g["images"].shape[0], "nested rows %d" % total)
+    print("ok combine a combined file with one of its inputs (%d rows)"
+          % total)
 
 
 def main():
