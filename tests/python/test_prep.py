@@ -158,6 +158,22 @@ def check_failure_isolation(tmp):
         fail("isolation: samples %s" % sorted(got)[:5])
 
 
+def check_memory(tmp):
+    """--max-memory caps batchsink's queue: a quarter of each pipeline's
+    share when below batchsink's 64 MiB; the default is Slurm's
+    SLURM_MEM_PER_NODE (MB); 0 = no cap."""
+    out = os.path.join(tmp, "mem")
+    for args, env, want in ((["--max-memory", "64M", "--jobs", "2"], {}, "max-pending-bytes=8388608"),
+                            (["--jobs", "1"], {"SLURM_MEM_PER_NODE": "100"},
+                             "max-pending-bytes=26214400"),
+                            (["--max-memory", "0"], {}, None)):
+        p = subprocess.run([TOOL, "sess", "-o", out, "-n"] + args, capture_output=True, text=True,
+                           env=dict(os.environ, **env))
+        n = p.stdout.count("max-pending-bytes=")
+        if (want and p.stdout.count(want) != 4) or (not want and n):
+            fail("--max-memory %s %s: %s" % (args, env, p.stdout))
+
+
 def check_warning(tmp):
     """A labeled frame past the video's end: the video succeeds, the
     summary and the report say so."""
@@ -334,6 +350,7 @@ def main():
         check_failure_isolation(tmp)
         check_inputs(tmp)
         check_warning(tmp)
+        check_memory(tmp)
         check_tty(tmp)
         check_jsonl_dir(tmp, src)
         check_tasks(tmp, common)
