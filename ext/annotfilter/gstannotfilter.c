@@ -119,6 +119,21 @@
  * labels belong to another video), and when a frame's index is not certain
  * (see Frame identity).
  *
+ * ## Source name and skeleton map
+ *
+ * `source` replaces the source name (sanitized like a file name: only
+ * `[A-Za-z0-9_-]`), so two videos named alike (`s1/camA.mp4`,
+ * `s2/camA.mp4`) get distinct keys (`s1_camA`). `node-map` is a CSV of
+ * `from,to` rows (seed 000's joint lookup table): every instance is
+ * rewritten onto a target skeleton whose nodes are the `to` column's
+ * distinct names in order of first appearance; nodes not listed are
+ * dropped, target nodes without a source node are NaN. The target
+ * skeleton is named after the map file (base name without extension) and
+ * has no edges, so videos labeled with different skeletons become one
+ * dataset. A map that names none of the file's nodes, or maps two of
+ * them onto one target node, fails the READY→PAUSED change naming both
+ * files.
+ *
  * ## Example launch line
  * |[
  * gst-launch-1.0 filesrc location=clip.mp4 ! decodebin ! \
@@ -129,6 +144,11 @@
  *   avdec_h264 ! annotfilter location=clip.slp ! fakevideosink
  * ]| The same with an explicit decoder; `-m` shows `annotfilter-stats`
  * with `frames-decoded` and `frames-not-decoded`.
+ * |[
+ * gst-launch-1.0 filesrc location=s1/camA.mp4 ! decodebin ! \
+ *   annotfilter location=s1/labels.slp source=s1_camA node-map=lookup.csv ! \
+ *   fakesink
+ * ]| Names the source s1_camA and maps its skeleton with lookup.csv.
  *
  * Since: 0.1
  */
@@ -145,6 +165,7 @@
 
 #include "labelselect.h"
 #include "decodeskip.h"
+#include "nodemap.h"
 
 GST_DEBUG_CATEGORY_STATIC (op_annot_filter_debug);
 #define GST_CAT_DEFAULT op_annot_filter_debug
@@ -177,6 +198,8 @@ enum
   PROP_MODE,
   PROP_SKIP,
   PROP_SKIP_MIN_FRAMES,
+  PROP_SOURCE,
+  PROP_NODE_MAP,
 };
 
 struct _OpAnnotFilter
@@ -191,6 +214,8 @@ struct _OpAnnotFilter
   OpAnnotFilterMode mode;
   gboolean skip;
   guint skip_min_frames;
+  gchar *source_name;           /* `source`, NULL = from the URI */
+  gchar *node_map;
 
   /* settings snapshot and labels: set in start(), read-only afterwards */
   struct
@@ -202,6 +227,8 @@ struct _OpAnnotFilter
     OpAnnotFilterMode mode;
     gboolean skip;
     guint skip_min_frames;
+    gchar *source_name;
+    gchar *node_map;
   } cfg;
   OpLabels *labels;
 
@@ -394,6 +421,27 @@ op_annot_filter_class_init (OpAnnotFilterClass * klass)
           "Seek only when the next labeled frame is more than this many "
           "frames ahead (0 = 2 seconds of video)", 0, G_MAXUINT,
           DEFAULT_SKIP_MIN_FRAMES, flags));
+  /**
+   * OpAnnotFilter:source:
+   *
+   * The source name for keys and the per-source table, instead of the
+   * video's file name (sanitized to `[A-Za-z0-9_-]`). NULL: from the URI.
+   */
+  g_object_class_install_property (gobject_class, PROP_SOURCE,
+      g_param_spec_string ("source", "Source",
+          "Source name instead of the video's file name (NULL = from the "
+          "upstream URI)", NULL, flags));
+  /**
+   * OpAnnotFilter:node-map:
+   *
+   * A CSV of `from,to` rows mapping the labels' skeleton onto a target
+   * skeleton (the `to` names in order; unlisted nodes dropped, target
+   * nodes without a source NaN). NULL: the labels' own skeleton.
+   */
+  g_object_class_install_property (gobject_class, PROP_NODE_MAP,
+      g_param_spec_string ("node-map", "Node map",
+          "CSV from,to: rename and reorder the skeleton onto the to column's "
+          "nodes (NULL = keep the labels' skeleton)", NULL, flags));
 
   gst_element_class_add_static_pad_template (element_class, &src_template);
   gst_element_class_add_static_pad_template (element_class, &sink_template);
@@ -438,6 +486,10 @@ op_annot_filter_finalize (GObject * object)
 
   g_free (self->location);
   g_free (self->cfg.location);
+  g_free (self->source_name);
+  g_free (self->cfg.source_name);
+  g_free (self->node_map);
+  g_free (self->cfg.node_map);
   op_labels_free (self->labels);
   op_target_list_free (self->targets);
   op_frame_clock_reset (&self->clock);
@@ -488,6 +540,23 @@ list_videos (const OpLabels * labels)
   return g_string_free (s, FALSE);
 }
 
+/* node-map: rewrite the loaded labels onto the map's skeleton, once */
+static gboolean
+apply_node_map (OpAnnotFilter * self, GError ** error)
+{
+  OpNodeMap *map;
+  gboolean ok;
+
+  if (!self->cfg.node_map)
+    return TRUE;
+  map = op_node_map_load (self->cfg.node_map, error);
+  ok = map && op_node_map_apply (map, self->labels, error);
+  op_node_map_free (map);
+  if (!ok)
+    g_clear_pointer (&self->labels, op_labels_free);
+  return ok;
+}
+
 static gboolean
 op_annot_filter_start (GstBaseTransform * trans)
 {
@@ -504,12 +573,17 @@ op_annot_filter_start (GstBaseTransform * trans)
   self->cfg.mode = self->mode;
   self->cfg.skip = self->skip;
   self->cfg.skip_min_frames = self->skip_min_frames;
+  g_free (self->cfg.source_name);
+  self->cfg.source_name = self->source_name ?
+      op_name_sanitize (self->source_name, 64) : NULL;
+  g_free (self->cfg.node_map);
+  self->cfg.node_map = g_strdup (self->node_map);
   GST_OBJECT_UNLOCK (self);
 
   reset_streaming_state (self);
   op_labels_free (self->labels);
   self->labels = op_label_readers_load (self->cfg.location, &err);
-  if (self->labels == NULL)
+  if (self->labels == NULL || !apply_node_map (self, &err))
     goto load_failed;
 
   GST_INFO_OBJECT (self, "%s: %s labels, %u labeled frames in %u videos",
@@ -743,7 +817,9 @@ resolve_video (OpAnnotFilter * self)
   }
   self->video = video < 0 ? 0 : (guint) video;
 
-  if (stream_name)
+  if (self->cfg.source_name)
+    name = g_strdup (self->cfg.source_name);
+  else if (stream_name)
     name = g_strdup (stream_name);
   else if (self->video < labels->videos->len)
     name = op_source_name_from_uri (g_ptr_array_index (labels->videos,
@@ -1322,6 +1398,14 @@ op_annot_filter_set_property (GObject * object, guint prop_id,
     case PROP_SKIP_MIN_FRAMES:
       self->skip_min_frames = g_value_get_uint (value);
       break;
+    case PROP_SOURCE:
+      g_free (self->source_name);
+      self->source_name = g_value_dup_string (value);
+      break;
+    case PROP_NODE_MAP:
+      g_free (self->node_map);
+      self->node_map = g_value_dup_string (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -1357,6 +1441,12 @@ op_annot_filter_get_property (GObject * object, guint prop_id, GValue * value,
       break;
     case PROP_SKIP_MIN_FRAMES:
       g_value_set_uint (value, self->skip_min_frames);
+      break;
+    case PROP_SOURCE:
+      g_value_set_string (value, self->source_name);
+      break;
+    case PROP_NODE_MAP:
+      g_value_set_string (value, self->node_map);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);

@@ -21,6 +21,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "dataset.h"
 #include "batchfile.h"
+#include "attributes.h"
 
 #include "config.h"
 
@@ -273,6 +274,11 @@ merge_manifest (JsonObject * m, const gchar * file, JsonBuilder * runs,
     JsonObject *o = json_array_get_object_element (a, i);
     const gchar *name = json_object_get_string_member (o, "name");
     if (name && !g_hash_table_contains (sources, name)) {
+      JsonNode *attrs = op_attributes_row_from_manifest (m, name);
+
+      /* batchsink attributes=FILE: the source's row goes with it */
+      if (attrs)
+        json_object_set_member (o, "attributes", attrs);
       g_hash_table_insert (sources, g_strdup (name), json_object_ref (o));
       g_ptr_array_add (source_order, g_strdup (name));
     }

@@ -168,6 +168,21 @@
  *   2>&1 | grep batchsink-shard-closed
  * ]| prints three messages: shards 0 and 1 with 100 samples, shard 2 with 50.
  *
+ * ## Per-source attributes
+ *
+ * `attributes=FILE` is a CSV with a `source` column and numeric columns
+ * (`source,beta0,beta1`: seed 000's shape betas). HDF5 files get
+ * `/attributes/<column>` (float64, aligned with `sources`), the run's
+ * manifest the table, and dataset.json each source row's values
+ * (`"attributes": {"beta0": ...}`). A sample whose source has no row is a
+ * STREAM FORMAT error naming the source and the file.
+ * |[
+ * gst-launch-1.0 filesrc location=s1/camA.mp4 ! decodebin ! \
+ *   annotfilter location=s1/camA.slp source=s1_camA ! \
+ *   videoconvert ! video/x-raw,format=RGB ! \
+ *   batchsink format=hdf5 location=s1_camA.h5 attributes=betas.csv
+ * ]|
+ *
  * ## Example launch line
  * |[
  * gst-launch-1.0 filesrc location=clip.mp4 ! decodebin ! \
@@ -207,6 +222,7 @@
 #include "writers.h"
 #include "writerthread.h"
 #include "s3sink.h"
+#include "attributes.h"
 
 GST_DEBUG_CATEGORY_STATIC (op_batch_sink_debug);
 #define GST_CAT_DEFAULT op_batch_sink_debug
@@ -242,6 +258,7 @@ enum
   PROP_STAGING_DIR,
   PROP_ENDPOINT,
   PROP_PART_SIZE,
+  PROP_ATTRIBUTES,
 };
 
 struct _OpBatchSink
@@ -262,8 +279,10 @@ struct _OpBatchSink
   gchar *staging_dir;
   gchar *endpoint;
   guint64 part_size;
+  gchar *attributes;
 
   /* streaming state, set in start, freed in stop */
+  OpAttributes *cur_attributes;
   gchar *cur_location;
   const OpBatchFormat *cur_format;
   GstCaps *accepted;            /* cur_format's caps */
@@ -508,6 +527,17 @@ op_batch_sink_class_init (OpBatchSinkClass * klass)
       g_param_spec_uint64 ("part-size", "Part size",
           "s3:// location: single-PUT limit and multipart part size",
           1024, G_GUINT64_CONSTANT (5) << 30, DEFAULT_PART_SIZE, flags));
+  /**
+   * OpBatchSink:attributes:
+   *
+   * A CSV with a `source` column and numeric columns: per-source values
+   * stored as `/attributes/<column>` (HDF5) and in the manifest and
+   * dataset.json. NULL: none.
+   */
+  g_object_class_install_property (gobject_class, PROP_ATTRIBUTES,
+      g_param_spec_string ("attributes", "Attributes",
+          "CSV of per-source numeric columns (a source column plus values)",
+          NULL, flags));
 
   gst_element_class_add_static_pad_template (element_class, &sink_template);
   gst_element_class_set_static_metadata (element_class,
@@ -562,6 +592,7 @@ op_batch_sink_finalize (GObject * object)
   g_free (self->shard_prefix);
   g_free (self->staging_dir);
   g_free (self->endpoint);
+  g_free (self->attributes);
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
 
@@ -706,6 +737,27 @@ start_s3 (OpBatchSink * self, GError ** error)
   return self->s3 != NULL;
 }
 
+/* attributes=FILE: the table, and its copy in the manifest's extra */
+static gboolean
+load_attributes (OpBatchSink * self, const gchar * path, gchar ** extra)
+{
+  GError *err = NULL;
+  GString *s;
+
+  self->cur_attributes = op_attributes_load (path, &err);
+  if (!self->cur_attributes) {
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("%s", err->message), (NULL));
+    g_clear_error (&err);
+    return FALSE;
+  }
+  s = g_string_new (*extra);
+  g_string_append_c (s, ',');
+  op_attributes_append_manifest (self->cur_attributes, s);
+  g_free (*extra);
+  *extra = g_string_free (s, FALSE);
+  return TRUE;
+}
+
 static gboolean
 op_batch_sink_start (GstBaseSink * sink)
 {
@@ -714,7 +766,7 @@ op_batch_sink_start (GstBaseSink * sink)
   const OpWriterFormat *impl;
   OpWriter *writer;
   GError *err = NULL;
-  gchar *split, *extra, *prefix;
+  gchar *split, *extra, *prefix, *attributes;
   GEnumValue *by;
   guint batch_size;
   guint64 max_pending;
@@ -730,6 +782,7 @@ op_batch_sink_start (GstBaseSink * sink)
   max_pending = self->max_pending_bytes;
   prefix = g_strdup (self->shard_prefix);
   config.overwrite = self->overwrite;
+  attributes = g_strdup (self->attributes);
   GST_OBJECT_UNLOCK (self);
 
   if (!self->cur_location || !*self->cur_location)
@@ -761,6 +814,9 @@ op_batch_sink_start (GstBaseSink * sink)
     extra = g_strdup ("\"split\":null,\"split_by\":null");
   config.location = self->s3 ? op_s3_sink_staged_location (self->s3) :
       self->cur_location;
+  if (attributes && *attributes && !load_attributes (self, attributes, &extra))
+    goto bad_attributes;
+  config.attributes = self->cur_attributes;
   config.has_split = self->splits != NULL;
   config.manifest_extra = extra;
   config.shard_closed = on_shard_closed;
@@ -784,6 +840,7 @@ op_batch_sink_start (GstBaseSink * sink)
   self->accepted = gst_caps_from_string (self->cur_format->caps);
   g_free (split);
   g_free (prefix);
+  g_free (attributes);
   return TRUE;
 
   /* ERRORS */
@@ -819,6 +876,9 @@ bad_split:
   GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("%s", err->message), (NULL));
   g_clear_error (&err);
   goto fail;
+bad_attributes:
+  g_free (extra);
+  goto fail;
 open_failed:
   GST_ELEMENT_ERROR (self, RESOURCE, OPEN_WRITE,
       ("Could not open \"%s\" for writing: %s", self->cur_location,
@@ -827,6 +887,8 @@ open_failed:
 fail:
   g_free (split);
   g_free (prefix);
+  g_free (attributes);
+  g_clear_pointer (&self->cur_attributes, op_attributes_free);
   g_clear_pointer (&self->splits, op_split_free);
   g_clear_pointer (&self->s3, op_s3_sink_free);
   g_clear_pointer (&self->cur_location, g_free);
@@ -868,6 +930,7 @@ op_batch_sink_stop (GstBaseSink * sink)
   stop_writer (self);
   /* after the writer, which uploads through it */
   g_clear_pointer (&self->s3, op_s3_sink_free);
+  g_clear_pointer (&self->cur_attributes, op_attributes_free);
   g_clear_pointer (&self->splits, op_split_free);
   g_clear_pointer (&self->cur_location, g_free);
   gst_caps_replace (&self->caps, NULL);
@@ -1041,6 +1104,13 @@ make_key (OpBatchSink * self, const gchar * source, guint64 frame,
           ("Sources \"%s\" and \"%s\" both give the sample key prefix "
               "\"%s\"; give them distinct names (annotfilter source).",
               other, source, prefix), (NULL));
+      return NULL;
+    }
+    if (self->cur_attributes
+        && !op_attributes_lookup (self->cur_attributes, source)) {
+      GST_ELEMENT_ERROR (self, STREAM, FORMAT,
+          ("Source \"%s\" has no row in attributes file %s.", source,
+              op_attributes_path (self->cur_attributes)), (NULL));
       return NULL;
     }
     g_hash_table_insert (self->key_prefix, (gpointer) source,
@@ -1284,6 +1354,10 @@ op_batch_sink_set_property (GObject * object, guint prop_id,
     case PROP_PART_SIZE:
       self->part_size = g_value_get_uint64 (value);
       break;
+    case PROP_ATTRIBUTES:
+      g_free (self->attributes);
+      self->attributes = g_value_dup_string (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -1337,6 +1411,9 @@ op_batch_sink_get_property (GObject * object, guint prop_id, GValue * value,
       break;
     case PROP_PART_SIZE:
       g_value_set_uint64 (value, self->part_size);
+      break;
+    case PROP_ATTRIBUTES:
+      g_value_set_string (value, self->attributes);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);

@@ -45,6 +45,7 @@
 #include "dataset.h"
 #include "manifest.h"
 #include "splitfile.h"
+#include "attributes.h"
 #include "h5vds.h"
 #include "h5file.h"
 
@@ -95,6 +96,7 @@ typedef struct
   OpSkeleton *skeleton;
   guint64 bytes;
   gchar *last_key;
+  const OpAttributes *attributes;       /* batchsink's, or NULL */
 } HFile;
 
 struct _OpWriter
@@ -107,6 +109,7 @@ struct _OpWriter
   OpManifest *manifest;
   GHashTable *files;            /* split -> HFile */
   OpWriterStats stats;
+  const OpAttributes *attributes;
   gboolean closed;              /* close() committed everything */
 };
 
@@ -250,6 +253,7 @@ hdf5_open (const OpWriterConfig * config, GError ** error)
   w->location = g_strdup (config->location);
   w->with_split = config->has_split;
   w->overwrite = config->overwrite;
+  w->attributes = config->attributes;
   w->max_samples = MAX (config->max_shard_samples, 1);
   w->max_bytes = MAX (config->max_shard_bytes, 1);
   w->files = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
@@ -343,6 +347,7 @@ hfile_new (OpWriter * w, const OpSample * s, GError ** error)
   GstVideoInfo info;
 
   f->sources = g_array_new (FALSE, TRUE, sizeof (SourceRow));
+  f->attributes = w->attributes;
   f->source_ids = g_hash_table_new (g_direct_hash, g_direct_equal);
   f->shards = g_ptr_array_new_with_free_func (g_free);
   f->path = op_batch_split_file_path_last (w->location, s->split,
@@ -863,6 +868,21 @@ write_sources (HFile * f)
   return ok;
 }
 
+/* `attributes=FILE`: /attributes/<column>, aligned with `sources` */
+static gboolean
+write_source_attributes (HFile * f)
+{
+  const gchar **names = g_new0 (const gchar *, f->sources->len + 1);
+  gboolean ok;
+  guint i;
+
+  for (i = 0; i < f->sources->len; i++)
+    names[i] = g_array_index (f->sources, SourceRow, i).name;
+  ok = op_attributes_write_h5 (f->attributes, f->file, names, f->sources->len);
+  g_free (names);
+  return ok;
+}
+
 static gboolean
 write_attributes (HFile * f)
 {
@@ -894,6 +914,8 @@ write_attributes (HFile * f)
       write_pairs_attr (f->file, "symmetries", f->skeleton ?
       f->skeleton->symmetries : NULL, f->skeleton ?
       f->skeleton->n_symmetries : 0);
+  if (ok && f->attributes)
+    ok = write_source_attributes (f);
   return ok;
 }
 

@@ -91,6 +91,7 @@ typedef struct {
   gboolean overwrite;
   OpShardClosedFunc shard_closed;
   gpointer user_data;
+  const struct _OpAttributes *attributes;
 } OpWriterConfig;
 
 /**

@@ -1,0 +1,249 @@
+/* onepass-prep: runs the pipelines, --jobs at a time, in this process.
+ *
+ * Every pipeline has its own streaming threads; the main loop only
+ * watches their buses. A pipeline's error (a corrupt video, a bad label
+ * file) ends that pipeline alone: it is recorded with the error message
+ * and the next video starts. Frames are counted by a probe on
+ * annotfilter's sink pad (live progress), samples and bytes come from
+ * batchsink-progress, decoded/skipped frames from annotfilter-stats.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "prep.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/file.h>
+
+typedef struct _Runner Runner;
+
+typedef struct
+{
+  Runner *runner;
+  PrepVideo *v;
+  GstElement *pipeline;
+  guint watch;
+  gint64 t0;
+  gint frames;                  /* atomic: frames into annotfilter */
+} Job;
+
+struct _Runner
+{
+  const PrepOptions *opt;
+  GPtrArray *todo;
+  guint next, running, done;
+  guint64 frames_done, samples_done;
+  GPtrArray *jobs;              /* Job, running ones */
+  PrepProgress *progress;
+  GMainLoop *loop;
+};
+
+static void start_next (Runner * r);
+
+static GstPadProbeReturn
+count_frame (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  Job *job = user_data;
+
+  g_atomic_int_inc (&job->frames);
+  return GST_PAD_PROBE_OK;
+}
+
+static void
+finish (Job * job, const gchar * error)
+{
+  Runner *r = job->runner;
+  PrepVideo *v = job->v;
+
+  gst_element_set_state (job->pipeline, GST_STATE_NULL);
+  v->seconds = (g_get_monotonic_time () - job->t0) / 1e6;
+  v->done = TRUE;
+  if (error) {
+    v->failed = TRUE;
+    v->error = g_strdup (error);
+  }
+  if (!v->frames_decoded)
+    v->frames_decoded = g_atomic_int_get (&job->frames);
+  r->frames_done += v->frames_decoded;
+  r->samples_done += v->samples;
+  g_source_remove (job->watch);
+  gst_object_unref (job->pipeline);
+  g_ptr_array_remove (r->jobs, job);
+  g_free (job);
+  r->running--;
+  r->done++;
+  prep_progress_video_done (r->progress, r->done, v);
+  start_next (r);
+}
+
+static void
+element_message (Job * job, const GstStructure * s)
+{
+  if (gst_structure_has_name (s, "batchsink-progress")) {
+    gst_structure_get_uint64 (s, "samples", &job->v->samples);
+    gst_structure_get_uint64 (s, "bytes", &job->v->bytes);
+  } else if (gst_structure_has_name (s, "annotfilter-stats")) {
+    gst_structure_get_uint64 (s, "frames-seen", &job->v->frames_decoded);
+    gst_structure_get_uint64 (s, "frames-decoded-skipped",
+        &job->v->frames_skipped);
+  }
+}
+
+static gboolean
+on_bus (GstBus * bus, GstMessage * msg, gpointer user_data)
+{
+  Job *job = user_data;
+
+  switch (GST_MESSAGE_TYPE (msg)) {
+    case GST_MESSAGE_ELEMENT:
+      element_message (job, gst_message_get_structure (msg));
+      break;
+    case GST_MESSAGE_EOS:
+      finish (job, NULL);
+      return G_SOURCE_REMOVE;
+    case GST_MESSAGE_WARNING:{
+      GError *err = NULL;
+
+      /* usable but odd (labeled frames the video never reached): keep
+       * the first, the summary shows it */
+      gst_message_parse_warning (msg, &err, NULL);
+      if (!job->v->warning)
+        job->v->warning = g_strdup_printf ("%s: %s",
+            GST_OBJECT_NAME (msg->src), err->message);
+      g_error_free (err);
+      break;
+    }
+    case GST_MESSAGE_ERROR:{
+      GError *err = NULL;
+      gchar *text;
+
+      gst_message_parse_error (msg, &err, NULL);
+      /* the element's message names the label file, not always the
+       * video: say which video it was */
+      text = g_strdup_printf ("%s: %s: %s", job->v->video,
+          GST_OBJECT_NAME (msg->src), err->message);
+      finish (job, text);
+      g_free (text);
+      g_error_free (err);
+      return G_SOURCE_REMOVE;
+    }
+    default:
+      break;
+  }
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+tick (gpointer user_data)
+{
+  Runner *r = user_data;
+  guint64 frames = r->frames_done, samples = r->samples_done;
+  guint i;
+
+  for (i = 0; i < r->jobs->len; i++) {
+    Job *job = r->jobs->pdata[i];
+    frames += g_atomic_int_get (&job->frames);
+    samples += job->v->samples;
+  }
+  prep_progress_update (r->progress, r->done, frames, samples);
+  return G_SOURCE_CONTINUE;
+}
+
+/* batchsink's tar and dir writers prove the folder writable in start()
+ * by creating and deleting `dataset.json.partial`, without the dataset
+ * lock, so a pipeline starting while another rewrites dataset.json can
+ * delete that one's file under it ("Could not rename to dataset.json").
+ * Until batchsink probes with a name of its own, tar and dir starts are
+ * made under the same lock (they claim nothing else in start(): see
+ * plan.c). */
+static void
+start_locked (const PrepOptions * opt, GstElement * pipeline)
+{
+  gchar *path;
+  gint fd;
+
+  /* jsonl and hdf5 probe their own file, and jsonl writes its manifest
+   * (so takes this lock) in start(): only tar and dir need it */
+  if (strcmp (opt->format, "tar") && strcmp (opt->format, "dir")) {
+    gst_element_set_state (pipeline, GST_STATE_PLAYING);
+    return;
+  }
+  path = g_build_filename (opt->out, ".dataset.json.lock", NULL);
+  fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+
+  while (fd >= 0 && flock (fd, LOCK_EX) != 0 && errno == EINTR);
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  if (fd >= 0)
+    close (fd);
+  g_free (path);
+}
+
+static void
+start_one (Runner * r, PrepVideo * v)
+{
+  GError *err = NULL;
+  Job *job = g_new0 (Job, 1);
+  GstElement *af;
+  GstBus *bus;
+
+  job->runner = r;
+  job->v = v;
+  job->t0 = g_get_monotonic_time ();
+  job->pipeline = prep_plan_pipeline (r->opt, v, &err);
+  if (!job->pipeline) {
+    v->done = v->failed = TRUE;
+    v->error = g_strdup (err->message);
+    g_error_free (err);
+    g_free (job);
+    r->done++;
+    prep_progress_video_done (r->progress, r->done, v);
+    return;
+  }
+  af = gst_bin_get_by_name (GST_BIN (job->pipeline), "annotfilter");
+  if (af) {
+    GstPad *pad = gst_element_get_static_pad (af, "sink");
+    gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, count_frame, job, NULL);
+    gst_object_unref (pad);
+    gst_object_unref (af);
+  }
+  bus = gst_element_get_bus (job->pipeline);
+  job->watch = gst_bus_add_watch (bus, on_bus, job);
+  gst_object_unref (bus);
+  g_ptr_array_add (r->jobs, job);
+  r->running++;
+  /* a failure to start still arrives as an ERROR message on the bus */
+  start_locked (r->opt, job->pipeline);
+}
+
+static void
+start_next (Runner * r)
+{
+  while (r->running < MAX (r->opt->jobs, 1) && r->next < r->todo->len)
+    start_one (r, r->todo->pdata[r->next++]);
+  if (r->running == 0 && r->next >= r->todo->len)
+    g_main_loop_quit (r->loop);
+}
+
+void
+prep_run (const PrepOptions * opt, GPtrArray * todo, PrepProgress * progress)
+{
+  Runner r = { 0 };
+  guint t;
+
+  if (todo->len == 0)
+    return;
+  r.opt = opt;
+  r.todo = todo;
+  r.progress = progress;
+  r.jobs = g_ptr_array_new ();
+  r.loop = g_main_loop_new (NULL, FALSE);
+  t = g_timeout_add (200, tick, &r);
+  start_next (&r);
+  if (r.running > 0)
+    g_main_loop_run (r.loop);
+  g_source_remove (t);
+  tick (&r);
+  g_main_loop_unref (r.loop);
+  g_ptr_array_unref (r.jobs);
+}
