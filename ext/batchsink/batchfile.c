@@ -83,6 +83,32 @@ op_batch_mkdirs (const gchar * dir, GError ** error)
   return TRUE;
 }
 
+/* Creates @dir if needed and proves it writable now, not at the first
+ * sample: with a probe file of its own (a unique name), never with a name
+ * another run sharing @dir may be writing at the same moment. */
+gboolean
+op_batch_check_dir (const gchar * dir, GError ** error)
+{
+  gchar *probe;
+  gint fd;
+
+  if (!op_batch_mkdirs (dir, error))
+    return FALSE;
+  probe = g_build_filename (dir, ".onepass-probe-XXXXXX", NULL);
+  fd = g_mkstemp_full (probe, O_RDWR | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    gint err = errno;
+    gboolean ok = set_errno_error (error, err, "write into directory", dir);
+
+    g_free (probe);
+    return ok;
+  }
+  close (fd);
+  g_unlink (probe);
+  g_free (probe);
+  return TRUE;
+}
+
 gboolean
 op_batch_sync_dir (const gchar * dir, GError ** error)
 {

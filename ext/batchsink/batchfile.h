@@ -22,6 +22,7 @@ gboolean op_batch_file_replace (const gchar * path, const void *data,
     gsize len, gboolean sync, GError ** error);
 gboolean op_batch_sync_dir (const gchar * dir, GError ** error);
 gboolean op_batch_mkdirs (const gchar * dir, GError ** error);
+gboolean op_batch_check_dir (const gchar * dir, GError ** error);
 
 void op_batch_fault_reset (void);
 gboolean op_batch_fault_take (const gchar * path, gsize len, GError ** error);

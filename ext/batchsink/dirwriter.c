@@ -52,17 +52,9 @@ static OpWriter *
 dir_open (const OpWriterConfig * config, GError ** error)
 {
   OpWriter *w;
-  OpBatchFile *probe;
-  gchar *path;
 
-  if (!op_batch_mkdirs (config->location, error))
+  if (!op_batch_check_dir (config->location, error))
     return NULL;
-  path = g_build_filename (config->location, "dataset.json", NULL);
-  probe = op_batch_file_open (path, error);
-  g_free (path);
-  if (!probe)
-    return NULL;
-  op_batch_file_abort (probe);
   w = g_new0 (OpWriter, 1);
   w->dir = g_strdup (config->location);
   /* kept for the manifest, made once the run has a name */

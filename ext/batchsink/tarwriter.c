@@ -133,18 +133,9 @@ static OpWriter *
 tar_open (const OpWriterConfig * config, GError ** error)
 {
   OpWriter *w;
-  OpBatchFile *probe;
-  gchar *path;
 
-  if (!op_batch_mkdirs (config->location, error))
+  if (!op_batch_check_dir (config->location, error))
     return NULL;
-  /* prove the directory writable now, not at the first sample */
-  path = g_build_filename (config->location, "dataset.json", NULL);
-  probe = op_batch_file_open (path, error);
-  g_free (path);
-  if (!probe)
-    return NULL;
-  op_batch_file_abort (probe);
   w = g_new0 (OpWriter, 1);
   w->dir = g_strdup (config->location);
   w->mtime = g_get_real_time () / G_USEC_PER_SEC;
