@@ -202,11 +202,10 @@ enum
   PROP_NODE_MAP,
 };
 
-struct _OpAnnotFilter
+/* The properties, as set (under the object lock) and as the stream uses
+ * them (a copy taken in start ()). */
+typedef struct
 {
-  GstBaseTransform parent;
-
-  /* properties (OBJECT_LOCK) */
   gchar *location;
   gint video_index;
   OpInstanceFilter instances;
@@ -216,20 +215,17 @@ struct _OpAnnotFilter
   guint skip_min_frames;
   gchar *source_name;           /* `source`, NULL = from the URI */
   gchar *node_map;
+} OpAnnotFilterSettings;
 
-  /* settings snapshot and labels: set in start(), read-only afterwards */
-  struct
-  {
-    gchar *location;
-    gint video_index;
-    OpInstanceFilter instances;
-    guint min_keypoints;
-    OpAnnotFilterMode mode;
-    gboolean skip;
-    guint skip_min_frames;
-    gchar *source_name;
-    gchar *node_map;
-  } cfg;
+struct _OpAnnotFilter
+{
+  GstBaseTransform parent;
+
+  /* properties (OBJECT_LOCK) */
+  OpAnnotFilterSettings settings;
+
+  /* the copy and the labels: set in start(), read-only afterwards */
+  OpAnnotFilterSettings cur;
   OpLabels *labels;
 
   /* streaming state (streaming thread; flush-stop holds the stream lock) */
@@ -464,15 +460,33 @@ op_annot_filter_class_init (OpAnnotFilterClass * klass)
 }
 
 static void
+settings_clear (OpAnnotFilterSettings * s)
+{
+  g_clear_pointer (&s->location, g_free);
+  g_clear_pointer (&s->source_name, g_free);
+  g_clear_pointer (&s->node_map, g_free);
+}
+
+static void
+settings_copy (OpAnnotFilterSettings * dst, const OpAnnotFilterSettings * src)
+{
+  settings_clear (dst);
+  *dst = *src;
+  dst->location = g_strdup (src->location);
+  dst->source_name = g_strdup (src->source_name);
+  dst->node_map = g_strdup (src->node_map);
+}
+
+static void
 op_annot_filter_init (OpAnnotFilter * self)
 {
-  self->location = g_strdup (DEFAULT_LOCATION);
-  self->video_index = DEFAULT_VIDEO_INDEX;
-  self->instances = DEFAULT_INSTANCES;
-  self->min_keypoints = DEFAULT_MIN_KEYPOINTS;
-  self->mode = DEFAULT_MODE;
-  self->skip = DEFAULT_SKIP;
-  self->skip_min_frames = DEFAULT_SKIP_MIN_FRAMES;
+  self->settings.location = g_strdup (DEFAULT_LOCATION);
+  self->settings.video_index = DEFAULT_VIDEO_INDEX;
+  self->settings.instances = DEFAULT_INSTANCES;
+  self->settings.min_keypoints = DEFAULT_MIN_KEYPOINTS;
+  self->settings.mode = DEFAULT_MODE;
+  self->settings.skip = DEFAULT_SKIP;
+  self->settings.skip_min_frames = DEFAULT_SKIP_MIN_FRAMES;
   self->seek_seqnum = GST_SEQNUM_INVALID;
   /* in place: the meta goes onto the frame itself, never a pixel copy */
   gst_base_transform_set_in_place (GST_BASE_TRANSFORM (self), TRUE);
@@ -484,12 +498,8 @@ op_annot_filter_finalize (GObject * object)
 {
   OpAnnotFilter *self = OP_ANNOT_FILTER (object);
 
-  g_free (self->location);
-  g_free (self->cfg.location);
-  g_free (self->source_name);
-  g_free (self->cfg.source_name);
-  g_free (self->node_map);
-  g_free (self->cfg.node_map);
+  settings_clear (&self->settings);
+  settings_clear (&self->cur);
   op_labels_free (self->labels);
   op_target_list_free (self->targets);
   op_frame_clock_reset (&self->clock);
@@ -547,9 +557,9 @@ apply_node_map (OpAnnotFilter * self, GError ** error)
   OpNodeMap *map;
   gboolean ok;
 
-  if (!self->cfg.node_map)
+  if (!self->cur.node_map)
     return TRUE;
-  map = op_node_map_load (self->cfg.node_map, error);
+  map = op_node_map_load (self->cur.node_map, error);
   ok = map && op_node_map_apply (map, self->labels, error);
   op_node_map_free (map);
   if (!ok)
@@ -565,37 +575,32 @@ op_annot_filter_start (GstBaseTransform * trans)
   guint i;
 
   GST_OBJECT_LOCK (self);
-  g_free (self->cfg.location);
-  self->cfg.location = g_strdup (self->location);
-  self->cfg.video_index = self->video_index;
-  self->cfg.instances = self->instances;
-  self->cfg.min_keypoints = self->min_keypoints;
-  self->cfg.mode = self->mode;
-  self->cfg.skip = self->skip;
-  self->cfg.skip_min_frames = self->skip_min_frames;
-  g_free (self->cfg.source_name);
-  self->cfg.source_name = self->source_name ?
-      op_name_sanitize (self->source_name, 64) : NULL;
-  g_free (self->cfg.node_map);
-  self->cfg.node_map = g_strdup (self->node_map);
+  settings_copy (&self->cur, &self->settings);
   GST_OBJECT_UNLOCK (self);
+  /* the source name as every onepass name: sanitised */
+  if (self->cur.source_name) {
+    gchar *name = op_name_sanitize (self->cur.source_name, 64);
+
+    g_free (self->cur.source_name);
+    self->cur.source_name = name;
+  }
 
   reset_streaming_state (self);
   op_labels_free (self->labels);
-  self->labels = op_label_readers_load (self->cfg.location, &err);
+  self->labels = op_label_readers_load (self->cur.location, &err);
   if (self->labels == NULL || !apply_node_map (self, &err))
     goto load_failed;
 
   GST_INFO_OBJECT (self, "%s: %s labels, %u labeled frames in %u videos",
-      self->cfg.location, self->labels->format, self->labels->frames->len,
+      self->cur.location, self->labels->format, self->labels->frames->len,
       self->labels->videos->len);
   for (i = 0; i < self->labels->warnings->len; i++)
-    GST_ELEMENT_WARNING (self, STREAM, FORMAT, ("%s: %s", self->cfg.location,
+    GST_ELEMENT_WARNING (self, STREAM, FORMAT, ("%s: %s", self->cur.location,
             (const gchar *) g_ptr_array_index (self->labels->warnings, i)),
         (NULL));
 
-  if (self->cfg.video_index >= 0 && self->labels->videos->len > 0
-      && (guint) self->cfg.video_index >= self->labels->videos->len)
+  if (self->cur.video_index >= 0 && self->labels->videos->len > 0
+      && (guint) self->cur.video_index >= self->labels->videos->len)
     goto bad_video_index;
   return TRUE;
 
@@ -618,7 +623,7 @@ bad_video_index:
     gchar *videos = list_videos (self->labels);
     GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
         ("%s: video-index %d does not exist; the file has %u videos (%s)",
-            self->cfg.location, self->cfg.video_index,
+            self->cur.location, self->cur.video_index,
             self->labels->videos->len, videos), (NULL));
     g_free (videos);
     g_clear_pointer (&self->labels, op_labels_free);
@@ -736,7 +741,7 @@ check_labels_belong (OpAnnotFilter * self, const gchar * stream_name)
       && (w != self->width || h != self->height) && self->width > 0) {
     GST_ELEMENT_ERROR (self, STREAM, WRONG_TYPE,
         ("%s: the labels of video %u are for a %ux%u video, but this stream "
-            "(%s) is %ux%u: they belong to another video", self->cfg.location,
+            "(%s) is %ux%u: they belong to another video", self->cur.location,
             self->video, w, h, self->source, self->width, self->height),
         ("stream uri: %s", GST_STR_NULL (self->uri)));
     return FALSE;
@@ -748,7 +753,7 @@ check_labels_belong (OpAnnotFilter * self, const gchar * stream_name)
       GST_ELEMENT_WARNING (self, STREAM, FORMAT,
           ("%s: the labels of video %u name the video \"%s\", but this "
               "stream is \"%s\": check that they belong to it",
-              self->cfg.location, self->video, named, self->uri), (NULL));
+              self->cur.location, self->video, named, self->uri), (NULL));
     g_free (v);
   }
   return TRUE;
@@ -786,7 +791,7 @@ watch_decoder (OpAnnotFilter * self)
 {
   GstPad *pad = op_decode_skip_find_decoder (GST_BASE_TRANSFORM_SINK_PAD
       (self));
-  gboolean drop = self->cfg.skip && self->cfg.mode == OP_ANNOT_FILTER_MODE_DROP;
+  gboolean drop = self->cur.skip && self->cur.mode == OP_ANNOT_FILTER_MODE_DROP;
 
   if (pad == NULL) {
     GST_INFO_OBJECT (self, "no video decoder upstream: nothing to spare it");
@@ -804,7 +809,7 @@ resolve_video (OpAnnotFilter * self)
 {
   OpLabels *labels = self->labels;
   gchar *stream_name;
-  gint video = self->cfg.video_index;
+  gint video = self->cur.video_index;
   gchar *name;
   guint matches = 0;
 
@@ -817,8 +822,8 @@ resolve_video (OpAnnotFilter * self)
   }
   self->video = video < 0 ? 0 : (guint) video;
 
-  if (self->cfg.source_name)
-    name = g_strdup (self->cfg.source_name);
+  if (self->cur.source_name)
+    name = g_strdup (self->cur.source_name);
   else if (stream_name)
     name = g_strdup (stream_name);
   else if (self->video < labels->videos->len)
@@ -835,7 +840,7 @@ resolve_video (OpAnnotFilter * self)
   self->resolved = TRUE;
 
   self->targets = op_target_list_new (labels, self->video,
-      self->cfg.instances, self->cfg.min_keypoints);
+      self->cur.instances, self->cur.min_keypoints);
   self->duration = query_upstream_duration (self);
   GST_INFO_OBJECT (self, "stream %s (uri %s) is video %u: %u frames with "
       "counted instances, %" G_GUINT64_FORMAT " instances", self->source,
@@ -847,24 +852,24 @@ resolve_video (OpAnnotFilter * self)
     static const gchar *const which[] = { "user", "predicted", "any",
       "detection"
     };
-    if (self->cfg.instances == OP_INSTANCES_DETECTION)
+    if (self->cur.instances == OP_INSTANCES_DETECTION)
       GST_ELEMENT_WARNING (self, STREAM, FORMAT,
           ("%s: no frame of video %u has detection instances with a box "
               "(%u labeled frames in the file; see the instances property)",
-              self->cfg.location, self->video,
+              self->cur.location, self->video,
               op_labels_count_frames (labels, self->video)), (NULL));
     else
       GST_ELEMENT_WARNING (self, STREAM, FORMAT,
           ("%s: no frame of video %u has %s instances with at least %u "
               "present keypoints (%u labeled frames in the file; see the "
-              "instances and min-keypoints properties)", self->cfg.location,
-              self->video, which[self->cfg.instances],
-              self->cfg.min_keypoints, op_labels_count_frames (labels,
+              "instances and min-keypoints properties)", self->cur.location,
+              self->video, which[self->cur.instances],
+              self->cur.min_keypoints, op_labels_count_frames (labels,
                   self->video)), (NULL));
   }
   /* tag mode numbers every frame; drop mode only needs it for targets */
   if (self->targets->targets->len > 0
-      || self->cfg.mode == OP_ANNOT_FILTER_MODE_TAG)
+      || self->cur.mode == OP_ANNOT_FILTER_MODE_TAG)
     index_stream (self);
   watch_decoder (self);
   g_free (stream_name);
@@ -875,7 +880,7 @@ no_match:
     gchar *videos = list_videos (labels);
     GST_ELEMENT_ERROR (self, STREAM, FAILED,
         ("%s: the file holds %u videos and %s; set video-index (videos: %s)",
-            self->cfg.location, labels->videos->len, matches == 0 ?
+            self->cur.location, labels->videos->len, matches == 0 ?
             (stream_name ? "none matches this stream's file name" :
                 "upstream reports no file name") :
             "several match this stream's file name", videos),
@@ -959,7 +964,7 @@ warn_unreached (OpAnnotFilter * self, guint n_missing, guint n_labeled)
   }
   GST_ELEMENT_WARNING (self, STREAM, FAILED,
       ("%s: %u of %u labeled frames of video %u were never reached by the "
-          "stream: %s", self->cfg.location, n_missing, n_labeled, self->video,
+          "stream: %s", self->cur.location, n_missing, n_labeled, self->video,
           why->str), (NULL));
   g_string_free (why, TRUE);
 }
@@ -991,7 +996,7 @@ post_stats (OpAnnotFilter * self)
       "frames-not-decoded", G_TYPE_UINT64, not_decoded,
       "video-index", G_TYPE_INT, (gint) self->video,
       "source", G_TYPE_STRING, GST_STR_NULL (self->source),
-      "location", G_TYPE_STRING, GST_STR_NULL (self->cfg.location), NULL);
+      "location", G_TYPE_STRING, GST_STR_NULL (self->cur.location), NULL);
   GST_INFO_OBJECT (self, "%" GST_PTR_FORMAT, s);
   gst_element_post_message (GST_ELEMENT (self),
       gst_message_new_element (GST_OBJECT (self), s));
@@ -1113,8 +1118,8 @@ skip_threshold (OpAnnotFilter * self)
 {
   GstClockTime dur = op_frame_clock_frame_duration (&self->clock);
 
-  if (self->cfg.skip_min_frames > 0)
-    return self->cfg.skip_min_frames;
+  if (self->cur.skip_min_frames > 0)
+    return self->cur.skip_min_frames;
   if (!GST_CLOCK_TIME_IS_VALID (dur) || dur == 0)
     return G_MAXUINT64;
   return MAX (1, AUTO_SKIP_SECONDS * GST_SECOND / dur);
@@ -1219,7 +1224,7 @@ post_identity_error (OpAnnotFilter * self, OpFrameClockResult res,
             GST_TIME_ARGS (pts), n, GST_TIME_ARGS (op_frame_clock_pts_of
                 (&self->clock, 0)), GST_TIME_ARGS (op_frame_clock_pts_of
                 (&self->clock, n - 1))), ("uri %s, labels %s",
-            GST_STR_NULL (self->uri), self->cfg.location));
+            GST_STR_NULL (self->uri), self->cur.location));
   } else {
     GST_ELEMENT_ERROR (self, STREAM, FAILED,
         ("%s: the frame at %" GST_TIME_FORMAT " is frame %" G_GUINT64_FORMAT
@@ -1231,7 +1236,7 @@ post_identity_error (OpAnnotFilter * self, OpFrameClockResult res,
             self->source, GST_TIME_ARGS (pts), index, self->clock.fps_n,
             self->clock.fps_d, previous + 1,
             GST_STR_NULL (self->no_index_reason)), ("uri %s, labels %s",
-            GST_STR_NULL (self->uri), self->cfg.location));
+            GST_STR_NULL (self->uri), self->cur.location));
   }
 }
 
@@ -1301,7 +1306,7 @@ op_annot_filter_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
   /* Our seeks are sent from another thread: on a loaded machine the stream
    * can decode past the seek's target before the flush arrives, and then
    * the seek brings those frames again. Each frame goes out once. */
-  if (self->cfg.mode == OP_ANNOT_FILTER_MODE_DROP
+  if (self->cur.mode == OP_ANNOT_FILTER_MODE_DROP
       && (gint64) index <= self->last_passed) {
     GST_DEBUG_OBJECT (self, "frame %" G_GUINT64_FORMAT " was passed before "
         "the seek took effect: dropped", index);
@@ -1317,7 +1322,7 @@ op_annot_filter_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
     OpAnnotationMeta *meta;
 
     target->reached = TRUE;
-    if (self->cfg.mode == OP_ANNOT_FILTER_MODE_DROP)
+    if (self->cur.mode == OP_ANNOT_FILTER_MODE_DROP)
       fill_gap_until (self, pts);
     meta = op_buffer_add_annotation_meta (buf, &target->ann);
     meta->ann.source = self->source;
@@ -1334,20 +1339,20 @@ op_annot_filter_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
     }
     if (GST_CLOCK_TIME_IS_VALID (pts) && GST_CLOCK_TIME_IS_VALID (dur))
       self->out_end = pts + dur;
-    if (self->cfg.mode == OP_ANNOT_FILTER_MODE_DROP)
+    if (self->cur.mode == OP_ANNOT_FILTER_MODE_DROP)
       self->last_passed = (gint64) index;
     GST_LOG_OBJECT (self, "frame %" G_GUINT64_FORMAT ": %u instances", index,
         op_annotation_n_instances (&target->ann));
     return GST_FLOW_OK;
   }
 
-  if (self->cfg.mode == OP_ANNOT_FILTER_MODE_TAG) {
+  if (self->cur.mode == OP_ANNOT_FILTER_MODE_TAG) {
     add_empty_meta (self, buf, index);
     return GST_FLOW_OK;
   }
 
   /* drop mode: decide whether the stretch ahead is worth skipping */
-  if (self->cfg.skip) {
+  if (self->cur.skip) {
     guint64 total = frames_in_stream (self);
     next = op_target_list_next (self->targets, index + 1);
     if (next && total > 0 && next->frame_index >= total)
@@ -1377,34 +1382,34 @@ op_annot_filter_set_property (GObject * object, guint prop_id,
   GST_OBJECT_LOCK (self);
   switch (prop_id) {
     case PROP_LOCATION:
-      g_free (self->location);
-      self->location = g_value_dup_string (value);
+      g_free (self->settings.location);
+      self->settings.location = g_value_dup_string (value);
       break;
     case PROP_VIDEO_INDEX:
-      self->video_index = g_value_get_int (value);
+      self->settings.video_index = g_value_get_int (value);
       break;
     case PROP_INSTANCES:
-      self->instances = g_value_get_enum (value);
+      self->settings.instances = g_value_get_enum (value);
       break;
     case PROP_MIN_KEYPOINTS:
-      self->min_keypoints = g_value_get_uint (value);
+      self->settings.min_keypoints = g_value_get_uint (value);
       break;
     case PROP_MODE:
-      self->mode = g_value_get_enum (value);
+      self->settings.mode = g_value_get_enum (value);
       break;
     case PROP_SKIP:
-      self->skip = g_value_get_boolean (value);
+      self->settings.skip = g_value_get_boolean (value);
       break;
     case PROP_SKIP_MIN_FRAMES:
-      self->skip_min_frames = g_value_get_uint (value);
+      self->settings.skip_min_frames = g_value_get_uint (value);
       break;
     case PROP_SOURCE:
-      g_free (self->source_name);
-      self->source_name = g_value_dup_string (value);
+      g_free (self->settings.source_name);
+      self->settings.source_name = g_value_dup_string (value);
       break;
     case PROP_NODE_MAP:
-      g_free (self->node_map);
-      self->node_map = g_value_dup_string (value);
+      g_free (self->settings.node_map);
+      self->settings.node_map = g_value_dup_string (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -1422,31 +1427,31 @@ op_annot_filter_get_property (GObject * object, guint prop_id, GValue * value,
   GST_OBJECT_LOCK (self);
   switch (prop_id) {
     case PROP_LOCATION:
-      g_value_set_string (value, self->location);
+      g_value_set_string (value, self->settings.location);
       break;
     case PROP_VIDEO_INDEX:
-      g_value_set_int (value, self->video_index);
+      g_value_set_int (value, self->settings.video_index);
       break;
     case PROP_INSTANCES:
-      g_value_set_enum (value, self->instances);
+      g_value_set_enum (value, self->settings.instances);
       break;
     case PROP_MIN_KEYPOINTS:
-      g_value_set_uint (value, self->min_keypoints);
+      g_value_set_uint (value, self->settings.min_keypoints);
       break;
     case PROP_MODE:
-      g_value_set_enum (value, self->mode);
+      g_value_set_enum (value, self->settings.mode);
       break;
     case PROP_SKIP:
-      g_value_set_boolean (value, self->skip);
+      g_value_set_boolean (value, self->settings.skip);
       break;
     case PROP_SKIP_MIN_FRAMES:
-      g_value_set_uint (value, self->skip_min_frames);
+      g_value_set_uint (value, self->settings.skip_min_frames);
       break;
     case PROP_SOURCE:
-      g_value_set_string (value, self->source_name);
+      g_value_set_string (value, self->settings.source_name);
       break;
     case PROP_NODE_MAP:
-      g_value_set_string (value, self->node_map);
+      g_value_set_string (value, self->settings.node_map);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
