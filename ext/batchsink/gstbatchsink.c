@@ -261,11 +261,10 @@ enum
   PROP_ATTRIBUTES,
 };
 
-struct _OpBatchSink
+/* The properties, as set (under the object lock) and as the stream uses
+ * them (a copy taken in start ()). */
+typedef struct
 {
-  GstBaseSink parent;
-
-  /* properties (OBJECT_LOCK) */
   gchar *location;
   gint format;                  /* index in op_batch_formats */
   guint batch_size;
@@ -280,13 +279,20 @@ struct _OpBatchSink
   gchar *endpoint;
   guint64 part_size;
   gchar *attributes;
+} OpBatchSinkSettings;
+
+struct _OpBatchSink
+{
+  GstBaseSink parent;
+
+  /* properties (OBJECT_LOCK) */
+  OpBatchSinkSettings settings;
 
   /* streaming state, set in start, freed in stop */
+  OpBatchSinkSettings cur;      /* the copy; cur.location made local */
   OpAttributes *cur_attributes;
-  gchar *cur_location;
   const OpBatchFormat *cur_format;
   GstCaps *accepted;            /* cur_format's caps */
-  OpSplitBy cur_split_by;
   OpSplit *splits;
   OpWriterThread *writer;
   OpS3Sink *s3;                 /* location=s3:// */
@@ -564,22 +570,46 @@ op_batch_sink_class_init (OpBatchSinkClass * klass)
 static void
 op_batch_sink_init (OpBatchSink * self)
 {
-  self->location = g_strdup (DEFAULT_LOCATION);
-  self->format = DEFAULT_FORMAT;
-  self->batch_size = DEFAULT_BATCH_SIZE;
-  self->max_shard_samples = DEFAULT_MAX_SHARD_SAMPLES;
-  self->max_shard_bytes = DEFAULT_MAX_SHARD_BYTES;
-  self->split = g_strdup (DEFAULT_SPLIT);
-  self->split_by = DEFAULT_SPLIT_BY;
-  self->max_pending_bytes = DEFAULT_MAX_PENDING_BYTES;
-  self->shard_prefix = g_strdup (DEFAULT_SHARD_PREFIX);
-  self->overwrite = DEFAULT_OVERWRITE;
-  self->staging_dir = g_strdup (DEFAULT_STAGING_DIR);
-  self->endpoint = g_strdup (DEFAULT_ENDPOINT);
-  self->part_size = DEFAULT_PART_SIZE;
+  self->settings.location = g_strdup (DEFAULT_LOCATION);
+  self->settings.format = DEFAULT_FORMAT;
+  self->settings.batch_size = DEFAULT_BATCH_SIZE;
+  self->settings.max_shard_samples = DEFAULT_MAX_SHARD_SAMPLES;
+  self->settings.max_shard_bytes = DEFAULT_MAX_SHARD_BYTES;
+  self->settings.split = g_strdup (DEFAULT_SPLIT);
+  self->settings.split_by = DEFAULT_SPLIT_BY;
+  self->settings.max_pending_bytes = DEFAULT_MAX_PENDING_BYTES;
+  self->settings.shard_prefix = g_strdup (DEFAULT_SHARD_PREFIX);
+  self->settings.overwrite = DEFAULT_OVERWRITE;
+  self->settings.staging_dir = g_strdup (DEFAULT_STAGING_DIR);
+  self->settings.endpoint = g_strdup (DEFAULT_ENDPOINT);
+  self->settings.part_size = DEFAULT_PART_SIZE;
   gst_base_sink_set_sync (GST_BASE_SINK (self), FALSE);
   /* the queue already holds what it needs; no extra last-buffer ref */
   gst_base_sink_set_last_sample_enabled (GST_BASE_SINK (self), FALSE);
+}
+
+static void
+settings_clear (OpBatchSinkSettings * s)
+{
+  g_clear_pointer (&s->location, g_free);
+  g_clear_pointer (&s->split, g_free);
+  g_clear_pointer (&s->shard_prefix, g_free);
+  g_clear_pointer (&s->staging_dir, g_free);
+  g_clear_pointer (&s->endpoint, g_free);
+  g_clear_pointer (&s->attributes, g_free);
+}
+
+static void
+settings_copy (OpBatchSinkSettings * dst, const OpBatchSinkSettings * src)
+{
+  settings_clear (dst);
+  *dst = *src;
+  dst->location = g_strdup (src->location);
+  dst->split = g_strdup (src->split);
+  dst->shard_prefix = g_strdup (src->shard_prefix);
+  dst->staging_dir = g_strdup (src->staging_dir);
+  dst->endpoint = g_strdup (src->endpoint);
+  dst->attributes = g_strdup (src->attributes);
 }
 
 static void
@@ -587,12 +617,8 @@ op_batch_sink_finalize (GObject * object)
 {
   OpBatchSink *self = OP_BATCH_SINK (object);
 
-  g_free (self->location);
-  g_free (self->split);
-  g_free (self->shard_prefix);
-  g_free (self->staging_dir);
-  g_free (self->endpoint);
-  g_free (self->attributes);
+  settings_clear (&self->settings);
+  settings_clear (&self->cur);
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
 
@@ -616,7 +642,7 @@ post_progress (OpBatchSink * self, const OpWriterStats * stats, gboolean final)
       "bytes", G_TYPE_UINT64, stats->bytes,
       "shards", G_TYPE_UINT, stats->shards,
       "final", G_TYPE_BOOLEAN, final,
-      "location", G_TYPE_STRING, self->cur_location, NULL);
+      "location", G_TYPE_STRING, self->cur.location, NULL);
   gdouble worst = 0;
   gchar *achieved = NULL, *wanted = NULL;
 
@@ -642,8 +668,8 @@ post_progress (OpBatchSink * self, const OpWriterStats * stats, gboolean final)
         ("batchsink split %s is far from the requested %s: samples are "
             "assigned by %s, and there are too few of them to reach the "
             "fractions; use split-by=frame or split-by=sample (or more "
-            "%ss).", achieved, wanted, split_by_nick (self->cur_split_by),
-            split_by_nick (self->cur_split_by)), (NULL));
+            "%ss).", achieved, wanted, split_by_nick (self->cur.split_by),
+            split_by_nick (self->cur.split_by)), (NULL));
   g_free (achieved);
   g_free (wanted);
 }
@@ -682,10 +708,10 @@ on_error (const GError * err, gpointer user_data)
 
   if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_NO_SPACE))
     GST_ELEMENT_ERROR (self, RESOURCE, NO_SPACE_LEFT, ("%s", err->message),
-        ("writing %s", self->cur_location));
+        ("writing %s", self->cur.location));
   else
     GST_ELEMENT_ERROR (self, RESOURCE, WRITE, ("%s", err->message),
-        ("writing %s", self->cur_location));
+        ("writing %s", self->cur.location));
 }
 
 /* ------------------------------------------------------------ start/stop */
@@ -719,21 +745,14 @@ local_location (gchar ** location)
 static gboolean
 start_s3 (OpBatchSink * self, GError ** error)
 {
-  OpS3SinkSettings set = { self->cur_location,
+  OpS3SinkSettings set = { self->cur.location,
     self->cur_format->writer->name, NULL, NULL, 0
   };
-  gchar *staging, *endpoint;
 
-  GST_OBJECT_LOCK (self);
-  staging = g_strdup (self->staging_dir);
-  endpoint = g_strdup (self->endpoint);
-  set.part_size = self->part_size;
-  GST_OBJECT_UNLOCK (self);
-  set.staging_dir = staging;
-  set.endpoint = endpoint;
+  set.part_size = self->cur.part_size;
+  set.staging_dir = self->cur.staging_dir;
+  set.endpoint = self->cur.endpoint;
   self->s3 = op_s3_sink_new (&set, error);
-  g_free (staging);
-  g_free (endpoint);
   return self->s3 != NULL;
 }
 
@@ -766,34 +785,34 @@ op_batch_sink_start (GstBaseSink * sink)
   const OpWriterFormat *impl;
   OpWriter *writer;
   GError *err = NULL;
-  gchar *split, *extra, *prefix, *attributes;
+  const gchar *split, *prefix, *attributes;
+  gchar *extra;
   GEnumValue *by;
   guint batch_size;
   guint64 max_pending;
 
   GST_OBJECT_LOCK (self);
-  self->cur_location = g_strdup (self->location);
-  self->cur_format = &op_batch_formats[self->format];
-  self->cur_split_by = self->split_by;
-  split = g_strdup (self->split);
-  config.max_shard_samples = self->max_shard_samples;
-  config.max_shard_bytes = self->max_shard_bytes;
-  batch_size = self->batch_size;
-  max_pending = self->max_pending_bytes;
-  prefix = g_strdup (self->shard_prefix);
-  config.overwrite = self->overwrite;
-  attributes = g_strdup (self->attributes);
+  settings_copy (&self->cur, &self->settings);
   GST_OBJECT_UNLOCK (self);
+  self->cur_format = &op_batch_formats[self->cur.format];
+  split = self->cur.split;
+  config.max_shard_samples = self->cur.max_shard_samples;
+  config.max_shard_bytes = self->cur.max_shard_bytes;
+  batch_size = self->cur.batch_size;
+  max_pending = self->cur.max_pending_bytes;
+  prefix = self->cur.shard_prefix;
+  config.overwrite = self->cur.overwrite;
+  attributes = self->cur.attributes;
 
-  if (!self->cur_location || !*self->cur_location)
+  if (!self->cur.location || !*self->cur.location)
     goto no_location;
-  if (op_s3_is_url (self->cur_location)) {
+  if (op_s3_is_url (self->cur.location)) {
     if (strcmp (self->cur_format->writer->name, "tar") != 0
         && strcmp (self->cur_format->writer->name, "jsonl") != 0)
       goto s3_format;
     if (!start_s3 (self, &err))
       goto s3_failed;
-  } else if (!local_location (&self->cur_location))
+  } else if (!local_location (&self->cur.location))
     goto not_local;
   if (prefix && *prefix && !op_name_is_safe (prefix))
     goto bad_prefix;
@@ -804,7 +823,7 @@ op_batch_sink_start (GstBaseSink * sink)
       goto bad_split;
   }
   by = g_enum_get_value (g_type_class_peek (OP_TYPE_BATCH_SINK_SPLIT_BY),
-      self->cur_split_by);
+      self->cur.split_by);
   if (self->splits) {
     gchar *norm = op_split_to_string (self->splits);
     extra = g_strdup_printf ("\"split\":\"%s\",\"split_by\":\"%s\"", norm,
@@ -813,7 +832,7 @@ op_batch_sink_start (GstBaseSink * sink)
   } else
     extra = g_strdup ("\"split\":null,\"split_by\":null");
   config.location = self->s3 ? op_s3_sink_staged_location (self->s3) :
-      self->cur_location;
+      self->cur.location;
   if (attributes && *attributes && !load_attributes (self, attributes, &extra))
     goto bad_attributes;
   config.attributes = self->cur_attributes;
@@ -829,7 +848,7 @@ op_batch_sink_start (GstBaseSink * sink)
   if (!writer)
     goto open_failed;
   GST_INFO_OBJECT (self, "writing %s to %s, batches of %u, queue %"
-      G_GUINT64_FORMAT " bytes", impl->name, self->cur_location, batch_size,
+      G_GUINT64_FORMAT " bytes", impl->name, self->cur.location, batch_size,
       max_pending);
   self->unlabeled = 0;
   self->warned_unlabeled = FALSE;
@@ -838,9 +857,6 @@ op_batch_sink_start (GstBaseSink * sink)
   self->writer = op_writer_thread_new (impl, writer, batch_size, max_pending,
       on_progress, on_error, self);
   self->accepted = gst_caps_from_string (self->cur_format->caps);
-  g_free (split);
-  g_free (prefix);
-  g_free (attributes);
   return TRUE;
 
   /* ERRORS */
@@ -857,18 +873,18 @@ not_local:
       ("batchsink cannot write to \"%s\": location must be a local path "
           "or a file:// URI, or s3://bucket/prefix/ for format=tar or "
           "jsonl (other object stores: write locally and upload the "
-          "finished files).", self->cur_location), (NULL));
+          "finished files).", self->cur.location), (NULL));
   goto fail;
 s3_format:
   GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
       ("batchsink cannot write format=%s to \"%s\": only tar and jsonl "
           "shards are uploaded to S3; write %s locally and upload the "
           "finished files.", self->cur_format->writer->name,
-          self->cur_location, self->cur_format->writer->name), (NULL));
+          self->cur.location, self->cur_format->writer->name), (NULL));
   goto fail;
 s3_failed:
   GST_ELEMENT_ERROR (self, RESOURCE, OPEN_WRITE,
-      ("Could not open \"%s\" for writing: %s", self->cur_location,
+      ("Could not open \"%s\" for writing: %s", self->cur.location,
           err->message), (NULL));
   g_clear_error (&err);
   goto fail;
@@ -881,17 +897,14 @@ bad_attributes:
   goto fail;
 open_failed:
   GST_ELEMENT_ERROR (self, RESOURCE, OPEN_WRITE,
-      ("Could not open \"%s\" for writing: %s", self->cur_location,
+      ("Could not open \"%s\" for writing: %s", self->cur.location,
           err->message), (NULL));
   g_clear_error (&err);
 fail:
-  g_free (split);
-  g_free (prefix);
-  g_free (attributes);
   g_clear_pointer (&self->cur_attributes, op_attributes_free);
   g_clear_pointer (&self->splits, op_split_free);
   g_clear_pointer (&self->s3, op_s3_sink_free);
-  g_clear_pointer (&self->cur_location, g_free);
+  settings_clear (&self->cur);
   return FALSE;
 }
 
@@ -915,7 +928,7 @@ stop_writer (OpBatchSink * self)
   msg = g_strdup_printf ("batchsink stopped before EOS: kept %"
       G_GUINT64_FORMAT " samples in complete files of \"%s\" (its manifest "
       "says \"complete\": false), dropped %" G_GUINT64_FORMAT " samples",
-      kept, self->cur_location, dropped);
+      kept, self->cur.location, dropped);
   g_message ("%s", msg);
   GST_ELEMENT_WARNING (self, RESOURCE, WRITE, ("%s", msg),
       ("kept=%" G_GUINT64_FORMAT " dropped=%" G_GUINT64_FORMAT, kept, dropped));
@@ -932,7 +945,7 @@ op_batch_sink_stop (GstBaseSink * sink)
   g_clear_pointer (&self->s3, op_s3_sink_free);
   g_clear_pointer (&self->cur_attributes, op_attributes_free);
   g_clear_pointer (&self->splits, op_split_free);
-  g_clear_pointer (&self->cur_location, g_free);
+  settings_clear (&self->cur);
   gst_caps_replace (&self->caps, NULL);
   gst_caps_replace (&self->accepted, NULL);
   self->ext = NULL;
@@ -1227,7 +1240,7 @@ op_batch_sink_render (GstBaseSink * sink, GstBuffer * buf)
     return GST_FLOW_ERROR;
   }
   if (self->splits) {
-    gchar *canon = op_split_canonical (self->cur_split_by, &sample->ann,
+    gchar *canon = op_split_canonical (self->cur.split_by, &sample->ann,
         sample->key);
     sample->split = op_split_assign (self->splits, canon);
     g_free (canon);
@@ -1311,52 +1324,52 @@ op_batch_sink_set_property (GObject * object, guint prop_id,
   GST_OBJECT_LOCK (self);
   switch (prop_id) {
     case PROP_LOCATION:
-      g_free (self->location);
-      self->location = g_value_dup_string (value);
+      g_free (self->settings.location);
+      self->settings.location = g_value_dup_string (value);
       break;
     case PROP_FORMAT:
-      self->format = g_value_get_enum (value);
+      self->settings.format = g_value_get_enum (value);
       break;
     case PROP_BATCH_SIZE:
-      self->batch_size = g_value_get_uint (value);
+      self->settings.batch_size = g_value_get_uint (value);
       break;
     case PROP_MAX_SHARD_SAMPLES:
-      self->max_shard_samples = g_value_get_uint64 (value);
+      self->settings.max_shard_samples = g_value_get_uint64 (value);
       break;
     case PROP_MAX_SHARD_BYTES:
-      self->max_shard_bytes = g_value_get_uint64 (value);
+      self->settings.max_shard_bytes = g_value_get_uint64 (value);
       break;
     case PROP_SPLIT:
-      g_free (self->split);
-      self->split = g_value_dup_string (value);
+      g_free (self->settings.split);
+      self->settings.split = g_value_dup_string (value);
       break;
     case PROP_SPLIT_BY:
-      self->split_by = g_value_get_enum (value);
+      self->settings.split_by = g_value_get_enum (value);
       break;
     case PROP_MAX_PENDING_BYTES:
-      self->max_pending_bytes = g_value_get_uint64 (value);
+      self->settings.max_pending_bytes = g_value_get_uint64 (value);
       break;
     case PROP_SHARD_PREFIX:
-      g_free (self->shard_prefix);
-      self->shard_prefix = g_value_dup_string (value);
+      g_free (self->settings.shard_prefix);
+      self->settings.shard_prefix = g_value_dup_string (value);
       break;
     case PROP_OVERWRITE:
-      self->overwrite = g_value_get_boolean (value);
+      self->settings.overwrite = g_value_get_boolean (value);
       break;
     case PROP_STAGING_DIR:
-      g_free (self->staging_dir);
-      self->staging_dir = g_value_dup_string (value);
+      g_free (self->settings.staging_dir);
+      self->settings.staging_dir = g_value_dup_string (value);
       break;
     case PROP_ENDPOINT:
-      g_free (self->endpoint);
-      self->endpoint = g_value_dup_string (value);
+      g_free (self->settings.endpoint);
+      self->settings.endpoint = g_value_dup_string (value);
       break;
     case PROP_PART_SIZE:
-      self->part_size = g_value_get_uint64 (value);
+      self->settings.part_size = g_value_get_uint64 (value);
       break;
     case PROP_ATTRIBUTES:
-      g_free (self->attributes);
-      self->attributes = g_value_dup_string (value);
+      g_free (self->settings.attributes);
+      self->settings.attributes = g_value_dup_string (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -1374,46 +1387,46 @@ op_batch_sink_get_property (GObject * object, guint prop_id, GValue * value,
   GST_OBJECT_LOCK (self);
   switch (prop_id) {
     case PROP_LOCATION:
-      g_value_set_string (value, self->location);
+      g_value_set_string (value, self->settings.location);
       break;
     case PROP_FORMAT:
-      g_value_set_enum (value, self->format);
+      g_value_set_enum (value, self->settings.format);
       break;
     case PROP_BATCH_SIZE:
-      g_value_set_uint (value, self->batch_size);
+      g_value_set_uint (value, self->settings.batch_size);
       break;
     case PROP_MAX_SHARD_SAMPLES:
-      g_value_set_uint64 (value, self->max_shard_samples);
+      g_value_set_uint64 (value, self->settings.max_shard_samples);
       break;
     case PROP_MAX_SHARD_BYTES:
-      g_value_set_uint64 (value, self->max_shard_bytes);
+      g_value_set_uint64 (value, self->settings.max_shard_bytes);
       break;
     case PROP_SPLIT:
-      g_value_set_string (value, self->split);
+      g_value_set_string (value, self->settings.split);
       break;
     case PROP_SPLIT_BY:
-      g_value_set_enum (value, self->split_by);
+      g_value_set_enum (value, self->settings.split_by);
       break;
     case PROP_MAX_PENDING_BYTES:
-      g_value_set_uint64 (value, self->max_pending_bytes);
+      g_value_set_uint64 (value, self->settings.max_pending_bytes);
       break;
     case PROP_SHARD_PREFIX:
-      g_value_set_string (value, self->shard_prefix);
+      g_value_set_string (value, self->settings.shard_prefix);
       break;
     case PROP_OVERWRITE:
-      g_value_set_boolean (value, self->overwrite);
+      g_value_set_boolean (value, self->settings.overwrite);
       break;
     case PROP_STAGING_DIR:
-      g_value_set_string (value, self->staging_dir);
+      g_value_set_string (value, self->settings.staging_dir);
       break;
     case PROP_ENDPOINT:
-      g_value_set_string (value, self->endpoint);
+      g_value_set_string (value, self->settings.endpoint);
       break;
     case PROP_PART_SIZE:
-      g_value_set_uint64 (value, self->part_size);
+      g_value_set_uint64 (value, self->settings.part_size);
       break;
     case PROP_ATTRIBUTES:
-      g_value_set_string (value, self->attributes);
+      g_value_set_string (value, self->settings.attributes);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
