@@ -836,6 +836,7 @@ op_batch_sink_start (GstBaseSink * sink)
   if (attributes && *attributes && !load_attributes (self, attributes, &extra))
     goto bad_attributes;
   config.attributes = self->cur_attributes;
+  config.remote = self->s3;
   config.has_split = self->splits != NULL;
   config.manifest_extra = extra;
   config.shard_closed = on_shard_closed;

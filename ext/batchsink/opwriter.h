@@ -78,6 +78,9 @@ typedef void (*OpShardClosedFunc) (const OpShardInfo * info,
  *   (hdf5) after it is committed and listed in the manifest (manifest.c
  *   calls it, so no format can forget)
  * @user_data: for @shard_closed
+ * @attributes: (nullable): the `attributes=FILE` table
+ * @remote: (nullable): with `location=s3://`, the sink that uploads what
+ *   the shard formats write into @location (a staging directory)
  *
  * What a format needs to know when it opens.
  */
@@ -92,6 +95,7 @@ typedef struct {
   OpShardClosedFunc shard_closed;
   gpointer user_data;
   const struct _OpAttributes *attributes;
+  struct _OpS3Sink *remote;
 } OpWriterConfig;
 
 /**

@@ -12,9 +12,7 @@
  * failed shard stays there and an interrupted run resumes from it.
  * Objects are named `<prefix><file name>`, the names the run has on disk.
  *
- * The writers reach their sink through op_s3_sink_lookup() on the
- * location batchsink gives them (OpWriterConfig has no field for it); a
- * sink is registered from op_s3_sink_new() to op_s3_sink_free().
+ * The writers reach their sink through OpWriterConfig.remote.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "s3sink.h"
@@ -35,8 +33,6 @@ struct _OpS3Sink
   gchar *location;              /* what the writer writes: dir or file */
 };
 
-G_LOCK_DEFINE_STATIC (registry);
-static GHashTable *registry;    /* location -> OpS3Sink */
 
 gboolean
 op_s3_is_url (const gchar * location)
@@ -108,7 +104,6 @@ op_s3_sink_new (const OpS3SinkSettings * set, GError ** error)
   OpS3Sink *s = g_new0 (OpS3Sink, 1);
   OpS3Config *config;
   gchar *name = NULL;
-  gboolean registered;
 
   if (!op_s3_url_parse (set->url, &s->bucket, &s->prefix, error)
       || !split_name (s, set, &name, error))
@@ -123,18 +118,7 @@ op_s3_sink_new (const OpS3SinkSettings * set, GError ** error)
   s->location = name ? g_build_filename (s->staging, name, NULL) :
       g_strdup (s->staging);
   g_clear_pointer (&name, g_free);
-  G_LOCK (registry);
-  if (!registry)
-    registry = g_hash_table_new (g_str_hash, g_str_equal);
-  registered = !g_hash_table_contains (registry, s->location);
-  if (registered)
-    g_hash_table_insert (registry, s->location, s);
-  G_UNLOCK (registry);
-  if (registered)
-    return s;
-  g_set_error (error, G_IO_ERROR, G_IO_ERROR_BUSY,
-      "staging-dir \"%s\" is in use by another batchsink of this process",
-      s->staging);
+  return s;
 
 fail:
   g_free (name);
@@ -146,25 +130,6 @@ const gchar *
 op_s3_sink_staged_location (OpS3Sink * s)
 {
   return s->location;
-}
-
-/**
- * op_s3_sink_lookup:
- * @location: an OpWriterConfig location
- *
- * Returns: (transfer none) (nullable): the sink whose staged location is
- * @location; it lives until batchsink's stop, after its writer.
- */
-OpS3Sink *
-op_s3_sink_lookup (const gchar * location)
-{
-  OpS3Sink *s = NULL;
-
-  G_LOCK (registry);
-  if (registry && location)
-    s = g_hash_table_lookup (registry, location);
-  G_UNLOCK (registry);
-  return s;
 }
 
 static gboolean
@@ -232,11 +197,6 @@ op_s3_sink_free (OpS3Sink * s)
 {
   if (!s)
     return;
-  G_LOCK (registry);
-  if (registry && s->location
-      && g_hash_table_lookup (registry, s->location) == s)
-    g_hash_table_remove (registry, s->location);
-  G_UNLOCK (registry);
   if (s->temporary)
     remove_tree (s->staging);
   op_s3_client_free (s->client);

@@ -32,7 +32,6 @@ gboolean op_s3_is_url (const gchar * location);
 OpS3Sink *op_s3_sink_new (const OpS3SinkSettings * settings,
     GError ** error);
 const gchar *op_s3_sink_staged_location (OpS3Sink * sink);
-OpS3Sink *op_s3_sink_lookup (const gchar * location);
 gboolean op_s3_sink_upload_shard (OpS3Sink * sink, const gchar * path,
     GError ** error);
 gboolean op_s3_sink_upload_index (OpS3Sink * sink,

@@ -85,7 +85,7 @@ op_shards_new (const gchar * format, const OpWriterConfig * config,
   s->open = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, shard_free);
   s->resume = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
       resume_free);
-  s->remote = op_s3_sink_lookup (config->location);
+  s->remote = config->remote;
   return s;
 }
 
