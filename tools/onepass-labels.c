@@ -81,15 +81,20 @@ main (int argc, char **argv)
         (const gchar *) g_ptr_array_index (labels->warnings, i));
 
   out = g_string_sized_new (4096);
-  for (i = 0; i < (gint) labels->frames->len; i++) {
-    OpLabeledFrame *f = &g_array_index (labels->frames, OpLabeledFrame, i);
-    n_instances += op_annotation_n_instances (&f->ann);
+  for (i = 0; i < (gint) labels->n_frames; i++) {
+    const OpLabelsFrame *f = &labels->frames[i];
+    OpSkeleton *sk = op_labels_frame_skeleton (labels, f);
+    OpAnnotation ann;
+
+    n_instances += f->n_instances;
     if (summary)
       continue;
-    f->ann.source = g_intern_string (labels->videos->len > f->video ?
+    op_labels_get_annotation (labels, f, &ann);
+    ann.source = g_intern_string (labels->videos->len > f->video ?
         (const gchar *) g_ptr_array_index (labels->videos, f->video) : "");
-    op_annotation_append_json (out, &f->ann, f->ann.skeleton != last);
-    last = f->ann.skeleton;
+    op_annotation_append_json (out, &ann, sk != last);
+    op_annotation_clear (&ann);
+    last = sk;
     g_string_append_c (out, '\n');
     fputs (out->str, stdout);
     g_string_truncate (out, 0);
@@ -106,7 +111,7 @@ main (int argc, char **argv)
       g_free (size);
     }
     printf ("labeled frames: %u\ninstances: %" G_GUINT64_FORMAT "\n",
-        labels->frames->len, n_instances);
+        (guint) labels->n_frames, n_instances);
   }
   g_string_free (out, TRUE);
   op_labels_free (labels);

@@ -592,7 +592,7 @@ op_annot_filter_start (GstBaseTransform * trans)
     goto load_failed;
 
   GST_INFO_OBJECT (self, "%s: %s labels, %u labeled frames in %u videos",
-      self->cur.location, self->labels->format, self->labels->frames->len,
+      self->cur.location, self->labels->format, (guint) self->labels->n_frames,
       self->labels->videos->len);
   for (i = 0; i < self->labels->warnings->len; i++)
     GST_ELEMENT_WARNING (self, STREAM, FORMAT, ("%s: %s", self->cur.location,
@@ -1261,9 +1261,7 @@ add_empty_meta (OpAnnotFilter * self, GstBuffer * buf, guint64 index)
   OpAnnotationMeta *meta;
 
   op_annotation_init (&ann);
-  if (self->targets->targets->len > 0)
-    op_annotation_set_skeleton (&ann, g_array_index (self->targets->targets,
-            OpTarget, 0).ann.skeleton);
+  op_annotation_set_skeleton (&ann, op_target_list_skeleton (self->targets));
   ann.frame_index = index;
   meta = op_buffer_add_annotation_meta (buf, &ann);
   op_annotation_clear (&ann);
@@ -1320,11 +1318,16 @@ op_annot_filter_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
   target = op_target_list_find (self->targets, index);
   if (target) {
     OpAnnotationMeta *meta;
+    OpAnnotation ann;
 
     target->reached = TRUE;
     if (self->cur.mode == OP_ANNOT_FILTER_MODE_DROP)
       fill_gap_until (self, pts);
-    meta = op_buffer_add_annotation_meta (buf, &target->ann);
+    op_annotation_init (&ann);
+    meta = op_buffer_add_annotation_meta (buf, &ann);
+    op_annotation_clear (&ann);
+    /* the labels' instances go straight into the meta: one copy */
+    op_target_list_fill (self->targets, target, &meta->ann);
     meta->ann.source = self->source;
     meta->ann.pts = frame_pts (self, buf, index);
     meta->ann.width = self->width;
@@ -1332,7 +1335,7 @@ op_annot_filter_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
     meta->ann.source_width = self->width;
     meta->ann.source_height = self->height;
     self->stats.passed++;
-    self->stats.instances += op_annotation_n_instances (&target->ann);
+    self->stats.instances += target->n;
     if (self->discont) {
       GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_DISCONT);
       self->discont = FALSE;
@@ -1342,7 +1345,7 @@ op_annot_filter_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
     if (self->cur.mode == OP_ANNOT_FILTER_MODE_DROP)
       self->last_passed = (gint64) index;
     GST_LOG_OBJECT (self, "frame %" G_GUINT64_FORMAT ": %u instances", index,
-        op_annotation_n_instances (&target->ann));
+        target->n);
     return GST_FLOW_OK;
   }
 

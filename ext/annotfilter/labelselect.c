@@ -3,8 +3,8 @@
 #include "labelselect.h"
 
 static gboolean
-instance_counts (const OpInstance * inst, OpInstanceFilter which,
-    guint min_keypoints)
+instance_counts (const OpLabels * labels, const OpLabelsInstance * inst,
+    OpInstanceFilter which, guint min_keypoints)
 {
   if (which == OP_INSTANCES_USER && inst->kind != OP_INSTANCE_USER)
     return FALSE;
@@ -17,15 +17,9 @@ instance_counts (const OpInstance * inst, OpInstanceFilter which,
     return FALSE;
   /* min-keypoints counts a detection's box as present: a box without
    * keypoints (MOT, COCO detections) is what a detection is */
-  if (inst->kind == OP_INSTANCE_DETECTION && inst->has_bbox)
+  if (inst->kind == OP_INSTANCE_DETECTION && inst->bbox)
     return TRUE;
-  return op_instance_count_present (inst) >= min_keypoints;
-}
-
-static void
-target_clear (gpointer data)
-{
-  op_annotation_clear (&((OpTarget *) data)->ann);
+  return op_labels_instance_count_present (labels, inst) >= min_keypoints;
 }
 
 OpTargetList *
@@ -33,31 +27,28 @@ op_target_list_new (const OpLabels * labels, guint video,
     OpInstanceFilter which, guint min_keypoints)
 {
   OpTargetList *list = g_new0 (OpTargetList, 1);
-  const OpLabeledFrame *f;
+  const OpLabelsFrame *f, *end = labels->frames + labels->n_frames;
 
+  list->labels = labels;
   list->targets = g_array_new (FALSE, TRUE, sizeof (OpTarget));
-  g_array_set_clear_func (list->targets, target_clear);
+  list->selected = g_array_new (FALSE, FALSE, sizeof (guint32));
 
   /* labels are sorted by (video, frame): walk this video's run */
-  for (f = op_labels_next (labels, video, 0);
-      f && f < &g_array_index (labels->frames, OpLabeledFrame,
-          labels->frames->len) && f->video == video; f++) {
+  for (f = op_labels_next (labels, video, 0); f && f < end
+      && f->video == video; f++) {
     OpTarget t = { 0, };
-    guint i;
+    guint32 i;
 
-    op_annotation_init (&t.ann);
-    op_annotation_set_skeleton (&t.ann, f->ann.skeleton);
-    t.frame_index = t.ann.frame_index = f->ann.frame_index;
-    for (i = 0; i < op_annotation_n_instances (&f->ann); i++) {
-      const OpInstance *inst = op_annotation_get_instance (&f->ann, i);
-      if (instance_counts (inst, which, min_keypoints))
-        op_annotation_append_instance (&t.ann, inst);
-    }
-    if (op_annotation_n_instances (&t.ann) == 0) {
-      op_annotation_clear (&t.ann);
+    t.frame_index = f->frame_index;
+    t.frame = f;
+    t.first = list->selected->len;
+    for (i = f->first_instance; i < f->first_instance + f->n_instances; i++)
+      if (instance_counts (labels, &labels->instances[i], which, min_keypoints))
+        g_array_append_val (list->selected, i);
+    t.n = list->selected->len - t.first;
+    if (t.n == 0)
       continue;
-    }
-    list->n_instances += op_annotation_n_instances (&t.ann);
+    list->n_instances += t.n;
     g_array_append_val (list->targets, t);
   }
   return list;
@@ -69,7 +60,42 @@ op_target_list_free (OpTargetList * list)
   if (list == NULL)
     return;
   g_array_unref (list->targets);
+  g_array_unref (list->selected);
   g_free (list);
+}
+
+/* the skeleton of an unlabeled frame's empty meta: the video's */
+OpSkeleton *
+op_target_list_skeleton (const OpTargetList * list)
+{
+  if (list->targets->len == 0)
+    return NULL;
+  return op_labels_frame_skeleton (list->labels,
+      g_array_index (list->targets, OpTarget, 0).frame);
+}
+
+/**
+ * op_target_list_fill:
+ * @ann: an initialised annotation without instances
+ *
+ * Gives @ann the target's frame index, skeleton and counted instances, in
+ * file order: the one copy made of the labels, for the buffer's meta.
+ */
+void
+op_target_list_fill (const OpTargetList * list, const OpTarget * t,
+    OpAnnotation * ann)
+{
+  guint i;
+
+  ann->frame_index = t->frame_index;
+  op_annotation_set_skeleton (ann, op_labels_frame_skeleton (list->labels,
+          t->frame));
+  for (i = 0; i < t->n; i++) {
+    guint32 row = g_array_index (list->selected, guint32, t->first + i);
+    OpInstance inst;
+    op_labels_get_instance (list->labels, &list->labels->instances[row], &inst);
+    g_array_append_val (ann->instances, inst);
+  }
 }
 
 /* first target at or after @frame_index, or NULL */

@@ -25,10 +25,13 @@ typedef enum {
   OP_INSTANCES_DETECTION,
 } OpInstanceFilter;
 
-/* One frame to pass: the labels' instances after filtering, in file order. */
+/* One frame to pass: a labeled frame and which of its instances count,
+ * indices into the immutable labels (nothing is copied until a buffer
+ * gets its meta). */
 typedef struct {
   guint64 frame_index;
-  OpAnnotation ann;
+  const OpLabelsFrame *frame;
+  guint first, n;               /* its instances: selected[first .. first+n) */
   gboolean reached;
 } OpTarget;
 
@@ -37,7 +40,9 @@ typedef struct {
  * by frame index, built once when the video is known.
  */
 typedef struct {
+  const OpLabels *labels;
   GArray *targets;              /* OpTarget */
+  GArray *selected;             /* guint32 rows of labels->instances */
   guint64 n_instances;
 } OpTargetList;
 
@@ -46,6 +51,10 @@ OpTargetList *op_target_list_new   (const OpLabels * labels, guint video,
 void          op_target_list_free  (OpTargetList * list);
 OpTarget     *op_target_list_find  (OpTargetList * list, guint64 frame_index);
 OpTarget     *op_target_list_next  (OpTargetList * list, guint64 frame_index);
+OpSkeleton   *op_target_list_skeleton (const OpTargetList * list);
+void          op_target_list_fill  (const OpTargetList * list,
+                                    const OpTarget * target,
+                                    OpAnnotation * ann);
 guint         op_target_list_count_unreached (const OpTargetList * list,
                                               guint64 from, guint64 to,
                                               GString * first_few);

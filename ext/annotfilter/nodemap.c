@@ -178,23 +178,32 @@ build_index (const OpNodeMap * map, const OpSkeleton * sk,
   return src_of;
 }
 
-static void
-remap_instance (OpInstance * inst, const gint * src_of, guint n)
+/* New point columns: every instance of a frame whose skeleton is not the
+ * target gets the target's nodes (NaN where no source node maps). */
+typedef struct
 {
-  OpKeypoint *kps = g_new (OpKeypoint, n);
-  guint t;
+  gdouble *x, *y, *score;
+  guint8 *visible;
+  gsize n;
+} Points;
 
-  for (t = 0; t < n; t++) {
-    if (src_of[t] >= 0 && (guint) src_of[t] < inst->n_keypoints) {
-      kps[t] = inst->keypoints[src_of[t]];
-    } else {
-      kps[t].x = kps[t].y = kps[t].score = NAN;
-      kps[t].visible = FALSE;
-    }
-  }
-  g_free (inst->keypoints);
-  inst->keypoints = kps;
-  inst->n_keypoints = n;
+static void
+copy_point (const OpLabels * l, gsize from, Points * p, gsize to)
+{
+  p->x[to] = l->x[from];
+  p->y[to] = l->y[from];
+  p->visible[to] = l->visible[from];
+  if (p->score)
+    p->score[to] = l->score[from];
+}
+
+static void
+missing_point (Points * p, gsize to)
+{
+  p->x[to] = p->y[to] = NAN;
+  p->visible[to] = 0;
+  if (p->score)
+    p->score[to] = NAN;
 }
 
 /**
@@ -207,32 +216,68 @@ op_node_map_apply (const OpNodeMap * map, OpLabels * labels, GError ** error)
 {
   /* one index per distinct source skeleton (frames share them) */
   GHashTable *indices = g_hash_table_new_full (NULL, NULL, NULL, g_free);
-  guint f, i, n = map->target->n_nodes;
+  guint n = map->target->n_nodes;
+  guint32 target;
+  Points p = { 0, };
+  gsize f, i, total = 0;
   gboolean ok = TRUE;
 
-  for (f = 0; ok && f < labels->frames->len; f++) {
-    OpLabeledFrame *lf = &g_array_index (labels->frames, OpLabeledFrame, f);
-    OpSkeleton *sk = lf->ann.skeleton;
-    gint *src_of;
+  /* first the indices (and their errors), then the sizes */
+  for (f = 0; ok && f < labels->n_frames; f++) {
+    OpSkeleton *sk = op_labels_frame_skeleton (labels, &labels->frames[f]);
+    gsize count = labels->frames[f].n_instances;
 
-    if (!sk || sk == map->target)
-      continue;
-    src_of = g_hash_table_lookup (indices, sk);
-    if (!src_of) {
-      src_of = build_index (map, sk, labels->path, error);
+    if (sk && sk != map->target && !g_hash_table_contains (indices, sk)) {
+      gint *src_of = build_index (map, sk, labels->path, error);
       if (!src_of) {
         ok = FALSE;
         break;
       }
       g_hash_table_insert (indices, sk, src_of);
     }
-    for (i = 0; i < op_annotation_n_instances (&lf->ann); i++)
-      remap_instance (op_annotation_get_instance (&lf->ann, i), src_of, n);
+    for (i = 0; i < count; i++)
+      total += (sk && sk != map->target) ? n :
+          labels->instances[labels->frames[f].first_instance + i].n_points;
   }
-  /* only now: the hash table's keys are the old skeletons */
-  for (f = 0; ok && f < labels->frames->len; f++)
-    op_annotation_set_skeleton (&g_array_index (labels->frames,
-            OpLabeledFrame, f).ann, map->target);
+  if (ok && total > G_MAXUINT32) {
+    MAP_ERROR (error, "node-map %s: %s would have more than %u keypoints",
+        map->path, labels->path, G_MAXUINT32);
+    ok = FALSE;
+  }
+  if (!ok)
+    goto done;
+
+  p.x = g_new (gdouble, MAX (total, 1));
+  p.y = g_new (gdouble, MAX (total, 1));
+  p.visible = g_new (guint8, MAX (total, 1));
+  p.score = labels->score ? g_new (gdouble, MAX (total, 1)) : NULL;
+  target = op_labels_intern_skeleton (labels, map->target);
+  for (f = 0; f < labels->n_frames; f++) {
+    OpLabelsFrame *lf = &labels->frames[f];
+    OpSkeleton *sk = op_labels_frame_skeleton (labels, lf);
+    const gint *src_of = sk ? g_hash_table_lookup (indices, sk) : NULL;
+
+    for (i = 0; i < lf->n_instances; i++) {
+      OpLabelsInstance *inst = &labels->instances[lf->first_instance + i];
+      guint t, k = src_of ? n : inst->n_points;
+
+      for (t = 0; t < k; t++) {
+        if (!src_of)
+          copy_point (labels, inst->first_point + t, &p, p.n + t);
+        else if (src_of[t] >= 0 && (guint) src_of[t] < inst->n_points)
+          copy_point (labels, inst->first_point + src_of[t], &p, p.n + t);
+        else
+          missing_point (&p, p.n + t);
+      }
+      inst->first_point = p.n;
+      inst->n_points = k;
+      p.n += k;
+    }
+    lf->skeleton = target;
+  }
+  op_labels_replace_points (labels, p.x, p.y, p.visible, p.score, p.n);
+
+done:
   g_hash_table_unref (indices);
   return ok;
 }

@@ -459,8 +459,11 @@ analysis_load (const gchar * path, GError ** error)
           n_blank++;
       }
     }
+    /* into the columns block by block: memory stays that of the columns */
+    if (!op_labels_pack (labels, error))
+      goto done;
   }
-  if (labels->frames->len == 0)
+  if (labels->n_frames == 0)
     op_labels_add_warning (labels, "the file holds no occupied frame");
   if (n_blank)
     op_labels_add_warning (labels, "%" G_GUINT64_FORMAT " occupied slot(s) "

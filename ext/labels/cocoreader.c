@@ -34,7 +34,7 @@ typedef struct
   guint video;
   guint64 frame;
   gint64 id;
-  guint slot;                   /* 1 + index in labels->frames, 0 = none */
+  guint slot;                   /* 1 + index in labels->building, 0 = none */
 } Image;
 
 #define FAIL(code, ...) G_STMT_START { \
@@ -338,9 +338,9 @@ read_annotation (JsonObject * o, const gchar * where, GHashTable * images,
   sk = kps ? cat->skeleton : NULL;
   if (img->slot == 0) {
     f = op_labels_add_frame (l, img->video, img->frame, sk);
-    img->slot = l->frames->len;
+    img->slot = l->building->len;
   } else {
-    f = &g_array_index (l->frames, OpLabeledFrame, img->slot - 1);
+    f = &g_array_index (l->building, OpLabeledFrame, img->slot - 1);
     if (sk && f->ann.skeleton == NULL && f->ann.instances->len > 0) {
       /* detections came first: give them this skeleton's missing points */
       OpAnnotation tmp;
@@ -449,14 +449,14 @@ coco_load (const gchar * path, GError ** error)
     if (!ok)
       goto fail;
   }
-  for (i = 0; i < labels->frames->len; i++) {
-    OpLabeledFrame *f = &g_array_index (labels->frames, OpLabeledFrame, i);
+  for (i = 0; i < labels->building->len; i++) {
+    OpLabeledFrame *f = &g_array_index (labels->building, OpLabeledFrame, i);
     op_labels_get_video_size (labels, f->video, &f->ann.width, &f->ann.height);
   }
   if (crowd > 0)
     op_labels_add_warning (labels, "%u crowd annotation(s) (iscrowd 1) were "
         "skipped", crowd);
-  if (labels->frames->len == 0)
+  if (labels->building->len == 0)
     op_labels_add_warning (labels, "the file holds no annotations");
   g_hash_table_unref (cats);
   g_hash_table_unref (images);

@@ -297,7 +297,7 @@ dlc_load (const gchar * path, GError ** error)
     }
     g_strfreev (f);
   }
-  if (labels->frames->len == 0)
+  if (labels->building->len == 0)
     op_labels_add_warning (labels, "the file holds no labeled point");
   goto cleanup;
 

@@ -544,14 +544,253 @@ op_h5_check_storage (hid_t dset, const gchar * name, guint64 n_bytes,
   return FALSE;
 }
 
+/* a member read from the file's own row layout into the caller's row */
+typedef struct
+{
+  gsize file_offset, row_offset, size;
+} RawField;
+
+struct _OpH5Table
+{
+  hid_t dset, mtype;
+  gsize row_size, n_rows;
+  gchar *what;
+  /* when every wanted member already has the wanted type, rows are read
+   * in the file's layout (no libhdf5 conversion, as h5py reads) and the
+   * members copied out: libhdf5's per-member conversion costs twice the
+   * read */
+  hid_t raw_type;
+  gsize raw_size;
+  RawField *raw;
+  guint n_raw;
+};
+
+void
+op_h5_table_close (OpH5Table * t)
+{
+  if (t == NULL)
+    return;
+  if (t->mtype >= 0)
+    H5Tclose (t->mtype);
+  if (t->raw_type >= 0)
+    H5Tclose (t->raw_type);
+  g_free (t->raw);
+  if (t->dset >= 0)
+    H5Dclose (t->dset);
+  g_free (t->what);
+  g_free (t);
+}
+
+/* whether a member of type @mt can be copied as bytes into @want: the same
+ * type (a file's little-endian IEEE double is a native double here), or
+ * an enum over it (h5py's bool) */
+static gboolean
+same_bytes (hid_t mt, hid_t want)
+{
+  gboolean same = H5Tequal (mt, want) > 0;
+
+  /* h5py's bool is an enum over int8 {FALSE 0, TRUE 1}: its bytes are the
+   * flag we read as uint8 */
+  if (!same && H5Tget_class (mt) == H5T_ENUM && H5Tget_nmembers (mt) == 2) {
+    hid_t base = H5Tget_super (mt);
+    same = base >= 0 && H5Tget_class (base) == H5T_INTEGER
+        && H5Tget_class (want) == H5T_INTEGER
+        && H5Tget_size (base) == H5Tget_size (want)
+        && H5Tget_order (base) == H5Tget_order (want);
+    if (same && H5Tget_size (base) <= sizeof (guint64)) {
+      /* little-endian, zero-extended: small values read as themselves */
+      guint64 v0 = 0, v1 = 0;
+      same = H5Tget_order (base) == H5T_ORDER_LE
+          && H5Tget_member_value (mt, 0, &v0) >= 0
+          && H5Tget_member_value (mt, 1, &v1) >= 0 && MIN (v0, v1) == 0
+          && MAX (v0, v1) == 1;
+    } else {
+      same = FALSE;
+    }
+    if (base >= 0)
+      H5Tclose (base);
+  }
+  return same;
+}
+
+/* The raw plan of struct _OpH5Table: rows are read with the file's own
+ * type as memory type (libhdf5 converts nothing) when every wanted member
+ * can be copied as bytes; else the converting read is used. */
+static void
+plan_raw_read (OpH5Table * t, hid_t ftype, const OpH5Field * fields,
+    guint n_fields)
+{
+  gsize size = H5Tget_size (ftype);
+  gboolean ok = size > 0;
+  guint i;
+
+  t->raw = g_new0 (RawField, n_fields);
+  for (i = 0; ok && i < n_fields; i++) {
+    gint idx = H5Tget_member_index (ftype, fields[i].name);
+    hid_t mt;
+
+    if (idx < 0)
+      continue;
+    mt = H5Tget_member_type (ftype, idx);
+    ok = mt >= 0 && same_bytes (mt, fields[i].mem_type);
+    if (ok) {
+      RawField *rf = &t->raw[t->n_raw++];
+      rf->file_offset = H5Tget_member_offset (ftype, idx);
+      rf->row_offset = fields[i].offset;
+      rf->size = H5Tget_size (mt);
+      ok = rf->size > 0 && rf->file_offset <= size
+          && rf->size <= size - rf->file_offset;
+    }
+    if (mt >= 0)
+      H5Tclose (mt);
+  }
+  H5Eclear2 (H5E_DEFAULT);
+  if (ok) {
+    t->raw_type = H5Tcopy (ftype);
+    t->raw_size = size;
+  } else {
+    g_clear_pointer (&t->raw, g_free);
+    t->n_raw = 0;
+  }
+}
+
+/**
+ * op_h5_table_open:
+ * @n_rows: (out): the table's row count
+ *
+ * Opens the 1-D compound dataset @name for reading the members named in
+ * @fields by name (HDF5 matches compound members by name and converts
+ * their types, so 9- and 10-member /instances read alike), in row ranges
+ * with op_h5_table_read().
+ *
+ * Returns: (transfer full) (nullable): the table
+ */
+OpH5Table *
+op_h5_table_open (hid_t loc, const gchar * name, const OpH5Field * fields,
+    guint n_fields, gsize row_size, gsize * n_rows, GError ** error)
+{
+  OpH5Table *t = g_new0 (OpH5Table, 1);
+  hid_t ftype = -1, space = -1;
+  gssize count;
+  gboolean ok = FALSE;
+  guint i;
+
+  t->what = g_strdup_printf ("/%s", name);
+  t->mtype = t->raw_type = -1;
+  t->row_size = row_size;
+  t->dset = H5Dopen2 (loc, name, H5P_DEFAULT);
+  if (t->dset < 0) {
+    set_h5_error (error, OP_LABELS_ERROR_CORRUPT, t->what);
+    goto done;
+  }
+  ftype = H5Dget_type (t->dset);
+  space = H5Dget_space (t->dset);
+  count = count_elements (space, 1);
+  if (ftype < 0 || H5Tget_class (ftype) != H5T_COMPOUND || count < 0
+      || H5Sget_simple_extent_ndims (space) != 1) {
+    g_set_error (error, OP_LABELS_ERROR, OP_LABELS_ERROR_CORRUPT,
+        "%s is not a table (a 1-D compound dataset)", t->what);
+    goto done;
+  }
+  if (count > G_MAXINT32) {
+    g_set_error (error, OP_LABELS_ERROR, OP_LABELS_ERROR_CORRUPT,
+        "%s has too many rows (%" G_GSSIZE_FORMAT ")", t->what, count);
+    goto done;
+  }
+  t->mtype = H5Tcreate (H5T_COMPOUND, row_size);
+  for (i = 0; i < n_fields; i++) {
+    if (H5Tget_member_index (ftype, fields[i].name) < 0) {
+      H5Eclear2 (H5E_DEFAULT);
+      if (fields[i].required) {
+        g_set_error (error, OP_LABELS_ERROR, OP_LABELS_ERROR_CORRUPT,
+            "%s has no \"%s\" field", t->what, fields[i].name);
+        goto done;
+      }
+      continue;
+    }
+    H5Tinsert (t->mtype, fields[i].name, fields[i].offset, fields[i].mem_type);
+  }
+  plan_raw_read (t, ftype, fields, n_fields);
+  if (!op_h5_check_storage (t->dset, t->what, (guint64) count * row_size,
+          error))
+    goto done;
+  t->n_rows = count;
+  ok = TRUE;
+
+done:
+  H5Eclear2 (H5E_DEFAULT);
+  if (ftype >= 0)
+    H5Tclose (ftype);
+  if (space >= 0)
+    H5Sclose (space);
+  if (!ok)
+    g_clear_pointer (&t, op_h5_table_close);
+  *n_rows = ok ? t->n_rows : 0;
+  return t;
+}
+
+/**
+ * op_h5_table_read:
+ * @defaults: one row of values for the members the file lacks
+ * @rows: room for @count rows
+ *
+ * Reads rows @start .. @start + @count - 1.
+ */
+gboolean
+op_h5_table_read (OpH5Table * t, gsize start, gsize count,
+    gconstpointer defaults, gpointer rows, GError ** error)
+{
+  /* the raw path reads through a bounded buffer, never a second table */
+  gsize block = t->raw ? MAX (1, (1 << 21) / t->raw_size) : count;
+  guint8 *raw = NULL;
+  herr_t rc = 0;
+  gsize r, done;
+
+  g_return_val_if_fail (start + count <= t->n_rows, FALSE);
+  for (r = 0; r < count; r++)
+    memcpy ((guint8 *) rows + r * t->row_size, defaults, t->row_size);
+  if (t->raw)
+    raw = g_malloc (MIN (block, MAX (count, 1)) * t->raw_size);
+  for (done = 0; done < count && rc >= 0; done += block) {
+    hsize_t off = start + done, n = MIN (block, count - done);
+    guint8 *dst = (guint8 *) rows + done * t->row_size;
+    hid_t fspace = H5Dget_space (t->dset);
+    hid_t mspace = H5Screate_simple (1, &n, NULL);
+
+    rc = H5Sselect_hyperslab (fspace, H5S_SELECT_SET, &off, NULL, &n, NULL);
+    if (rc >= 0 && raw) {
+      rc = H5Dread (t->dset, t->raw_type, mspace, fspace, H5P_DEFAULT, raw);
+      for (r = 0; rc >= 0 && r < n; r++) {
+        const guint8 *src = raw + r * t->raw_size;
+        guint f;
+        for (f = 0; f < t->n_raw; f++)
+          memcpy (dst + r * t->row_size + t->raw[f].row_offset,
+              src + t->raw[f].file_offset, t->raw[f].size);
+      }
+    } else if (rc >= 0) {
+      rc = H5Dread (t->dset, t->mtype, mspace, fspace, H5P_DEFAULT, dst);
+    }
+    H5Sclose (mspace);
+    H5Sclose (fspace);
+  }
+  g_free (raw);
+  if (rc < 0) {
+    gchar *w = g_strdup_printf ("%s: cannot read the rows (wrong field types?)",
+        t->what);
+    set_h5_error (error, OP_LABELS_ERROR_CORRUPT, w);
+    g_free (w);
+    H5Eclear2 (H5E_DEFAULT);
+    return FALSE;
+  }
+  return TRUE;
+}
+
 /**
  * op_h5_read_table:
  * @defaults: one row of values for the members the file lacks
  * @n_rows: (out): rows read
  *
- * Reads the 1-D compound dataset @name, converting the members named in
- * @fields by name (HDF5 matches compound members by name and converts
- * their types, so 9- and 10-member /instances read alike).
+ * Reads the whole 1-D compound dataset @name (see op_h5_table_open()).
  *
  * Returns: (transfer full) (nullable): @n_rows rows of @row_size bytes
  */
@@ -560,79 +799,23 @@ op_h5_read_table (hid_t loc, const gchar * name, const OpH5Field * fields,
     guint n_fields, gsize row_size, gconstpointer defaults, gsize * n_rows,
     GError ** error)
 {
-  gchar *what = g_strdup_printf ("/%s", name);
-  guint8 *rows = NULL;
-  hid_t d, ftype = -1, space = -1, mtype = -1;
-  herr_t rc = 0;
-  gssize count;
-  guint i;
-  gsize r;
+  OpH5Table *t;
+  gpointer rows;
+  gsize n;
 
   *n_rows = 0;
-  d = H5Dopen2 (loc, name, H5P_DEFAULT);
-  if (d < 0) {
-    set_h5_error (error, OP_LABELS_ERROR_CORRUPT, what);
-    goto done;
-  }
-  ftype = H5Dget_type (d);
-  space = H5Dget_space (d);
-  count = count_elements (space, 1);
-  if (ftype < 0 || H5Tget_class (ftype) != H5T_COMPOUND || count < 0
-      || H5Sget_simple_extent_ndims (space) != 1) {
-    g_set_error (error, OP_LABELS_ERROR, OP_LABELS_ERROR_CORRUPT,
-        "%s is not a table (a 1-D compound dataset)", what);
-    goto done;
-  }
-  if (count > G_MAXINT32) {
-    g_set_error (error, OP_LABELS_ERROR, OP_LABELS_ERROR_CORRUPT,
-        "%s has too many rows (%" G_GSSIZE_FORMAT ")", what, count);
-    goto done;
-  }
-  mtype = H5Tcreate (H5T_COMPOUND, row_size);
-  for (i = 0; i < n_fields; i++) {
-    if (H5Tget_member_index (ftype, fields[i].name) < 0) {
-      H5Eclear2 (H5E_DEFAULT);
-      if (fields[i].required) {
-        g_set_error (error, OP_LABELS_ERROR, OP_LABELS_ERROR_CORRUPT,
-            "%s has no \"%s\" field", what, fields[i].name);
-        goto done;
-      }
-      continue;
-    }
-    H5Tinsert (mtype, fields[i].name, fields[i].offset, fields[i].mem_type);
-  }
-  if (!op_h5_check_storage (d, what, (guint64) count * row_size, error))
-    goto done;
-  rows = g_try_malloc (MAX (count, 1) * row_size);
+  t = op_h5_table_open (loc, name, fields, n_fields, row_size, &n, error);
+  if (t == NULL)
+    return NULL;
+  rows = g_try_malloc (MAX (n, 1) * row_size);
   if (rows == NULL) {
     g_set_error (error, OP_LABELS_ERROR, OP_LABELS_ERROR_CORRUPT,
-        "%s: %" G_GSSIZE_FORMAT " rows do not fit in memory", what, count);
-    goto done;
-  }
-  for (r = 0; r < (gsize) count; r++)
-    memcpy (rows + r * row_size, defaults, row_size);
-  if (count > 0)
-    rc = H5Dread (d, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, rows);
-  if (rc < 0) {
-    gchar *w = g_strdup_printf ("%s: cannot read the rows (wrong field types?)",
-        what);
-    set_h5_error (error, OP_LABELS_ERROR_CORRUPT, w);
-    g_free (w);
+        "%s: %" G_GSIZE_FORMAT " rows do not fit in memory", t->what, n);
+  } else if (!op_h5_table_read (t, 0, n, defaults, rows, error)) {
     g_clear_pointer (&rows, g_free);
-    goto done;
+  } else {
+    *n_rows = n;
   }
-  *n_rows = count;
-
-done:
-  H5Eclear2 (H5E_DEFAULT);
-  if (mtype >= 0)
-    H5Tclose (mtype);
-  if (ftype >= 0)
-    H5Tclose (ftype);
-  if (space >= 0)
-    H5Sclose (space);
-  if (d >= 0)
-    H5Dclose (d);
-  g_free (what);
+  op_h5_table_close (t);
   return rows;
 }

@@ -51,6 +51,17 @@ gpointer  op_h5_read_table           (hid_t loc, const gchar * name,
                                       gconstpointer defaults,
                                       gsize * n_rows, GError ** error);
 
+typedef struct _OpH5Table OpH5Table;
+
+OpH5Table *op_h5_table_open          (hid_t loc, const gchar * name,
+                                      const OpH5Field * fields,
+                                      guint n_fields, gsize row_size,
+                                      gsize * n_rows, GError ** error);
+gboolean  op_h5_table_read           (OpH5Table * table, gsize start,
+                                      gsize count, gconstpointer defaults,
+                                      gpointer rows, GError ** error);
+void      op_h5_table_close          (OpH5Table * table);
+
 gboolean  op_h5_check_storage        (hid_t dset, const gchar * name,
                                       guint64 n_bytes, GError ** error);
 

@@ -229,7 +229,7 @@ jsonl_load (const gchar * path, GError ** error)
     g_clear_error (&err);
     goto fail;
   }
-  if (labels->frames->len == 0)
+  if (labels->building->len == 0)
     op_labels_add_warning (labels, "the file holds no annotations");
   op_annotation_clear (&ann);
   g_clear_pointer (&skeleton, op_skeleton_unref);

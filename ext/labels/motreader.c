@@ -114,7 +114,7 @@ mot_load (const gchar * path, GError ** error)
   lines = g_strsplit (text, "\n", -1);
   g_free (text);
   labels = op_labels_new (path, "mot");
-  /* (frame, id) -> line; frame -> 1 + its index in labels->frames (the
+  /* (frame, id) -> line; frame -> 1 + its index in labels->building (the
    * lines of one frame need not be adjacent, and one OpLabeledFrame per
    * frame keeps op_labels_finish from warning about "duplicates") */
   seen = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
@@ -176,12 +176,13 @@ mot_load (const gchar * path, GError ** error)
     key = g_new (gint64, 1);
     *key = (gint64) v[0];
     if (g_hash_table_lookup_extended (frames, key, NULL, &slot)) {
-      f = &g_array_index (labels->frames, OpLabeledFrame,
+      f = &g_array_index (labels->building, OpLabeledFrame,
           GPOINTER_TO_UINT (slot) - 1);
       g_free (key);
     } else {
       f = op_labels_add_frame (labels, 0, (guint64) v[0] - 1, NULL);
-      g_hash_table_insert (frames, key, GUINT_TO_POINTER (labels->frames->len));
+      g_hash_table_insert (frames, key,
+          GUINT_TO_POINTER (labels->building->len));
     }
     inst = op_annotation_add_instance (&f->ann, OP_INSTANCE_DETECTION);
     inst->track = (gint) v[1];
@@ -191,7 +192,7 @@ mot_load (const gchar * path, GError ** error)
   if (skipped > 0)
     op_labels_add_warning (labels, "%u ground-truth line(s) with conf 0 (not "
         "to be considered) were skipped", skipped);
-  if (labels->frames->len == 0)
+  if (labels->building->len == 0)
     op_labels_add_warning (labels, "the file holds no boxes");
   g_hash_table_unref (seen);
   g_hash_table_unref (frames);

@@ -3,6 +3,7 @@
 #include "oplabels.h"
 
 #include <errno.h>
+#include <math.h>
 #include <gio/gio.h>
 #include <stdio.h>
 #include <string.h>
@@ -10,6 +11,17 @@
 /* *INDENT-OFF* */
 G_DEFINE_QUARK (op-labels-error-quark, op_labels_error);
 /* *INDENT-ON* */
+
+struct _OpLabelsStore
+{
+  /* capacity of each column in rows; 0 with a non-NULL column = the
+   * column is borrowed (it points into @map) and is copied on growth */
+  gsize cap_frames, cap_instances, cap_bboxes, cap_points;
+  GHashTable *name_index;       /* name -> 1 + index in names */
+  gpointer map;                 /* the loader's mapping, or NULL */
+  gsize map_size;
+  void (*unmap) (gpointer map, gsize size);
+};
 
 static void
 labeled_frame_clear (gpointer data)
@@ -25,28 +37,116 @@ op_labels_new (const gchar * path, const gchar * format)
   l->path = g_strdup (path);
   l->format = format;
   l->videos = g_ptr_array_new_with_free_func (g_free);
-  l->frames = g_array_new (FALSE, FALSE, sizeof (OpLabeledFrame));
-  g_array_set_clear_func (l->frames, labeled_frame_clear);
   l->warnings = g_ptr_array_new_with_free_func (g_free);
   l->video_sizes = g_array_new (FALSE, TRUE, sizeof (OpLabelsVideoSize));
+  l->skeletons = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      op_skeleton_unref);
+  l->names = g_ptr_array_new_with_free_func (g_free);
+  l->building = g_array_new (FALSE, FALSE, sizeof (OpLabeledFrame));
+  g_array_set_clear_func (l->building, labeled_frame_clear);
+  l->store = g_new0 (OpLabelsStore, 1);
+  l->store->name_index = g_hash_table_new (g_str_hash, g_str_equal);
   return l;
+}
+
+/* frees a column unless it is borrowed from the mapping */
+#define FREE_COLUMN(col, cap) G_STMT_START { \
+  if ((cap) > 0) {                                \
+    g_free (col);                                 \
+  }                                               \
+  (col) = NULL;                                   \
+  (cap) = 0;                                      \
+} G_STMT_END
+
+static void
+free_points (OpLabels * l)
+{
+  gsize cap = l->store->cap_points;
+
+  FREE_COLUMN (l->x, cap);
+  cap = l->store->cap_points;
+  FREE_COLUMN (l->y, cap);
+  cap = l->store->cap_points;
+  FREE_COLUMN (l->visible, cap);
+  cap = l->store->cap_points;
+  FREE_COLUMN (l->score, cap);
+  l->store->cap_points = 0;
+  l->n_points = 0;
 }
 
 void
 op_labels_free (OpLabels * l)
 {
+  OpLabelsStore *st;
+
   if (l == NULL)
     return;
+  st = l->store;
   g_free (l->path);
   g_ptr_array_unref (l->videos);
-  g_array_unref (l->frames);
   g_ptr_array_unref (l->warnings);
   g_array_unref (l->video_sizes);
+  g_ptr_array_unref (l->skeletons);
+  g_ptr_array_unref (l->names);
+  g_array_unref (l->building);
+  FREE_COLUMN (l->frames, st->cap_frames);
+  FREE_COLUMN (l->instances, st->cap_instances);
+  FREE_COLUMN (l->bboxes, st->cap_bboxes);
+  free_points (l);
+  g_hash_table_unref (st->name_index);
+  if (st->map && st->unmap)
+    st->unmap (st->map, st->map_size);
+  g_free (st);
   g_free (l);
 }
 
 /**
+ * op_labels_adopt_mapping:
+ * @map: memory the columns point into (the label loader's result)
+ * @unmap: releases @map when the labels are freed
+ *
+ * Private to the loader (labelsblob.c): the columns become borrowed.
+ */
+void
+op_labels_adopt_mapping (OpLabels * l, gpointer map, gsize size,
+    void (*unmap) (gpointer map, gsize size))
+{
+  l->store->map = map;
+  l->store->map_size = size;
+  l->store->unmap = unmap;
+}
+
+/* room for @need more rows of @elt bytes in @col (length @len) */
+static gboolean
+grow (gpointer * col, gsize * cap, gsize len, gsize need, gsize elt)
+{
+  gsize new_cap;
+  gpointer p;
+
+  if (len + need <= *cap)
+    return TRUE;
+  if (need > G_MAXSIZE / elt - len)
+    return FALSE;
+  new_cap = MAX (MAX (*cap + *cap / 2, len + need), 64);
+  if (*cap == 0 && *col != NULL) {
+    p = g_try_malloc (new_cap * elt);
+    if (p)
+      memcpy (p, *col, len * elt);
+  } else {
+    p = g_try_realloc (*col, new_cap * elt);
+  }
+  if (p == NULL)
+    return FALSE;
+  *col = p;
+  *cap = new_cap;
+  return TRUE;
+}
+
+/**
  * op_labels_add_frame:
+ *
+ * Adds a frame to @building, the form the text readers fill: full
+ * #OpInstance structs, packed into the columns by op_labels_finish().
  *
  * Returns: (transfer none): a new, empty labeled frame, valid until the next
  *   add
@@ -61,8 +161,214 @@ op_labels_add_frame (OpLabels * l, guint video, guint64 frame_index,
   op_annotation_init (&f.ann);
   f.ann.frame_index = frame_index;
   op_annotation_set_skeleton (&f.ann, skeleton);
-  g_array_append_val (l->frames, f);
-  return &g_array_index (l->frames, OpLabeledFrame, l->frames->len - 1);
+  g_array_append_val (l->building, f);
+  return &g_array_index (l->building, OpLabeledFrame, l->building->len - 1);
+}
+
+/**
+ * op_labels_intern_skeleton:
+ *
+ * Returns: the index of @skeleton in @skeletons (added, with a reference,
+ *   the first time), or %OP_LABELS_NO_SKELETON for %NULL
+ */
+guint32
+op_labels_intern_skeleton (OpLabels * l, OpSkeleton * skeleton)
+{
+  guint i;
+
+  if (skeleton == NULL)
+    return OP_LABELS_NO_SKELETON;
+  /* files have a handful of skeletons: a scan is cheapest */
+  for (i = 0; i < l->skeletons->len; i++)
+    if (g_ptr_array_index (l->skeletons, i) == skeleton)
+      return i;
+  g_ptr_array_add (l->skeletons, op_skeleton_ref (skeleton));
+  return l->skeletons->len - 1;
+}
+
+/**
+ * op_labels_intern_name:
+ *
+ * Returns: 1 + the index of @name in @names (one copy per label set, freed
+ *   with it), or 0 for %NULL
+ */
+guint32
+op_labels_intern_name (OpLabels * l, const gchar * name)
+{
+  gpointer found;
+  gchar *copy;
+
+  if (name == NULL)
+    return 0;
+  found = g_hash_table_lookup (l->store->name_index, name);
+  if (found)
+    return GPOINTER_TO_UINT (found);
+  copy = g_strdup (name);
+  g_ptr_array_add (l->names, copy);
+  g_hash_table_insert (l->store->name_index, copy,
+      GUINT_TO_POINTER (l->names->len));
+  return l->names->len;
+}
+
+/**
+ * op_labels_reserve_points:
+ * @n: number of points
+ * @with_score: the points have scores (the score column is made, NaN for
+ *   the points before)
+ * @first: (out): index of the first new point
+ *
+ * Appends @n points, all missing (NaN, invisible, no score), for the
+ * caller to fill in the columns.
+ *
+ * Returns: FALSE when they do not fit in memory or in 32-bit indices
+ */
+gboolean
+op_labels_reserve_points (OpLabels * l, gsize n, gboolean with_score,
+    gsize * first, GError ** error)
+{
+  OpLabelsStore *st = l->store;
+  gsize len = l->n_points, cap, i;
+  gboolean ok = TRUE;
+
+  if (n > G_MAXUINT32 - len) {
+    g_set_error (error, OP_LABELS_ERROR, OP_LABELS_ERROR_UNSUPPORTED,
+        "more than %u keypoints in one file", G_MAXUINT32);
+    return FALSE;
+  }
+  if (len + n > st->cap_points || (with_score && l->score == NULL)) {
+    gsize new_cap = MAX (MAX (st->cap_points + st->cap_points / 2, len + n),
+        64);
+    /* all columns share one capacity: grow each to the same size */
+    cap = st->cap_points;
+    ok = grow ((gpointer *) & l->x, &cap, len, new_cap - len, sizeof (gdouble));
+    cap = st->cap_points;
+    ok = ok && grow ((gpointer *) & l->y, &cap, len, new_cap - len,
+        sizeof (gdouble));
+    cap = st->cap_points;
+    ok = ok && grow ((gpointer *) & l->visible, &cap, len, new_cap - len, 1);
+    if (ok && (l->score || with_score)) {
+      gboolean made = l->score == NULL;
+      cap = made ? 0 : st->cap_points;
+      if (made)
+        l->score = g_try_new (gdouble, new_cap);
+      else
+        ok = grow ((gpointer *) & l->score, &cap, len, new_cap - len,
+            sizeof (gdouble));
+      ok = ok && l->score != NULL;
+      for (i = 0; ok && made && i < len; i++)
+        l->score[i] = NAN;
+    }
+    if (ok)
+      st->cap_points = new_cap;
+  }
+  if (!ok) {
+    g_set_error (error, OP_LABELS_ERROR, OP_LABELS_ERROR_UNSUPPORTED,
+        "%" G_GSIZE_FORMAT " keypoints do not fit in memory", len + n);
+    return FALSE;
+  }
+  for (i = len; i < len + n; i++) {
+    l->x[i] = l->y[i] = NAN;
+    l->visible[i] = 0;
+    if (l->score)
+      l->score[i] = NAN;
+  }
+  l->n_points = len + n;
+  *first = len;
+  return TRUE;
+}
+
+/**
+ * op_labels_append_frame:
+ * @skeleton: from op_labels_intern_skeleton()
+ *
+ * Appends a frame to the columns; op_labels_append_instance() adds its
+ * instances.
+ *
+ * Returns: (transfer none): the frame, valid until the next append
+ */
+OpLabelsFrame *
+op_labels_append_frame (OpLabels * l, guint video, guint64 frame_index,
+    guint32 skeleton)
+{
+  OpLabelsFrame *f;
+
+  if (!grow ((gpointer *) & l->frames, &l->store->cap_frames, l->n_frames, 1,
+          sizeof (OpLabelsFrame)))
+    g_error ("out of memory for %" G_GSIZE_FORMAT " labeled frames",
+        l->n_frames + 1);
+  f = &l->frames[l->n_frames++];
+  f->video = video;
+  f->skeleton = skeleton;
+  f->frame_index = frame_index;
+  f->width = f->height = 0;
+  op_labels_get_video_size (l, video, &f->width, &f->height);
+  f->first_instance = l->n_instances;
+  f->n_instances = 0;
+  return f;
+}
+
+/**
+ * op_labels_append_instance:
+ * @first_point: its points, from op_labels_reserve_points()
+ *
+ * Appends an instance to the last appended frame.
+ *
+ * Returns: (transfer none): the instance (untracked, no score, no box),
+ *   valid until the next append
+ */
+OpLabelsInstance *
+op_labels_append_instance (OpLabels * l, OpInstanceKind kind,
+    gsize first_point, guint n_points)
+{
+  OpLabelsInstance *inst;
+
+  g_return_val_if_fail (l->n_frames > 0, NULL);
+  g_return_val_if_fail (first_point + n_points <= l->n_points, NULL);
+  if (!grow ((gpointer *) & l->instances, &l->store->cap_instances,
+          l->n_instances, 1, sizeof (OpLabelsInstance)))
+    g_error ("out of memory for %" G_GSIZE_FORMAT " instances",
+        l->n_instances + 1);
+  inst = &l->instances[l->n_instances++];
+  memset (inst, 0, sizeof (*inst));
+  inst->first_point = first_point;
+  inst->n_points = n_points;
+  inst->track = -1;
+  inst->kind = kind;
+  inst->score = NAN;
+  l->frames[l->n_frames - 1].n_instances++;
+  return inst;
+}
+
+void
+op_labels_set_bbox (OpLabels * l, OpLabelsInstance * inst,
+    const gdouble bbox[4])
+{
+  if (!grow ((gpointer *) & l->bboxes, &l->store->cap_bboxes, l->n_bboxes, 1,
+          4 * sizeof (gdouble)))
+    g_error ("out of memory for %" G_GSIZE_FORMAT " boxes", l->n_bboxes + 1);
+  memcpy (&l->bboxes[4 * l->n_bboxes], bbox, 4 * sizeof (gdouble));
+  inst->bbox = ++l->n_bboxes;
+}
+
+/**
+ * op_labels_replace_points:
+ * @x: (transfer full): new columns of @n_points rows (g_malloc'ed)
+ * @score: (transfer full) (nullable): likewise
+ *
+ * Swaps in new point columns (node-map); the instances' ranges must be
+ * rewritten to match by the caller.
+ */
+void
+op_labels_replace_points (OpLabels * l, gdouble * x, gdouble * y,
+    guint8 * visible, gdouble * score, gsize n_points)
+{
+  free_points (l);
+  l->x = x;
+  l->y = y;
+  l->visible = visible;
+  l->score = score;
+  l->n_points = n_points;
+  l->store->cap_points = n_points;
 }
 
 /**
@@ -115,77 +421,168 @@ op_labels_add_warning (OpLabels * l, const gchar * format, ...)
   va_end (args);
 }
 
-static gint
-compare_frames (gconstpointer a, gconstpointer b)
+/* one built frame into the columns */
+static gboolean
+pack_frame (OpLabels * l, const OpLabeledFrame * bf, GError ** error)
 {
-  const OpLabeledFrame *fa = a, *fb = b;
+  const OpAnnotation *ann = &bf->ann;
+  OpLabelsFrame *f;
+  guint i, k;
+
+  f = op_labels_append_frame (l, bf->video, ann->frame_index,
+      op_labels_intern_skeleton (l, ann->skeleton));
+  if (ann->width && ann->height) {
+    f->width = ann->width;
+    f->height = ann->height;
+  }
+  for (i = 0; i < op_annotation_n_instances (ann); i++) {
+    const OpInstance *src = op_annotation_get_instance (ann, i);
+    OpLabelsInstance *inst;
+    gboolean scored = FALSE;
+    gsize first;
+
+    for (k = 0; k < src->n_keypoints; k++)
+      scored = scored || !isnan (src->keypoints[k].score);
+    if (!op_labels_reserve_points (l, src->n_keypoints, scored, &first, error))
+      return FALSE;
+    for (k = 0; k < src->n_keypoints; k++) {
+      const OpKeypoint *kp = &src->keypoints[k];
+      l->x[first + k] = kp->x;
+      l->y[first + k] = kp->y;
+      l->visible[first + k] = kp->visible ? 1 : 0;
+      if (l->score)
+        l->score[first + k] = kp->score;
+    }
+    inst = op_labels_append_instance (l, src->kind, first, src->n_keypoints);
+    inst->track = src->track;
+    inst->track_name = op_labels_intern_name (l, src->track_name);
+    inst->score = src->score;
+    inst->replaced = src->replaced ? 1 : 0;
+    if (src->has_bbox)
+      op_labels_set_bbox (l, inst, src->bbox);
+  }
+  return TRUE;
+}
+
+/**
+ * op_labels_pack:
+ *
+ * Moves the frames of @building into the columns (op_labels_finish() does
+ * it; a reader of a large file calls it now and then to bound memory).
+ */
+gboolean
+op_labels_pack (OpLabels * l, GError ** error)
+{
+  guint i;
+
+  for (i = 0; i < l->building->len; i++)
+    if (!pack_frame (l, &g_array_index (l->building, OpLabeledFrame, i), error))
+      return FALSE;
+  g_array_set_size (l->building, 0);
+  return TRUE;
+}
+
+static gint
+compare_frames (gconstpointer a, gconstpointer b, gpointer unused)
+{
+  const OpLabelsFrame *fa = a, *fb = b;
 
   if (fa->video != fb->video)
     return fa->video < fb->video ? -1 : 1;
-  if (fa->ann.frame_index != fb->ann.frame_index)
-    return fa->ann.frame_index < fb->ann.frame_index ? -1 : 1;
+  if (fa->frame_index != fb->frame_index)
+    return fa->frame_index < fb->frame_index ? -1 : 1;
   return 0;
+}
+
+/* frames listed twice become one: their instances, in file order, are
+ * made contiguous in a new instance column */
+static gboolean
+merge_duplicates (OpLabels * l, GError ** error)
+{
+  OpLabelsInstance *insts;
+  gsize i, j, out = 0, n = 0;
+
+  for (i = 1; i < l->n_frames; i++)
+    if (compare_frames (&l->frames[i - 1], &l->frames[i], NULL) == 0)
+      break;
+  if (i >= l->n_frames)
+    return TRUE;
+
+  insts = g_try_new (OpLabelsInstance, MAX (l->n_instances, 1));
+  if (insts == NULL) {
+    g_set_error (error, OP_LABELS_ERROR, OP_LABELS_ERROR_UNSUPPORTED,
+        "%" G_GSIZE_FORMAT " instances do not fit in memory", l->n_instances);
+    return FALSE;
+  }
+  for (i = 0; i < l->n_frames; i = j) {
+    OpLabelsFrame merged = l->frames[i];
+
+    merged.first_instance = n;
+    merged.n_instances = 0;
+    for (j = i; j < l->n_frames
+        && compare_frames (&l->frames[i], &l->frames[j], NULL) == 0; j++) {
+      const OpLabelsFrame *f = &l->frames[j];
+      if (f->skeleton != merged.skeleton) {
+        g_set_error (error, OP_LABELS_ERROR, OP_LABELS_ERROR_CORRUPT,
+            "frame %" G_GUINT64_FORMAT " of video %u is listed twice with "
+            "different skeletons", f->frame_index, f->video);
+        g_free (insts);
+        return FALSE;
+      }
+      if (j > i)
+        op_labels_add_warning (l, "frame %" G_GUINT64_FORMAT " of video %u "
+            "is listed twice; its instances were merged", f->frame_index,
+            f->video);
+      memcpy (&insts[n], &l->instances[f->first_instance],
+          f->n_instances * sizeof (OpLabelsInstance));
+      n += f->n_instances;
+      merged.n_instances += f->n_instances;
+    }
+    l->frames[out++] = merged;
+  }
+  FREE_COLUMN (l->instances, l->store->cap_instances);
+  l->instances = insts;
+  l->n_instances = n;
+  l->store->cap_instances = MAX (n, 1);
+  l->n_frames = out;
+  return TRUE;
 }
 
 /**
  * op_labels_finish:
  *
- * Sorts the frames (files need not store them in order) and merges frames
- * listed twice, keeping the instances of both in file order.
+ * Packs the built frames into the columns, sorts the frames (files need
+ * not store them in order) and merges frames listed twice, keeping the
+ * instances of both in file order.
  */
 gboolean
 op_labels_finish (OpLabels * l, GError ** error)
 {
-  guint i, out = 0;
+  gboolean sorted = TRUE;
+  guint i;
 
+  if (!op_labels_pack (l, error))
+    return FALSE;
+
+  for (i = 1; sorted && i < l->n_frames; i++)
+    sorted = compare_frames (&l->frames[i - 1], &l->frames[i], NULL) <= 0;
   /* a stable sort keeps the file order of duplicates */
-  g_array_sort (l->frames, compare_frames);
-  for (i = 0; i < l->frames->len; i++) {
-    OpLabeledFrame *f = &g_array_index (l->frames, OpLabeledFrame, i);
-    OpLabeledFrame *prev = out ? &g_array_index (l->frames, OpLabeledFrame,
-        out - 1) : NULL;
-
-    if (prev && compare_frames (prev, f) == 0) {
-      guint k;
-      if (prev->ann.skeleton != f->ann.skeleton) {
-        g_set_error (error, OP_LABELS_ERROR, OP_LABELS_ERROR_CORRUPT,
-            "frame %" G_GUINT64_FORMAT " of video %u is listed twice with "
-            "different skeletons", f->ann.frame_index, f->video);
-        return FALSE;
-      }
-      op_labels_add_warning (l, "frame %" G_GUINT64_FORMAT " of video %u is "
-          "listed twice; its instances were merged", f->ann.frame_index,
-          f->video);
-      for (k = 0; k < f->ann.instances->len; k++)
-        op_annotation_append_instance (&prev->ann,
-            op_annotation_get_instance (&f->ann, k));
-      op_annotation_clear (&f->ann);
-      continue;
-    }
-    if (out != i) {
-      g_array_index (l->frames, OpLabeledFrame, out) = *f;
-      memset (f, 0, sizeof (*f));
-    }
-    out++;
-  }
-  /* the tail holds cleared husks; drop them without running clear twice */
-  g_array_set_clear_func (l->frames, NULL);
-  g_array_set_size (l->frames, out);
-  g_array_set_clear_func (l->frames, labeled_frame_clear);
-  return TRUE;
+  if (!sorted)
+    g_qsort_with_data (l->frames, l->n_frames, sizeof (OpLabelsFrame),
+        compare_frames, NULL);
+  return merge_duplicates (l, error);
 }
 
 /* index of the first frame >= (video, frame_index) */
-static guint
+static gsize
 lower_bound (const OpLabels * l, guint video, guint64 frame_index)
 {
-  guint lo = 0, hi = l->frames->len;
+  gsize lo = 0, hi = l->n_frames;
 
   while (lo < hi) {
-    guint mid = lo + (hi - lo) / 2;
-    const OpLabeledFrame *f = &g_array_index (l->frames, OpLabeledFrame, mid);
-    if (f->video < video || (f->video == video
-            && f->ann.frame_index < frame_index))
+    gsize mid = lo + (hi - lo) / 2;
+    const OpLabelsFrame *f = &l->frames[mid];
+    if (f->video < video || (f->video == video && f->frame_index < frame_index))
       lo = mid + 1;
     else
       hi = mid;
@@ -198,12 +595,12 @@ lower_bound (const OpLabels * l, guint video, guint64 frame_index)
  *
  * Returns: (transfer none) (nullable): the labels of that frame, or %NULL
  */
-const OpLabeledFrame *
+const OpLabelsFrame *
 op_labels_lookup (const OpLabels * l, guint video, guint64 frame_index)
 {
-  const OpLabeledFrame *f = op_labels_next (l, video, frame_index);
+  const OpLabelsFrame *f = op_labels_next (l, video, frame_index);
 
-  return (f && f->ann.frame_index == frame_index) ? f : NULL;
+  return (f && f->frame_index == frame_index) ? f : NULL;
 }
 
 /**
@@ -212,22 +609,124 @@ op_labels_lookup (const OpLabels * l, guint video, guint64 frame_index)
  * Returns: (transfer none) (nullable): the first labeled frame of @video at
  *   or after @frame_index, or %NULL
  */
-const OpLabeledFrame *
+const OpLabelsFrame *
 op_labels_next (const OpLabels * l, guint video, guint64 frame_index)
 {
-  guint i = lower_bound (l, video, frame_index);
-  const OpLabeledFrame *f;
+  gsize i = lower_bound (l, video, frame_index);
 
-  if (i >= l->frames->len)
+  if (i >= l->n_frames || l->frames[i].video != video)
     return NULL;
-  f = &g_array_index (l->frames, OpLabeledFrame, i);
-  return f->video == video ? f : NULL;
+  return &l->frames[i];
 }
 
 guint
 op_labels_count_frames (const OpLabels * l, guint video)
 {
   return lower_bound (l, video + 1, 0) - lower_bound (l, video, 0);
+}
+
+/**
+ * op_labels_frame_skeleton:
+ *
+ * Returns: (transfer none) (nullable): the frame's skeleton
+ */
+OpSkeleton *
+op_labels_frame_skeleton (const OpLabels * l, const OpLabelsFrame * f)
+{
+  if (f->skeleton >= l->skeletons->len)
+    return NULL;
+  return g_ptr_array_index (l->skeletons, f->skeleton);
+}
+
+/**
+ * op_labels_instance_track_name:
+ *
+ * Returns: (transfer none) (nullable): the instance's track name, owned by
+ *   the labels
+ */
+const gchar *
+op_labels_instance_track_name (const OpLabels * l,
+    const OpLabelsInstance * inst)
+{
+  if (inst->track_name == 0 || inst->track_name > l->names->len)
+    return NULL;
+  return g_ptr_array_index (l->names, inst->track_name - 1);
+}
+
+/* as op_keypoint_is_present() */
+gboolean
+op_labels_point_is_present (const OpLabels * l, gsize p)
+{
+  return l->visible[p] && !isnan (l->x[p]) && !isnan (l->y[p]);
+}
+
+guint
+op_labels_instance_count_present (const OpLabels * l,
+    const OpLabelsInstance * inst)
+{
+  guint k, n = 0;
+
+  for (k = 0; k < inst->n_points; k++)
+    if (op_labels_point_is_present (l, inst->first_point + k))
+      n++;
+  return n;
+}
+
+/**
+ * op_labels_get_instance:
+ * @out: uninitialised memory; op_instance_clear() it afterwards
+ *
+ * The instance as an #OpInstance (what a meta carries).
+ */
+void
+op_labels_get_instance (const OpLabels * l, const OpLabelsInstance * inst,
+    OpInstance * out)
+{
+  const gchar *name = op_labels_instance_track_name (l, inst);
+  guint k;
+
+  op_instance_init (out, inst->kind, inst->n_points);
+  out->track = inst->track;
+  out->track_name = name ? g_intern_string (name) : NULL;
+  out->score = inst->score;
+  out->replaced = inst->replaced != 0;
+  if (inst->bbox > 0 && inst->bbox <= l->n_bboxes) {
+    out->has_bbox = TRUE;
+    memcpy (out->bbox, &l->bboxes[4 * (inst->bbox - 1)], 4 * sizeof (gdouble));
+  }
+  for (k = 0; k < inst->n_points; k++) {
+    gsize p = inst->first_point + k;
+    OpKeypoint *kp = &out->keypoints[k];
+    kp->x = l->x[p];
+    kp->y = l->y[p];
+    kp->visible = l->visible[p] != 0;
+    kp->score = l->score ? l->score[p] : NAN;
+  }
+}
+
+/**
+ * op_labels_get_annotation:
+ * @out: uninitialised memory; op_annotation_clear() it afterwards
+ *
+ * The whole frame as an #OpAnnotation (frame index, recorded size,
+ * skeleton, every instance in file order).
+ */
+void
+op_labels_get_annotation (const OpLabels * l, const OpLabelsFrame * f,
+    OpAnnotation * out)
+{
+  guint i;
+
+  op_annotation_init (out);
+  out->frame_index = f->frame_index;
+  out->width = f->width;
+  out->height = f->height;
+  op_annotation_set_skeleton (out, op_labels_frame_skeleton (l, f));
+  for (i = 0; i < f->n_instances; i++) {
+    OpInstance inst;
+    op_labels_get_instance (l, &l->instances[f->first_instance + i], &inst);
+    g_array_append_val (out->instances, inst);
+  }
 }
 
 /* "SLEAP labels (.slp, .pkg.slp), ..., onepass JSON lines (...)": the

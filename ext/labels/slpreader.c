@@ -50,12 +50,13 @@ typedef struct
   gdouble format_id;
   JsonNode *meta;               /* parsed /metadata json */
   GPtrArray *skeletons;         /* OpSkeleton * */
-  GPtrArray *tracks;            /* interned names (const gchar *) */
+  GPtrArray *tracks;            /* track names (gchar *) */
   GArray *embedded;             /* gint per video: N of "videoN/...", or -1 */
   FrameRow *frames;
   InstRow *insts;
-  PointRow *points, *pred_points;
   gsize n_frames, n_insts, n_points, n_pred_points;
+  gsize user_base, pred_base;   /* where each point table starts in the
+                                 * labels' point columns */
   gboolean *replaced;           /* per /instances row */
 } SlpReader;
 
@@ -651,11 +652,67 @@ read_tracks (SlpReader * r, GError ** error)
     } else if (JSON_NODE_HOLDS_OBJECT (root)) {
       name = string_member (json_node_get_object (root), "name");
     }
-    g_ptr_array_add (r->tracks, (gpointer) g_intern_string (name ? name : ""));
+    g_ptr_array_add (r->tracks, g_strdup (name ? name : ""));
     json_node_unref (root);
   }
   g_strfreev (list);
   return TRUE;
+}
+
+/* rows read per HDF5 call: a bounded buffer (2 MiB), never the table */
+#define POINT_BLOCK 65536
+
+/* Reads the point table @name straight into the labels' point columns
+ * (17 or 25 bytes a point instead of the table's 18 to 26 plus our own
+ * copy), applying format 1.0's -0.5 shift; a point without coordinates is
+ * missing whatever its visible flag says. */
+static gboolean
+read_points (SlpReader * r, const gchar * name, const OpH5Field * fields,
+    guint n_fields, gsize * base, gsize * n_rows, GError ** error)
+{
+  const PointRow pdef = { NAN, NAN, 1, NAN };
+  gboolean scored = n_fields == 4;
+  gdouble shift = r->format_id < 1.1 ? -0.5 : 0.0;
+  OpLabels *l = r->labels;
+  OpH5Table *t;
+  PointRow *rows = NULL;
+  gboolean ok = FALSE;
+  gsize start, n;
+
+  *n_rows = 0;
+  *base = l->n_points;
+  if (!op_h5_exists (r->file, name))
+    return TRUE;
+  t = op_h5_table_open (r->file, name, fields, n_fields, sizeof (PointRow),
+      &n, error);
+  if (t == NULL)
+    return FALSE;
+  if (!op_labels_reserve_points (l, n, scored && n > 0, base, error))
+    goto done;
+  rows = g_new (PointRow, MIN (n, POINT_BLOCK) + 1);
+  for (start = 0; start < n; start += POINT_BLOCK) {
+    gsize count = MIN (POINT_BLOCK, n - start), k;
+    if (!op_h5_table_read (t, start, count, &pdef, rows, error))
+      goto done;
+    for (k = 0; k < count; k++) {
+      const PointRow *p = &rows[k];
+      gsize i = *base + start + k;
+      if (!isnan (p->x) && !isnan (p->y)) {
+        l->x[i] = p->x + shift;
+        l->y[i] = p->y + shift;
+        l->visible[i] = p->visible != 0;
+      }
+      if (scored)
+        l->score[i] = p->score;
+    }
+  }
+  *n_rows = n;
+  ok = TRUE;
+
+done:
+  g_free (rows);
+  op_h5_table_close (t);
+  return ok;
 }
 
 static gboolean
@@ -663,7 +720,6 @@ read_tables (SlpReader * r, GError ** error)
 {
   const FrameRow fdef = { 0, 0, 0, 0 };
   const InstRow idef = { -1, 0, 0, -1, -1, NAN, 0, 0 };
-  const PointRow pdef = { NAN, NAN, 1, NAN };
   const OpH5Field ffields[] = {
     {"video", H5T_NATIVE_UINT32, G_STRUCT_OFFSET (FrameRow, video), TRUE},
     {"frame_idx", H5T_NATIVE_UINT64, G_STRUCT_OFFSET (FrameRow, frame_idx),
@@ -711,19 +767,9 @@ read_tables (SlpReader * r, GError ** error)
     return FALSE;
   /* a missing point table reads as empty: any use of it is then out of
    * range, reported with the instance that uses it */
-  if (op_h5_exists (r->file, "points")) {
-    r->points = op_h5_read_table (r->file, "points", pfields, 3,
-        sizeof (PointRow), &pdef, &r->n_points, error);
-    if (r->points == NULL)
-      return FALSE;
-  }
-  if (op_h5_exists (r->file, "pred_points")) {
-    r->pred_points = op_h5_read_table (r->file, "pred_points", pfields, 4,
-        sizeof (PointRow), &pdef, &r->n_pred_points, error);
-    if (r->pred_points == NULL)
-      return FALSE;
-  }
-  return TRUE;
+  return read_points (r, "points", pfields, 3, &r->user_base, &r->n_points,
+      error) && read_points (r, "pred_points", pfields, 4, &r->pred_base,
+      &r->n_pred_points, error);
 }
 
 typedef struct
@@ -769,7 +815,12 @@ check_frame_ranges (SlpReader * r, GError ** error)
     }
   }
   if (ok && n > 1) {
-    qsort (ranges, n, sizeof (Range), compare_ranges);
+    gboolean sorted = TRUE;
+    /* SLEAP writes them in order: sort only a file that does not */
+    for (i = 1; i < n && sorted; i++)
+      sorted = compare_ranges (&ranges[i - 1], &ranges[i]) < 0;
+    if (!sorted)
+      qsort (ranges, n, sizeof (Range), compare_ranges);
     for (i = 1; i < n && ok; i++) {
       if (ranges[i].start < ranges[i - 1].end) {
         CORRUPT ("/frames rows %" G_GSIZE_FORMAT " and %" G_GSIZE_FORMAT
@@ -910,17 +961,17 @@ mark_replaced (SlpReader * r, const guint * video_map)
   g_free (owner);
 }
 
+/* one /instances row into the labels' columns, pointing at its points */
 static gboolean
-fill_instance (SlpReader * r, OpInstance * inst, gsize row,
-    const OpSkeleton * sk, guint * n_present, GError ** error)
+add_instance (SlpReader * r, gsize row, const OpSkeleton * sk,
+    guint * n_present, GError ** error)
 {
   const InstRow *ir = &r->insts[row];
   gboolean pred = ir->type == 1;
-  const PointRow *table = pred ? r->pred_points : r->points;
   gsize n_table = pred ? r->n_pred_points : r->n_points;
+  gsize base = pred ? r->pred_base : r->user_base;
   const gchar *tname = pred ? "/pred_points" : "/points";
-  gdouble shift = r->format_id < 1.1 ? -0.5 : 0.0;
-  guint k;
+  OpLabelsInstance *inst;
 
   if (ir->pt_start > ir->pt_end) {
     CORRUPT ("/instances row %" G_GSIZE_FORMAT ": point range %"
@@ -945,28 +996,14 @@ fill_instance (SlpReader * r, OpInstance * inst, gsize row,
         "the %u tracks in /tracks_json", row, ir->track, r->tracks->len);
     return FALSE;
   }
+  inst = op_labels_append_instance (r->labels, pred ? OP_INSTANCE_PREDICTED :
+      OP_INSTANCE_USER, base + ir->pt_start, sk->n_nodes);
   inst->track = ir->track;
-  inst->track_name = ir->track >= 0 ? g_ptr_array_index (r->tracks,
-      ir->track) : NULL;
+  inst->track_name = ir->track >= 0 ? op_labels_intern_name (r->labels,
+      g_ptr_array_index (r->tracks, ir->track)) : 0;
   inst->score = pred ? ir->score : NAN;
   inst->replaced = r->replaced[row];
-  *n_present = 0;
-  for (k = 0; k < sk->n_nodes; k++) {
-    const PointRow *p = &table[ir->pt_start + k];
-    OpKeypoint *kp = &inst->keypoints[k];
-
-    if (isnan (p->x) || isnan (p->y)) {
-      kp->x = kp->y = NAN;
-      kp->visible = FALSE;
-    } else {
-      kp->x = p->x + shift;
-      kp->y = p->y + shift;
-      kp->visible = p->visible != 0;
-    }
-    kp->score = pred ? p->score : NAN;
-    if (op_keypoint_is_present (kp))
-      (*n_present)++;
-  }
+  *n_present = op_labels_instance_count_present (r->labels, inst);
   return TRUE;
 }
 
@@ -980,7 +1017,6 @@ build_frames (SlpReader * r, const guint * video_map, GError ** error)
     const FrameRow *f = &r->frames[i];
     guint video = video_map[f->video];
     OpSkeleton *sk = NULL;
-    OpLabeledFrame *lf;
 
     for (k = f->inst_start; k < f->inst_end; k++) {
       const InstRow *ir = &r->insts[k];
@@ -1012,15 +1048,13 @@ build_frames (SlpReader * r, const guint * video_map, GError ** error)
       sk = r->skeletons->len ? g_ptr_array_index (r->skeletons, 0) : NULL;
       n_empty++;
     }
-    lf = op_labels_add_frame (r->labels, video, f->frame_idx, sk);
-    /* the frame size the labels were made on, when the file records it */
-    op_labels_get_video_size (r->labels, video, &lf->ann.width,
-        &lf->ann.height);
+    /* the frame size the labels were made on, when the file records it,
+     * comes with the frame */
+    op_labels_append_frame (r->labels, video, f->frame_idx,
+        op_labels_intern_skeleton (r->labels, sk));
     for (k = f->inst_start; k < f->inst_end; k++) {
-      OpInstance *inst = op_annotation_add_instance (&lf->ann,
-          r->insts[k].type == 1 ? OP_INSTANCE_PREDICTED : OP_INSTANCE_USER);
       guint present;
-      if (!fill_instance (r, inst, k, sk, &present, error))
+      if (!add_instance (r, k, sk, &present, error))
         return FALSE;
       if (present == 0)
         n_blank++;
@@ -1096,7 +1130,7 @@ slp_load (const gchar * path, GError ** error)
   r.labels = op_labels_new (path, "slp");
   r.skeletons = g_ptr_array_new_with_free_func ((GDestroyNotify)
       op_skeleton_unref);
-  r.tracks = g_ptr_array_new ();
+  r.tracks = g_ptr_array_new_with_free_func (g_free);
   r.embedded = g_array_new (FALSE, FALSE, sizeof (gint));
 
   op_h5_lock ();
@@ -1127,8 +1161,6 @@ done:
   g_free (video_map);
   g_free (r.frames);
   g_free (r.insts);
-  g_free (r.points);
-  g_free (r.pred_points);
   g_free (r.replaced);
   if (r.meta)
     json_node_unref (r.meta);

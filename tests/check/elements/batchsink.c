@@ -1683,14 +1683,17 @@ check_pipe_output (Pipe * p)
   read_dataset (file, "images", H5T_NATIVE_UINT8, n * 384 * 384 * 3, 1,
       (gpointer *) & images);
   for (r = 0; r < n; r++) {
-    const OpLabeledFrame *lf = op_labels_lookup (labels, 0,
+    const OpLabelsFrame *lf = op_labels_lookup (labels, 0,
         g_array_index (want, guint64, r));
+    OpAnnotation ann;
 
+    fail_unless (lf != NULL);
+    op_labels_get_annotation (labels, lf, &ann);
     fail_unless_equals_int (frames[r], g_array_index (want, guint64, r));
-    fail_unless_equals_int (n_inst[r], op_annotation_n_instances (&lf->ann));
-    fail_unless_equals_int (nk, lf->ann.skeleton->n_nodes);
+    fail_unless_equals_int (n_inst[r], op_annotation_n_instances (&ann));
+    fail_unless_equals_int (nk, ann.skeleton->n_nodes);
     for (j = 0; j < (guint) n_inst[r]; j++) {
-      const OpInstance *inst = op_annotation_get_instance (&lf->ann, j);
+      const OpInstance *inst = op_annotation_get_instance (&ann, j);
       for (k = 0; k < nk; k++) {
         const gfloat *v = kps + ((r * ni + j) * nk + k) * 4;
         if (isnan (inst->keypoints[k].x))
@@ -1708,6 +1711,7 @@ check_pipe_output (Pipe * p)
         break;
     fail_unless (x == 384 * 384, "%s row %u pixel %u is not this "
         "pipeline's colour", p->out, r, x);
+    op_annotation_clear (&ann);
   }
   H5Fclose (file);
   g_free (frames);

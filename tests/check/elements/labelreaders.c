@@ -32,11 +32,55 @@ load_ok (const gchar * name)
   return l;
 }
 
+/* The frames as annotations, the form these checks read, made once per
+ * label set (the labels store columns) and freed with it. */
+static GHashTable *materialized;        /* OpLabels * -> GArray */
+
+static void
+labeled_frame_clear (gpointer data)
+{
+  op_annotation_clear (&((OpLabeledFrame *) data)->ann);
+}
+
 static const OpLabeledFrame *
 frame_at (const OpLabels * l, guint i)
 {
-  fail_unless (i < l->frames->len);
-  return &g_array_index (l->frames, OpLabeledFrame, i);
+  GArray *a;
+  gsize k;
+
+  fail_unless (i < l->n_frames);
+  if (materialized == NULL)
+    materialized = g_hash_table_new_full (NULL, NULL, NULL,
+        (GDestroyNotify) g_array_unref);
+  a = g_hash_table_lookup (materialized, l);
+  if (a == NULL) {
+    a = g_array_new (FALSE, TRUE, sizeof (OpLabeledFrame));
+    g_array_set_clear_func (a, labeled_frame_clear);
+    for (k = 0; k < l->n_frames; k++) {
+      OpLabeledFrame f;
+      f.video = l->frames[k].video;
+      op_labels_get_annotation (l, &l->frames[k], &f.ann);
+      g_array_append_val (a, f);
+    }
+    g_hash_table_insert (materialized, (gpointer) l, a);
+  }
+  return &g_array_index (a, OpLabeledFrame, i);
+}
+
+static const OpLabeledFrame *
+lookup (const OpLabels * l, guint video, guint64 frame_index)
+{
+  const OpLabelsFrame *f = op_labels_lookup (l, video, frame_index);
+
+  return f ? frame_at (l, f - l->frames) : NULL;
+}
+
+static void
+labels_free (OpLabels * l)
+{
+  if (materialized)
+    g_hash_table_remove (materialized, l);
+  op_labels_free (l);
 }
 
 static OpInstance *
@@ -63,8 +107,8 @@ GST_START_TEST (test_unsorted_frames)
   fail_unless_equals_int (l->videos->len, 1);
   fail_unless (g_str_has_suffix (g_ptr_array_index (l->videos, 0),
           "/centered_pair_low_quality.mp4"));
-  fail_unless_equals_int (l->frames->len, 10);
-  for (i = 0; i < l->frames->len; i++) {
+  fail_unless_equals_int (l->n_frames, 10);
+  for (i = 0; i < l->n_frames; i++) {
     f = frame_at (l, i);
     fail_unless_equals_uint64 (f->ann.frame_index, want[i]);
     fail_unless_equals_int (f->video, 0);
@@ -78,7 +122,7 @@ GST_START_TEST (test_unsorted_frames)
   fail_unless_equals_int (n_user, 9);
   fail_unless_equals_int (n_pred, 12);
   /* frame 770 holds predicted, predicted, user, user in file order */
-  f = op_labels_lookup (l, 0, 770);
+  f = lookup (l, 0, 770);
   fail_unless_equals_int (op_annotation_n_instances (&f->ann), 4);
   fail_unless_equals_int (inst_at (f, 0)->kind, OP_INSTANCE_PREDICTED);
   fail_unless_equals_int (inst_at (f, 1)->kind, OP_INSTANCE_PREDICTED);
@@ -98,7 +142,7 @@ GST_START_TEST (test_unsorted_frames)
   fail_unless (inst->track_name == NULL);
   /* every frame shares the file's one skeleton */
   fail_unless (frame_at (l, 0)->ann.skeleton == frame_at (l, 9)->ann.skeleton);
-  op_labels_free (l);
+  labels_free (l);
 }
 
 GST_END_TEST;
@@ -109,11 +153,11 @@ GST_END_TEST;
 GST_START_TEST (test_replaced_predictions)
 {
   OpLabels *l = load_ok ("labels.v002.slp");
-  const OpLabeledFrame *f220 = op_labels_lookup (l, 0, 220);
-  const OpLabeledFrame *f770 = op_labels_lookup (l, 0, 770);
+  const OpLabeledFrame *f220 = lookup (l, 0, 220);
+  const OpLabeledFrame *f770 = lookup (l, 0, 770);
   guint i, k, n = 0;
 
-  for (i = 0; i < l->frames->len; i++)
+  for (i = 0; i < l->n_frames; i++)
     for (k = 0; k < op_annotation_n_instances (&frame_at (l, i)->ann); k++)
       n += inst_at (frame_at (l, i), k)->replaced;
   fail_unless_equals_int (n, 3);
@@ -125,7 +169,7 @@ GST_START_TEST (test_replaced_predictions)
   fail_unless (inst_at (f770, 1)->replaced);
   fail_unless (!inst_at (f770, 2)->replaced);
   fail_unless (!inst_at (f770, 3)->replaced);
-  op_labels_free (l);
+  labels_free (l);
 }
 
 GST_END_TEST;
@@ -140,8 +184,8 @@ GST_START_TEST (test_predictions)
   guint i, k, j, n_inst = 0, n_nan = 0;
   OpSkeleton *sk;
 
-  fail_unless_equals_int (l->frames->len, 1100);
-  for (i = 0; i < l->frames->len; i++) {
+  fail_unless_equals_int (l->n_frames, 1100);
+  for (i = 0; i < l->n_frames; i++) {
     f = frame_at (l, i);
     fail_unless_equals_uint64 (f->ann.frame_index, i);
     for (k = 0; k < op_annotation_n_instances (&f->ann); k++) {
@@ -178,7 +222,7 @@ GST_START_TEST (test_predictions)
   assert_close (inst->keypoints[0].score, 0.82588381);
   assert_close (inst->keypoints[1].x, 213);
   assert_close (inst->keypoints[1].score, 0.83165634);
-  op_labels_free (l);
+  labels_free (l);
 }
 
 GST_END_TEST;
@@ -205,7 +249,7 @@ GST_START_TEST (test_skeleton_order)
   fail_unless_equals_string (g_ptr_array_index (l->videos, 0),
       "tests/data/json_format_v1/centered_pair_low_quality.mp4");
   fail_unless_equals_int (op_annotation_n_instances (&f->ann), 2);
-  op_labels_free (l);
+  labels_free (l);
 }
 
 GST_END_TEST;
@@ -222,7 +266,7 @@ GST_START_TEST (test_legacy_shift)
     fail_unless_equals_float (inst->keypoints[k].x, want[k][0]);
     fail_unless_equals_float (inst->keypoints[k].y, want[k][1]);
   }
-  op_labels_free (l);
+  labels_free (l);
 }
 
 GST_END_TEST;
@@ -243,7 +287,7 @@ GST_START_TEST (test_separate_point_tables)
   fail_unless_equals_int (pred->track, -1);
   fail_unless (!isnan (pred->keypoints[0].score));
   fail_unless (isnan (user->keypoints[0].score));
-  op_labels_free (l);
+  labels_free (l);
 }
 
 GST_END_TEST;
@@ -260,8 +304,8 @@ assert_same_labels (const OpLabels * a, const OpLabels * b)
 {
   guint i, k, j;
 
-  fail_unless_equals_int (a->frames->len, b->frames->len);
-  for (i = 0; i < a->frames->len; i++) {
+  fail_unless_equals_int (a->n_frames, b->n_frames);
+  for (i = 0; i < a->n_frames; i++) {
     const OpLabeledFrame *fa = frame_at (a, i), *fb = frame_at (b, i);
     fail_unless_equals_uint64 (fa->ann.frame_index, fb->ann.frame_index);
     fail_unless_equals_int (op_annotation_n_instances (&fa->ann),
@@ -296,8 +340,8 @@ GST_START_TEST (test_analysis_layouts)
   fail_unless_equals_string (g_ptr_array_index (m->videos, 0),
       "tests/data/videos/centered_pair_low_quality.mp4");
   assert_same_labels (m, s);
-  fail_unless_equals_int (m->frames->len, p->frames->len);
-  for (i = 0; i < p->frames->len; i++) {
+  fail_unless_equals_int (m->n_frames, p->n_frames);
+  for (i = 0; i < p->n_frames; i++) {
     const OpLabeledFrame *fp = frame_at (p, i), *fm = frame_at (m, i);
     fail_unless_equals_string (fm->ann.skeleton->nodes[5],
         fp->ann.skeleton->nodes[5]);
@@ -322,9 +366,9 @@ GST_START_TEST (test_analysis_layouts)
     }
   }
   fail_unless_equals_int (n_inst, 2274);
-  op_labels_free (m);
-  op_labels_free (s);
-  op_labels_free (p);
+  labels_free (m);
+  labels_free (s);
+  labels_free (p);
 }
 
 GST_END_TEST;
@@ -336,7 +380,7 @@ GST_START_TEST (test_analysis_legacy)
   OpLabels *l = load_ok ("legacy_nodims.analysis.h5");
   OpInstance *inst;
 
-  fail_unless_equals_int (l->frames->len, 3);
+  fail_unless_equals_int (l->n_frames, 3);
   inst = inst_at (frame_at (l, 2), 0);
   fail_unless_equals_string (frame_at (l, 2)->ann.skeleton->nodes[1], "tail");
   assert_close (inst->keypoints[0].x, 102);
@@ -345,10 +389,10 @@ GST_START_TEST (test_analysis_legacy)
   assert_close (inst->keypoints[1].y, 252);
   assert_close (inst->score, 0.95);
   fail_unless_equals_string (inst->track_name, "animal1");
-  op_labels_free (l);
+  labels_free (l);
 
   l = load_ok ("legacy_transpose_false.analysis.h5");
-  fail_unless_equals_int (l->frames->len, 1);
+  fail_unless_equals_int (l->n_frames, 1);
   inst = inst_at (frame_at (l, 0), 0);
   assert_close (inst->keypoints[0].x, 100);
   assert_close (inst->keypoints[0].y, 150);
@@ -357,7 +401,7 @@ GST_START_TEST (test_analysis_legacy)
   assert_close (inst->keypoints[0].score, 0.9);
   fail_unless_equals_string (g_ptr_array_index (l->videos, 0),
       "legacy_video.mp4");
-  op_labels_free (l);
+  labels_free (l);
 }
 
 GST_END_TEST;
@@ -406,8 +450,8 @@ GST_START_TEST (test_jsonl_round_trip)
   fail_unless (back != NULL, "%s", err ? err->message : "");
   fail_unless_equals_string (back->format, "jsonl");
   assert_same_labels (l, back);
-  op_labels_free (back);
-  op_labels_free (l);
+  labels_free (back);
+  labels_free (l);
   g_free (json);
   g_unlink (path);
   g_free (path);
@@ -523,9 +567,9 @@ GST_START_TEST (test_jsonl_probe)
     l = op_label_readers_load (p[i], &err);
     fail_unless (l != NULL, "%s", err ? err->message : "");
     fail_unless_equals_string (l->format, "jsonl");
-    fail_unless_equals_int (l->frames->len, 1);
+    fail_unless_equals_int (l->n_frames, 1);
     fail_unless_equals_uint64 (frame_at (l, 0)->ann.frame_index, 7);
-    op_labels_free (l);
+    labels_free (l);
   }
   for (i = 0; i < 6; i++) {
     g_unlink (p[i]);
@@ -575,7 +619,7 @@ GST_START_TEST (test_mot)
   g_free (path);
   fail_unless_equals_string (l->format, "mot");
   fail_unless_equals_int (l->warnings->len, 0);
-  fail_unless_equals_int (l->frames->len, 2);
+  fail_unless_equals_int (l->n_frames, 2);
   f = frame_at (l, 0);
   fail_unless_equals_uint64 (f->ann.frame_index, 0);
   fail_unless (f->ann.skeleton == NULL);
@@ -601,12 +645,12 @@ GST_START_TEST (test_mot)
   assert_close (inst->score, 0.75);
   assert_close (inst->bbox[0], 9.0);
   assert_close (inst->bbox[1], 18.5);
-  op_labels_free (l);
+  labels_free (l);
 
   l = load_text (gt, &err, &path);
   fail_unless (l != NULL, "%s", err ? err->message : "");
   g_free (path);
-  fail_unless_equals_int (l->frames->len, 1);
+  fail_unless_equals_int (l->n_frames, 1);
   fail_unless_equals_int (op_annotation_n_instances (&frame_at (l, 0)->ann), 1);
   inst = inst_at (frame_at (l, 0), 0);
   fail_unless_equals_int (inst->track, 1);
@@ -614,7 +658,7 @@ GST_START_TEST (test_mot)
   fail_unless_equals_int (l->warnings->len, 1);
   fail_unless (strstr (g_ptr_array_index (l->warnings, 0), "1 ground-truth "
           "line(s) with conf 0") != NULL);
-  op_labels_free (l);
+  labels_free (l);
 
   for (i = 0; i < G_N_ELEMENTS (bad); i++) {
     l = load_text (bad[i].text, &err, &path);
@@ -667,7 +711,7 @@ GST_START_TEST (test_coco)
   fail_unless_equals_int (w, 320);
   fail_unless_equals_int (h, 240);
   fail_unless_equals_int (l->warnings->len, 1);
-  fail_unless_equals_int (l->frames->len, 2);
+  fail_unless_equals_int (l->n_frames, 2);
   f = frame_at (l, 0);
   fail_unless_equals_uint64 (f->ann.frame_index, 5);
   fail_unless_equals_int (op_skeleton_get_n_nodes (f->ann.skeleton), 3);
@@ -701,7 +745,7 @@ GST_START_TEST (test_coco)
   assert_close (inst->keypoints[1].x, 7);
   fail_unless (!inst->keypoints[1].visible);
   fail_unless (isnan (inst->keypoints[2].x));
-  op_labels_free (l);
+  labels_free (l);
 }
 
 GST_END_TEST;
@@ -732,7 +776,7 @@ GST_START_TEST (test_dlc)
   g_free (path);
   fail_unless_equals_string (l->format, "dlc");
   fail_unless_equals_string (g_ptr_array_index (l->videos, 0), "vid");
-  fail_unless_equals_int (l->frames->len, 2);
+  fail_unless_equals_int (l->n_frames, 2);
   f = frame_at (l, 0);
   fail_unless_equals_uint64 (f->ann.frame_index, 122);
   fail_unless_equals_int (op_skeleton_get_n_nodes (f->ann.skeleton), 2);
@@ -752,17 +796,17 @@ GST_START_TEST (test_dlc)
   fail_unless (isnan (inst->keypoints[0].x));
   assert_close (inst->keypoints[1].x, 500.5);
   assert_close (inst->keypoints[1].y, 501);
-  op_labels_free (l);
+  labels_free (l);
 
   l = load_text (pred, &err, &path);
   fail_unless (l != NULL, "%s", err ? err->message : "");
   g_free (path);
-  fail_unless_equals_int (l->frames->len, 1);
+  fail_unless_equals_int (l->n_frames, 1);
   inst = inst_at (frame_at (l, 0), 0);
   fail_unless_equals_int (inst->kind, OP_INSTANCE_PREDICTED);
   fail_unless_equals_int (inst->track, -1);
   assert_close (inst->keypoints[0].score, 0.25);
-  op_labels_free (l);
+  labels_free (l);
 
   fail_unless (load_text (bad, &err, &path) == NULL);
   fail_unless (strstr (err->message, "line 4, column 3 (nose y): \"x2\" is "
@@ -801,7 +845,7 @@ GST_START_TEST (test_jsonl_sizes)
   fail_unless_equals_int (w, 640);
   fail_unless_equals_int (h, 480);
   fail_unless (!op_labels_get_video_size (l, 1, &w, &h));
-  op_labels_free (l);
+  labels_free (l);
   g_free (path);
 
   l = load_text (bad_text, &err, &path);
@@ -838,7 +882,7 @@ load_bytes (const gchar * dir, const gchar * name, const guint8 * data,
   fail_unless (g_file_set_contents (path, (const gchar *) data, len, NULL));
   l = op_label_readers_load (path, &err);
   if (l) {
-    op_labels_free (l);
+    labels_free (l);
   } else {
     fail_unless (err != NULL);
     fail_unless (g_str_has_prefix (err->message, path), "%s", err->message);

@@ -76,30 +76,29 @@ GST_START_TEST (test_sorted_merged_lookup)
   gchar *path = write_temp ("FAKE labels");
   GError *err = NULL;
   OpLabels *l = op_labels_load (path, readers, &err);
-  const OpLabeledFrame *f;
+  const OpLabelsFrame *f;
   const guint64 want[] = { 0, 110, 440, 990 };
   guint i;
 
   fail_unless (l != NULL);
-  fail_unless_equals_int (l->frames->len, 5);
+  fail_unless_equals_int (l->n_frames, 5);
   for (i = 0; i < G_N_ELEMENTS (want); i++)
-    fail_unless_equals_uint64 (g_array_index (l->frames, OpLabeledFrame,
-            i).ann.frame_index, want[i]);
+    fail_unless_equals_uint64 (l->frames[i].frame_index, want[i]);
   /* 440 was listed twice: merged, instances in file order */
   f = op_labels_lookup (l, 0, 440);
   fail_unless (f != NULL);
-  fail_unless_equals_int (op_annotation_n_instances (&f->ann), 2);
-  fail_unless_equals_float (op_annotation_get_instance (&f->ann,
-          0)->keypoints[0].x, 2);
-  fail_unless_equals_float (op_annotation_get_instance (&f->ann,
-          1)->keypoints[0].x, 4);
+  fail_unless_equals_int (f->n_instances, 2);
+  fail_unless_equals_float (l->x[l->instances[f->first_instance].first_point],
+      2);
+  fail_unless_equals_float (l->x[l->instances[f->first_instance +
+              1].first_point], 4);
   fail_unless_equals_int (l->warnings->len, 1);
 
   fail_unless (op_labels_lookup (l, 0, 441) == NULL);
-  fail_unless_equals_uint64 (op_labels_next (l, 0, 441)->ann.frame_index, 990);
-  fail_unless_equals_uint64 (op_labels_next (l, 0, 0)->ann.frame_index, 0);
+  fail_unless_equals_uint64 (op_labels_next (l, 0, 441)->frame_index, 990);
+  fail_unless_equals_uint64 (op_labels_next (l, 0, 0)->frame_index, 0);
   fail_unless (op_labels_next (l, 0, 991) == NULL);
-  fail_unless_equals_uint64 (op_labels_next (l, 1, 0)->ann.frame_index, 5);
+  fail_unless_equals_uint64 (op_labels_next (l, 1, 0)->frame_index, 5);
   fail_unless (op_labels_next (l, 2, 0) == NULL);
   fail_unless_equals_int (op_labels_count_frames (l, 0), 4);
   fail_unless_equals_int (op_labels_count_frames (l, 1), 1);
