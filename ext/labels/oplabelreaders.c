@@ -2,6 +2,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "oplabelreaders.h"
 #include "h5util.h"
+#include "isolate.h"
 
 /* Last resort for HDF5 files that neither SLEAP reader claimed: says why,
  * instead of the dispatcher's generic "not a label file". */
@@ -53,10 +54,19 @@ const OpLabelReader *const op_label_readers[] = {
 /**
  * op_label_readers_load:
  *
- * Loads @path with whichever reader recognises its content.
+ * Loads @path with whichever reader recognises its content, in the label
+ * loader process when there is one (isolate.c).
  */
 OpLabels *
 op_label_readers_load (const gchar * path, GError ** error)
 {
-  return op_labels_load (path, op_label_readers, error);
+  gchar *loader = op_labels_find_loader ();
+  OpLabels *labels;
+
+  if (loader == NULL)
+    return op_labels_load (path, op_label_readers, error);
+  labels = op_labels_load_isolated (path, op_label_readers, loader,
+      OP_LABEL_LOAD_TIMEOUT, error);
+  g_free (loader);
+  return labels;
 }
