@@ -441,8 +441,8 @@ analysis_load (const gchar * path, GError ** error)
         inst->score = isfinite (score) ? score : NAN;
         if (n_names) {
           inst->track = t;
-          inst->track_name = t < n_names ?
-              g_intern_string (track_names[t]) : NULL;
+          op_instance_set_track_name (inst, t < n_names ? track_names[t] :
+              NULL);
         }
         for (k = 0; k < N; k++) {
           OpKeypoint *kp = &inst->keypoints[k];

@@ -285,8 +285,8 @@ dlc_load (const gchar * path, GError ** error)
               OP_INSTANCE_PREDICTED : OP_INSTANCE_USER);
           if (multi) {
             inst->track = k;
-            inst->track_name = g_intern_string (g_ptr_array_index
-                (individuals, k));
+            op_instance_set_track_name (inst, g_ptr_array_index (individuals,
+                    k));
           }
         }
         inst->keypoints[g->node].x = x;

@@ -687,7 +687,7 @@ op_labels_get_instance (const OpLabels * l, const OpLabelsInstance * inst,
 
   op_instance_init (out, inst->kind, inst->n_points);
   out->track = inst->track;
-  out->track_name = name ? g_intern_string (name) : NULL;
+  out->track_name = g_strdup (name);
   out->score = inst->score;
   out->replaced = inst->replaced != 0;
   if (inst->bbox > 0 && inst->bbox <= l->n_bboxes) {

@@ -163,7 +163,7 @@ op_instance_get_track_name (const OpInstance * inst)
 /**
  * op_instance_set_track_name:
  * @inst: an instance
- * @track_name: (nullable): the track name (interned)
+ * @track_name: (nullable): the track name (copied)
  *
  * Since: 0.2
  */
@@ -171,7 +171,10 @@ void
 op_instance_set_track_name (OpInstance * inst, const gchar * track_name)
 {
   g_return_if_fail (inst != NULL);
-  inst->track_name = track_name ? g_intern_string (track_name) : NULL;
+  if (inst->track_name == track_name)
+    return;
+  g_free (inst->track_name);
+  inst->track_name = g_strdup (track_name);
 }
 
 /**

@@ -100,6 +100,7 @@ void
 op_instance_clear (OpInstance * inst)
 {
   g_clear_pointer (&inst->keypoints, g_free);
+  g_clear_pointer (&inst->track_name, g_free);
   inst->n_keypoints = 0;
 }
 
@@ -116,6 +117,7 @@ void
 op_instance_copy_into (OpInstance * dest, const OpInstance * src)
 {
   *dest = *src;
+  dest->track_name = g_strdup (src->track_name);
   dest->keypoints = src->n_keypoints ?
       g_memdup2 (src->keypoints, src->n_keypoints * sizeof (OpKeypoint)) : NULL;
 }

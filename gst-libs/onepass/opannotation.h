@@ -51,7 +51,8 @@ gboolean op_keypoint_is_present (const OpKeypoint * kp);
  * OpInstance:
  * @kind: user, predicted or detection
  * @track: track index, -1 when untracked
- * @track_name: (nullable): interned track name
+ * @track_name: (nullable): track name, owned by the instance (set it with
+ *   op_instance_set_track_name(); since 0.3, no longer interned)
  * @score: instance score, NaN = none
  * @has_bbox: whether @bbox is set
  * @bbox: [x, y, w, h] in the same coordinates as the keypoints
@@ -70,7 +71,7 @@ gboolean op_keypoint_is_present (const OpKeypoint * kp);
 typedef struct {
   OpInstanceKind kind;
   gint track;
-  const gchar *track_name;
+  gchar *track_name;
   gdouble score;
   gboolean has_bbox;
   gdouble bbox[4];

@@ -436,7 +436,7 @@ parse_instance (JsonNode * node, guint index, OpAnnotation * ann,
       INVALID (error, "instance %u: \"track_name\" is not a string", index);
       return FALSE;
     }
-    inst->track_name = g_intern_string (json_node_get_string (n));
+    op_instance_set_track_name (inst, json_node_get_string (n));
   }
   if (!read_double (json_object_get_member (o, "score"), &inst->score)) {
     INVALID (error, "instance %u: \"score\" is not a number or null", index);

@@ -314,7 +314,7 @@ assert_same_labels (const OpLabels * a, const OpLabels * b)
       OpInstance *ia = inst_at (fa, k), *ib = inst_at (fb, k);
       fail_unless_equals_int (ia->kind, ib->kind);
       fail_unless_equals_int (ia->track, ib->track);
-      fail_unless (ia->track_name == ib->track_name);
+      fail_unless_equals_string (ia->track_name, ib->track_name);
       fail_unless (same_double (ia->score, ib->score));
       for (j = 0; j < ia->n_keypoints; j++) {
         OpKeypoint *pa = &ia->keypoints[j], *pb = &ib->keypoints[j];
@@ -351,7 +351,7 @@ GST_START_TEST (test_analysis_layouts)
         if (inst_at (fm, j)->track == ip->track)
           im = inst_at (fm, j);
       fail_unless (im != NULL, "frame %u track %d missing", i, ip->track);
-      fail_unless (im->track_name == ip->track_name);
+      fail_unless_equals_string (im->track_name, ip->track_name);
       fail_unless_equals_int (im->kind, OP_INSTANCE_PREDICTED);
       assert_close (im->score, ip->score);
       for (j = 0; j < ip->n_keypoints; j++) {

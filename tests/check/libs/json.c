@@ -82,7 +82,7 @@ GST_START_TEST (test_roundtrip_exact)
   a.height = 384;
   inst = op_annotation_add_instance (&a, OP_INSTANCE_PREDICTED);
   inst->track = 26;
-  inst->track_name = g_intern_string ("track_26 \"quoted\"\n");
+  op_instance_set_track_name (inst, "track_26 \"quoted\"\n");
   inst->score = 0.1 + 0.2;      /* needs 17 digits */
   inst->keypoints[0] = (OpKeypoint) {
   1.0 / 3.0, -0.5, TRUE, 0.912345678901};
