@@ -84,6 +84,7 @@ typedef struct
   gchar *partial;               /* the open shard's .partial */
   guint index;                  /* number of the open shard */
   GPtrArray *shards;            /* committed shard paths, in order */
+  gboolean consolidated;        /* path holds the shards' rows: drop them */
   hid_t file;
   hid_t ds[N_DS];
   guint64 rows;                 /* in the open shard, as bytes below */
@@ -1002,6 +1003,51 @@ rotate (OpWriter * w, const gchar * split, HFile * f, GError ** error)
   return op_manifest_write (w->manifest, FALSE, error);
 }
 
+/* A complete split of several shards becomes one self-contained file
+ * under its view's name (h5vds.c), so that the file copied alone never
+ * reads fill values; the manifest lists it in place of the shards, which
+ * are deleted once a complete manifest says so (drop_shards). */
+static gboolean
+consolidate (OpWriter * w, const gchar * split, HFile * f, GError ** error)
+{
+  GStatBuf sb;
+  gboolean ok;
+
+  g_ptr_array_add (f->shards, NULL);
+  ok = op_h5_consolidate_locked (f->path, (const gchar * const *)
+      f->shards->pdata, error);
+  g_ptr_array_set_size (f->shards, f->shards->len - 1);
+  if (!ok)
+    return FALSE;
+  op_manifest_merge_split (w->manifest, f->path, split,
+      g_stat (f->path, &sb) == 0 ? (guint64) sb.st_size : 0);
+  f->consolidated = TRUE;
+  return TRUE;
+}
+
+/* After the complete manifest: the consolidated splits' shards go. */
+static void
+drop_shards (OpWriter * w)
+{
+  gchar *dir = g_path_get_dirname (w->location);
+  GHashTableIter iter;
+  HFile *f;
+  guint i;
+
+  g_hash_table_iter_init (&iter, w->files);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) & f)) {
+    for (i = 0; f->consolidated && i < f->shards->len; i++) {
+      const gchar *path = g_ptr_array_index (f->shards, i);
+
+      if (g_unlink (path) != 0)
+        g_warning ("Could not remove the consolidated shard \"%s\": %s",
+            path, g_strerror (errno));
+    }
+  }
+  op_batch_sync_dir (dir, NULL);
+  g_free (dir);
+}
+
 static gboolean
 hdf5_close (OpWriter * w, GError ** error)
 {
@@ -1016,7 +1062,7 @@ hdf5_close (OpWriter * w, GError ** error)
     if (f->file <= 0)
       continue;
     if (f->index > 0)
-      ok = rotate (w, l->data, f, error);
+      ok = rotate (w, l->data, f, error) && consolidate (w, l->data, f, error);
     else if ((ok = shard_commit (f, f->path, error)))
       list_file (w, l->data, f, f->path);
   }
@@ -1024,6 +1070,8 @@ hdf5_close (OpWriter * w, GError ** error)
   /* a run without samples leaves no file and no manifest */
   if (ok && splits)
     ok = op_manifest_write (w->manifest, TRUE, error);
+  if (ok)
+    drop_shards (w);
   w->closed = ok;
   g_list_free (splits);
   return ok;
