@@ -650,18 +650,53 @@ out:
 }
 
 static gboolean
-write_dataset (hid_t loc, const gchar * name, hid_t filetype, hid_t memtype,
-    hsize_t n, gconstpointer v)
+write_dataset_full (hid_t loc, const gchar * name, hid_t filetype,
+    hid_t memtype, hsize_t n, gconstpointer v, const hsize_t * maxdims,
+    hid_t dcpl)
 {
-  hid_t space = H5Screate_simple (1, &n, NULL);
-  hid_t ds = H5Dcreate2 (loc, name, filetype, space, H5P_DEFAULT,
-      H5P_DEFAULT, H5P_DEFAULT);
+  hid_t space = H5Screate_simple (1, &n, maxdims);
+  hid_t ds = H5Dcreate2 (loc, name, filetype, space, H5P_DEFAULT, dcpl,
+      H5P_DEFAULT);
   gboolean ok = ds >= 0 && (n == 0 ||
       H5Dwrite (ds, memtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) >= 0);
 
   if (ds >= 0)
     H5Dclose (ds);
   H5Sclose (space);
+  return ok;
+}
+
+static gboolean
+write_dataset (hid_t loc, const gchar * name, hid_t filetype, hid_t memtype,
+    hsize_t n, gconstpointer v)
+{
+  return write_dataset_full (loc, name, filetype, memtype, n, v, NULL,
+      H5P_DEFAULT);
+}
+
+/* `source`, per sample: in a consolidated file extendable and chunked
+ * like the first input's, as the writer makes it. */
+static gboolean
+write_source_rows (Combine * c, const gint32 * src)
+{
+  hsize_t unlimited = H5S_UNLIMITED;
+  hid_t ds0, dcpl0, dcpl;
+  gboolean ok;
+
+  if (!c->real)
+    return write_dataset (c->out, "source", H5T_STD_I32LE,
+        H5T_NATIVE_INT32, c->rows, src);
+  ds0 = H5Dopen2 (c->in[0].file, "source", H5P_DEFAULT);
+  dcpl0 = ds0 < 0 ? -1 : H5Dget_create_plist (ds0);
+  dcpl = dcpl0 < 0 ? -1 : op_h5_real_dcpl (dcpl0, H5T_STD_I32LE, 1, &c->rows);
+  ok = dcpl >= 0 && write_dataset_full (c->out, "source", H5T_STD_I32LE,
+      H5T_NATIVE_INT32, c->rows, src, &unlimited, dcpl);
+  if (dcpl >= 0)
+    H5Pclose (dcpl);
+  if (dcpl0 >= 0)
+    H5Pclose (dcpl0);
+  if (ds0 >= 0)
+    H5Dclose (ds0);
   return ok;
 }
 
@@ -701,8 +736,7 @@ write_sources (Combine * c, GError ** error)
     g_free (v);
     at += in->rows;
   }
-  if (ok && !(write_dataset (c->out, "source", H5T_STD_I32LE,
-              H5T_NATIVE_INT32, c->rows, src) &&
+  if (ok && !(write_source_rows (c, src) &&
           write_dataset (c->out, "sources", str, str, c->names->len,
               c->names->pdata) &&
           write_dataset (c->out, "source_width", H5T_STD_I32LE,

@@ -12,7 +12,9 @@ Afterwards, read with h5py only:
   and the manifest's): frames 0..N-1 in order, every image byte-identical
   to the same frame written by stock filesink;
 - at most one `.partial` is left (kill -9) or none (SIGINT);
-- a rerun of the same command starts again and completes.
+- a rerun of the same command starts again and completes: at its clean
+  EOS the shards are consolidated into the one real (not virtual) file
+  `<stem>.h5`, the only file left, which the manifest lists alone.
 
 usage: test_batchsink_stops.py [--kills N] [--seed S]
 The default suite runs 3 kills; the soak command is
@@ -148,6 +150,21 @@ def trial(tmp, i, ref, rng, sig):
     return d, loc, n
 
 
+def consolidated(loc, n, how):
+    """After a clean EOS: `<stem>.h5` alone, real datasets, listed alone."""
+    d = os.path.dirname(loc)
+    left = sorted(x for x in os.listdir(d) if not x.startswith("."))
+    expect(left == ["dataset.json", "o.h5", "o.h5.manifest.json"],
+           "%s: files %s" % (how, left))
+    man = json.load(open(loc + ".manifest.json"))
+    expect(man["complete"] is True and man["samples"] == n and
+           [(s["name"], s["samples"], s["bytes"]) for s in man["shards"]] ==
+           [("o.h5", n, os.path.getsize(loc))], "%s manifest: %s" % (how, man))
+    with h5py.File(loc, "r") as f:
+        expect(not f["images"].is_virtual and "combined_from" not in f.attrs,
+               "%s: o.h5 is still a view" % how)
+
+
 def rerun(loc, ref):
     """The same command after the kill starts again and completes."""
     n = 60
@@ -157,15 +174,13 @@ def rerun(loc, ref):
     man = json.load(open(loc + ".manifest.json"))
     expect(man["complete"] is True and man["samples"] == n,
            "rerun manifest: %s" % man)
-    left = sorted(os.path.basename(x) for x in glob.glob(
-        os.path.join(os.path.dirname(loc), "o*.h5")))
-    expect(left == ["o-000000.h5", "o-000001.h5", "o-000002.h5", "o.h5"],
-           "rerun files %s" % left)
+    consolidated(loc, n, "rerun")
     with h5py.File(loc, "r") as f:
         expect(np.array_equal(f["images"][...], ref[:n]) and
                f["frame_index"][...].tolist() == list(range(n)),
                "rerun rows")
-    print("ok rerun after the kill: %d samples, complete" % n)
+    print("ok rerun after the kill: %d samples, complete, consolidated into "
+          "one real o.h5" % n)
     # overwrite=true with fewer samples: no shard of the earlier run stays
     n = 30
     p = start(loc, n)
@@ -177,13 +192,10 @@ def rerun(loc, ref):
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         timeout=120)
     expect(p.returncode == 0, "overwrite: %s" % p.stdout)
-    left = sorted(os.path.basename(x) for x in glob.glob(
-        os.path.join(os.path.dirname(loc), "o*.h5")))
-    expect(left == ["o-000000.h5", "o-000001.h5", "o.h5"],
-           "overwrite files %s" % left)
+    consolidated(loc, n, "overwrite")
     with h5py.File(loc, "r") as f:
         expect(np.array_equal(f["images"][...], ref[:n]), "overwrite rows")
-    print("ok overwrite=true: %d samples, the earlier run's third shard gone"
+    print("ok overwrite=true: %d samples, no shard of either run left"
           % n)
 
 
