@@ -1017,8 +1017,11 @@ consolidate (OpWriter * w, const gchar * split, HFile * f, GError ** error)
   ok = op_h5_consolidate_locked (f->path, (const gchar * const *)
       f->shards->pdata, error);
   g_ptr_array_set_size (f->shards, f->shards->len - 1);
-  if (!ok)
+  if (!ok) {
+    g_prefix_error (error, "Could not consolidate the %u shards of \"%s\" "
+        "(they stay, with the view): ", f->shards->len, f->path);
     return FALSE;
+  }
   op_manifest_merge_split (w->manifest, f->path, split,
       g_stat (f->path, &sb) == 0 ? (guint64) sb.st_size : 0);
   f->consolidated = TRUE;

@@ -6,6 +6,9 @@ tarfile, gzip and json:
   file and "No space left on device", a clean exit (no crash in libhdf5's
   exit handler, no hang: a time limit), and every shard the manifest
   lists intact;
+- a disk too full for format=hdf5's consolidation at EOS (the shards fit,
+  a copy of them does not): a clean error naming the file, and the shards
+  and their view stay as after a stop, every sample readable;
 - a stop without EOS (SIGINT without -e) for every format: the manifest
   says "complete": false and lists what is kept, and batchsink says how
   many samples it kept and dropped (printed, and as an element WARNING
@@ -13,7 +16,7 @@ tarfile, gzip and json:
 - an existing directory as `location` (jsonl, hdf5) is refused at start,
   leaving nothing behind;
 - HDF5 attributes over 64 KiB (a 5000-node skeleton) are written and read
-  back, in one file and through the shard view.
+  back, in one file and in the file consolidated from shards.
 
 Exits non-zero on the first mismatch.
 """
@@ -28,6 +31,7 @@ import tempfile
 import time
 
 import h5py
+import numpy as np
 
 FORMATS = ["tar", "jsonl", "dir", "hdf5"]
 
@@ -162,6 +166,61 @@ def test_disk_full(tmp):
         subprocess.run(["umount", mnt])
 
 
+def test_consolidate_full(tmp):
+    """The shards (5.6 KB a snow frame) fill 1.2 of 2 MiB: the consolidated
+    copy cannot fit. Nothing may be lost: the run ends as after a stop."""
+    mnt = os.path.join(tmp, "full-consolidate")
+    os.makedirs(mnt)
+    p = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs",
+                        mnt], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, text=True)
+    if p.returncode != 0:
+        print("SKIP consolidation on a full disk: cannot mount a tmpfs (%s)"
+              % p.stdout.strip())
+        return
+    try:
+        n, shard = 220, 50
+        loc = location(mnt, "hdf5")
+        p = launch("%s ! batchsink format=hdf5 location=%s "
+                   "max-shard-samples=%d" % (src(n, 64, 48), loc, shard))
+        out = p.stdout
+        expect(p.returncode == 1, "consolidation: exit %d on a full disk: %s"
+               % (p.returncode, out[-2000:]))
+        expect("Caught SIG" not in out and "CRITICAL" not in out,
+               "consolidation: crash: %s" % out)
+        err = [x for x in out.splitlines() if x.startswith("ERROR: from")]
+        expect(err and "No space left on device" in err[0] and
+               ('"%s.partial"' % loc) in err[0],
+               "consolidation: error %s" % err)
+        left = sorted(x for x in os.listdir(mnt) if not x.startswith("."))
+        expect(left == ["dataset.json", "o-000000.h5", "o-000001.h5",
+                        "o-000002.h5", "o-000003.h5", "o-000004.h5", "o.h5",
+                        "o.h5.manifest.json"], "consolidation: left %s"
+               % left)
+        kept, man = check_listed(mnt, "hdf5", "full at consolidation")
+        expect(kept == n and len(man["shards"]) == 5, "consolidation: %d "
+               "samples in %d shards listed, want %d" % (kept,
+                                                        len(man["shards"]),
+                                                        n))
+        with h5py.File(loc, "r") as f:
+            parts = [h5py.File(os.path.join(mnt, s["name"]), "r")
+                     for s in man["shards"]]
+            expect(f["images"].is_virtual and f["images"].shape[0] == n and
+                   f["frame_index"][...].tolist() == list(range(n)),
+                   "consolidation: the view is not the shards' %d rows" % n)
+            for name in ("images", "frame_index", "pts"):
+                expect((f[name][...] == np.concatenate(
+                    [g[name][...] for g in parts])).all(),
+                    "consolidation: view %s differs from the shards'" % name)
+            for g in parts:
+                g.close()
+        print("ok disk full at consolidation: \"%s\", exit 1, the view and "
+              "its 5 shards keep all %d samples" % (err[0].split(": ", 2)[2]
+                                                    [:60], n))
+    finally:
+        subprocess.run(["umount", mnt])
+
+
 def test_sigint(tmp):
     for fmt in FORMATS:
         d = os.path.join(tmp, "int-" + fmt)
@@ -275,10 +334,11 @@ def test_large_attributes(tmp):
             kp = f["keypoints"][...]
             expect(kp.shape == (3, 1, k, 4) and kp[2, 0, 4999, 0] == 4999 % 32
                    and kp[2, 0, 4999, 1] == 4999 % 24, "keypoints")
-            view = f["images"].is_virtual
+            expect(not f["images"].is_virtual, "o.h5 is a view after EOS")
         print("ok %d-node skeleton (nodes %d KiB, edges %d KiB) in %s"
               % (k, 16 * k // 1024, 8 * (k - 1) // 1024,
-                 "a view of 3 shards" if view else "one file"))
+                 "the file consolidated from 3 shards" if shard == 1
+                 else "one file"))
 
 
 def main():
@@ -287,6 +347,7 @@ def main():
         test_large_attributes(tmp)
         test_sigint(tmp)
         test_disk_full(tmp)
+        test_consolidate_full(tmp)
     print("all batchsink safety checks passed")
 
 
