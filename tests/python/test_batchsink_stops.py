@@ -27,6 +27,7 @@ import glob
 import json
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -67,6 +68,17 @@ def start(loc, n=1000000):
     return subprocess.Popen(["gst-launch-1.0"] + desc.split(),
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True)
+
+
+def missing_shards(path):
+    """docs/batchsink.md's check: the files the view at @path needs but
+    cannot find ([] for a self-contained file)."""
+    d = os.path.dirname(os.path.abspath(path))
+    with h5py.File(path, "r") as f:
+        if not f["images"].is_virtual:
+            return []
+        return sorted({s.file_name for s in f["images"].virtual_sources()
+                       if not os.path.exists(os.path.join(d, s.file_name))})
 
 
 def check_kept(loc, ref, how, partials_allowed):
@@ -110,6 +122,17 @@ def check_kept(loc, ref, how, partials_allowed):
                "%s: frame indices %s" % (how, f["frame_index"][...]))
         expect(np.array_equal(f["images"][...], ref[:n]),
                "%s: images differ from filesink's" % how)
+        names = sorted(f.attrs["combined_from"])
+    # the view needs its shards: copied alone it would read zeros, and the
+    # documented check says so
+    expect(missing_shards(loc) == [], "%s: shards missing in place" % how)
+    alone = os.path.join(d, "alone")
+    os.makedirs(alone)
+    shutil.copy(loc, alone)
+    expect(missing_shards(os.path.join(alone, "o.h5")) == names,
+           "%s: the view copied alone misses %s, want %s"
+           % (how, missing_shards(os.path.join(alone, "o.h5")), names))
+    shutil.rmtree(alone)
     return n, len(man["shards"])
 
 
@@ -163,6 +186,7 @@ def consolidated(loc, n, how):
     with h5py.File(loc, "r") as f:
         expect(not f["images"].is_virtual and "combined_from" not in f.attrs,
                "%s: o.h5 is still a view" % how)
+    expect(missing_shards(loc) == [], "%s: o.h5 needs shards" % how)
 
 
 def rerun(loc, ref):
