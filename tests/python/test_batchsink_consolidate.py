@@ -20,7 +20,9 @@ Checked from outside with h5py, json and stock filesink:
   instance axis past `n_instances` is NaN padding;
 - the manifest and dataset.json list the one file per split with its
   sample count and size on disk; `batchsink-shard-closed` announces it;
-- the file copied alone into an empty directory reads the same.
+- the file copied alone into an empty directory reads the same;
+- `onepass-prep --merge` of the directory presents each consolidated file
+  through `dataset.<split>.h5`, a view naming that one file.
 
 Exits non-zero on the first mismatch.
 """
@@ -189,6 +191,28 @@ def same_file(got, want, how):
                        % (how, name, a.fillvalue, b.fillvalue))
 
 
+def check_merge(d, how):
+    """onepass-prep --merge: dataset.<split>.h5 over the consolidated file."""
+    tool = os.environ.get("ONEPASS_PREP_TOOL")
+    if not tool:
+        print("SKIP %s merge: ONEPASS_PREP_TOOL not set" % how)
+        return
+    p = subprocess.run([tool, "--merge", d], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, text=True, timeout=60)
+    expect(p.returncode == 0, "%s: onepass-prep --merge: %s" % (how, p.stdout))
+    for split in ("train", "val"):
+        with h5py.File(os.path.join(d, "dataset.%s.h5" % split), "r") as f, \
+                h5py.File(os.path.join(d, "o.%s.h5" % split), "r") as g:
+            names = sorted({s.file_name for s in
+                            f["images"].virtual_sources()})
+            expect(names == ["o.%s.h5" % split], "%s merge %s: view of %s"
+                   % (how, split, names))
+            for name in PER_SAMPLE:
+                expect(np.array_equal(f[name][...], g[name][...],
+                                      equal_nan=g[name].dtype.kind == "f"),
+                       "%s merge %s: %s differs" % (how, split, name))
+
+
 def main():
     with tempfile.TemporaryDirectory(prefix="batchsink-consolidate-") as tmp:
         labels = os.path.join(tmp, "labels.json")
@@ -214,9 +238,10 @@ def main():
                           "%s %s copied alone" % (how, split))
             expect(sorted(frames) == list(range(N)), "%s: frames %s"
                    % (how, sorted(frames)))
+            check_merge(d, how)
             print("ok %s: %s, one real file per split, equal to the "
                   "never-rotated run's and to filesink/labels, also copied "
-                  "alone" % (how, ", ".join("%s %d samples %d bytes"
+                  "alone, merged by onepass-prep" % (how, ", ".join("%s %d samples %d bytes"
                                             % (s["name"], s["samples"],
                                                s["bytes"])
                                             for s in man["shards"])))
