@@ -970,6 +970,18 @@ combine_into (const gchar * out_path, const gchar * const *inputs,
   return ok;
 }
 
+static gboolean
+combine_with_lock (const gchar * out_path, const gchar * const *inputs,
+    gboolean real, GError ** error)
+{
+  gboolean ok;
+
+  op_h5_lock ();
+  ok = combine_into (out_path, inputs, real, error);
+  op_h5_unlock ();
+  return ok;
+}
+
 /**
  * op_h5_combine_locked:
  * @out_path: the file to write (replaced atomically)
@@ -1023,12 +1035,7 @@ gboolean
 op_h5_combine (const gchar * out_path, const gchar * const *inputs,
     GError ** error)
 {
-  gboolean ok;
-
-  op_h5_lock ();
-  ok = op_h5_combine_locked (out_path, inputs, error);
-  op_h5_unlock ();
-  return ok;
+  return combine_with_lock (out_path, inputs, FALSE, error);
 }
 
 /**
@@ -1040,10 +1047,5 @@ gboolean
 op_h5_consolidate (const gchar * out_path, const gchar * const *inputs,
     GError ** error)
 {
-  gboolean ok;
-
-  op_h5_lock ();
-  ok = op_h5_consolidate_locked (out_path, inputs, error);
-  op_h5_unlock ();
-  return ok;
+  return combine_with_lock (out_path, inputs, TRUE, error);
 }

@@ -32,9 +32,13 @@
  * and `<stem>.<split>.h5` is rewritten (atomically) as a view of every
  * committed shard (h5vds.c), then the manifest lists the shard. A split
  * that never rotated is renamed at EOS straight to `<stem>.<split>.h5`, a
- * self-contained file as before. After any stop the view opens and holds
- * every listed shard; an interrupted run of the same name starts again
- * and first removes the files its predecessor listed.
+ * self-contained file as before; one that rotated is consolidated at a
+ * clean EOS (op_h5_consolidate_locked(): the shards' rows copied into one
+ * real file renamed over the view), the manifest lists that file instead
+ * of the shards, and once the complete manifest is written the shards are
+ * deleted. After any other stop the view opens and holds every listed
+ * shard; an interrupted run of the same name starts again and first
+ * removes the files its predecessor listed.
  * Every entry point (write, close, free) holds the process-wide HDF5 lock
  * of oph5global.h while it calls libhdf5, as the label readers do, and
  * leaves libhdf5's error handler as it found it.

@@ -119,14 +119,21 @@ def src(n, w, h, pattern="snow"):
             "video/x-raw,format=RGB,width=%d,height=%d" % (pattern, n, w, h))
 
 
-def test_disk_full(tmp):
-    mnt = os.path.join(tmp, "full")
+def mount_tmpfs(mnt, what):
+    """A 2 MiB tmpfs at @mnt; False (and a SKIP line) where mounting is
+    not permitted."""
     os.makedirs(mnt)
     p = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs",
                         mnt], stdout=subprocess.PIPE,
                        stderr=subprocess.STDOUT, text=True)
     if p.returncode != 0:
-        print("SKIP disk full: cannot mount a tmpfs (%s)" % p.stdout.strip())
+        print("SKIP %s: cannot mount a tmpfs (%s)" % (what, p.stdout.strip()))
+    return p.returncode == 0
+
+
+def test_disk_full(tmp):
+    mnt = os.path.join(tmp, "full")
+    if not mount_tmpfs(mnt, "disk full"):
         return
     try:
         for fmt in FORMATS:
@@ -170,13 +177,7 @@ def test_consolidate_full(tmp):
     """The shards (5.6 KB a snow frame) fill 1.2 of 2 MiB: the consolidated
     copy cannot fit. Nothing may be lost: the run ends as after a stop."""
     mnt = os.path.join(tmp, "full-consolidate")
-    os.makedirs(mnt)
-    p = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs",
-                        mnt], stdout=subprocess.PIPE,
-                       stderr=subprocess.STDOUT, text=True)
-    if p.returncode != 0:
-        print("SKIP consolidation on a full disk: cannot mount a tmpfs (%s)"
-              % p.stdout.strip())
+    if not mount_tmpfs(mnt, "consolidation on a full disk"):
         return
     try:
         n, shard = 220, 50
