@@ -19,7 +19,8 @@ Checked from outside with h5py, json and stock filesink:
   `frame_index`, keypoints and `n_instances` equal the COCO file's, the
   instance axis past `n_instances` is NaN padding;
 - the manifest and dataset.json list the one file per split with its
-  sample count and size on disk; `batchsink-shard-closed` announces it;
+  sample count and size on disk (and the last key and sources the
+  never-rotated run lists); `batchsink-shard-closed` announces it;
 - the file copied alone into an empty directory reads the same;
 - `onepass-prep --merge` of the directory presents each consolidated file
   through `dataset.<split>.h5`, a view naming that one file.
@@ -219,11 +220,18 @@ def main():
         write_labels(labels)
         ref = reference(tmp)
         whole_d, whole, whole_out = run(tmp, labels, 100000)
-        check_dir(whole_d, whole, whole_out, "one shard")
+        whole_man = check_dir(whole_d, whole, whole_out, "one shard")
         for shard in (7, 64):
             d, loc, out = run(tmp, labels, shard)
             how = "shards of %d" % shard
             man = check_dir(d, loc, out, how)
+            # the split's last sample key and its sources, as one shard has
+            expect([(s["samples"], s["last_key"], s["sources"])
+                    for s in man["shards"]] ==
+                   [(s["samples"], s["last_key"], s["sources"])
+                    for s in whole_man["shards"]],
+                   "%s: manifest entries %s, one shard's %s"
+                   % (how, man["shards"], whole_man["shards"]))
             frames = []
             for split in ("train", "val"):
                 path = os.path.join(d, "o.%s.h5" % split)
