@@ -116,6 +116,7 @@ struct _OpWriter
   OpWriterStats stats;
   const OpAttributes *attributes;
   gboolean closed;              /* close() committed everything */
+  guint consolidated;           /* splits whose shards may go */
 };
 
 /* The innermost HDF5 message says what went wrong (e.g. a failed write).
@@ -1029,6 +1030,7 @@ consolidate (OpWriter * w, const gchar * split, HFile * f, GError ** error)
   op_manifest_merge_split (w->manifest, f->path, split,
       g_stat (f->path, &sb) == 0 ? (guint64) sb.st_size : 0);
   f->consolidated = TRUE;
+  w->consolidated++;
   return TRUE;
 }
 
@@ -1069,15 +1071,26 @@ hdf5_close (OpWriter * w, GError ** error)
     if (f->file <= 0)
       continue;
     if (f->index > 0)
-      ok = rotate (w, l->data, f, error) && consolidate (w, l->data, f, error);
+      ok = rotate (w, l->data, f, error);
     else if ((ok = shard_commit (f, f->path, error)))
       list_file (w, l->data, f, f->path);
+  }
+  /* every split's samples are committed before any is consolidated: a
+   * consolidation that fails (a full disk) loses nothing */
+  for (l = splits; l && ok; l = l->next) {
+    HFile *f = g_hash_table_lookup (w->files, l->data);
+
+    if (f->shards->len > 0)
+      ok = consolidate (w, l->data, f, error);
   }
   op_h5_unlock ();
   /* a run without samples leaves no file and no manifest */
   if (ok && splits)
     ok = op_manifest_write (w->manifest, TRUE, error);
   if (ok)
+    drop_shards (w);
+  else if (w->consolidated && op_manifest_write (w->manifest, FALSE, NULL))
+    /* a later split failed: the earlier ones are listed as their files */
     drop_shards (w);
   w->closed = ok;
   g_list_free (splits);

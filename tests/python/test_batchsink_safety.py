@@ -7,8 +7,9 @@ tarfile, gzip and json:
   exit handler, no hang: a time limit), and every shard the manifest
   lists intact;
 - a disk too full for format=hdf5's consolidation at EOS (the shards fit,
-  a copy of them does not): a clean error naming the file, and the shards
-  and their view stay as after a stop, every sample readable;
+  a copy of them does not): a clean error naming the file; a split
+  consolidated before stays its one file, the failed one its shards and
+  their view, every sample listed and readable;
 - a stop without EOS (SIGINT without -e) for every format: the manifest
   says "complete": false and lists what is kept, and batchsink says how
   many samples it kept and dropped (printed, and as an element WARNING
@@ -173,53 +174,86 @@ def test_disk_full(tmp):
         subprocess.run(["umount", mnt])
 
 
+def check_split_kept(mnt, man, split, consolidated, how):
+    """@split is its one real file (@consolidated) or its listed shards and
+    their view; returns its frame indices."""
+    names = [s["name"] for s in man["shards"] if s["split"] == split]
+    shards = sorted(x for x in os.listdir(mnt)
+                    if x.startswith("o.%s-" % split))
+    path = os.path.join(mnt, "o.%s.h5" % split)
+    with h5py.File(path, "r") as f:
+        if consolidated:
+            expect(names == ["o.%s.h5" % split] and not shards and
+                   not f["images"].is_virtual, "%s: %s not consolidated: "
+                   "listed %s, shards %s" % (how, split, names, shards))
+            return f["frame_index"][...].tolist()
+        expect(sorted(names) == shards and shards and
+               f["images"].is_virtual, "%s: %s listed %s, shards %s"
+               % (how, split, names, shards))
+        parts = [h5py.File(os.path.join(mnt, x), "r") for x in names]
+        for name in ("images", "frame_index", "pts"):
+            expect((f[name][...] == np.concatenate(
+                [g[name][...] for g in parts])).all(),
+                "%s: %s view %s differs from the shards'" % (how, split,
+                                                            name))
+        for g in parts:
+            g.close()
+        return f["frame_index"][...].tolist()
+
+
 def test_consolidate_full(tmp):
-    """The shards (5.6 KB a snow frame) fill 1.2 of 2 MiB: the consolidated
-    copy cannot fit. Nothing may be lost: the run ends as after a stop."""
-    mnt = os.path.join(tmp, "full-consolidate")
-    if not mount_tmpfs(mnt, "consolidation on a full disk"):
-        return
-    try:
-        n, shard = 220, 50
-        loc = location(mnt, "hdf5")
-        p = launch("%s ! batchsink format=hdf5 location=%s "
-                   "max-shard-samples=%d" % (src(n, 64, 48), loc, shard))
-        out = p.stdout
-        expect(p.returncode == 1, "consolidation: exit %d on a full disk: %s"
-               % (p.returncode, out[-2000:]))
-        expect("Caught SIG" not in out and "CRITICAL" not in out,
-               "consolidation: crash: %s" % out)
-        err = [x for x in out.splitlines() if x.startswith("ERROR: from")]
-        expect(err and "No space left on device" in err[0] and
-               ('"%s.partial"' % loc) in err[0],
-               "consolidation: error %s" % err)
-        left = sorted(x for x in os.listdir(mnt) if not x.startswith("."))
-        expect(left == ["dataset.json", "o-000000.h5", "o-000001.h5",
-                        "o-000002.h5", "o-000003.h5", "o-000004.h5", "o.h5",
-                        "o.h5.manifest.json"], "consolidation: left %s"
-               % left)
-        kept, man = check_listed(mnt, "hdf5", "full at consolidation")
-        expect(kept == n and len(man["shards"]) == 5, "consolidation: %d "
-               "samples in %d shards listed, want %d" % (kept,
-                                                        len(man["shards"]),
-                                                        n))
-        with h5py.File(loc, "r") as f:
-            parts = [h5py.File(os.path.join(mnt, s["name"]), "r")
-                     for s in man["shards"]]
-            expect(f["images"].is_virtual and f["images"].shape[0] == n and
-                   f["frame_index"][...].tolist() == list(range(n)),
-                   "consolidation: the view is not the shards' %d rows" % n)
-            for name in ("images", "frame_index", "pts"):
-                expect((f[name][...] == np.concatenate(
-                    [g[name][...] for g in parts])).all(),
-                    "consolidation: view %s differs from the shards'" % name)
-            for g in parts:
-                g.close()
-        print("ok disk full at consolidation: \"%s\", exit 1, the view and "
-              "its 5 shards keep all %d samples" % (err[0].split(": ", 2)[2]
-                                                    [:60], n))
-    finally:
-        subprocess.run(["umount", mnt])
+    """Snow frames (5.6 KB each) whose shards fit in 2 MiB, but not their
+    consolidated copy. Splits are consolidated in name order once every
+    split's last shard is committed, so nothing may be lost: a split done
+    before the failure is its one file, the failed one and the rest their
+    shards and views, every sample listed and readable. First the train
+    split fails (half the samples), then the val split after a small
+    train split was consolidated."""
+    cases = [(220, 50, "train=0.5,val=0.5", "train", []),
+             (160, 20, "train=0.2,val=0.8", "val", ["train"])]
+    for i, (n, shard, split, fails, done) in enumerate(cases):
+        mnt = os.path.join(tmp, "full-consolidate%d" % i)
+        if not mount_tmpfs(mnt, "consolidation on a full disk"):
+            return
+        how = "consolidation (%s fails)" % fails
+        try:
+            loc = location(mnt, "hdf5")
+            p = launch("%s ! batchsink format=hdf5 location=%s "
+                       "max-shard-samples=%d split=%s split-by=sample"
+                       % (src(n, 64, 48), loc, shard, split))
+            out = p.stdout
+            expect(p.returncode == 1, "%s: exit %d on a full disk: %s"
+                   % (how, p.returncode, out[-2000:]))
+            expect("Caught SIG" not in out and "CRITICAL" not in out,
+                   "%s: crash: %s" % (how, out))
+            err = [x for x in out.splitlines() if x.startswith("ERROR: from")]
+            failed = os.path.join(mnt, "o.%s.h5" % fails)
+            expect(err and "No space left on device" in err[0] and
+                   ('"%s.partial"' % failed) in err[0] and
+                   "shards of" in err[0], "%s: error %s" % (how, err))
+            expect("kept %d samples" % n in out and "dropped 0" in out,
+                   "%s: warning %s" % (how, out[-600:]))
+            man = json.load(open(loc + ".manifest.json"))
+            expect(man["complete"] is False and man["samples"] == n == sum(
+                s["samples"] for s in man["shards"]), "%s: %d samples "
+                "listed, want %d" % (how, man["samples"], n))
+            for s in man["shards"]:
+                path = os.path.join(mnt, s["name"])
+                with h5py.File(path, "r") as f:
+                    expect(f["images"].shape[0] == s["samples"] and
+                           os.path.getsize(path) == s["bytes"],
+                           "%s: %s" % (how, s["name"]))
+            frames = []
+            for sp in ("train", "val"):
+                frames += check_split_kept(mnt, man, sp, sp in done, how)
+            expect(sorted(frames) == list(range(n)), "%s: frames %s"
+                   % (how, sorted(frames)))
+            print("ok disk full at consolidation: \"%s\", exit 1; %s "
+                  "consolidated, the rest shards and views: all %d samples "
+                  "listed and read back" % (err[0].split(": ", 2)[2][:50],
+                                            done or "none", n))
+        finally:
+            subprocess.run(["umount", mnt])
 
 
 def test_sigint(tmp):
