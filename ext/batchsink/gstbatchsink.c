@@ -49,7 +49,9 @@
  *   each full shard is committed as `out.train-NNNNNN.h5` and `out.train.h5`
  *   is rewritten as a view (HDF5 virtual datasets) of every committed
  *   shard, so a kill keeps them; a split that never rotates is renamed to
- *   `out.train.h5` at EOS; layout version 2: `images` (attrs `pixel_format`, `layout`),
+ *   `out.train.h5` at EOS, and a split that rotated is consolidated at a
+ *   clean EOS into one self-contained `out.train.h5` (its shards deleted);
+ *   after other stops the view and its shards stay; layout version 2: `images` (attrs `pixel_format`, `layout`),
  *   `keypoints` N x I x K x 4 for every instance (NaN padding),
  *   `n_instances`, `track`, `kind`, `score`, `bbox`, `frame_index`, `pts`,
  *   `source`, crops also `instance` and `rect`; the per-source table

@@ -18,6 +18,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "h5vds.h"
 #include "h5file.h"
+#include "h5consolidate.h"
 #include "batchfile.h"
 
 #include <errno.h>
@@ -77,6 +78,8 @@ typedef struct
   GPtrArray *names;             /* merged sources */
   GArray *width, *height;
   GHashTable *ids;              /* name -> merged id + 1 */
+  gboolean real;                /* copy the rows instead of mapping them */
+  guint64 in_bytes;             /* the inputs' sizes on disk */
 } Combine;
 
 static gboolean
@@ -494,14 +497,71 @@ all_have (Combine * c, const gchar * name)
   return TRUE;
 }
 
-/* One per-sample dataset as a virtual dataset over every input's rows. */
+/* Maps each input's whole dataset @name onto its rows of @space. */
 static gboolean
-make_vds (Combine * c, guint d, GError ** error)
+map_inputs (Combine * c, const gchar * name, hid_t dcpl, hid_t space,
+    GError ** error)
+{
+  hsize_t dims[4], start[4] = { 0 }, offset = 0;
+  guint i;
+
+  for (i = 0; i < c->n; i++) {
+    hid_t ds, src, dst;
+    herr_t r;
+
+    if (!c->in[i].rows)
+      continue;
+    ds = H5Dopen2 (c->in[i].file, name, H5P_DEFAULT);
+    src = H5Dget_space (ds);
+    H5Sget_simple_extent_dims (src, dims, NULL);
+    H5Dclose (ds);
+    dst = H5Scopy (space);
+    start[0] = offset;
+    r = H5Sselect_hyperslab (dst, H5S_SELECT_SET, start, NULL, dims, NULL);
+    if (r >= 0)
+      r = H5Pset_virtual (dcpl, dst, c->in[i].rel, name, src);
+    H5Sclose (dst);
+    H5Sclose (src);
+    if (r < 0)
+      return h5_error (error, "map the rows of", c->in[i].path);
+    offset += c->in[i].rows;
+  }
+  return TRUE;
+}
+
+/* Copies each input's dataset @name into its rows of @ds. */
+static gboolean
+copy_inputs (Combine * c, const gchar * name, hid_t ds, GError ** error)
+{
+  hsize_t offset = 0;
+  guint i;
+
+  for (i = 0; i < c->n; i++) {
+    hid_t from;
+    gboolean ok;
+
+    if (!c->in[i].rows)
+      continue;
+    from = H5Dopen2 (c->in[i].file, name, H5P_DEFAULT);
+    ok = from >= 0 && op_h5_copy_rows (from, ds, offset);
+    if (from >= 0)
+      H5Dclose (from);
+    if (!ok)
+      return h5_error (error, "copy the rows of", c->in[i].path);
+    offset += c->in[i].rows;
+  }
+  return TRUE;
+}
+
+/* One per-sample dataset over every input's rows: virtual, or (c->real)
+ * a real dataset with the first input's chunking, filters and fill. */
+static gboolean
+make_rows (Combine * c, guint d, GError ** error)
 {
   const gchar *name = rows_ds[d].name;
-  hid_t ds0 = -1, type = -1, dcpl0 = -1, dcpl = -1, space = -1, vds = -1;
-  hsize_t first[4], dims0[4], dims[4], start[4] = { 0 }, offset = 0;
-  gint rank0, rank;
+  hid_t ds0 = -1, type = -1, dcpl0 = -1, dcpl = -1, space = -1, out = -1;
+  hsize_t first[4], dims0[4], dims[4], maxdims[4];
+  gint rank0, rank, a;
   guint8 fill[64];
   H5D_fill_value_t fill_set = H5D_FILL_VALUE_DEFAULT;
   gboolean ok = FALSE;
@@ -525,11 +585,6 @@ make_vds (Combine * c, guint d, GError ** error)
   }
   memcpy (dims0, first, sizeof (first));
   dims0[0] = c->rows;
-  dcpl = H5Pcreate (H5P_DATASET_CREATE);
-  H5Pfill_value_defined (dcpl0, &fill_set);
-  if (fill_set == H5D_FILL_VALUE_USER_DEFINED &&
-      H5Pget_fill_value (dcpl0, type, fill) >= 0)
-    H5Pset_fill_value (dcpl, type, fill);
   /* the instance axis is the largest of the inputs' */
   for (i = 0; i < c->n; i++) {
     hid_t ds = H5Dopen2 (c->in[i].file, name, H5P_DEFAULT);
@@ -551,40 +606,36 @@ make_vds (Combine * c, guint d, GError ** error)
       goto out;
   }
   ok = FALSE;
-  space = H5Screate_simple (rank0, dims0, NULL);
-  /* each input's whole dataset at its rows of the output */
-  for (i = 0; i < c->n; i++) {
-    hid_t ds, src, dst;
-    herr_t r;
-
-    if (!c->in[i].rows)
-      continue;
-    ds = H5Dopen2 (c->in[i].file, name, H5P_DEFAULT);
-    src = H5Dget_space (ds);
-    H5Sget_simple_extent_dims (src, dims, NULL);
-    H5Dclose (ds);
-    dst = H5Scopy (space);
-    start[0] = offset;
-    r = H5Sselect_hyperslab (dst, H5S_SELECT_SET, start, NULL, dims, NULL);
-    if (r >= 0)
-      r = H5Pset_virtual (dcpl, dst, c->in[i].rel, name, src);
-    H5Sclose (dst);
-    H5Sclose (src);
-    if (r < 0) {
-      h5_error (error, "map the rows of", c->in[i].path);
+  if (c->real) {
+    /* extendable like the shards' (a fixed axis may not be shorter than
+     * its chunk) */
+    for (a = 0; a < rank0; a++)
+      maxdims[a] = a == 0 || (a == 1 && rows_ds[d].per_instance) ?
+          H5S_UNLIMITED : dims0[a];
+    space = H5Screate_simple (rank0, dims0, maxdims);
+    dcpl = op_h5_real_dcpl (dcpl0, type, rank0, dims0);
+  } else {
+    space = H5Screate_simple (rank0, dims0, NULL);
+    dcpl = H5Pcreate (H5P_DATASET_CREATE);
+    H5Pfill_value_defined (dcpl0, &fill_set);
+    if (fill_set == H5D_FILL_VALUE_USER_DEFINED &&
+        H5Pget_fill_value (dcpl0, type, fill) >= 0)
+      H5Pset_fill_value (dcpl, type, fill);
+    if (!map_inputs (c, name, dcpl, space, error))
       goto out;
-    }
-    offset += c->in[i].rows;
   }
   /* no rows at all: a plain empty dataset (a virtual one needs a map) */
-  vds = H5Dcreate2 (c->out, name, type, space, H5P_DEFAULT,
-      offset ? dcpl : H5P_DEFAULT, H5P_DEFAULT);
-  ok = vds >= 0 && copy_attrs (ds0, vds, NULL);
+  out = H5Dcreate2 (c->out, name, type, space, H5P_DEFAULT,
+      c->rows || c->real ? dcpl : H5P_DEFAULT, H5P_DEFAULT);
+  ok = out >= 0 && copy_attrs (ds0, out, NULL);
   if (!ok)
-    h5_error (error, "write a virtual dataset for", c->in[0].path);
+    h5_error (error, c->real ? "write a dataset for" :
+        "write a virtual dataset for", c->in[0].path);
+  else if (c->real)
+    ok = copy_inputs (c, name, out, error);
 out:
-  if (vds >= 0)
-    H5Dclose (vds);
+  if (out >= 0)
+    H5Dclose (out);
   if (space >= 0)
     H5Sclose (space);
   if (dcpl >= 0)
@@ -599,18 +650,53 @@ out:
 }
 
 static gboolean
-write_dataset (hid_t loc, const gchar * name, hid_t filetype, hid_t memtype,
-    hsize_t n, gconstpointer v)
+write_dataset_full (hid_t loc, const gchar * name, hid_t filetype,
+    hid_t memtype, hsize_t n, gconstpointer v, const hsize_t * maxdims,
+    hid_t dcpl)
 {
-  hid_t space = H5Screate_simple (1, &n, NULL);
-  hid_t ds = H5Dcreate2 (loc, name, filetype, space, H5P_DEFAULT,
-      H5P_DEFAULT, H5P_DEFAULT);
+  hid_t space = H5Screate_simple (1, &n, maxdims);
+  hid_t ds = H5Dcreate2 (loc, name, filetype, space, H5P_DEFAULT, dcpl,
+      H5P_DEFAULT);
   gboolean ok = ds >= 0 && (n == 0 ||
       H5Dwrite (ds, memtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) >= 0);
 
   if (ds >= 0)
     H5Dclose (ds);
   H5Sclose (space);
+  return ok;
+}
+
+static gboolean
+write_dataset (hid_t loc, const gchar * name, hid_t filetype, hid_t memtype,
+    hsize_t n, gconstpointer v)
+{
+  return write_dataset_full (loc, name, filetype, memtype, n, v, NULL,
+      H5P_DEFAULT);
+}
+
+/* `source`, per sample: in a consolidated file extendable and chunked
+ * like the first input's, as the writer makes it. */
+static gboolean
+write_source_rows (Combine * c, const gint32 * src)
+{
+  hsize_t unlimited = H5S_UNLIMITED;
+  hid_t ds0, dcpl0, dcpl;
+  gboolean ok;
+
+  if (!c->real)
+    return write_dataset (c->out, "source", H5T_STD_I32LE,
+        H5T_NATIVE_INT32, c->rows, src);
+  ds0 = H5Dopen2 (c->in[0].file, "source", H5P_DEFAULT);
+  dcpl0 = ds0 < 0 ? -1 : H5Dget_create_plist (ds0);
+  dcpl = dcpl0 < 0 ? -1 : op_h5_real_dcpl (dcpl0, H5T_STD_I32LE, 1, &c->rows);
+  ok = dcpl >= 0 && write_dataset_full (c->out, "source", H5T_STD_I32LE,
+      H5T_NATIVE_INT32, c->rows, src, &unlimited, dcpl);
+  if (dcpl >= 0)
+    H5Pclose (dcpl);
+  if (dcpl0 >= 0)
+    H5Pclose (dcpl0);
+  if (ds0 >= 0)
+    H5Dclose (ds0);
   return ok;
 }
 
@@ -650,8 +736,7 @@ write_sources (Combine * c, GError ** error)
     g_free (v);
     at += in->rows;
   }
-  if (ok && !(write_dataset (c->out, "source", H5T_STD_I32LE,
-              H5T_NATIVE_INT32, c->rows, src) &&
+  if (ok && !(write_source_rows (c, src) &&
           write_dataset (c->out, "sources", str, str, c->names->len,
               c->names->pdata) &&
           write_dataset (c->out, "source_width", H5T_STD_I32LE,
@@ -803,19 +888,21 @@ combine (Combine * c, const gchar * partial, GError ** error)
   H5Pclose (fapl);
   if (c->out < 0)
     return h5_error (error, "create", partial);
-  /* the views' mappings and the tables, before libhdf5 writes them */
+  /* the views' mappings (or the copied rows: as large as the inputs) and
+   * the tables, before libhdf5 writes them */
   if (!op_h5_file_reserve (c->out, 256 * 1024 + (guint64) c->n * 8192 +
-          c->names->len * 128, partial, error)) {
+          c->names->len * 128 + (c->real ? c->in_bytes : 0), partial, error)) {
     op_h5_file_drop (c->out);
     return FALSE;
   }
   for (d = 0; ok && d < G_N_ELEMENTS (rows_ds); d++)
     if ((c->in[0].crops || !rows_ds[d].crops_only) &&
         (!rows_ds[d].optional || all_have (c, rows_ds[d].name)))
-      ok = make_vds (c, d, error);
+      ok = make_rows (c, d, error);
   ok = ok && write_sources (c, error) && write_attribute_columns (c, error);
+  /* a consolidated file names no inputs: they are deleted after it */
   if (ok && !(copy_attrs (c->in[0].file, c->out, "combined_from") &&
-          write_inputs_attr (c)))
+          (c->real || write_inputs_attr (c))))
     ok = h5_error (error, "write the attributes of", partial);
   if (!ok)
     op_h5_file_drop (c->out);
@@ -825,17 +912,9 @@ combine (Combine * c, const gchar * partial, GError ** error)
   return ok;
 }
 
-/**
- * op_h5_combine_locked:
- * @out_path: the file to write (replaced atomically)
- * @inputs: NULL-terminated list of complete layout-v2 files, in row order
- * @error: where to put an error naming the file at fault
- *
- * op_h5_combine() for a caller that holds op_h5_lock() already.
- */
-gboolean
-op_h5_combine_locked (const gchar * out_path, const gchar * const *inputs,
-    GError ** error)
+static gboolean
+combine_into (const gchar * out_path, const gchar * const *inputs,
+    gboolean real, GError ** error)
 {
   Combine c = { 0 };
   gchar *dir = g_path_get_dirname (out_path);
@@ -855,10 +934,14 @@ op_h5_combine_locked (const gchar * out_path, const gchar * const *inputs,
   c.width = g_array_new (FALSE, FALSE, sizeof (gint32));
   c.height = g_array_new (FALSE, FALSE, sizeof (gint32));
   c.ids = g_hash_table_new (g_str_hash, g_str_equal);
+  c.real = real;
   for (i = 0; ok && i < c.n; i++) {
+    GStatBuf sb;
+
     c.in[i].path = inputs[i];
     ok = input_open (&c.in[i], dir, error);
     c.rows += c.in[i].rows;
+    c.in_bytes += g_stat (inputs[i], &sb) == 0 ? (guint64) sb.st_size : 0;
   }
   ok = ok && combine (&c, partial, error);
   for (i = 0; i < c.n; i++)
@@ -887,6 +970,55 @@ op_h5_combine_locked (const gchar * out_path, const gchar * const *inputs,
   return ok;
 }
 
+static gboolean
+combine_with_lock (const gchar * out_path, const gchar * const *inputs,
+    gboolean real, GError ** error)
+{
+  gboolean ok;
+
+  op_h5_lock ();
+  ok = combine_into (out_path, inputs, real, error);
+  op_h5_unlock ();
+  return ok;
+}
+
+/**
+ * op_h5_combine_locked:
+ * @out_path: the file to write (replaced atomically)
+ * @inputs: NULL-terminated list of complete layout-v2 files, in row order
+ * @error: where to put an error naming the file at fault
+ *
+ * op_h5_combine() for a caller that holds op_h5_lock() already.
+ */
+gboolean
+op_h5_combine_locked (const gchar * out_path, const gchar * const *inputs,
+    GError ** error)
+{
+  return combine_into (out_path, inputs, FALSE, error);
+}
+
+/**
+ * op_h5_consolidate_locked:
+ * @out_path: the file to write (replaced atomically)
+ * @inputs: NULL-terminated list of complete layout-v2 files, in row order
+ * @error: where to put an error naming the file at fault
+ *
+ * Writes @out_path as op_h5_combine() does, but self-contained: every
+ * per-sample dataset is a real dataset holding the inputs' rows (copied
+ * chunk by chunk where the layouts allow, h5consolidate.c), with the
+ * first input's chunking, filters, fill values and attributes, and no
+ * `combined_from` attribute. Disk space for a copy of the inputs is
+ * reserved first: on a full disk nothing is written. Needs op_h5_lock().
+ *
+ * Returns: TRUE on success; on failure @out_path is left as it was.
+ */
+gboolean
+op_h5_consolidate_locked (const gchar * out_path,
+    const gchar * const *inputs, GError ** error)
+{
+  return combine_into (out_path, inputs, TRUE, error);
+}
+
 /**
  * op_h5_combine:
  * @out_path: the file to write (replaced atomically)
@@ -903,10 +1035,17 @@ gboolean
 op_h5_combine (const gchar * out_path, const gchar * const *inputs,
     GError ** error)
 {
-  gboolean ok;
+  return combine_with_lock (out_path, inputs, FALSE, error);
+}
 
-  op_h5_lock ();
-  ok = op_h5_combine_locked (out_path, inputs, error);
-  op_h5_unlock ();
-  return ok;
+/**
+ * op_h5_consolidate:
+ *
+ * op_h5_consolidate_locked(), taking the process-wide HDF5 lock.
+ */
+gboolean
+op_h5_consolidate (const gchar * out_path, const gchar * const *inputs,
+    GError ** error)
+{
+  return combine_with_lock (out_path, inputs, TRUE, error);
 }

@@ -32,9 +32,13 @@
  * and `<stem>.<split>.h5` is rewritten (atomically) as a view of every
  * committed shard (h5vds.c), then the manifest lists the shard. A split
  * that never rotated is renamed at EOS straight to `<stem>.<split>.h5`, a
- * self-contained file as before. After any stop the view opens and holds
- * every listed shard; an interrupted run of the same name starts again
- * and first removes the files its predecessor listed.
+ * self-contained file as before; one that rotated is consolidated at a
+ * clean EOS (op_h5_consolidate_locked(): the shards' rows copied into one
+ * real file renamed over the view), the manifest lists that file instead
+ * of the shards, and once the complete manifest is written the shards are
+ * deleted. After any other stop the view opens and holds every listed
+ * shard; an interrupted run of the same name starts again and first
+ * removes the files its predecessor listed.
  * Every entry point (write, close, free) holds the process-wide HDF5 lock
  * of oph5global.h while it calls libhdf5, as the label readers do, and
  * leaves libhdf5's error handler as it found it.
@@ -84,6 +88,7 @@ typedef struct
   gchar *partial;               /* the open shard's .partial */
   guint index;                  /* number of the open shard */
   GPtrArray *shards;            /* committed shard paths, in order */
+  gboolean consolidated;        /* path holds the shards' rows: drop them */
   hid_t file;
   hid_t ds[N_DS];
   guint64 rows;                 /* in the open shard, as bytes below */
@@ -111,6 +116,7 @@ struct _OpWriter
   OpWriterStats stats;
   const OpAttributes *attributes;
   gboolean closed;              /* close() committed everything */
+  guint consolidated;           /* splits whose shards may go */
 };
 
 /* The innermost HDF5 message says what went wrong (e.g. a failed write).
@@ -1002,6 +1008,55 @@ rotate (OpWriter * w, const gchar * split, HFile * f, GError ** error)
   return op_manifest_write (w->manifest, FALSE, error);
 }
 
+/* A complete split of several shards becomes one self-contained file
+ * under its view's name (h5vds.c), so that the file copied alone never
+ * reads fill values; the manifest lists it in place of the shards, which
+ * are deleted once a complete manifest says so (drop_shards). */
+static gboolean
+consolidate (OpWriter * w, const gchar * split, HFile * f, GError ** error)
+{
+  GStatBuf sb;
+  gboolean ok;
+
+  g_ptr_array_add (f->shards, NULL);
+  ok = op_h5_consolidate_locked (f->path, (const gchar * const *)
+      f->shards->pdata, error);
+  g_ptr_array_set_size (f->shards, f->shards->len - 1);
+  if (!ok) {
+    g_prefix_error (error, "Could not consolidate the %u shards of \"%s\" "
+        "(they stay, with the view): ", f->shards->len, f->path);
+    return FALSE;
+  }
+  op_manifest_merge_split (w->manifest, f->path, split,
+      g_stat (f->path, &sb) == 0 ? (guint64) sb.st_size : 0);
+  f->consolidated = TRUE;
+  w->consolidated++;
+  return TRUE;
+}
+
+/* After the complete manifest: the consolidated splits' shards go. */
+static void
+drop_shards (OpWriter * w)
+{
+  gchar *dir = g_path_get_dirname (w->location);
+  GHashTableIter iter;
+  HFile *f;
+  guint i;
+
+  g_hash_table_iter_init (&iter, w->files);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) & f)) {
+    for (i = 0; f->consolidated && i < f->shards->len; i++) {
+      const gchar *path = g_ptr_array_index (f->shards, i);
+
+      if (g_unlink (path) != 0)
+        g_warning ("Could not remove the consolidated shard \"%s\": %s",
+            path, g_strerror (errno));
+    }
+  }
+  op_batch_sync_dir (dir, NULL);
+  g_free (dir);
+}
+
 static gboolean
 hdf5_close (OpWriter * w, GError ** error)
 {
@@ -1020,10 +1075,23 @@ hdf5_close (OpWriter * w, GError ** error)
     else if ((ok = shard_commit (f, f->path, error)))
       list_file (w, l->data, f, f->path);
   }
+  /* every split's samples are committed before any is consolidated: a
+   * consolidation that fails (a full disk) loses nothing */
+  for (l = splits; l && ok; l = l->next) {
+    HFile *f = g_hash_table_lookup (w->files, l->data);
+
+    if (f->shards->len > 0)
+      ok = consolidate (w, l->data, f, error);
+  }
   op_h5_unlock ();
   /* a run without samples leaves no file and no manifest */
   if (ok && splits)
     ok = op_manifest_write (w->manifest, TRUE, error);
+  if (ok)
+    drop_shards (w);
+  else if (w->consolidated && op_manifest_write (w->manifest, FALSE, NULL))
+    /* a later split failed: the earlier ones are listed as their files */
+    drop_shards (w);
   w->closed = ok;
   g_list_free (splits);
   return ok;

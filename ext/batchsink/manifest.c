@@ -152,6 +152,54 @@ op_manifest_add (OpManifest * m, const gchar * path, const gchar * split,
   g_free (name);
 }
 
+/**
+ * op_manifest_merge_split:
+ * @path: one complete file, in the manifest's directory, holding every
+ *   sample of @split's listed shards (format=hdf5 consolidated at EOS)
+ * @bytes: its size
+ *
+ * Lists @path in place of @split's shards: its samples are theirs, its
+ * sources their union, its last key the last shard's. Announced at the
+ * next successful op_manifest_write(), like a shard just committed.
+ */
+void
+op_manifest_merge_split (OpManifest * m, const gchar * path,
+    const gchar * split, guint64 bytes)
+{
+  GPtrArray *sources = g_ptr_array_new_with_free_func (g_free);
+  gchar *last_key = NULL, *name = g_path_get_basename (path);
+  guint64 samples = 0;
+  guint i, j, at = m->entries->len;
+  Entry e = { 0 };
+
+  for (i = 0; i < m->entries->len;) {
+    Entry *s = &g_array_index (m->entries, Entry, i);
+
+    if (g_strcmp0 (s->split, split) != 0) {
+      i++;
+      continue;
+    }
+    samples += s->samples;
+    g_free (last_key);
+    last_key = g_strdup (s->last_key);
+    for (j = 0; s->sources && s->sources[j]; j++)
+      if (!g_ptr_array_find_with_equal_func (sources, s->sources[j],
+              g_str_equal, NULL))
+        g_ptr_array_add (sources, g_strdup (s->sources[j]));
+    at = MIN (at, i);
+    g_array_remove_index (m->entries, i);
+  }
+  g_ptr_array_add (sources, NULL);
+  e.name = name;
+  e.path = g_build_filename (m->dir, name, NULL);
+  e.split = g_strdup (split);
+  e.samples = samples;
+  e.bytes = bytes;
+  e.last_key = last_key;
+  e.sources = (gchar **) g_ptr_array_free (sources, FALSE);
+  g_array_insert_val (m->entries, at, e);
+}
+
 /* The run's skeleton and per-source table (fed by every sample, skipped
  * ones of a resumed run included). */
 void

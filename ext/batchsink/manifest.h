@@ -18,6 +18,8 @@ void        op_manifest_add       (OpManifest * m, const gchar * path,
                                    guint64 samples, guint64 bytes,
                                    const gchar * last_key,
                                    const gchar * const *sources);
+void        op_manifest_merge_split (OpManifest * m, const gchar * path,
+                                   const gchar * split, guint64 bytes);
 void        op_manifest_note      (OpManifest * m, const OpAnnotation * ann);
 void        op_manifest_add_loose (OpManifest * m, guint64 samples,
                                    guint64 bytes);

@@ -41,8 +41,9 @@ def expect(cond, msg):
         sys.exit("FAIL: " + msg)
 
 
-def combine(out, inputs, cwd=None):
-    return subprocess.run([COMBINE, out] + inputs, cwd=cwd,
+def combine(out, inputs, cwd=None, consolidate=False):
+    return subprocess.run([COMBINE] + (["--consolidate"] if consolidate
+                                       else []) + [out] + inputs, cwd=cwd,
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                           text=True, timeout=60)
 
@@ -108,9 +109,11 @@ def write_fixture(path, rows, ni, sources, src_idx, k=3, hw=(4, 5),
         f.attrs["symmetries"] = np.zeros((0, 2), dtype=np.int32)
 
 
-def check_rows(out, inputs):
+def check_rows(out, inputs, virtual=True):
     """Every row of @out equals its input's row; instance padding past the
-    input's instance axis reads as the writer's fill."""
+    input's instance axis reads as the writer's fill. @virtual: whether
+    @out's per-sample datasets must be virtual (a view) or real (a
+    consolidated file)."""
     with h5py.File(out, "r") as f:
         ins = [h5py.File(p, "r") for p in inputs]
         total = sum(g["images"].shape[0] for g in ins)
@@ -119,7 +122,8 @@ def check_rows(out, inputs):
             if name not in ins[0]:
                 expect(name not in f, "%s in a frames file" % name)
                 continue
-            expect(f[name].is_virtual, "%s is not virtual" % name)
+            expect(f[name].is_virtual == virtual, "%s: is_virtual %s"
+                   % (name, f[name].is_virtual))
             got = f[name][...]
             expect(got.shape[0] == total, "%s: %d rows, want %d"
                    % (name, got.shape[0], total))
@@ -280,9 +284,79 @@ def test_batchsink_files(tmp):
           % total)
 
 
+def same_layout(got, want, name):
+    """@got's dataset @name is chunked, filtered and filled like @want's."""
+    g, w = got[name], want[name]
+    expect(g.chunks == w.chunks or w.chunks is None,
+           "%s chunks %s, input %s" % (name, g.chunks, w.chunks))
+    expect(g.compression == w.compression and
+           g.compression_opts == w.compression_opts,
+           "%s compression %s, input %s" % (name, g.compression,
+                                            w.compression))
+    expect(np.array_equal(np.array(g.fillvalue), np.array(w.fillvalue),
+                          equal_nan=True), "%s fill %s, input %s"
+           % (name, g.fillvalue, w.fillvalue))
+    expect(dict(g.attrs) == dict(w.attrs), "%s attributes" % name)
+
+
+def test_consolidate(tmp, a, b, view):
+    """op_h5_consolidate: the same rows as the view, in real datasets of
+    the first input's layout, that read the same once copied alone."""
+    c = os.path.join(os.path.dirname(a), "c.h5")
+    out = os.path.join(tmp, "fx", "view", "real.h5")
+    p = combine(out, [a, c, b], consolidate=True)
+    expect(p.returncode == 0, "consolidate failed: %s" % p.stdout)
+    expect(not os.path.exists(out + ".partial"), ".partial left")
+    total, merged = check_rows(out, [a, c, b], virtual=False)
+    expect(total == 12 and merged == ["v1", "v2", "v3"],
+           "consolidated %d rows, sources %s" % (total, merged))
+    alone = os.path.join(tmp, "alone")
+    os.makedirs(alone)
+    shutil.copy(out, alone)
+    with h5py.File(os.path.join(alone, "real.h5"), "r") as f, \
+            h5py.File(view, "r") as v, h5py.File(a, "r") as g:
+        expect("combined_from" not in f.attrs, "combined_from kept")
+        expect(sorted(f.keys()) == sorted(v.keys()), "datasets %s, view %s"
+               % (sorted(f.keys()), sorted(v.keys())))
+        for name in v:
+            if isinstance(v[name], h5py.Group):
+                for col in v[name]:
+                    expect(np.array_equal(f[name][col][...], v[name][col][...],
+                                          equal_nan=True), name + col)
+                continue
+            expect(f[name].shape == v[name].shape and
+                   f[name].dtype == v[name].dtype,
+                   "%s: %s %s, view %s %s" % (name, f[name].shape,
+                                              f[name].dtype, v[name].shape,
+                                              v[name].dtype))
+            expect(np.array_equal(f[name][...], v[name][...],
+                                  equal_nan=f[name].dtype.kind == "f"),
+                   "%s differs from the view once copied alone" % name)
+            if name in PER_SAMPLE:
+                same_layout(f, g, name)
+        vattrs = {k: x for k, x in v.attrs.items() if k != "combined_from"}
+        expect(sorted(f.attrs.keys()) == sorted(vattrs.keys()),
+               "root attributes %s" % sorted(f.attrs.keys()))
+        # images are chunked by row and gzip'd: copied as stored on disk
+        for row in range(7):
+            raw = f["images"].id.read_direct_chunk((row, 0, 0, 0))
+            expect(raw == g["images"].id.read_direct_chunk((row, 0, 0, 0)),
+                   "stored chunk of image %d differs from the input's" % row)
+    print("ok consolidate fixtures: 12 rows in real datasets (input "
+          "chunking, gzip, fills), identical to the view, copied alone")
+    # a view is an input like any other (read through its mappings)
+    again = os.path.join(tmp, "fx", "view", "again.h5")
+    p = combine(again, [view, a], consolidate=True)
+    expect(p.returncode == 0, "consolidate a view: %s" % p.stdout)
+    total, _ = check_rows(again, [view, a], virtual=False)
+    expect(total == 19, "consolidated view + input: %d rows" % total)
+    print("ok consolidate a view with one of its inputs (%d rows)" % total)
+
+
 def main():
     with tempfile.TemporaryDirectory(prefix="batchsink-h5vds-") as tmp:
         a, b, out = test_fixtures(tmp)
+        test_consolidate(tmp, a, b, out)
         test_refusals(tmp, a, b, out)
         test_batchsink_files(tmp)
     print("all h5vds checks passed")

@@ -6,6 +6,10 @@ tarfile, gzip and json:
   file and "No space left on device", a clean exit (no crash in libhdf5's
   exit handler, no hang: a time limit), and every shard the manifest
   lists intact;
+- a disk too full for format=hdf5's consolidation at EOS (the shards fit,
+  a copy of them does not): a clean error naming the file; a split
+  consolidated before stays its one file, the failed one its shards and
+  their view, every sample listed and readable;
 - a stop without EOS (SIGINT without -e) for every format: the manifest
   says "complete": false and lists what is kept, and batchsink says how
   many samples it kept and dropped (printed, and as an element WARNING
@@ -13,7 +17,7 @@ tarfile, gzip and json:
 - an existing directory as `location` (jsonl, hdf5) is refused at start,
   leaving nothing behind;
 - HDF5 attributes over 64 KiB (a 5000-node skeleton) are written and read
-  back, in one file and through the shard view.
+  back, in one file and in the file consolidated from shards.
 
 Exits non-zero on the first mismatch.
 """
@@ -28,6 +32,7 @@ import tempfile
 import time
 
 import h5py
+import numpy as np
 
 FORMATS = ["tar", "jsonl", "dir", "hdf5"]
 
@@ -115,14 +120,21 @@ def src(n, w, h, pattern="snow"):
             "video/x-raw,format=RGB,width=%d,height=%d" % (pattern, n, w, h))
 
 
-def test_disk_full(tmp):
-    mnt = os.path.join(tmp, "full")
+def mount_tmpfs(mnt, what):
+    """A 2 MiB tmpfs at @mnt; False (and a SKIP line) where mounting is
+    not permitted."""
     os.makedirs(mnt)
     p = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs",
                         mnt], stdout=subprocess.PIPE,
                        stderr=subprocess.STDOUT, text=True)
     if p.returncode != 0:
-        print("SKIP disk full: cannot mount a tmpfs (%s)" % p.stdout.strip())
+        print("SKIP %s: cannot mount a tmpfs (%s)" % (what, p.stdout.strip()))
+    return p.returncode == 0
+
+
+def test_disk_full(tmp):
+    mnt = os.path.join(tmp, "full")
+    if not mount_tmpfs(mnt, "disk full"):
         return
     try:
         for fmt in FORMATS:
@@ -160,6 +172,88 @@ def test_disk_full(tmp):
             subprocess.run(["rm", "-rf", d])
     finally:
         subprocess.run(["umount", mnt])
+
+
+def check_split_kept(mnt, man, split, consolidated, how):
+    """@split is its one real file (@consolidated) or its listed shards and
+    their view; returns its frame indices."""
+    names = [s["name"] for s in man["shards"] if s["split"] == split]
+    shards = sorted(x for x in os.listdir(mnt)
+                    if x.startswith("o.%s-" % split))
+    path = os.path.join(mnt, "o.%s.h5" % split)
+    with h5py.File(path, "r") as f:
+        if consolidated:
+            expect(names == ["o.%s.h5" % split] and not shards and
+                   not f["images"].is_virtual, "%s: %s not consolidated: "
+                   "listed %s, shards %s" % (how, split, names, shards))
+            return f["frame_index"][...].tolist()
+        expect(sorted(names) == shards and shards and
+               f["images"].is_virtual, "%s: %s listed %s, shards %s"
+               % (how, split, names, shards))
+        parts = [h5py.File(os.path.join(mnt, x), "r") for x in names]
+        for name in ("images", "frame_index", "pts"):
+            expect((f[name][...] == np.concatenate(
+                [g[name][...] for g in parts])).all(),
+                "%s: %s view %s differs from the shards'" % (how, split,
+                                                            name))
+        for g in parts:
+            g.close()
+        return f["frame_index"][...].tolist()
+
+
+def test_consolidate_full(tmp):
+    """Snow frames (5.6 KB each) whose shards fit in 2 MiB, but not their
+    consolidated copy. Splits are consolidated in name order once every
+    split's last shard is committed, so nothing may be lost: a split done
+    before the failure is its one file, the failed one and the rest their
+    shards and views, every sample listed and readable. First the train
+    split fails (half the samples), then the val split after a small
+    train split was consolidated."""
+    cases = [(220, 50, "train=0.5,val=0.5", "train", []),
+             (160, 20, "train=0.2,val=0.8", "val", ["train"])]
+    for i, (n, shard, split, fails, done) in enumerate(cases):
+        mnt = os.path.join(tmp, "full-consolidate%d" % i)
+        if not mount_tmpfs(mnt, "consolidation on a full disk"):
+            return
+        how = "consolidation (%s fails)" % fails
+        try:
+            loc = location(mnt, "hdf5")
+            p = launch("%s ! batchsink format=hdf5 location=%s "
+                       "max-shard-samples=%d split=%s split-by=sample"
+                       % (src(n, 64, 48), loc, shard, split))
+            out = p.stdout
+            expect(p.returncode == 1, "%s: exit %d on a full disk: %s"
+                   % (how, p.returncode, out[-2000:]))
+            expect("Caught SIG" not in out and "CRITICAL" not in out,
+                   "%s: crash: %s" % (how, out))
+            err = [x for x in out.splitlines() if x.startswith("ERROR: from")]
+            failed = os.path.join(mnt, "o.%s.h5" % fails)
+            expect(err and "No space left on device" in err[0] and
+                   ('"%s.partial"' % failed) in err[0] and
+                   "shards of" in err[0], "%s: error %s" % (how, err))
+            expect("kept %d samples" % n in out and "dropped 0" in out,
+                   "%s: warning %s" % (how, out[-600:]))
+            man = json.load(open(loc + ".manifest.json"))
+            expect(man["complete"] is False and man["samples"] == n == sum(
+                s["samples"] for s in man["shards"]), "%s: %d samples "
+                "listed, want %d" % (how, man["samples"], n))
+            for s in man["shards"]:
+                path = os.path.join(mnt, s["name"])
+                with h5py.File(path, "r") as f:
+                    expect(f["images"].shape[0] == s["samples"] and
+                           os.path.getsize(path) == s["bytes"],
+                           "%s: %s" % (how, s["name"]))
+            frames = []
+            for sp in ("train", "val"):
+                frames += check_split_kept(mnt, man, sp, sp in done, how)
+            expect(sorted(frames) == list(range(n)), "%s: frames %s"
+                   % (how, sorted(frames)))
+            print("ok disk full at consolidation: \"%s\", exit 1; %s "
+                  "consolidated, the rest shards and views: all %d samples "
+                  "listed and read back" % (err[0].split(": ", 2)[2][:50],
+                                            done or "none", n))
+        finally:
+            subprocess.run(["umount", mnt])
 
 
 def test_sigint(tmp):
@@ -275,10 +369,11 @@ def test_large_attributes(tmp):
             kp = f["keypoints"][...]
             expect(kp.shape == (3, 1, k, 4) and kp[2, 0, 4999, 0] == 4999 % 32
                    and kp[2, 0, 4999, 1] == 4999 % 24, "keypoints")
-            view = f["images"].is_virtual
+            expect(not f["images"].is_virtual, "o.h5 is a view after EOS")
         print("ok %d-node skeleton (nodes %d KiB, edges %d KiB) in %s"
               % (k, 16 * k // 1024, 8 * (k - 1) // 1024,
-                 "a view of 3 shards" if view else "one file"))
+                 "the file consolidated from 3 shards" if shard == 1
+                 else "one file"))
 
 
 def main():
@@ -287,6 +382,7 @@ def main():
         test_large_attributes(tmp)
         test_sigint(tmp)
         test_disk_full(tmp)
+        test_consolidate_full(tmp)
     print("all batchsink safety checks passed")
 
 

@@ -12,7 +12,9 @@ Afterwards, read with h5py only:
   and the manifest's): frames 0..N-1 in order, every image byte-identical
   to the same frame written by stock filesink;
 - at most one `.partial` is left (kill -9) or none (SIGINT);
-- a rerun of the same command starts again and completes.
+- a rerun of the same command starts again and completes: at its clean
+  EOS the shards are consolidated into the one real (not virtual) file
+  `<stem>.h5`, the only file left, which the manifest lists alone.
 
 usage: test_batchsink_stops.py [--kills N] [--seed S]
 The default suite runs 3 kills; the soak command is
@@ -25,6 +27,7 @@ import glob
 import json
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -65,6 +68,17 @@ def start(loc, n=1000000):
     return subprocess.Popen(["gst-launch-1.0"] + desc.split(),
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True)
+
+
+def missing_shards(path):
+    """docs/batchsink.md's check: the files the view at @path needs but
+    cannot find ([] for a self-contained file)."""
+    d = os.path.dirname(os.path.abspath(path))
+    with h5py.File(path, "r") as f:
+        if not f["images"].is_virtual:
+            return []
+        return sorted({s.file_name for s in f["images"].virtual_sources()
+                       if not os.path.exists(os.path.join(d, s.file_name))})
 
 
 def check_kept(loc, ref, how, partials_allowed):
@@ -108,6 +122,17 @@ def check_kept(loc, ref, how, partials_allowed):
                "%s: frame indices %s" % (how, f["frame_index"][...]))
         expect(np.array_equal(f["images"][...], ref[:n]),
                "%s: images differ from filesink's" % how)
+        names = sorted(f.attrs["combined_from"])
+    # the view needs its shards: copied alone it would read zeros, and the
+    # documented check says so
+    expect(missing_shards(loc) == [], "%s: shards missing in place" % how)
+    alone = os.path.join(d, "alone")
+    os.makedirs(alone)
+    shutil.copy(loc, alone)
+    expect(missing_shards(os.path.join(alone, "o.h5")) == names,
+           "%s: the view copied alone misses %s, want %s"
+           % (how, missing_shards(os.path.join(alone, "o.h5")), names))
+    shutil.rmtree(alone)
     return n, len(man["shards"])
 
 
@@ -148,6 +173,22 @@ def trial(tmp, i, ref, rng, sig):
     return d, loc, n
 
 
+def consolidated(loc, n, how):
+    """After a clean EOS: `<stem>.h5` alone, real datasets, listed alone."""
+    d = os.path.dirname(loc)
+    left = sorted(x for x in os.listdir(d) if not x.startswith("."))
+    expect(left == ["dataset.json", "o.h5", "o.h5.manifest.json"],
+           "%s: files %s" % (how, left))
+    man = json.load(open(loc + ".manifest.json"))
+    expect(man["complete"] is True and man["samples"] == n and
+           [(s["name"], s["samples"], s["bytes"]) for s in man["shards"]] ==
+           [("o.h5", n, os.path.getsize(loc))], "%s manifest: %s" % (how, man))
+    with h5py.File(loc, "r") as f:
+        expect(not f["images"].is_virtual and "combined_from" not in f.attrs,
+               "%s: o.h5 is still a view" % how)
+    expect(missing_shards(loc) == [], "%s: o.h5 needs shards" % how)
+
+
 def rerun(loc, ref):
     """The same command after the kill starts again and completes."""
     n = 60
@@ -157,15 +198,13 @@ def rerun(loc, ref):
     man = json.load(open(loc + ".manifest.json"))
     expect(man["complete"] is True and man["samples"] == n,
            "rerun manifest: %s" % man)
-    left = sorted(os.path.basename(x) for x in glob.glob(
-        os.path.join(os.path.dirname(loc), "o*.h5")))
-    expect(left == ["o-000000.h5", "o-000001.h5", "o-000002.h5", "o.h5"],
-           "rerun files %s" % left)
+    consolidated(loc, n, "rerun")
     with h5py.File(loc, "r") as f:
         expect(np.array_equal(f["images"][...], ref[:n]) and
                f["frame_index"][...].tolist() == list(range(n)),
                "rerun rows")
-    print("ok rerun after the kill: %d samples, complete" % n)
+    print("ok rerun after the kill: %d samples, complete, consolidated into "
+          "one real o.h5" % n)
     # overwrite=true with fewer samples: no shard of the earlier run stays
     n = 30
     p = start(loc, n)
@@ -177,13 +216,10 @@ def rerun(loc, ref):
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         timeout=120)
     expect(p.returncode == 0, "overwrite: %s" % p.stdout)
-    left = sorted(os.path.basename(x) for x in glob.glob(
-        os.path.join(os.path.dirname(loc), "o*.h5")))
-    expect(left == ["o-000000.h5", "o-000001.h5", "o.h5"],
-           "overwrite files %s" % left)
+    consolidated(loc, n, "overwrite")
     with h5py.File(loc, "r") as f:
         expect(np.array_equal(f["images"][...], ref[:n]), "overwrite rows")
-    print("ok overwrite=true: %d samples, the earlier run's third shard gone"
+    print("ok overwrite=true: %d samples, no shard of either run left"
           % n)
 
 
