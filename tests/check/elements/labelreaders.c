@@ -1031,6 +1031,55 @@ GST_START_TEST (test_junk)
 
 GST_END_TEST;
 
+/* Track names belong to their label set and their instances: loading
+ * label files with ever new names (a long-running application) leaves no
+ * name behind once the labels and the metas are freed: nothing is
+ * interned. */
+GST_START_TEST (test_track_names_not_interned)
+{
+  gchar *dir = g_dir_make_tmp ("onepass-names-XXXXXX", NULL);
+  gchar *path = g_build_filename (dir, "labels.jsonl", NULL);
+  gchar *name = g_strdup_printf ("track-%08x-%08x", g_random_int (),
+      g_random_int ());
+  gchar *line = g_strdup_printf ("{\"source\":\"v\",\"frame_index\":3,"
+      "\"pts\":null,\"width\":64,\"height\":48,\"skeleton\":{\"name\":\"s\","
+      "\"nodes\":[\"a\"],\"edges\":[]},\"instances\":[{\"track\":7,"
+      "\"track_name\":\"%s\",\"kind\":\"user\",\"score\":null,\"bbox\":null,"
+      "\"keypoints\":[[1.5,2.5,1,null]]}]}\n", name);
+  GError *err = NULL;
+  OpLabels *l;
+  OpAnnotation ann;
+  guint round;
+
+  fail_unless (g_file_set_contents (path, line, -1, NULL));
+  for (round = 0; round < 2; round++) {
+    /* in this process and through the label loader */
+    g_setenv ("ONEPASS_LABEL_LOADER", round ? "" : "in-process", TRUE);
+    l = op_label_readers_load (path, &err);
+    fail_unless (l != NULL, "%s", err ? err->message : "");
+    fail_unless_equals_int (l->n_frames, 1);
+    op_labels_get_annotation (l, &l->frames[0], &ann);
+    fail_unless_equals_string (op_annotation_get_instance (&ann,
+            0)->track_name, name);
+    labels_free (l);
+    /* the meta's copy outlives the labels */
+    fail_unless_equals_string (op_annotation_get_instance (&ann,
+            0)->track_name, name);
+    op_annotation_clear (&ann);
+  }
+  g_unsetenv ("ONEPASS_LABEL_LOADER");
+  fail_unless (g_quark_try_string (name) == 0,
+      "the track name %s was interned", name);
+  g_unlink (path);
+  g_rmdir (dir);
+  g_free (line);
+  g_free (name);
+  g_free (path);
+  g_free (dir);
+}
+
+GST_END_TEST;
+
 static Suite *
 labelreaders_suite (void)
 {
@@ -1050,6 +1099,7 @@ labelreaders_suite (void)
   tcase_add_test (tc, test_jsonl_round_trip);
   tcase_add_test (tc, test_jsonl_sizes);
   tcase_add_test (tc, test_jsonl_probe);
+  tcase_add_test (tc, test_track_names_not_interned);
   tcase_add_test (tc, test_mot);
   tcase_add_test (tc, test_coco);
   tcase_add_test (tc, test_dlc);
