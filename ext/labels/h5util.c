@@ -548,6 +548,7 @@ op_h5_check_storage (hid_t dset, const gchar * name, guint64 n_bytes,
 typedef struct
 {
   gsize file_offset, row_offset, size;
+  guint field;                  /* index in the caller's fields */
 } RawField;
 
 struct _OpH5Table
@@ -563,6 +564,9 @@ struct _OpH5Table
   gsize raw_size;
   RawField *raw;
   guint n_raw;
+  gboolean all_present;         /* no member takes its default */
+  OpH5Field *fields;            /* the caller's, for op_h5_table_read_columns */
+  guint n_fields;
 };
 
 void
@@ -575,6 +579,7 @@ op_h5_table_close (OpH5Table * t)
   if (t->raw_type >= 0)
     H5Tclose (t->raw_type);
   g_free (t->raw);
+  g_free (t->fields);
   if (t->dset >= 0)
     H5Dclose (t->dset);
   g_free (t->what);
@@ -635,6 +640,7 @@ plan_raw_read (OpH5Table * t, hid_t ftype, const OpH5Field * fields,
     ok = mt >= 0 && same_bytes (mt, fields[i].mem_type);
     if (ok) {
       RawField *rf = &t->raw[t->n_raw++];
+      rf->field = i;
       rf->file_offset = H5Tget_member_offset (ftype, idx);
       rf->row_offset = fields[i].offset;
       rf->size = H5Tget_size (mt);
@@ -698,9 +704,13 @@ op_h5_table_open (hid_t loc, const gchar * name, const OpH5Field * fields,
     goto done;
   }
   t->mtype = H5Tcreate (H5T_COMPOUND, row_size);
+  t->fields = g_memdup2 (fields, n_fields * sizeof (OpH5Field));
+  t->n_fields = n_fields;
+  t->all_present = TRUE;
   for (i = 0; i < n_fields; i++) {
     if (H5Tget_member_index (ftype, fields[i].name) < 0) {
       H5Eclear2 (H5E_DEFAULT);
+      t->all_present = FALSE;
       if (fields[i].required) {
         g_set_error (error, OP_LABELS_ERROR, OP_LABELS_ERROR_CORRUPT,
             "%s has no \"%s\" field", t->what, fields[i].name);
@@ -736,6 +746,51 @@ done:
  *
  * Reads rows @start .. @start + @count - 1.
  */
+/* constant sizes: the compiler makes plain loads and stores of them */
+static inline void
+copy_member (guint8 * dst, const guint8 * src, gsize size)
+{
+  switch (size) {
+    case 1:
+      *dst = *src;
+      break;
+    case 4:
+      memcpy (dst, src, 4);
+      break;
+    case 8:
+      memcpy (dst, src, 8);
+      break;
+    default:
+      memcpy (dst, src, size);
+      break;
+  }
+}
+
+/* rows in the file's own layout (the raw plan) */
+static gboolean
+read_raw_block (OpH5Table * t, gsize start, gsize count, guint8 * raw,
+    GError ** error)
+{
+  hsize_t off = start, n = count;
+  hid_t fspace = H5Dget_space (t->dset);
+  hid_t mspace = H5Screate_simple (1, &n, NULL);
+  herr_t rc = H5Sselect_hyperslab (fspace, H5S_SELECT_SET, &off, NULL, &n,
+      NULL);
+
+  if (rc >= 0)
+    rc = H5Dread (t->dset, t->raw_type, mspace, fspace, H5P_DEFAULT, raw);
+  H5Sclose (mspace);
+  H5Sclose (fspace);
+  if (rc < 0) {
+    gchar *w = g_strdup_printf ("%s: cannot read the rows", t->what);
+    set_h5_error (error, OP_LABELS_ERROR_CORRUPT, w);
+    g_free (w);
+    H5Eclear2 (H5E_DEFAULT);
+    return FALSE;
+  }
+  return TRUE;
+}
+
 gboolean
 op_h5_table_read (OpH5Table * t, gsize start, gsize count,
     gconstpointer defaults, gpointer rows, GError ** error)
@@ -747,7 +802,8 @@ op_h5_table_read (OpH5Table * t, gsize start, gsize count,
   gsize r, done;
 
   g_return_val_if_fail (start + count <= t->n_rows, FALSE);
-  for (r = 0; r < count; r++)
+  /* the raw path writes every member itself when the file has them all */
+  for (r = 0; !(t->raw && t->all_present) && r < count; r++)
     memcpy ((guint8 *) rows + r * t->row_size, defaults, t->row_size);
   if (t->raw)
     raw = g_malloc (MIN (block, MAX (count, 1)) * t->raw_size);
@@ -764,7 +820,7 @@ op_h5_table_read (OpH5Table * t, gsize start, gsize count,
         const guint8 *src = raw + r * t->raw_size;
         guint f;
         for (f = 0; f < t->n_raw; f++)
-          memcpy (dst + r * t->row_size + t->raw[f].row_offset,
+          copy_member (dst + r * t->row_size + t->raw[f].row_offset,
               src + t->raw[f].file_offset, t->raw[f].size);
       }
     } else if (rc >= 0) {
@@ -783,6 +839,64 @@ op_h5_table_read (OpH5Table * t, gsize start, gsize count,
     return FALSE;
   }
   return TRUE;
+}
+
+/**
+ * op_h5_table_read_columns:
+ * @defaults: one row (of the open's row layout) with the values of the
+ *   members the file lacks
+ * @columns: per field of the open, %NULL or room for @count values of the
+ *   field's memory type
+ *
+ * Reads rows @start .. @start + @count - 1 member by member into separate
+ * arrays (the label columns) through a bounded buffer.
+ */
+gboolean
+op_h5_table_read_columns (OpH5Table * t, gsize start, gsize count,
+    gconstpointer defaults, gpointer const *columns, GError ** error)
+{
+  gsize stride = t->raw ? t->raw_size : t->row_size;
+  gsize block = MAX (1, (1 << 21) / stride), done, r;
+  guint8 *buf = g_malloc (MIN (block, MAX (count, 1)) * stride);
+  gboolean ok = TRUE;
+  guint f;
+
+  for (done = 0; ok && done < count; done += block) {
+    gsize n = MIN (block, count - done);
+
+    if (!t->raw) {
+      ok = op_h5_table_read (t, start + done, n, defaults, buf, error);
+      for (f = 0; ok && f < t->n_fields; f++) {
+        gsize size = H5Tget_size (t->fields[f].mem_type);
+        guint8 *col = columns[f];
+        for (r = 0; col && r < n; r++)
+          copy_member (col + (done + r) * size, buf + r * stride +
+              t->fields[f].offset, size);
+      }
+      continue;
+    }
+    ok = read_raw_block (t, start + done, n, buf, error);
+    for (f = 0; ok && f < t->n_raw; f++) {
+      const RawField *rf = &t->raw[f];
+      guint8 *col = columns[rf->field];
+      for (r = 0; col && r < n; r++)
+        copy_member (col + (done + r) * rf->size, buf + r * stride +
+            rf->file_offset, rf->size);
+    }
+    /* members the file lacks take their default */
+    for (f = 0; ok && !t->all_present && f < t->n_fields; f++) {
+      gsize size = H5Tget_size (t->fields[f].mem_type), k;
+      guint8 *col = columns[f];
+      gboolean present = FALSE;
+      for (k = 0; k < t->n_raw; k++)
+        present = present || t->raw[k].field == f;
+      for (r = 0; col && !present && r < n; r++)
+        copy_member (col + (done + r) * size, (const guint8 *) defaults +
+            t->fields[f].offset, size);
+    }
+  }
+  g_free (buf);
+  return ok;
 }
 
 /**

@@ -60,6 +60,10 @@ OpH5Table *op_h5_table_open          (hid_t loc, const gchar * name,
 gboolean  op_h5_table_read           (OpH5Table * table, gsize start,
                                       gsize count, gconstpointer defaults,
                                       gpointer rows, GError ** error);
+gboolean  op_h5_table_read_columns   (OpH5Table * table, gsize start,
+                                      gsize count, gconstpointer defaults,
+                                      gpointer const * columns,
+                                      GError ** error);
 void      op_h5_table_close          (OpH5Table * table);
 
 gboolean  op_h5_check_storage        (hid_t dset, const gchar * name,

@@ -675,7 +675,6 @@ read_points (SlpReader * r, const gchar * name, const OpH5Field * fields,
   gdouble shift = r->format_id < 1.1 ? -0.5 : 0.0;
   OpLabels *l = r->labels;
   OpH5Table *t;
-  PointRow *rows = NULL;
   gboolean ok = FALSE;
   gsize start, n;
 
@@ -689,28 +688,30 @@ read_points (SlpReader * r, const gchar * name, const OpH5Field * fields,
     return FALSE;
   if (!op_labels_reserve_points (l, n, scored && n > 0, base, error))
     goto done;
-  rows = g_new (PointRow, MIN (n, POINT_BLOCK) + 1);
   for (start = 0; start < n; start += POINT_BLOCK) {
-    gsize count = MIN (POINT_BLOCK, n - start), k;
-    if (!op_h5_table_read (t, start, count, &pdef, rows, error))
+    gsize count = MIN (POINT_BLOCK, n - start), k, i0 = *base + start;
+    /* members straight into the columns, in the fields' order */
+    gpointer const cols[] = { l->x + i0, l->y + i0, l->visible + i0,
+      scored ? l->score + i0 : NULL
+    };
+    if (!op_h5_table_read_columns (t, start, count, &pdef, cols, error))
       goto done;
-    for (k = 0; k < count; k++) {
-      const PointRow *p = &rows[k];
-      gsize i = *base + start + k;
-      if (!isnan (p->x) && !isnan (p->y)) {
-        l->x[i] = p->x + shift;
-        l->y[i] = p->y + shift;
-        l->visible[i] = p->visible != 0;
+    /* a point without coordinates is missing whatever its flag says */
+    for (k = i0; k < i0 + count; k++) {
+      if (isnan (l->x[k]) || isnan (l->y[k])) {
+        l->x[k] = l->y[k] = NAN;
+        l->visible[k] = 0;
+      } else {
+        l->x[k] += shift;
+        l->y[k] += shift;
+        l->visible[k] = l->visible[k] != 0;
       }
-      if (scored)
-        l->score[i] = p->score;
     }
   }
   *n_rows = n;
   ok = TRUE;
 
 done:
-  g_free (rows);
   op_h5_table_close (t);
   return ok;
 }
