@@ -4,12 +4,14 @@
 run.
 
 - h5py: /frames, /instances, /points, /pred_points read whole (`ds[:]`),
-  timed inside Python (no interpreter start); its process's peak RSS.
+  timed inside Python (no interpreter start or import: wall and CPU of the
+  reads alone); its process's peak RSS.
 - ours: `onepass-labels --summary` as a whole process (start, probe, the
   label loader child, the columns handed back), wall and CPU (process and
   children), the peak RSS of the tool and of the loader child (the larger of
   the two; getrusage(RUSAGE_CHILDREN) gives the maximum), and the same with
-  ONEPASS_LABEL_LOADER=in-process (no child).
+  ONEPASS_LABEL_LOADER=in-process (no child). Ours includes the process
+  start (about 0.02 s CPU). On a busy machine compare the CPU columns.
 
 Two files from ../shared/bench/make_sleap_labels.py (2 instances x 13 nodes
 per frame, every frame): as made (user instances, /points) and converted to
@@ -33,11 +35,13 @@ TOOL = os.path.join(HERE, "..", "build", "tools", "onepass-labels")
 H5PY_READ = r"""
 import h5py, resource, sys, time
 t = time.perf_counter()
+c = time.process_time()
 with h5py.File(sys.argv[1], "r") as f:
     tables = [f[n][:] for n in ("frames", "instances", "points", "pred_points")
               if n in f]
 took = time.perf_counter() - t
-print(took, sum(a.nbytes for a in tables),
+cpu = time.process_time() - c
+print(took, cpu, sum(a.nbytes for a in tables),
       resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
 """
 
@@ -83,8 +87,8 @@ def make(path, frames, predicted):
 def h5py_once(path):
     out = subprocess.run(["/usr/bin/python3", "-c", H5PY_READ, path],
                          check=True, capture_output=True, text=True).stdout
-    took, nbytes, rss = out.split()
-    return float(took), int(nbytes), int(rss)
+    took, cpu, nbytes, rss = out.split()
+    return float(took), int(nbytes), int(rss), float(cpu)
 
 
 def ours_once(path, env):
@@ -127,18 +131,19 @@ def main():
         o = [ours_once(path, {}) for _ in range(a.runs)]
         p = [ours_once(path, {"ONEPASS_LABEL_LOADER": "in-process"})
              for _ in range(a.runs)]
-        print("%-12s %-22s %8.3f %8s %9.0f %9.2f" % (
-            kind, "h5py raw tables", median(h, 0), "-",
+        print("%-12s %-22s %8.3f %8.3f %9.0f %9.2f" % (
+            kind, "h5py raw tables", median(h, 0), median(h, 3),
             median(h, 2) / 2**20, median(h, 2) / tables))
         for name, rows in (("onepass (loader)", o),
                            ("onepass (in-process)", p)):
             print("%-12s %-22s %8.3f %8.3f %9.0f %9.2f" % (
                 kind, name, median(rows, 0), median(rows, 1),
                 median(rows, 2) / 2**20, median(rows, 2) / tables))
-        print("%-12s tables %.0f MB; time ours/h5py %.2fx (loader) %.2fx "
-              "(in-process)" % (kind, tables / 2**20,
-                                median(o, 0) / median(h, 0),
-                                median(p, 0) / median(h, 0)))
+        print("%-12s tables %.0f MB; CPU ours/h5py %.2fx (loader) %.2fx "
+              "(in-process); wall %.2fx / %.2fx" % (
+                  kind, tables / 2**20, median(o, 1) / median(h, 3),
+                  median(p, 1) / median(h, 3), median(o, 0) / median(h, 0),
+                  median(p, 0) / median(h, 0)))
         sys.stdout.flush()
 
 

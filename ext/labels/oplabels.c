@@ -218,12 +218,13 @@ op_labels_intern_name (OpLabels * l, const gchar * name)
  * @first: (out): index of the first new point
  *
  * Appends @n points, all missing (NaN, invisible, no score), for the
- * caller to fill in the columns.
+ * caller to fill in the columns. op_labels_reserve_points_unset() leaves
+ * them unset, for a caller that writes every column of every point.
  *
  * Returns: FALSE when they do not fit in memory or in 32-bit indices
  */
-gboolean
-op_labels_reserve_points (OpLabels * l, gsize n, gboolean with_score,
+static gboolean
+reserve_points (OpLabels * l, gsize n, gboolean with_score, gboolean set,
     gsize * first, GError ** error)
 {
   OpLabelsStore *st = l->store;
@@ -266,15 +267,32 @@ op_labels_reserve_points (OpLabels * l, gsize n, gboolean with_score,
         "%" G_GSIZE_FORMAT " keypoints do not fit in memory", len + n);
     return FALSE;
   }
-  for (i = len; i < len + n; i++) {
+  for (i = len; set && i < len + n; i++) {
     l->x[i] = l->y[i] = NAN;
     l->visible[i] = 0;
     if (l->score)
       l->score[i] = NAN;
   }
+  /* a score column the caller does not fill is missing scores */
+  for (i = len; !set && !with_score && l->score && i < len + n; i++)
+    l->score[i] = NAN;
   l->n_points = len + n;
   *first = len;
   return TRUE;
+}
+
+gboolean
+op_labels_reserve_points (OpLabels * l, gsize n, gboolean with_score,
+    gsize * first, GError ** error)
+{
+  return reserve_points (l, n, with_score, TRUE, first, error);
+}
+
+gboolean
+op_labels_reserve_points_unset (OpLabels * l, gsize n, gboolean with_score,
+    gsize * first, GError ** error)
+{
+  return reserve_points (l, n, with_score, FALSE, first, error);
 }
 
 /**
@@ -658,6 +676,18 @@ gboolean
 op_labels_point_is_present (const OpLabels * l, gsize p)
 {
   return l->visible[p] && !isnan (l->x[p]) && !isnan (l->y[p]);
+}
+
+gboolean
+op_labels_instance_has_present (const OpLabels * l,
+    const OpLabelsInstance * inst)
+{
+  guint k;
+
+  for (k = 0; k < inst->n_points; k++)
+    if (op_labels_point_is_present (l, inst->first_point + k))
+      return TRUE;
+  return FALSE;
 }
 
 guint

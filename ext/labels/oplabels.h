@@ -175,6 +175,10 @@ guint32         op_labels_intern_name (OpLabels * labels, const gchar * name);
 gboolean        op_labels_reserve_points (OpLabels * labels, gsize n,
                                           gboolean with_score,
                                           gsize * first, GError ** error);
+gboolean        op_labels_reserve_points_unset (OpLabels * labels, gsize n,
+                                                gboolean with_score,
+                                                gsize * first,
+                                                GError ** error);
 OpLabelsFrame  *op_labels_append_frame (OpLabels * labels, guint video,
                                         guint64 frame_index, guint32 skeleton);
 OpLabelsInstance *op_labels_append_instance (OpLabels * labels,
@@ -202,6 +206,8 @@ OpSkeleton     *op_labels_frame_skeleton (const OpLabels * labels,
 const gchar    *op_labels_instance_track_name (const OpLabels * labels,
                                                const OpLabelsInstance * inst);
 gboolean        op_labels_point_is_present (const OpLabels * labels, gsize p);
+gboolean        op_labels_instance_has_present (const OpLabels * labels,
+                                                const OpLabelsInstance * inst);
 guint           op_labels_instance_count_present (const OpLabels * labels,
                                                   const OpLabelsInstance * inst);
 void            op_labels_get_instance (const OpLabels * labels,

@@ -50,7 +50,8 @@ typedef struct
   gdouble format_id;
   JsonNode *meta;               /* parsed /metadata json */
   GPtrArray *skeletons;         /* OpSkeleton * */
-  GPtrArray *tracks;            /* track names (gchar *) */
+  GArray *tracks;               /* per track: its name in the labels
+                                 * (op_labels_intern_name) */
   GArray *embedded;             /* gint per video: N of "videoN/...", or -1 */
   FrameRow *frames;
   InstRow *insts;
@@ -652,7 +653,10 @@ read_tracks (SlpReader * r, GError ** error)
     } else if (JSON_NODE_HOLDS_OBJECT (root)) {
       name = string_member (json_node_get_object (root), "name");
     }
-    g_ptr_array_add (r->tracks, g_strdup (name ? name : ""));
+    {
+      guint32 id = op_labels_intern_name (r->labels, name ? name : "");
+      g_array_append_val (r->tracks, id);
+    }
     json_node_unref (root);
   }
   g_strfreev (list);
@@ -686,7 +690,8 @@ read_points (SlpReader * r, const gchar * name, const OpH5Field * fields,
       &n, error);
   if (t == NULL)
     return FALSE;
-  if (!op_labels_reserve_points (l, n, scored && n > 0, base, error))
+  /* every column of every point is written below */
+  if (!op_labels_reserve_points_unset (l, n, scored && n > 0, base, error))
     goto done;
   for (start = 0; start < n; start += POINT_BLOCK) {
     gsize count = MIN (POINT_BLOCK, n - start), k, i0 = *base + start;
@@ -698,14 +703,14 @@ read_points (SlpReader * r, const gchar * name, const OpH5Field * fields,
       goto done;
     /* a point without coordinates is missing whatever its flag says */
     for (k = i0; k < i0 + count; k++) {
-      if (isnan (l->x[k]) || isnan (l->y[k])) {
+      if (G_UNLIKELY (isnan (l->x[k]) || isnan (l->y[k]))) {
         l->x[k] = l->y[k] = NAN;
         l->visible[k] = 0;
-      } else {
-        l->x[k] += shift;
-        l->y[k] += shift;
-        l->visible[k] = l->visible[k] != 0;
       }
+    }
+    for (k = i0; shift != 0.0 && k < i0 + count; k++) {
+      l->x[k] += shift;
+      l->y[k] += shift;
     }
   }
   *n_rows = n;
@@ -965,7 +970,7 @@ mark_replaced (SlpReader * r, const guint * video_map)
 /* one /instances row into the labels' columns, pointing at its points */
 static gboolean
 add_instance (SlpReader * r, gsize row, const OpSkeleton * sk,
-    guint * n_present, GError ** error)
+    gboolean * blank, GError ** error)
 {
   const InstRow *ir = &r->insts[row];
   gboolean pred = ir->type == 1;
@@ -1000,11 +1005,11 @@ add_instance (SlpReader * r, gsize row, const OpSkeleton * sk,
   inst = op_labels_append_instance (r->labels, pred ? OP_INSTANCE_PREDICTED :
       OP_INSTANCE_USER, base + ir->pt_start, sk->n_nodes);
   inst->track = ir->track;
-  inst->track_name = ir->track >= 0 ? op_labels_intern_name (r->labels,
-      g_ptr_array_index (r->tracks, ir->track)) : 0;
+  inst->track_name = ir->track >= 0 ? g_array_index (r->tracks, guint32,
+      ir->track) : 0;
   inst->score = pred ? ir->score : NAN;
   inst->replaced = r->replaced[row];
-  *n_present = op_labels_instance_count_present (r->labels, inst);
+  *blank = !op_labels_instance_has_present (r->labels, inst);
   return TRUE;
 }
 
@@ -1054,10 +1059,10 @@ build_frames (SlpReader * r, const guint * video_map, GError ** error)
     op_labels_append_frame (r->labels, video, f->frame_idx,
         op_labels_intern_skeleton (r->labels, sk));
     for (k = f->inst_start; k < f->inst_end; k++) {
-      guint present;
-      if (!add_instance (r, k, sk, &present, error))
+      gboolean blank;
+      if (!add_instance (r, k, sk, &blank, error))
         return FALSE;
-      if (present == 0)
+      if (blank)
         n_blank++;
     }
   }
@@ -1131,7 +1136,7 @@ slp_load (const gchar * path, GError ** error)
   r.labels = op_labels_new (path, "slp");
   r.skeletons = g_ptr_array_new_with_free_func ((GDestroyNotify)
       op_skeleton_unref);
-  r.tracks = g_ptr_array_new_with_free_func (g_free);
+  r.tracks = g_array_new (FALSE, FALSE, sizeof (guint32));
   r.embedded = g_array_new (FALSE, FALSE, sizeof (gint));
 
   op_h5_lock ();
@@ -1166,7 +1171,7 @@ done:
   if (r.meta)
     json_node_unref (r.meta);
   g_ptr_array_unref (r.skeletons);
-  g_ptr_array_unref (r.tracks);
+  g_array_unref (r.tracks);
   g_array_unref (r.embedded);
   if (!ok)
     g_clear_pointer (&r.labels, op_labels_free);
