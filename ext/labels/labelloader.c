@@ -28,6 +28,9 @@ main (int argc, char **argv)
     return 2;
   }
   fd = atoi (argv[1]);
+  /* readers that know their sizes build the columns in the hand-over
+   * file itself */
+  op_labels_set_arena (fd);
   labels = op_labels_load (argv[2], op_label_readers, &err);
   if (labels == NULL) {
     ok = op_labels_write_error_blob (err, fd);

@@ -48,27 +48,6 @@ static const gsize row_size[N_COLS] = {
 
 /* ---- writing ---- */
 
-static gboolean
-write_all (gint fd, gconstpointer data, gsize size, GError ** error)
-{
-  const guint8 *p = data;
-
-  while (size > 0) {
-    gssize n = write (fd, p, MIN (size, 1 << 26));
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0) {
-      gint e = errno;
-      g_set_error (error, OP_LABELS_ERROR, OP_LABELS_ERROR_OPEN,
-          "cannot hand the labels over: %s", g_strerror (e));
-      return FALSE;
-    }
-    p += n;
-    size -= n;
-  }
-  return TRUE;
-}
-
 static void
 put_u32 (GByteArray * m, guint32 v)
 {
@@ -137,33 +116,58 @@ labels_meta (const OpLabels * l)
 }
 
 static gboolean
-write_blob (gint fd, BlobHeader * h, gconstpointer cols[N_COLS],
+pwrite_all (gint fd, gconstpointer data, gsize size, guint64 at,
     GError ** error)
 {
-  static const guint8 zeros[8] = { 0, };
-  guint64 at = sizeof (BlobHeader);
+  const guint8 *p = data;
+
+  while (size > 0) {
+    gssize n = pwrite (fd, p, MIN (size, 1 << 26), at);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0) {
+      gint e = errno;
+      g_set_error (error, OP_LABELS_ERROR, OP_LABELS_ERROR_OPEN,
+          "cannot hand the labels over: %s", g_strerror (e));
+      return FALSE;
+    }
+    p += n;
+    size -= n;
+    at += n;
+  }
+  return TRUE;
+}
+
+/* Columns already in @fd (the loader's arena, op_labels_reserve()) stay
+ * where they are; the others, and the meta, are written after them. */
+static gboolean
+write_blob (gint fd, const OpLabels * l, BlobHeader * h,
+    gconstpointer cols[N_COLS], GError ** error)
+{
+  guint64 end = sizeof (BlobHeader);
+  gsize off;
   guint c;
 
   memcpy (h->magic, BLOB_MAGIC, 8);
-  if (lseek (fd, 0, SEEK_SET) != 0 || ftruncate (fd, 0) != 0) {
-    gint e = errno;
-    g_set_error (error, OP_LABELS_ERROR, OP_LABELS_ERROR_OPEN,
-        "cannot hand the labels over: %s", g_strerror (e));
-    return FALSE;
-  }
-  for (c = 0; c < N_COLS; c++) {
-    h->offset[c] = at;
-    at += h->count[c] * row_size[c];
-    at = (at + 7) & ~(guint64) 7;
-  }
-  if (!write_all (fd, h, sizeof (*h), error))
-    return FALSE;
+  if (l && op_labels_mapping_offset (l, l->frames ? (gconstpointer) l->frames
+          : l->x, &off))
+    end = MAX (end, (guint64) lseek (fd, 0, SEEK_END));
   for (c = 0; c < N_COLS; c++) {
     gsize size = h->count[c] * row_size[c];
-    if (size && !write_all (fd, cols[c], size, error))
+    if (size && l && op_labels_mapping_offset (l, cols[c], &off)) {
+      h->offset[c] = off;
+      continue;
+    }
+    h->offset[c] = end;
+    if (size && !pwrite_all (fd, cols[c], size, end, error))
       return FALSE;
-    if (size % 8 && !write_all (fd, zeros, 8 - size % 8, error))
-      return FALSE;
+    end = (end + size + 7) & ~(guint64) 7;
+  }
+  if (ftruncate (fd, end) != 0 || !pwrite_all (fd, h, sizeof (*h), 0, error)) {
+    if (error && *error == NULL)
+      g_set_error (error, OP_LABELS_ERROR, OP_LABELS_ERROR_OPEN,
+          "cannot hand the labels over: %s", g_strerror (errno));
+    return FALSE;
   }
   return TRUE;
 }
@@ -191,7 +195,7 @@ op_labels_write_blob (const OpLabels * l, gint fd, GError ** error)
   h.count[COL_X] = h.count[COL_Y] = h.count[COL_VISIBLE] = l->n_points;
   h.count[COL_SCORE] = l->score ? l->n_points : 0;
   h.count[COL_META] = meta->len;
-  ok = write_blob (fd, &h, cols, error);
+  ok = write_blob (fd, l, &h, cols, error);
   g_byte_array_unref (meta);
   return ok;
 }
@@ -215,7 +219,7 @@ op_labels_write_error_blob (const GError * failure, gint fd)
   cols[COL_META] = meta->data;
   h.status = 1;
   h.count[COL_META] = meta->len;
-  ok = write_blob (fd, &h, cols, NULL);
+  ok = write_blob (fd, NULL, &h, cols, NULL);
   g_byte_array_unref (meta);
   return ok;
 }
@@ -459,19 +463,21 @@ op_labels_read_blob (gint fd, const gchar * path,
   }
 
   l = op_labels_new (path, NULL);
-  op_labels_adopt_mapping (l, map, st.st_size, unmap_blob);
-  l->frames = (OpLabelsFrame *) (map + h.offset[COL_FRAMES]);
+  /* an empty column is NULL: a pointer at the mapping's end is not in it */
+#define COLUMN(c) (h.count[c] ? (gpointer) (map + h.offset[c]) : NULL)
+  l->frames = COLUMN (COL_FRAMES);
   l->n_frames = h.count[COL_FRAMES];
-  l->instances = (OpLabelsInstance *) (map + h.offset[COL_INSTANCES]);
+  l->instances = COLUMN (COL_INSTANCES);
   l->n_instances = h.count[COL_INSTANCES];
-  l->bboxes = (gdouble *) (map + h.offset[COL_BBOXES]);
+  l->bboxes = COLUMN (COL_BBOXES);
   l->n_bboxes = h.count[COL_BBOXES];
-  l->x = (gdouble *) (map + h.offset[COL_X]);
-  l->y = (gdouble *) (map + h.offset[COL_Y]);
-  l->visible = map + h.offset[COL_VISIBLE];
+  l->x = COLUMN (COL_X);
+  l->y = COLUMN (COL_Y);
+  l->visible = COLUMN (COL_VISIBLE);
   l->n_points = h.count[COL_X];
-  l->score = h.count[COL_SCORE] ? (gdouble *) (map + h.offset[COL_SCORE]) :
-      NULL;
+  l->score = COLUMN (COL_SCORE);
+#undef COLUMN
+  op_labels_adopt_mapping (l, map, st.st_size, unmap_blob);
   if (h.count[COL_Y] != l->n_points || h.count[COL_VISIBLE] != l->n_points
       || (l->score && h.count[COL_SCORE] != l->n_points)
       || !read_meta (l, &r, readers) || !check_indices (l)) {

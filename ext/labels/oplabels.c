@@ -4,6 +4,8 @@
 
 #include <errno.h>
 #include <math.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include <gio/gio.h>
 #include <stdio.h>
 #include <string.h>
@@ -14,14 +16,19 @@ G_DEFINE_QUARK (op-labels-error-quark, op_labels_error);
 
 struct _OpLabelsStore
 {
-  /* capacity of each column in rows; 0 with a non-NULL column = the
-   * column is borrowed (it points into @map) and is copied on growth */
+  /* capacity of each column in rows */
   gsize cap_frames, cap_instances, cap_bboxes, cap_points;
   GHashTable *name_index;       /* name -> 1 + index in names */
-  gpointer map;                 /* the loader's mapping, or NULL */
+  /* memory some columns live in, never freed column by column (a column
+   * in it that must grow is copied out): the loader's result mapped in
+   * the pipeline's process, or the loader's own memory file */
+  gpointer map;
   gsize map_size;
   void (*unmap) (gpointer map, gsize size);
 };
+
+/* the loader's memory file, where op_labels_reserve() places the columns */
+static gint arena_fd = -1;
 
 static void
 labeled_frame_clear (gpointer data)
@@ -49,9 +56,17 @@ op_labels_new (const gchar * path, const gchar * format)
   return l;
 }
 
-/* frees a column unless it is borrowed from the mapping */
-#define FREE_COLUMN(col, cap) G_STMT_START { \
-  if ((cap) > 0) {                                \
+static gboolean
+in_map (const OpLabelsStore * st, gconstpointer col)
+{
+  const guint8 *p = col, *m = st->map;
+
+  return p && m && p >= m && p < m + st->map_size;
+}
+
+/* frees a column unless it lives in the mapping */
+#define FREE_COLUMN(st, col, cap) G_STMT_START { \
+  if (!in_map ((st), (col))) {                    \
     g_free (col);                                 \
   }                                               \
   (col) = NULL;                                   \
@@ -61,16 +76,13 @@ op_labels_new (const gchar * path, const gchar * format)
 static void
 free_points (OpLabels * l)
 {
-  gsize cap = l->store->cap_points;
+  OpLabelsStore *st = l->store;
 
-  FREE_COLUMN (l->x, cap);
-  cap = l->store->cap_points;
-  FREE_COLUMN (l->y, cap);
-  cap = l->store->cap_points;
-  FREE_COLUMN (l->visible, cap);
-  cap = l->store->cap_points;
-  FREE_COLUMN (l->score, cap);
-  l->store->cap_points = 0;
+  /* the columns share one capacity */
+  FREE_COLUMN (st, l->x, st->cap_points);
+  FREE_COLUMN (st, l->y, st->cap_points);
+  FREE_COLUMN (st, l->visible, st->cap_points);
+  FREE_COLUMN (st, l->score, st->cap_points);
   l->n_points = 0;
 }
 
@@ -89,9 +101,9 @@ op_labels_free (OpLabels * l)
   g_ptr_array_unref (l->skeletons);
   g_ptr_array_unref (l->names);
   g_array_unref (l->building);
-  FREE_COLUMN (l->frames, st->cap_frames);
-  FREE_COLUMN (l->instances, st->cap_instances);
-  FREE_COLUMN (l->bboxes, st->cap_bboxes);
+  FREE_COLUMN (st, l->frames, st->cap_frames);
+  FREE_COLUMN (st, l->instances, st->cap_instances);
+  FREE_COLUMN (st, l->bboxes, st->cap_bboxes);
   free_points (l);
   g_hash_table_unref (st->name_index);
   if (st->map && st->unmap)
@@ -105,20 +117,43 @@ op_labels_free (OpLabels * l)
  * @map: memory the columns point into (the label loader's result)
  * @unmap: releases @map when the labels are freed
  *
- * Private to the loader (labelsblob.c): the columns become borrowed.
+ * Private to the loader (labelsblob.c): the columns, set before, live in
+ * @map; a column that grows is copied out.
  */
 void
 op_labels_adopt_mapping (OpLabels * l, gpointer map, gsize size,
     void (*unmap) (gpointer map, gsize size))
 {
-  l->store->map = map;
-  l->store->map_size = size;
-  l->store->unmap = unmap;
+  OpLabelsStore *st = l->store;
+
+  st->map = map;
+  st->map_size = size;
+  st->unmap = unmap;
+  st->cap_frames = l->n_frames;
+  st->cap_instances = l->n_instances;
+  st->cap_bboxes = l->n_bboxes;
+  st->cap_points = l->n_points;
+}
+
+/**
+ * op_labels_mapping_offset:
+ *
+ * Returns: TRUE when @col lives in the label set's mapping, with its
+ *   offset there
+ */
+gboolean
+op_labels_mapping_offset (const OpLabels * l, gconstpointer col, gsize * offset)
+{
+  if (!in_map (l->store, col))
+    return FALSE;
+  *offset = (const guint8 *) col - (const guint8 *) l->store->map;
+  return TRUE;
 }
 
 /* room for @need more rows of @elt bytes in @col (length @len) */
 static gboolean
-grow (gpointer * col, gsize * cap, gsize len, gsize need, gsize elt)
+grow_in (const OpLabelsStore * st, gpointer * col, gsize * cap, gsize len,
+    gsize need, gsize elt)
 {
   gsize new_cap;
   gpointer p;
@@ -128,7 +163,7 @@ grow (gpointer * col, gsize * cap, gsize len, gsize need, gsize elt)
   if (need > G_MAXSIZE / elt - len)
     return FALSE;
   new_cap = MAX (MAX (*cap + *cap / 2, len + need), 64);
-  if (*cap == 0 && *col != NULL) {
+  if (in_map (st, *col)) {
     p = g_try_malloc (new_cap * elt);
     if (p)
       memcpy (p, *col, len * elt);
@@ -141,6 +176,9 @@ grow (gpointer * col, gsize * cap, gsize len, gsize need, gsize elt)
   *cap = new_cap;
   return TRUE;
 }
+
+#define grow(col, cap, len, need, elt) \
+  grow_in (l->store, (col), (cap), (len), (need), (elt))
 
 /**
  * op_labels_add_frame:
@@ -208,6 +246,117 @@ op_labels_intern_name (OpLabels * l, const gchar * name)
   g_hash_table_insert (l->store->name_index, copy,
       GUINT_TO_POINTER (l->names->len));
   return l->names->len;
+}
+
+static gboolean reserve_points (OpLabels * l, gsize n, gboolean with_score,
+    gboolean set, gsize * first, GError ** error);
+
+/**
+ * op_labels_set_arena:
+ * @fd: a memory file, or -1
+ *
+ * For the label loader only (labelloader.c): the columns of the next
+ * op_labels_reserve() are placed in @fd, so that handing them over
+ * (op_labels_write_blob()) copies nothing.
+ */
+void
+op_labels_set_arena (gint fd)
+{
+  arena_fd = fd;
+}
+
+static void
+unmap_arena (gpointer map, gsize size)
+{
+  munmap (map, size);
+}
+
+#define ALIGN8(n) (((n) + 7) & ~(gsize) 7)
+
+/* the columns in the loader's memory file, after room for the header */
+static gboolean
+reserve_in_arena (OpLabels * l, gsize n_frames, gsize n_instances,
+    gsize n_points, gboolean with_score)
+{
+  OpLabelsStore *st = l->store;
+  gsize off[7], at = OP_LABELS_ARENA_HEADER, i;
+  const gsize size[7] = { n_frames * sizeof (OpLabelsFrame),
+    n_instances * sizeof (OpLabelsInstance), 0, n_points * sizeof (gdouble),
+    n_points * sizeof (gdouble), n_points, with_score ?
+        n_points * sizeof (gdouble) : 0
+  };
+  guint8 *base;
+
+  for (i = 0; i < 7; i++) {
+    off[i] = at;
+    at = ALIGN8 (at + size[i]);
+  }
+  if (ftruncate (arena_fd, at) != 0)
+    return FALSE;
+  base = mmap (NULL, at, PROT_READ | PROT_WRITE, MAP_SHARED, arena_fd, 0);
+  if (base == MAP_FAILED)
+    return FALSE;
+  st->map = base;
+  st->map_size = at;
+  st->unmap = unmap_arena;
+  /* an empty column is NULL, not a pointer at the arena's end */
+#define AT(i) (size[i] ? (gpointer) (base + off[i]) : NULL)
+  l->frames = AT (0);
+  st->cap_frames = n_frames;
+  l->instances = AT (1);
+  st->cap_instances = n_instances;
+  l->x = AT (3);
+  l->y = AT (4);
+  l->visible = AT (5);
+  l->score = AT (6);
+#undef AT
+  st->cap_points = n_points;
+  /* one arena per process: a second label set would need its own file */
+  arena_fd = -1;
+  return TRUE;
+}
+
+/**
+ * op_labels_reserve:
+ *
+ * Makes room for that many frames, instances and points before a reader
+ * appends them (the HDF5 readers know their counts up front): no growth,
+ * and in the label loader no copy when the labels are handed over.
+ */
+gboolean
+op_labels_reserve (OpLabels * l, gsize n_frames, gsize n_instances,
+    gsize n_points, gboolean with_score, GError ** error)
+{
+  OpLabelsStore *st = l->store;
+  gboolean ok;
+
+  if (n_points > G_MAXUINT32 || n_instances > G_MAXUINT32) {
+    g_set_error (error, OP_LABELS_ERROR, OP_LABELS_ERROR_UNSUPPORTED,
+        "more than %u keypoints or instances in one file", G_MAXUINT32);
+    return FALSE;
+  }
+  if (arena_fd >= 0 && st->map == NULL && l->n_frames == 0
+      && l->n_instances == 0 && l->n_points == 0 && l->x == NULL
+      && reserve_in_arena (l, n_frames, n_instances, n_points, with_score))
+    return TRUE;
+  ok = grow ((gpointer *) & l->frames, &st->cap_frames, l->n_frames,
+      n_frames, sizeof (OpLabelsFrame))
+      && grow ((gpointer *) & l->instances, &st->cap_instances,
+      l->n_instances, n_instances, sizeof (OpLabelsInstance));
+  if (ok && n_points > 0) {
+    gsize first;
+    /* grow the point columns once, then give the rows back */
+    ok = reserve_points (l, n_points, with_score, FALSE, &first, error);
+    if (!ok)
+      return FALSE;
+    l->n_points = first;
+  }
+  if (!ok) {
+    g_set_error (error, OP_LABELS_ERROR, OP_LABELS_ERROR_UNSUPPORTED,
+        "%" G_GSIZE_FORMAT " instances do not fit in memory", n_instances);
+    return FALSE;
+  }
+  return TRUE;
 }
 
 /**
@@ -558,7 +707,7 @@ merge_duplicates (OpLabels * l, GError ** error)
     }
     l->frames[out++] = merged;
   }
-  FREE_COLUMN (l->instances, l->store->cap_instances);
+  FREE_COLUMN (l->store, l->instances, l->store->cap_instances);
   l->instances = insts;
   l->n_instances = n;
   l->store->cap_instances = MAX (n, 1);

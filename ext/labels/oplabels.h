@@ -169,6 +169,9 @@ gboolean        op_labels_pack     (OpLabels * labels, GError ** error);
 gboolean        op_labels_finish   (OpLabels * labels, GError ** error);
 
 /* building the columns directly (the HDF5 readers) */
+gboolean        op_labels_reserve  (OpLabels * labels, gsize n_frames,
+                                    gsize n_instances, gsize n_points,
+                                    gboolean with_score, GError ** error);
 guint32         op_labels_intern_skeleton (OpLabels * labels,
                                            OpSkeleton * skeleton);
 guint32         op_labels_intern_name (OpLabels * labels, const gchar * name);
@@ -190,6 +193,12 @@ void            op_labels_set_bbox (OpLabels * labels, OpLabelsInstance * inst,
 void            op_labels_replace_points (OpLabels * labels, gdouble * x,
                                           gdouble * y, guint8 * visible,
                                           gdouble * score, gsize n_points);
+/* the label loader's hand-over (labelsblob.c, labelloader.c) */
+#define OP_LABELS_ARENA_HEADER 4096
+void            op_labels_set_arena (gint fd);
+gboolean        op_labels_mapping_offset (const OpLabels * labels,
+                                          gconstpointer column,
+                                          gsize * offset);
 void            op_labels_adopt_mapping (OpLabels * labels, gpointer map,
                                          gsize size,
                                          void (*unmap) (gpointer map,

@@ -663,6 +663,23 @@ read_tracks (SlpReader * r, GError ** error)
   return TRUE;
 }
 
+/* the row count of point table @name (0 when there is none) */
+static gboolean
+point_rows (SlpReader * r, const gchar * name, gsize * n, GError ** error)
+{
+  const OpH5Field fields[] = {
+    {"x", H5T_NATIVE_DOUBLE, 0, TRUE},
+  };
+  OpH5Table *t;
+
+  *n = 0;
+  if (!op_h5_exists (r->file, name))
+    return TRUE;
+  t = op_h5_table_open (r->file, name, fields, 1, sizeof (gdouble), n, error);
+  op_h5_table_close (t);
+  return t != NULL;
+}
+
 /* rows read per HDF5 call: a bounded buffer (2 MiB), never the table */
 #define POINT_BLOCK 65536
 
@@ -721,6 +738,24 @@ done:
   return ok;
 }
 
+/* every frame, instance and point in the columns at once: no growth, and
+ * in the label loader the columns are the hand-over file itself */
+static gboolean
+reserve_columns (SlpReader * r, GError ** error)
+{
+  gsize n_points = 0, n_pred = 0;
+
+  if (!point_rows (r, "points", &n_points, error)
+      || !point_rows (r, "pred_points", &n_pred, error))
+    return FALSE;
+  if (n_points > G_MAXSIZE - n_pred) {
+    CORRUPT ("the point tables are too large");
+    return FALSE;
+  }
+  return op_labels_reserve (r->labels, r->n_frames, r->n_insts,
+      n_points + n_pred, n_pred > 0, error);
+}
+
 static gboolean
 read_tables (SlpReader * r, GError ** error)
 {
@@ -770,6 +805,8 @@ read_tables (SlpReader * r, GError ** error)
   r->insts = op_h5_read_table (r->file, "instances", ifields,
       G_N_ELEMENTS (ifields), sizeof (InstRow), &idef, &r->n_insts, error);
   if (r->insts == NULL)
+    return FALSE;
+  if (!reserve_columns (r, error))
     return FALSE;
   /* a missing point table reads as empty: any use of it is then out of
    * range, reported with the instance that uses it */
