@@ -90,7 +90,7 @@ main (int argc, char **argv)
     if (summary)
       continue;
     op_labels_get_annotation (labels, f, &ann);
-    ann.source = g_intern_string (labels->videos->len > f->video ?
+    op_annotation_set_source (&ann, labels->videos->len > f->video ?
         (const gchar *) g_ptr_array_index (labels->videos, f->video) : "");
     op_annotation_append_json (out, &ann, sk != last);
     op_annotation_clear (&ann);

@@ -231,7 +231,7 @@ struct _OpAnnotFilter
   /* streaming state (streaming thread; flush-stop holds the stream lock) */
   gboolean resolved;
   guint video;
-  const gchar *source;
+  gchar *source;
   OpTargetList *targets;
   OpFrameClock clock;
   guint width, height;
@@ -505,6 +505,7 @@ op_annot_filter_finalize (GObject * object)
   op_frame_clock_reset (&self->clock);
   g_free (self->no_index_reason);
   g_free (self->uri);
+  g_free (self->source);
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
 
@@ -515,7 +516,7 @@ reset_streaming_state (OpAnnotFilter * self)
 {
   self->resolved = FALSE;
   self->video = 0;
-  self->source = NULL;
+  g_clear_pointer (&self->source, g_free);
   g_clear_pointer (&self->targets, op_target_list_free);
   op_frame_clock_reset (&self->clock);
   op_frame_clock_set_rate (&self->clock, 0, 1);
@@ -831,8 +832,9 @@ resolve_video (OpAnnotFilter * self)
             self->video));
   else
     name = g_strdup ("unknown");
-  self->source = g_intern_string (name);
-  g_free (name);
+  /* owned, not interned: a long-running application opens many streams */
+  g_free (self->source);
+  self->source = name;
   if (!check_labels_belong (self, stream_name)) {
     g_free (stream_name);
     return FALSE;
@@ -1265,7 +1267,7 @@ add_empty_meta (OpAnnotFilter * self, GstBuffer * buf, guint64 index)
   ann.frame_index = index;
   meta = op_buffer_add_annotation_meta (buf, &ann);
   op_annotation_clear (&ann);
-  meta->ann.source = self->source;
+  op_annotation_set_source (&meta->ann, self->source);
   meta->ann.pts = frame_pts (self, buf, index);
   meta->ann.width = meta->ann.source_width = self->width;
   meta->ann.height = meta->ann.source_height = self->height;
@@ -1328,7 +1330,7 @@ op_annot_filter_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
     op_annotation_clear (&ann);
     /* the labels' instances go straight into the meta: one copy */
     op_target_list_fill (self->targets, target, &meta->ann);
-    meta->ann.source = self->source;
+    op_annotation_set_source (&meta->ann, self->source);
     meta->ann.pts = frame_pts (self, buf, index);
     meta->ann.width = self->width;
     meta->ann.height = self->height;

@@ -300,7 +300,8 @@ struct _OpBatchSink
   OpS3Sink *s3;                 /* location=s3:// */
   guint64 unlabeled;
   gboolean warned_unlabeled;
-  GHashTable *key_prefix;       /* interned source -> sanitized name */
+  GHashTable *names;            /* the samples' shared source names */
+  GHashTable *key_prefix;       /* shared source name -> sanitized name */
   GHashTable *prefix_source;    /* sanitized name -> interned source */
 
   /* negotiated */
@@ -855,8 +856,10 @@ op_batch_sink_start (GstBaseSink * sink)
       max_pending);
   self->unlabeled = 0;
   self->warned_unlabeled = FALSE;
-  self->key_prefix = g_hash_table_new (g_direct_hash, g_direct_equal);
-  self->prefix_source = g_hash_table_new (g_direct_hash, g_direct_equal);
+  self->key_prefix = g_hash_table_new_full (g_direct_hash, g_direct_equal,
+      NULL, g_free);
+  self->prefix_source = g_hash_table_new (g_str_hash, g_str_equal);
+  self->names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->writer = op_writer_thread_new (impl, writer, batch_size, max_pending,
       on_progress, on_error, self);
   self->accepted = gst_caps_from_string (self->cur_format->caps);
@@ -955,8 +958,9 @@ op_batch_sink_stop (GstBaseSink * sink)
   self->pixel_format = NULL;
   self->raw = FALSE;
   self->have_vinfo = FALSE;
-  g_clear_pointer (&self->key_prefix, g_hash_table_unref);
   g_clear_pointer (&self->prefix_source, g_hash_table_unref);
+  g_clear_pointer (&self->key_prefix, g_hash_table_unref);
+  g_clear_pointer (&self->names, g_hash_table_unref);
   return TRUE;
 }
 
@@ -1111,15 +1115,13 @@ make_key (OpBatchSink * self, const gchar * source, guint64 frame,
   if (!prefix) {
     gchar *p = op_name_sanitize (source, SOURCE_MAX);
 
-    /* interned, so the tables can compare pointers */
-    prefix = g_intern_string (p);
-    g_free (p);
-    other = g_hash_table_lookup (self->prefix_source, prefix);
+    other = g_hash_table_lookup (self->prefix_source, p);
     if (other && other != source) {
       GST_ELEMENT_ERROR (self, STREAM, FORMAT,
           ("Sources \"%s\" and \"%s\" both give the sample key prefix "
               "\"%s\"; give them distinct names (annotfilter source).",
-              other, source, prefix), (NULL));
+              other, source, p), (NULL));
+      g_free (p);
       return NULL;
     }
     if (self->cur_attributes
@@ -1127,12 +1129,13 @@ make_key (OpBatchSink * self, const gchar * source, guint64 frame,
       GST_ELEMENT_ERROR (self, STREAM, FORMAT,
           ("Source \"%s\" has no row in attributes file %s.", source,
               op_attributes_path (self->cur_attributes)), (NULL));
+      g_free (p);
       return NULL;
     }
-    g_hash_table_insert (self->key_prefix, (gpointer) source,
-        (gpointer) prefix);
-    g_hash_table_insert (self->prefix_source, (gpointer) prefix,
-        (gpointer) source);
+    /* key_prefix owns the prefix; sources are the shared names */
+    prefix = p;
+    g_hash_table_insert (self->key_prefix, (gpointer) source, p);
+    g_hash_table_insert (self->prefix_source, p, (gpointer) source);
   }
   /* annotaugment's copies of one sample: each its own key */
   if (augment)
@@ -1186,7 +1189,7 @@ make_payload (OpBatchSink * self, GstBuffer * buf)
 static void
 fill_unlabeled (OpBatchSink * self, OpAnnotation * ann, GstBuffer * buf)
 {
-  ann->source = g_intern_static_string ("unlabeled");
+  op_annotation_set_source (ann, "unlabeled");
   ann->frame_index = self->unlabeled++;
   ann->pts = GST_BUFFER_PTS (buf);
   if (self->have_vinfo) {
@@ -1214,6 +1217,23 @@ raw_size_matches (OpBatchSink * self, OpSample * sample)
   return a->width == w && a->height == h;
 }
 
+/* The sink's samples share one copy of each source name, which the
+ * writers' tables (key prefixes, manifest, shards, HDF5 sources) compare
+ * by pointer; the names live until stop(), after the writer thread. */
+static void
+share_source (OpBatchSink * self, OpSample * sample)
+{
+  gchar *name = g_hash_table_lookup (self->names, sample->ann.source);
+
+  if (name == NULL) {
+    name = g_strdup (sample->ann.source);
+    g_hash_table_add (self->names, name);
+  }
+  g_free (sample->ann.source);
+  sample->ann.source = name;
+  sample->shared_source = TRUE;
+}
+
 static GstFlowReturn
 op_batch_sink_render (GstBaseSink * sink, GstBuffer * buf)
 {
@@ -1230,6 +1250,7 @@ op_batch_sink_render (GstBaseSink * sink, GstBuffer * buf)
     warn = !self->warned_unlabeled;
     self->warned_unlabeled = TRUE;
   }
+  share_source (self, sample);
   if (warn)
     GST_ELEMENT_WARNING (self, STREAM, FORMAT,
         ("batchsink received a buffer without annotation meta; writing "

@@ -23,6 +23,8 @@ G_BEGIN_DECLS
  *   without padding)
  * @caps: (nullable): the payload's caps (raw pixels need them)
  * @ann: the sample's annotation (frame or crop)
+ * @shared_source: @ann.source is batchsink's shared copy of the name (not
+ *   freed with the sample; the writers may compare those pointers)
  * @json: @ann serialized once, as every format writes the same JSON
  *
  * One sample as the writer thread hands it to a format.
@@ -35,6 +37,7 @@ typedef struct {
   GstBuffer *payload;
   GstCaps *caps;
   OpAnnotation ann;
+  gboolean shared_source;
   gchar *json;
 } OpSample;
 

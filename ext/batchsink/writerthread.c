@@ -57,6 +57,9 @@ op_sample_free (OpSample * s)
   g_free (s->key);
   g_clear_pointer (&s->payload, gst_buffer_unref);
   g_clear_pointer (&s->caps, gst_caps_unref);
+  /* batchsink's name table owns a shared source */
+  if (s->shared_source)
+    s->ann.source = NULL;
   op_annotation_clear (&s->ann);
   g_free (s->json);
   g_free (s);

@@ -524,7 +524,7 @@ op_annotation_get_source (const OpAnnotation * ann)
 /**
  * op_annotation_set_source:
  * @ann: an annotation
- * @source: the source name (interned). Dataset keys use it as it is:
+ * @source: the source name (copied). Dataset keys use it as it is:
  *   op_source_name_from_uri() or op_name_sanitize() make a safe one
  *
  * Since: 0.2
@@ -534,7 +534,10 @@ op_annotation_set_source (OpAnnotation * ann, const gchar * source)
 {
   g_return_if_fail (ann != NULL);
   g_return_if_fail (source != NULL);
-  ann->source = g_intern_string (source);
+  if (ann->source == source)
+    return;
+  g_free (ann->source);
+  ann->source = g_strdup (source);
 }
 
 /**

@@ -198,7 +198,7 @@ void
 op_annotation_init (OpAnnotation * ann)
 {
   memset (ann, 0, sizeof (*ann));
-  ann->source = g_intern_static_string ("");
+  ann->source = g_strdup ("");
   ann->pts = GST_CLOCK_TIME_NONE;
   ann->instances = g_array_new (FALSE, FALSE, sizeof (OpInstance));
   g_array_set_clear_func (ann->instances, instance_clear_func);
@@ -217,6 +217,7 @@ op_annotation_clear (OpAnnotation * ann)
 {
   g_clear_pointer (&ann->skeleton, op_skeleton_unref);
   g_clear_pointer (&ann->instances, g_array_unref);
+  g_clear_pointer (&ann->source, g_free);
 }
 
 /**
@@ -235,7 +236,10 @@ op_annotation_copy_into (OpAnnotation * dest, const OpAnnotation * src)
 
   g_array_set_size (dest->instances, 0);
   op_annotation_set_skeleton (dest, src->skeleton);
-  dest->source = src->source;
+  if (dest->source != src->source) {
+    g_free (dest->source);
+    dest->source = g_strdup (src->source);
+  }
   dest->frame_index = src->frame_index;
   dest->pts = src->pts;
   dest->width = src->width;

@@ -138,7 +138,9 @@ typedef struct {
 
 /**
  * OpAnnotation:
- * @source: interned source name (video base name, sanitized)
+ * @source: source name (video base name, sanitized), owned by the
+ *   annotation (set it with op_annotation_set_source(); since 0.3, no longer
+ *   interned)
  * @frame_index: 0-based presentation-order frame index
  * @pts: buffer timestamp, or GST_CLOCK_TIME_NONE
  * @width: frame width
@@ -166,7 +168,7 @@ typedef struct {
  * Since: 0.1
  */
 typedef struct {
-  const gchar *source;
+  gchar *source;
   guint64 frame_index;
   GstClockTime pts;
   guint width, height;

@@ -592,7 +592,7 @@ op_annotation_from_json (OpAnnotation * ann, const gchar * data,
       INVALID (error, "member \"source\" is not a string");
       goto out;
     }
-    ann->source = g_intern_string (json_node_get_string (n));
+    op_annotation_set_source (ann, json_node_get_string (n));
   }
   if (!get_uint (o, "frame_index", G_MAXINT64, &ann->frame_index, TRUE, error))
     goto out;

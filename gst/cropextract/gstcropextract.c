@@ -678,7 +678,7 @@ attach_metas (OpCropExtract * self, GstBuffer * out, const OpAnnotation * ann,
 
   g_array_set_size (c->instances, 0);
   op_annotation_set_skeleton (c, ann->skeleton);
-  c->source = ann->source;
+  op_annotation_set_source (c, ann->source);
   c->frame_index = ann->frame_index;
   c->pts = ann->pts;
   c->width = ann->width;

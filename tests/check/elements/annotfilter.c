@@ -75,7 +75,7 @@ typedef struct
   GArray *sums;                 /* guint32 */
   GArray *all_indices;          /* frame_index of every buffer with a meta */
   GArray *all_sums;
-  const gchar *last_source;     /* interned */
+  gchar *last_source;
   guint n_with_meta;
   guint n_buffers;
   guint n_gaps;
@@ -95,6 +95,7 @@ run_result_clear (RunResult * r)
     gst_structure_free (r->stats);
   g_list_free_full (r->warnings, g_free);
   g_free (r->error);
+  g_free (r->last_source);
 }
 
 static GstPadProbeReturn
@@ -116,7 +117,8 @@ record (RunResult * r, OpAnnotationMeta * m, guint32 sum)
     return;
   g_array_append_val (r->all_indices, m->ann.frame_index);
   g_array_append_val (r->all_sums, sum);
-  r->last_source = m->ann.source;
+  g_free (r->last_source);
+  r->last_source = g_strdup (m->ann.source);
   if (op_annotation_n_instances (&m->ann) == 0)
     return;
   r->n_with_meta++;

@@ -83,7 +83,7 @@ crop_buffer (guint n, guint64 frame, guint instance, gint track, gsize size)
   GST_BUFFER_PTS (buf) = frame * GST_SECOND / 25;
   op_annotation_init (&ann);
   op_annotation_set_skeleton (&ann, skeleton);
-  ann.source = g_intern_string ("clip");
+  op_annotation_set_source (&ann, "clip");
   ann.frame_index = frame;
   ann.pts = GST_BUFFER_PTS (buf);
   ann.width = 1024;
@@ -113,7 +113,7 @@ frame_buffer (guint64 frame, guint n_instances)
   gst_buffer_memset (buf, 0, 0, 16);
   op_annotation_init (&ann);
   op_annotation_set_skeleton (&ann, skeleton);
-  ann.source = g_intern_string ("clip");
+  op_annotation_set_source (&ann, "clip");
   ann.frame_index = frame;
   ann.width = 1024;
   ann.height = 768;
@@ -495,7 +495,7 @@ GST_START_TEST (test_tar_names_sanitized)
   for (i = 0; i < G_N_ELEMENTS (sources); i++) {
     GstBuffer *b = crop_buffer (i, i, 0, 0, 10);
     OpCropMeta *m = op_buffer_get_crop_meta (b);
-    m->ann.source = g_intern_string (sources[i]);
+    op_annotation_set_source (&m->ann, sources[i]);
     run_push (r, b);
   }
   run_finish (r);
@@ -537,6 +537,32 @@ GST_START_TEST (test_tar_names_sanitized)
 
 GST_END_TEST;
 
+/* Source names from the metas are copied, never interned: an application
+ * that writes many sources keeps none of them once the sink stopped. */
+GST_START_TEST (test_sources_not_interned)
+{
+  gchar *out = path_in ("names", NULL), *desc;
+  gchar *name = g_strdup_printf ("cam-%08x-%08x", g_random_int (),
+      g_random_int ());
+  Run *r;
+  GstBuffer *b;
+
+  desc = g_strdup_printf ("batchsink location=%s", out);
+  r = run_start ("image/jpeg", desc);
+  b = crop_buffer (0, 1, 0, 0, 10);
+  op_annotation_set_source (&op_buffer_get_crop_meta (b)->ann, name);
+  run_push (r, b);
+  run_finish (r);
+  fail_unless (r->error == NULL, "%s", r->error ? r->error->message : "");
+  run_free (r);
+  fail_unless (g_quark_try_string (name) == 0, "%s was interned", name);
+  g_free (name);
+  g_free (desc);
+  g_free (out);
+}
+
+GST_END_TEST;
+
 /* Two sources that sanitize to one key prefix would share keys. */
 GST_START_TEST (test_key_collision_refused)
 {
@@ -547,10 +573,10 @@ GST_START_TEST (test_key_collision_refused)
   desc = g_strdup_printf ("batchsink location=%s", out);
   r = run_start ("image/jpeg", desc);
   b = crop_buffer (0, 1, 0, 0, 10);
-  op_buffer_get_crop_meta (b)->ann.source = g_intern_string ("cam.1");
+  op_annotation_set_source (&op_buffer_get_crop_meta (b)->ann, "cam.1");
   run_push (r, b);
   b = crop_buffer (1, 1, 0, 0, 10);
-  op_buffer_get_crop_meta (b)->ann.source = g_intern_string ("cam_1");
+  op_annotation_set_source (&op_buffer_get_crop_meta (b)->ann, "cam_1");
   run_push (r, b);
   run_finish (r);
   fail_unless (r->error != NULL);
@@ -2130,6 +2156,7 @@ batchsink_suite (void)
   tcase_add_test (tc, test_tar_shards_roundtrip);
   tcase_add_test (tc, test_tar_names_sanitized);
   tcase_add_test (tc, test_key_collision_refused);
+  tcase_add_test (tc, test_sources_not_interned);
   tcase_add_test (tc, test_uri_location_refused);
   tcase_add_test (tc, test_tar_raw_declared);
   tcase_add_test (tc, test_raw_size_mismatch_refused);

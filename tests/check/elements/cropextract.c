@@ -48,7 +48,7 @@ add_annotation (GstBuffer * buf, guint64 frame, const TestInst * insts, guint n)
 
   op_annotation_init (&ann);
   op_annotation_set_skeleton (&ann, skeleton);
-  ann.source = g_intern_string ("clip");
+  op_annotation_set_source (&ann, "clip");
   ann.frame_index = frame;
   ann.pts = GST_BUFFER_PTS (buf);
   ann.width = FRAME_W;

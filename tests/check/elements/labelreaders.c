@@ -443,7 +443,7 @@ GST_START_TEST (test_jsonl_round_trip)
 
   fail_unless (fd >= 0);
   close (fd);
-  ann.source = "typical";
+  op_annotation_set_source (&ann, "typical");
   json = op_annotation_to_json (&ann, TRUE);
   fail_unless (g_file_set_contents (path, json, -1, NULL));
   back = op_label_readers_load (path, &err);

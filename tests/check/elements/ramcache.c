@@ -447,7 +447,7 @@ make_labeled_frame (guint64 i)
   OpInstance *inst;
 
   op_annotation_init (&ann);
-  ann.source = g_intern_string ("clip");
+  op_annotation_set_source (&ann, "clip");
   ann.frame_index = i;
   ann.pts = frame_pts (i);
   ann.width = W;

@@ -75,7 +75,7 @@ GST_START_TEST (test_roundtrip_exact)
 
   op_annotation_init (&a);
   op_annotation_set_skeleton (&a, sk);
-  a.source = g_intern_string ("centered_pair");
+  op_annotation_set_source (&a, "centered_pair");
   a.frame_index = 1099;
   a.pts = 73266666666;
   a.width = 384;
@@ -234,7 +234,7 @@ GST_START_TEST (test_source_size_optional)
   gchar *j;
 
   op_annotation_init (&ann);
-  ann.source = g_intern_string ("clip");
+  op_annotation_set_source (&ann, "clip");
   ann.width = 192;
   ann.height = 108;
   j = op_annotation_to_json (&ann, FALSE);

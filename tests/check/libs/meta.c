@@ -30,7 +30,7 @@ fill_annotation (OpAnnotation * ann, guint w, guint h)
 
   op_annotation_init (ann);
   op_annotation_set_skeleton (ann, skeleton);
-  ann->source = g_intern_string ("clip");
+  op_annotation_set_source (ann, "clip");
   ann->frame_index = 42;
   ann->pts = 42 * GST_SECOND / 30;
   ann->width = w;
