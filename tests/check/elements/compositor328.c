@@ -25,8 +25,9 @@ typedef struct
  * latency lets both pad queues hold several buffers, so one test thread
  * can push everything before pulling. */
 static void
-fixture_init (Fixture * f, const gchar * full_caps, const gchar * crop_caps,
-    const gchar * rects_location)
+fixture_init_downstream (Fixture * f, const gchar * full_caps,
+    const gchar * crop_caps, const gchar * rects_location,
+    const gchar * downstream_caps)
 {
   GstPad *pad;
 
@@ -38,12 +39,21 @@ fixture_init (Fixture * f, const gchar * full_caps, const gchar * crop_caps,
   f->bus = gst_bus_new ();
   gst_element_set_bus (f->el, f->bus);
   f->full = gst_harness_new_with_element (f->el, "sink_full", "src");
+  if (downstream_caps)
+    gst_harness_set_sink_caps_str (f->full, downstream_caps);
   f->crop = gst_harness_new_with_element (f->full->element, NULL, NULL);
   pad = gst_element_get_static_pad (f->el, "sink_crop");
   gst_harness_add_element_sink_pad (f->crop, pad);
   gst_object_unref (pad);
   gst_harness_set_src_caps_str (f->full, full_caps);
   gst_harness_set_src_caps_str (f->crop, crop_caps);
+}
+
+static void
+fixture_init (Fixture * f, const gchar * full_caps, const gchar * crop_caps,
+    const gchar * rects_location)
+{
+  fixture_init_downstream (f, full_caps, crop_caps, rects_location, NULL);
 }
 
 static void
@@ -1112,6 +1122,63 @@ GST_START_TEST (test_crop_caps_follow_full)
 
 GST_END_TEST;
 
+/* Downstream takes only BGR, the frames come in I420: the paste is done
+ * in I420 and the frame converted on output (BT.601 limited range for
+ * this size): a grey frame Y=126 -> 128, the white crop Y=235 -> 255;
+ * the frame's annotation meta stays, the YUV video meta does not. */
+GST_START_TEST (test_i420_to_bgr)
+{
+  Fixture f;
+  GstBuffer *frame, *out;
+  GstCaps *caps;
+  GstMapInfo map;
+  OpAnnotation ann;
+  gint x, y, c;
+
+  fixture_init_downstream (&f, "video/x-raw,format=I420,width=64,height=48,"
+      "framerate=30/1", "video/x-raw,format=I420,width=16,height=16,"
+      "framerate=0/1", NULL, "video/x-raw,format=BGR");
+  frame = constant_buffer (GST_VIDEO_FORMAT_I420, 64, 48, 128, 0);
+  /* Y plane 126, chroma 128 */
+  gst_buffer_memset (frame, 0, 126, 64 * 48);
+  op_annotation_init (&ann);
+  ann.frame_index = 3;
+  op_buffer_add_annotation_meta (frame, &ann);
+  op_annotation_clear (&ann);
+  gst_buffer_add_video_meta (frame, GST_VIDEO_FRAME_FLAG_NONE,
+      GST_VIDEO_FORMAT_I420, 64, 48);
+  fail_unless_equals_int (gst_harness_push (f.full, frame), GST_FLOW_OK);
+  frame = constant_buffer (GST_VIDEO_FORMAT_I420, 16, 16, 128, 0);
+  gst_buffer_memset (frame, 0, 235, 16 * 16);
+  fail_unless_equals_int (gst_harness_push (f.crop, meta_crop (frame, 8, 4,
+              32, 24, 16, 16)), GST_FLOW_OK);
+  fail_unless (gst_harness_push_event (f.crop, gst_event_new_eos ()));
+  out = gst_harness_pull (f.full);
+  fail_unless (out != NULL);
+  caps = gst_pad_get_current_caps (f.full->sinkpad);
+  fail_unless_equals_string (gst_structure_get_string (gst_caps_get_structure
+          (caps, 0), "format"), "BGR");
+  gst_caps_unref (caps);
+  fail_unless_equals_uint64 (GST_BUFFER_PTS (out), 0);
+  fail_unless (gst_buffer_get_video_meta (out) == NULL);
+  fail_unless (op_buffer_get_annotation (out) != NULL);
+  fail_unless_equals_uint64 (op_buffer_get_annotation (out)->frame_index, 3);
+  fail_unless (gst_buffer_map (out, &map, GST_MAP_READ));
+  fail_unless_equals_int (map.size, 64 * 48 * 3);
+  for (y = 0; y < 48; y++)
+    for (x = 0; x < 64; x++)
+      for (c = 0; c < 3; c++) {
+        gboolean in = x >= 8 && x < 40 && y >= 4 && y < 28;
+
+        fail_unless_equals_int (map.data[(y * 64 + x) * 3 + c], in ? 255 : 128);
+      }
+  gst_buffer_unmap (out, &map);
+  gst_buffer_unref (out);
+  fixture_clear (&f);
+}
+
+GST_END_TEST;
+
 /* A smooth test image: sums of slow sinusoids, like natural content. */
 static guint8
 smooth (gint x, gint y, gint c)
@@ -1257,6 +1324,7 @@ compositor328_suite (void)
 
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_unscaled_exact_in_place);
+  tcase_add_test (tc, test_i420_to_bgr);
   tcase_add_test (tc, test_shared_frame_not_modified);
   tcase_add_test (tc, test_scaled_hand_values);
   tcase_add_loop_test (tc, test_formats, 0, G_N_ELEMENTS (formats));
