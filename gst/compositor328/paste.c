@@ -184,6 +184,17 @@ paste_plane (const OpPixelPlane * dst, const OpPixelPlane * src,
       !op_pixel_plane_span (rect[1], rect[3], dst->sy, dst->height, &y0, &y1))
     return;
   cols = x1 - x0;
+  /* unscaled and on whole plane pixels (a crop pasted back at its own
+   * size): every weight is 0, so the general loop would copy bytes; copy
+   * the rows directly */
+  if (alpha == 256 && rw == src->width && rh == src->height &&
+      rx == floor (rx) && ry == floor (ry)) {
+    for (y = y0; y < y1; y++)
+      memcpy (dst->data + (gsize) y * dst->stride + (gsize) x0 * n,
+          src->data + (gsize) (y - (gint) ry) * src->stride +
+          (gsize) (x0 - (gint) rx) * n, (gsize) cols * n);
+    return;
+  }
   o0 = g_new (gint, 3 * cols);
   o1 = o0 + cols;
   w = o1 + cols;

@@ -416,11 +416,13 @@ GST_START_TEST (test_formats)
   GstVideoFormat fmt = formats[__i__];
   const gint exact[4] = { 8, 6, 16, 16 };
   const gint scaled[4] = { 20, 10, 26, 30 };
+  /* unscaled across the top-left corner: the row-copy path, clipped */
+  const gint corner[4] = { -4, -2, 16, 16 };
   Fixture f;
   gchar *fc = caps_str (fmt, 64, 48, FPS);
   gchar *cc = caps_str (fmt, 16, 16, 0);
   GstVideoInfo info, cinfo;
-  GstBuffer *orig, *crop0, *crop1, *out;
+  GstBuffer *orig, *crop0, *crop1, *crop2, *out;
 
   gst_video_info_set_format (&info, fmt, 64, 48);
   gst_video_info_set_format (&cinfo, fmt, 16, 16);
@@ -430,11 +432,15 @@ GST_START_TEST (test_formats)
       exact[2], exact[3], 16, 16);
   crop1 = meta_crop (pattern_buffer (fmt, 16, 16, 4, FRAME_DUR), scaled[0],
       scaled[1], scaled[2], scaled[3], 16, 16);
+  crop2 = meta_crop (pattern_buffer (fmt, 16, 16, 5, 2 * FRAME_DUR),
+      corner[0], corner[1], corner[2], corner[3], 16, 16);
 
   gst_harness_push (f.full, gst_buffer_copy_deep (orig));
   gst_harness_push (f.crop, gst_buffer_ref (crop0));
   gst_harness_push (f.full, pattern_buffer (fmt, 64, 48, 2, FRAME_DUR));
   gst_harness_push (f.crop, gst_buffer_ref (crop1));
+  gst_harness_push (f.full, pattern_buffer (fmt, 64, 48, 2, 2 * FRAME_DUR));
+  gst_harness_push (f.crop, gst_buffer_ref (crop2));
   gst_harness_push_event (f.crop, gst_event_new_eos ());
 
   out = gst_harness_pull (f.full);
@@ -443,10 +449,14 @@ GST_START_TEST (test_formats)
   out = gst_harness_pull (f.full);
   check_paste (&info, out, orig, &cinfo, crop1, scaled, 1);
   gst_buffer_unref (out);
+  out = gst_harness_pull (f.full);
+  check_paste (&info, out, orig, &cinfo, crop2, corner, 0);
+  gst_buffer_unref (out);
 
   gst_buffer_unref (orig);
   gst_buffer_unref (crop0);
   gst_buffer_unref (crop1);
+  gst_buffer_unref (crop2);
   fixture_clear (&f);
   g_free (fc);
   g_free (cc);
