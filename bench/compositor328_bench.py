@@ -438,6 +438,15 @@ def main():
                   "met" if sc / c >= 2 else "NOT met",
                   "met" if r <= 0.1 * sr else "NOT met",
                   "met" if res[mode + " 3x"][2] <= 1.1 * r else "NOT met"))
+    # the wall-time lines bench/run.sh reads (rows 5 and 5b)
+    print("== summary (wall seconds, peak RSS)")
+    for label, name in (("seed_composite.py", "seed"),
+                        ("compositor328, I420", "I420"),
+                        ("compositor328, BGR", "BGR"),
+                        ("compositor328, I420, %dx3" % a.frames, "I420 3x"),
+                        ("compositor328, BGR, %dx3" % a.frames, "BGR 3x")):
+        print("%-28s %6.2f s  peak RSS %7.1f MiB" % (label, res[name][0],
+                                                     res[name][2]))
     dw, dc = res["decode"][0], res["decode"][1]
     print("decode alone is %.0f%% (I420) and %.0f%% (BGR) of our CPU time"
           % (100 * dc / res["I420"][1], 100 * dc / res["BGR"][1]))
