@@ -51,9 +51,10 @@
  * query offers only the format negotiated on `sink_full`); RGB, BGR, RGBA,
  * BGRA, RGBx, BGRx, xRGB, xBGR, ARGB, ABGR, AYUV, GRAY8, I420, YV12, NV12,
  * NV21, Y42B and Y444. All bytes of a pixel are scaled and blended alike
- * (alpha channels too). The frame is modified in place when it is writable,
- * which it is in a plain pipeline: no full-frame copy. The frame's metas
- * stay on it.
+ * (alpha channels too). The frame is modified in place when it is writable:
+ * no full-frame copy. Straight after a decoder it is not (the decoder keeps
+ * it as a reference picture), and mapping it writable copies it once. The
+ * frame's metas stay on it.
  * Output in RGB or BGR from the decoder's I420 (or YV12): when downstream
  * does not take the frames' format but takes RGB/BGR, `sink_full` accepts
  * I420/YV12 anyway, the crops are pasted in I420 and each frame is then
@@ -915,15 +916,16 @@ set_output_caps (OpCompositor328 * self, GstCaps * caps)
   guint i;
 
   clear_out_pool (self);
-  for (i = 0; i < G_N_ELEMENTS (rgb) && !gst_pad_peer_query_accept_caps (src,
-          caps); i++) {
-    out = op_to_rgb_out_caps (caps, rgb[i]);
-    if (gst_video_info_from_caps (&self->out_info, out) &&
-        op_to_rgb_setup (&self->to_rgb_conv, &self->full_info,
-            &self->out_info) && gst_pad_peer_query_accept_caps (src, out))
-      break;
-    gst_clear_caps (&out);
+  if (!gst_pad_peer_query_accept_caps (src, caps)) {
+    for (i = 0; i < G_N_ELEMENTS (rgb) && out == NULL; i++) {
+      out = op_to_rgb_out_caps (caps, rgb[i]);
+      if (!gst_video_info_from_caps (&self->out_info, out) ||
+          !op_to_rgb_setup (&self->to_rgb_conv, &self->full_info,
+              &self->out_info) || !gst_pad_peer_query_accept_caps (src, out))
+        gst_clear_caps (&out);
+    }
   }
+  /* downstream takes the frames as they are, or nothing we can make */
   if (out == NULL) {
     gst_aggregator_set_src_caps (GST_AGGREGATOR (self), caps);
     return TRUE;
@@ -1072,7 +1074,8 @@ op_compositor328_sink_query (GstAggregator * agg, GstAggregatorPad * pad,
       /* Both inputs are read through gst_video_frame_map, so decoders may
        * keep their own padded buffers (GstVideoMeta) instead of copying
        * each frame for us. A full frame goes on downstream with the crops
-       * pasted in, so for it downstream's answer is ours. */
+       * pasted in, so for it downstream's answer is ours, unless we
+       * convert it (then our own buffers go downstream). */
       if (GST_PAD (pad) == GST_PAD (self->full_pad) && !self->to_rgb)
         return gst_pad_peer_query (GST_AGGREGATOR_SRC_PAD (agg), query);
       gst_query_add_allocation_meta (query, GST_VIDEO_META_API_TYPE, NULL);
