@@ -1189,6 +1189,75 @@ GST_START_TEST (test_i420_to_bgr)
 
 GST_END_TEST;
 
+/* An odd size (row ends past the last 16-pixel block, a half chroma
+ * sample at the right and bottom edge) and varied chroma, no crop: every
+ * byte within 1 of the BT.601 limited-range formula in doubles, chroma of
+ * the pixel's 2x2 block; in RGB and BGR order. */
+GST_START_TEST (test_i420_to_rgb_odd_size)
+{
+  const gchar *outs[] = { "BGR", "RGB" };
+  const gint w = 37, h = 13;
+  guint k;
+
+  for (k = 0; k < G_N_ELEMENTS (outs); k++) {
+    Fixture f;
+    GstBuffer *frame, *out;
+    GstVideoInfo info;
+    GstVideoFrame in, o;
+    gint x, y, c, worst = 0;
+    gchar *caps = g_strdup_printf ("video/x-raw,format=%s", outs[k]);
+
+    fixture_init_downstream (&f, "video/x-raw,format=I420,width=37,"
+        "height=13,framerate=30/1,colorimetry=bt601",
+        "video/x-raw,format=I420,width=4,height=4,framerate=0/1", NULL, caps);
+    frame = pattern_buffer (GST_VIDEO_FORMAT_I420, w, h, 9, 0);
+    fail_unless_equals_int (gst_harness_push (f.full,
+            gst_buffer_ref (frame)), GST_FLOW_OK);
+    fail_unless (gst_harness_push_event (f.crop, gst_event_new_eos ()));
+    out = gst_harness_pull (f.full);
+    fail_unless (out != NULL);
+    gst_video_info_set_format (&info, GST_VIDEO_FORMAT_I420, w, h);
+    fail_unless (gst_video_frame_map (&in, &info, frame, GST_MAP_READ));
+    gst_video_info_set_format (&info, gst_video_format_from_string (outs[k]),
+        w, h);
+    fail_unless (gst_video_frame_map (&o, &info, out, GST_MAP_READ));
+    for (y = 0; y < h; y++)
+      for (x = 0; x < w; x++) {
+        const guint8 *py = GST_VIDEO_FRAME_COMP_DATA (&in, 0);
+        const guint8 *pu = GST_VIDEO_FRAME_COMP_DATA (&in, 1);
+        const guint8 *pv = GST_VIDEO_FRAME_COMP_DATA (&in, 2);
+        gdouble Y = (py[y * GST_VIDEO_FRAME_COMP_STRIDE (&in, 0) + x] - 16) *
+            255.0 / 219;
+        gdouble U = (pu[y / 2 * GST_VIDEO_FRAME_COMP_STRIDE (&in, 1) + x / 2] -
+            128) * 255.0 / 224;
+        gdouble V = (pv[y / 2 * GST_VIDEO_FRAME_COMP_STRIDE (&in, 2) + x / 2] -
+            128) * 255.0 / 224;
+        gdouble rgb[3] = { Y + 1.402 * V,
+          Y - 0.114 * 1.772 / 0.587 * U - 0.299 * 1.402 / 0.587 * V,
+          Y + 1.772 * U
+        };
+        const guint8 *px = (const guint8 *) GST_VIDEO_FRAME_PLANE_DATA (&o,
+            0) + y * GST_VIDEO_FRAME_PLANE_STRIDE (&o, 0) + 3 * x;
+
+        for (c = 0; c < 3; c++) {
+          gint want = CLAMP ((gint) lrint (rgb[k == 0 ? 2 - c : c]), 0, 255);
+
+          worst = MAX (worst, ABS (px[c] - want));
+        }
+      }
+    GST_INFO ("%s: worst %d", outs[k], worst);
+    fail_unless (worst <= 1, "%s off by %d", outs[k], worst);
+    gst_video_frame_unmap (&o);
+    gst_video_frame_unmap (&in);
+    gst_buffer_unref (out);
+    gst_buffer_unref (frame);
+    fixture_clear (&f);
+    g_free (caps);
+  }
+}
+
+GST_END_TEST;
+
 /* A smooth test image: sums of slow sinusoids, like natural content. */
 static guint8
 smooth (gint x, gint y, gint c)
@@ -1335,6 +1404,7 @@ compositor328_suite (void)
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_unscaled_exact_in_place);
   tcase_add_test (tc, test_i420_to_bgr);
+  tcase_add_test (tc, test_i420_to_rgb_odd_size);
   tcase_add_test (tc, test_shared_frame_not_modified);
   tcase_add_test (tc, test_scaled_hand_values);
   tcase_add_loop_test (tc, test_formats, 0, G_N_ELEMENTS (formats));
