@@ -18,7 +18,8 @@
    converted once on output); for reference the older BGR pipeline with a
    videoconvert on each input; and decode alone (the floor). Wall seconds,
    CPU seconds (user + sys) and peak RSS of each process (/usr/bin/time),
-   medians; then ratios seed / ours, our peak RSS on a 3x longer video, and
+   medians, free on all cores and (the design's CPU convention) pinned to
+   core 0 with taskset; then ratios seed / ours, our peak RSS on a 3x longer video, and
    the output of ours (BGR) against the seed's paste of the same frames.
 Inputs are made once and cached in bench/.cache/.
 
@@ -403,6 +404,13 @@ def main():
     for mode in ("I420", "BGR"):
         spec.append((mode + " 3x", ours_pipeline(full3, crops3, rects3, mode),
                      env))
+    # the design's CPU convention: everything on one pinned core, so neither
+    # side gains from more threads on a busy machine
+    pin = ["taskset", "-c", "0"]
+    spec.append(("seed pinned", pin + spec[0][1], None))
+    for mode in ("I420", "BGR"):
+        spec.append((mode + " pinned", pin + ours_pipeline(full, crops, rects,
+                                                           mode), env))
     load = os.getloadavg()[0]
     res = whole_video(spec, a.runs)
     print("== whole video: decode both, composite, discard (%d frames "
@@ -415,7 +423,10 @@ def main():
              "BGR-videoconvert": "compositor328, BGR (videoconvert on inputs)",
              "decode": "decode both only (no compositing)",
              "I420 3x": "compositor328, I420, %d frames" % (3 * a.frames),
-             "BGR 3x": "compositor328, BGR, %d frames" % (3 * a.frames)}
+             "BGR 3x": "compositor328, BGR, %d frames" % (3 * a.frames),
+             "seed pinned": "seed_composite.py, pinned to CPU 0",
+             "I420 pinned": "compositor328, I420, pinned to CPU 0",
+             "BGR pinned": "compositor328, BGR, pinned to CPU 0"}
     print("%-46s %7s %7s %9s" % ("run", "wall s", "CPU s", "peak MiB"))
     for name, _, _ in spec:
         wall, cpu, rss, _ = res[name]
@@ -430,6 +441,11 @@ def main():
             line += "; 3x video / 1x video RSS %.2f" % (
                 res[mode + " 3x"][2] / r)
         print(line)
+    pw, pc = res["seed pinned"][0], res["seed pinned"][1]
+    for mode in ("I420", "BGR"):
+        w, c = res[mode + " pinned"][0], res[mode + " pinned"][1]
+        print("%-18s pinned to one core: seed/ours wall %.2fx, CPU %.2fx"
+              % (mode, pw / w, pc / c))
     for mode in ("I420", "BGR"):
         w, c, r, _ = res[mode]
         print("target (>= 2x, RSS <= 10%%, 3x video <= 1.1x RSS) %s: wall "
