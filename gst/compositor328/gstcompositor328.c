@@ -51,9 +51,16 @@
  * query offers only the format negotiated on `sink_full`); RGB, BGR, RGBA,
  * BGRA, RGBx, BGRx, xRGB, xBGR, ARGB, ABGR, AYUV, GRAY8, I420, YV12, NV12,
  * NV21, Y42B and Y444. All bytes of a pixel are scaled and blended alike
- * (alpha channels too). The frame is modified in place when it is writable,
- * which it is in a plain pipeline: no full-frame copy. The frame's metas
- * stay on it.
+ * (alpha channels too). The frame is modified in place when it is writable:
+ * no full-frame copy. Straight after a decoder it is not (the decoder keeps
+ * it as a reference picture), and mapping it writable copies it once. The
+ * frame's metas stay on it.
+ * Output in RGB or BGR from the decoder's I420 (or YV12): when downstream
+ * does not take the frames' format but takes RGB/BGR, `sink_full` accepts
+ * I420/YV12 anyway, the crops are pasted in I420 and each frame is then
+ * converted once, by its caps' colour matrix and range, into a buffer of
+ * the element's own pool (its metas copied, except the video meta):
+ * no `videoconvert` on the inputs (see the second launch line).
  * The crop size may change mid-stream (new caps on `sink_crop`): each crop
  * is pasted with the caps it arrived with; a crop in another format than
  * the frames is a STREAM/FORMAT error.
@@ -78,6 +85,13 @@
  *   filesrc location=crops_328.mp4 ! decodebin ! videoconvert ! \
  *   video/x-raw,format=RGB ! queue ! c.sink_crop
  * ]| pastes the crops of crops_328.mp4 back onto full.mp4.
+ * |[
+ * gst-launch-1.0 compositor328 name=c rects-location=crop_rectangles.json \
+ *   ! video/x-raw,format=BGR ! fakesink \
+ *   filesrc location=full.mp4 ! decodebin ! queue ! c.sink_full \
+ *   filesrc location=crops_328.mp4 ! decodebin ! queue ! c.sink_crop
+ * ]| the same in BGR frames like the seed's, composited in the decoder's
+ * I420 and converted once per frame on output.
  * |[
  * gst-launch-1.0 filesrc location=clip.mp4 ! decodebin ! \
  *   annotfilter location=clip.slp ! tee name=t \
@@ -109,6 +123,7 @@
 
 #include "paste.h"
 #include "rectsfile.h"
+#include "torgb.h"
 
 GST_DEBUG_CATEGORY_STATIC (op_compositor328_debug);
 #define GST_CAT_DEFAULT op_compositor328_debug
@@ -187,6 +202,12 @@ struct _OpCompositor328
   /* streaming state (aggregate thread) */
   GstVideoInfo full_info, crop_info;
   gboolean have_full_info, have_crop_info;
+  /* I420 frames out as RGB/BGR (downstream asked for it): converted once
+   * after the paste, into buffers of our own pool */
+  gboolean to_rgb;
+  OpToRgb to_rgb_conv;
+  GstVideoInfo out_info;
+  GstBufferPool *out_pool;
   OpRectsFile *rects;
   GstBuffer *held;              /* the frame collecting crops */
   gboolean held_in_pad;         /* still queued on sink_full (peeked) */
@@ -387,6 +408,15 @@ drop_held (OpCompositor328 * self)
   g_ptr_array_set_size (self->held_crops, 0);
 }
 
+static void
+clear_out_pool (OpCompositor328 * self)
+{
+  if (self->out_pool)
+    gst_buffer_pool_set_active (self->out_pool, FALSE);
+  gst_clear_object (&self->out_pool);
+  self->to_rgb = FALSE;
+}
+
 static gboolean
 op_compositor328_start (GstAggregator * agg)
 {
@@ -441,6 +471,7 @@ op_compositor328_stop (GstAggregator * agg)
   drop_held (self);
   g_clear_pointer (&self->rects, op_rects_file_free);
   self->have_full_info = self->have_crop_info = FALSE;
+  clear_out_pool (self);
   GST_OBJECT_LOCK (self);
   self->full_format = GST_VIDEO_FORMAT_UNKNOWN;
   GST_OBJECT_UNLOCK (self);
@@ -767,6 +798,19 @@ finish_frame (OpCompositor328 * self)
   if (n > 0)
     ret = paste_all (self, &out);
   g_ptr_array_set_size (self->held_crops, 0);
+  if (ret == GST_FLOW_OK && self->to_rgb) {
+    GstBuffer *yuv = out;
+
+    ret = op_to_rgb_buffer (&self->to_rgb_conv, self->out_pool,
+        &self->full_info, &self->out_info, yuv, &out);
+    gst_buffer_unref (yuv);
+    if (ret == GST_FLOW_ERROR)
+      GST_ELEMENT_ERROR (self, STREAM, FAILED,
+          ("Could not map a frame to convert it to %s",
+              GST_VIDEO_INFO_NAME (&self->out_info)), (NULL));
+    if (ret != GST_FLOW_OK)
+      return ret;
+  }
   if (ret != GST_FLOW_OK) {
     gst_buffer_unref (out);
     return ret;
@@ -858,6 +902,56 @@ op_compositor328_get_next_time (GstAggregator * agg)
   return rt + (dur - dur / 2);
 }
 
+/* The output caps for frames in @caps: the same when downstream takes
+ * them, else (I420/YV12 frames) BGR or RGB converted here. */
+static gboolean
+set_output_caps (OpCompositor328 * self, GstCaps * caps)
+{
+  GstPad *src = GST_AGGREGATOR_SRC_PAD (self);
+  static const GstVideoFormat rgb[] = { GST_VIDEO_FORMAT_BGR,
+    GST_VIDEO_FORMAT_RGB
+  };
+  GstCaps *out = NULL;
+  GstStructure *config;
+  guint i;
+
+  clear_out_pool (self);
+  if (!gst_pad_peer_query_accept_caps (src, caps)) {
+    for (i = 0; i < G_N_ELEMENTS (rgb) && out == NULL; i++) {
+      out = op_to_rgb_out_caps (caps, rgb[i]);
+      if (!gst_video_info_from_caps (&self->out_info, out) ||
+          !op_to_rgb_setup (&self->to_rgb_conv, &self->full_info,
+              &self->out_info) || !gst_pad_peer_query_accept_caps (src, out))
+        gst_clear_caps (&out);
+    }
+  }
+  /* downstream takes the frames as they are, or nothing we can make */
+  if (out == NULL) {
+    gst_aggregator_set_src_caps (GST_AGGREGATOR (self), caps);
+    return TRUE;
+  }
+  GST_INFO_OBJECT (self, "converting %s frames to %s on output",
+      GST_VIDEO_INFO_NAME (&self->full_info),
+      GST_VIDEO_INFO_NAME (&self->out_info));
+  self->out_pool = gst_video_buffer_pool_new ();
+  config = gst_buffer_pool_get_config (self->out_pool);
+  gst_buffer_pool_config_set_params (config, out,
+      GST_VIDEO_INFO_SIZE (&self->out_info), 2, 0);
+  if (!gst_buffer_pool_set_config (self->out_pool, config) ||
+      !gst_buffer_pool_set_active (self->out_pool, TRUE)) {
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+        ("Could not set up a pool of %s output frames",
+            GST_VIDEO_INFO_NAME (&self->out_info)), (NULL));
+    gst_caps_unref (out);
+    clear_out_pool (self);
+    return FALSE;
+  }
+  self->to_rgb = TRUE;
+  gst_aggregator_set_src_caps (GST_AGGREGATOR (self), out);
+  gst_caps_unref (out);
+  return TRUE;
+}
+
 static gboolean
 op_compositor328_sink_event (GstAggregator * agg, GstAggregatorPad * pad,
     GstEvent * event)
@@ -886,7 +980,10 @@ op_compositor328_sink_event (GstAggregator * agg, GstAggregatorPad * pad,
         GST_OBJECT_LOCK (self);
         self->full_format = GST_VIDEO_INFO_FORMAT (&info);
         GST_OBJECT_UNLOCK (self);
-        gst_aggregator_set_src_caps (agg, caps);
+        if (!set_output_caps (self, caps)) {
+          gst_event_unref (event);
+          return FALSE;
+        }
       } else {
         self->crop_info = info;
         self->have_crop_info = TRUE;
@@ -913,8 +1010,9 @@ op_compositor328_sink_event (GstAggregator * agg, GstAggregatorPad * pad,
       (agg, pad, event);
 }
 
-/* What @pad accepts: its template, limited by downstream for sink_full and
- * by the format of sink_full for sink_crop. */
+/* What @pad accepts: its template, limited by downstream for sink_full
+ * (plus I420/YV12 where downstream takes RGB/BGR: converted here) and by
+ * the format of sink_full for sink_crop. */
 static GstCaps *
 sink_caps (OpCompositor328 * self, GstAggregatorPad * pad, GstCaps * filter)
 {
@@ -924,6 +1022,7 @@ sink_caps (OpCompositor328 * self, GstAggregatorPad * pad, GstCaps * filter)
   if (pad == self->full_pad) {
     caps = gst_pad_peer_query_caps (GST_AGGREGATOR_SRC_PAD (self), templ);
     gst_caps_unref (templ);
+    caps = op_to_rgb_sink_caps (caps);
   } else {
     GstVideoFormat format;
 
@@ -975,8 +1074,9 @@ op_compositor328_sink_query (GstAggregator * agg, GstAggregatorPad * pad,
       /* Both inputs are read through gst_video_frame_map, so decoders may
        * keep their own padded buffers (GstVideoMeta) instead of copying
        * each frame for us. A full frame goes on downstream with the crops
-       * pasted in, so for it downstream's answer is ours. */
-      if (GST_PAD (pad) == GST_PAD (self->full_pad))
+       * pasted in, so for it downstream's answer is ours, unless we
+       * convert it (then our own buffers go downstream). */
+      if (GST_PAD (pad) == GST_PAD (self->full_pad) && !self->to_rgb)
         return gst_pad_peer_query (GST_AGGREGATOR_SRC_PAD (agg), query);
       gst_query_add_allocation_meta (query, GST_VIDEO_META_API_TYPE, NULL);
       return TRUE;

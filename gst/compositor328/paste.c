@@ -96,6 +96,35 @@ hpass_packed_sse2 (const guint8 * s, const gint * o0, const gint * o1,
     out += n;
   }
 }
+
+/* One-byte pixels (planar YUV, GRAY8), eight a step: the two source bytes
+ * of each output gathered, then (a, b) pairs times (WONE - w, w) as in
+ * hpass (). */
+static void
+hpass_planar_sse2 (const guint8 * s, const gint * o0, const gint * o1,
+    const gint * w, gint cols, gint16 * out)
+{
+  const __m128i one = _mm_set1_epi32 (WONE);
+  gint i = 0;
+
+  for (; i + 8 <= cols; i += 8) {
+    const gint *p = o0 + i, *q = o1 + i;
+    __m128i a = _mm_setr_epi16 (s[p[0]], s[p[1]], s[p[2]], s[p[3]], s[p[4]],
+        s[p[5]], s[p[6]], s[p[7]]);
+    __m128i b = _mm_setr_epi16 (s[q[0]], s[q[1]], s[q[2]], s[q[3]], s[q[4]],
+        s[q[5]], s[q[6]], s[q[7]]);
+    __m128i w0 = _mm_loadu_si128 ((const __m128i *) (w + i));
+    __m128i w1 = _mm_loadu_si128 ((const __m128i *) (w + i + 4));
+    __m128i lo, hi;
+
+    w0 = _mm_or_si128 (_mm_sub_epi32 (one, w0), _mm_slli_epi32 (w0, 16));
+    w1 = _mm_or_si128 (_mm_sub_epi32 (one, w1), _mm_slli_epi32 (w1, 16));
+    lo = _mm_srai_epi32 (_mm_madd_epi16 (_mm_unpacklo_epi16 (a, b), w0), 4);
+    hi = _mm_srai_epi32 (_mm_madd_epi16 (_mm_unpackhi_epi16 (a, b), w1), 4);
+    _mm_storeu_si128 ((__m128i *) (out + i), _mm_packs_epi32 (lo, hi));
+  }
+  hpass (s, o0 + i, o1 + i, w + i, cols - i, 1, out + i);
+}
 #endif
 
 /* Specialised for the pixel sizes we have, so the inner loop unrolls. */
@@ -106,6 +135,10 @@ hpass_any (const guint8 * s, const gint * o0, const gint * o1,
 #ifdef __SSE2__
   if (n == 3 || n == 4) {
     hpass_packed_sse2 (s, o0, o1, w, cols, n, row_bytes, out);
+    return;
+  }
+  if (n == 1) {
+    hpass_planar_sse2 (s, o0, o1, w, cols, out);
     return;
   }
 #endif
@@ -184,6 +217,17 @@ paste_plane (const OpPixelPlane * dst, const OpPixelPlane * src,
       !op_pixel_plane_span (rect[1], rect[3], dst->sy, dst->height, &y0, &y1))
     return;
   cols = x1 - x0;
+  /* unscaled and on whole plane pixels (a crop pasted back at its own
+   * size): every weight is 0, so the general loop would copy bytes; copy
+   * the rows directly */
+  if (alpha == 256 && rw == src->width && rh == src->height &&
+      rx == floor (rx) && ry == floor (ry)) {
+    for (y = y0; y < y1; y++)
+      memcpy (dst->data + (gsize) y * dst->stride + (gsize) x0 * n,
+          src->data + (gsize) (y - (gint) ry) * src->stride +
+          (gsize) (x0 - (gint) rx) * n, (gsize) cols * n);
+    return;
+  }
   o0 = g_new (gint, 3 * cols);
   o1 = o0 + cols;
   w = o1 + cols;

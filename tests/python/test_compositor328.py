@@ -30,7 +30,8 @@ import gi  # noqa: E402
 
 gi.require_version("Gst", "1.0")
 gi.require_version("GstApp", "1.0")
-from gi.repository import Gst, GstApp  # noqa: E402
+gi.require_version("GstVideo", "1.0")
+from gi.repository import Gst, GstApp, GstVideo  # noqa: E402
 
 Gst.init(None)
 W, H, N = 320, 240, 40
@@ -41,9 +42,10 @@ def fail(msg):
     sys.exit(1)
 
 
-def run(desc, prepare=None):
+def run(desc, prepare=None, caps_only=False):
     """Runs a pipeline with an appsink named out; returns the frames as
-    numpy arrays (one per plane layout given by caps) and element messages.
+    numpy arrays (one per plane layout given by caps) and element messages
+    (or, with caps_only, the first sample's caps).
     prepare(pipeline) may set things up before it plays."""
     pipe = Gst.parse_launch(desc)
     if prepare:
@@ -53,6 +55,10 @@ def run(desc, prepare=None):
     pipe.set_state(Gst.State.PLAYING)
     while True:
         sample = sink.try_pull_sample(30 * Gst.SECOND)
+        if sample is not None and caps_only:
+            caps = sample.get_caps()
+            pipe.set_state(Gst.State.NULL)
+            return caps
         if sample is None:
             break
         buf = sample.get_buffer()
@@ -150,6 +156,73 @@ def check_loop(out, msgs, fulls, cropsd, rects, what):
             stats[0].get_value("rects-missing") != 0:
         fail("%s: stats message: %s" % (what, [m.to_string() for m in stats]))
     print("%s: %d frames, every rect placed" % (what, 3 * N))
+
+
+def yuv_to_rgb(frame, caps_colorimetry):
+    """An I420 frame (default layout) as BGR by the exact formula of its
+    colour matrix and range, chroma of each 2x2 block (nearest)."""
+    _, w, h, data = frame
+    info = GstVideo.VideoInfo()
+    info.set_format(GstVideo.VideoFormat.I420, w, h)
+    if caps_colorimetry:
+        info.colorimetry.from_string(caps_colorimetry)
+    planes = []
+    for p, (pw, ph) in enumerate(((w, h), ((w + 1) // 2, (h + 1) // 2),
+                                  ((w + 1) // 2, (h + 1) // 2))):
+        o, st = info.offset[p], info.stride[p]
+        planes.append(data[o:o + st * ph].reshape(ph, st)[:, :pw]
+                      .astype(float))
+    y, u, v = planes
+    u = np.repeat(np.repeat(u, 2, 0), 2, 1)[:h, :w] - 128
+    v = np.repeat(np.repeat(v, 2, 0), 2, 1)[:h, :w] - 128
+    ok, kr, kb = GstVideo.VideoColorMatrix.get_Kr_Kb(info.colorimetry.matrix)
+    if info.colorimetry.range == getattr(GstVideo.VideoColorRange, "0_255"):
+        kc = 1.0
+    else:
+        y, kc = (y - 16) * 255 / 219, 255 / 224
+    kg = 1 - kr - kb
+    r = y + 2 * (1 - kr) * kc * v
+    g = y - 2 * kb * (1 - kb) / kg * kc * u - 2 * kr * (1 - kr) / kg * kc * v
+    b = y + 2 * (1 - kb) * kc * u
+    return np.clip(np.rint(np.dstack([b, g, r])), 0, 255)
+
+
+def check_to_rgb(full, crops, rects_path, composited):
+    """Decoder's I420 in, BGR/RGB out (downstream asks for it): the same
+    composite as the I420 run (@composited), converted by the frame's
+    colour matrix. Within 1: each of the three 16-bit terms is floored to
+    1/32 of a level and the coefficients are rounded to 1/8192, which moves
+    a byte by at most 1 from the exact formula (computed here in floats
+    from GstVideo's Kr/Kb of the caps' colorimetry)."""
+    caps = run("filesrc location=%s ! decodebin ! appsink name=out "
+               "sync=false" % full, caps_only=True)
+    colorimetry = caps.get_structure(0).get_string("colorimetry")
+    for fmt in ("BGR", "RGB"):
+        out, msgs = run(
+            "compositor328 name=c rects-location=%s ! video/x-raw,format=%s ! "
+            "appsink name=out sync=false "
+            "filesrc location=%s ! decodebin ! queue ! c.sink_full "
+            "filesrc location=%s ! decodebin ! queue ! c.sink_crop"
+            % (rects_path, fmt, full, crops))
+        if len(out) != N or any(f[0] != fmt for f in out):
+            fail("I420 -> %s: %d frames out, formats %s"
+                 % (fmt, len(out), sorted(set(f[0] for f in out))))
+        worst = 0
+        for i in range(N):
+            want = yuv_to_rgb(composited[i], colorimetry)
+            got = rgb(out[i]).astype(float)
+            if fmt == "RGB":
+                got = got[:, :, ::-1]
+            d = int(np.abs(got - want).max())
+            worst = max(worst, d)
+            if d > 1:
+                fail("I420 -> %s frame %d differs from the colour matrix's "
+                     "conversion by %d" % (fmt, i, d))
+        stats = [m for m in msgs if m.get_name() == "compositor328-stats"]
+        if len(stats) != 1 or stats[0].get_value("crops-pasted") != N:
+            fail("I420 -> %s stats: %s" % (fmt, [m.to_string() for m in stats]))
+        print("I420 in, %s out: %d frames within %d of the colour matrix "
+              "(%s)" % (fmt, N, worst, colorimetry))
 
 
 def check_crop_size_change(tmp):
@@ -340,6 +413,7 @@ def main():
         if diff.max() > 1:
             fail("I420 frame %d Y differs from OpenCV by %d" % (i, diff.max()))
     print("I420: %d frames' Y planes match OpenCV within %d" % (N, worst))
+    check_to_rgb(full, crops, rects_path, out)
     check_crop_size_change(tmp)
     check_augmented_not_pasted(tmp)
     for f in (full, crops, rects_path):

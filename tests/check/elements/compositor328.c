@@ -25,8 +25,9 @@ typedef struct
  * latency lets both pad queues hold several buffers, so one test thread
  * can push everything before pulling. */
 static void
-fixture_init (Fixture * f, const gchar * full_caps, const gchar * crop_caps,
-    const gchar * rects_location)
+fixture_init_downstream (Fixture * f, const gchar * full_caps,
+    const gchar * crop_caps, const gchar * rects_location,
+    const gchar * downstream_caps)
 {
   GstPad *pad;
 
@@ -38,12 +39,21 @@ fixture_init (Fixture * f, const gchar * full_caps, const gchar * crop_caps,
   f->bus = gst_bus_new ();
   gst_element_set_bus (f->el, f->bus);
   f->full = gst_harness_new_with_element (f->el, "sink_full", "src");
+  if (downstream_caps)
+    gst_harness_set_sink_caps_str (f->full, downstream_caps);
   f->crop = gst_harness_new_with_element (f->full->element, NULL, NULL);
   pad = gst_element_get_static_pad (f->el, "sink_crop");
   gst_harness_add_element_sink_pad (f->crop, pad);
   gst_object_unref (pad);
   gst_harness_set_src_caps_str (f->full, full_caps);
   gst_harness_set_src_caps_str (f->crop, crop_caps);
+}
+
+static void
+fixture_init (Fixture * f, const gchar * full_caps, const gchar * crop_caps,
+    const gchar * rects_location)
+{
+  fixture_init_downstream (f, full_caps, crop_caps, rects_location, NULL);
 }
 
 static void
@@ -406,11 +416,13 @@ GST_START_TEST (test_formats)
   GstVideoFormat fmt = formats[__i__];
   const gint exact[4] = { 8, 6, 16, 16 };
   const gint scaled[4] = { 20, 10, 26, 30 };
+  /* unscaled across the top-left corner: the row-copy path, clipped */
+  const gint corner[4] = { -4, -2, 16, 16 };
   Fixture f;
   gchar *fc = caps_str (fmt, 64, 48, FPS);
   gchar *cc = caps_str (fmt, 16, 16, 0);
   GstVideoInfo info, cinfo;
-  GstBuffer *orig, *crop0, *crop1, *out;
+  GstBuffer *orig, *crop0, *crop1, *crop2, *out;
 
   gst_video_info_set_format (&info, fmt, 64, 48);
   gst_video_info_set_format (&cinfo, fmt, 16, 16);
@@ -420,11 +432,15 @@ GST_START_TEST (test_formats)
       exact[2], exact[3], 16, 16);
   crop1 = meta_crop (pattern_buffer (fmt, 16, 16, 4, FRAME_DUR), scaled[0],
       scaled[1], scaled[2], scaled[3], 16, 16);
+  crop2 = meta_crop (pattern_buffer (fmt, 16, 16, 5, 2 * FRAME_DUR),
+      corner[0], corner[1], corner[2], corner[3], 16, 16);
 
   gst_harness_push (f.full, gst_buffer_copy_deep (orig));
   gst_harness_push (f.crop, gst_buffer_ref (crop0));
   gst_harness_push (f.full, pattern_buffer (fmt, 64, 48, 2, FRAME_DUR));
   gst_harness_push (f.crop, gst_buffer_ref (crop1));
+  gst_harness_push (f.full, pattern_buffer (fmt, 64, 48, 2, 2 * FRAME_DUR));
+  gst_harness_push (f.crop, gst_buffer_ref (crop2));
   gst_harness_push_event (f.crop, gst_event_new_eos ());
 
   out = gst_harness_pull (f.full);
@@ -433,10 +449,14 @@ GST_START_TEST (test_formats)
   out = gst_harness_pull (f.full);
   check_paste (&info, out, orig, &cinfo, crop1, scaled, 1);
   gst_buffer_unref (out);
+  out = gst_harness_pull (f.full);
+  check_paste (&info, out, orig, &cinfo, crop2, corner, 0);
+  gst_buffer_unref (out);
 
   gst_buffer_unref (orig);
   gst_buffer_unref (crop0);
   gst_buffer_unref (crop1);
+  gst_buffer_unref (crop2);
   fixture_clear (&f);
   g_free (fc);
   g_free (cc);
@@ -1112,6 +1132,132 @@ GST_START_TEST (test_crop_caps_follow_full)
 
 GST_END_TEST;
 
+/* Downstream takes only BGR, the frames come in I420: the paste is done
+ * in I420 and the frame converted on output (BT.601 limited range for
+ * this size): a grey frame Y=126 -> 128, the white crop Y=235 -> 255;
+ * the frame's annotation meta stays, the YUV video meta does not. */
+GST_START_TEST (test_i420_to_bgr)
+{
+  Fixture f;
+  GstBuffer *frame, *out;
+  GstCaps *caps;
+  GstMapInfo map;
+  OpAnnotation ann;
+  gint x, y, c;
+
+  fixture_init_downstream (&f, "video/x-raw,format=I420,width=64,height=48,"
+      "framerate=30/1", "video/x-raw,format=I420,width=16,height=16,"
+      "framerate=0/1", NULL, "video/x-raw,format=BGR");
+  frame = constant_buffer (GST_VIDEO_FORMAT_I420, 64, 48, 128, 0);
+  /* Y plane 126, chroma 128 */
+  gst_buffer_memset (frame, 0, 126, 64 * 48);
+  op_annotation_init (&ann);
+  ann.frame_index = 3;
+  op_buffer_add_annotation_meta (frame, &ann);
+  op_annotation_clear (&ann);
+  gst_buffer_add_video_meta (frame, GST_VIDEO_FRAME_FLAG_NONE,
+      GST_VIDEO_FORMAT_I420, 64, 48);
+  fail_unless_equals_int (gst_harness_push (f.full, frame), GST_FLOW_OK);
+  frame = constant_buffer (GST_VIDEO_FORMAT_I420, 16, 16, 128, 0);
+  gst_buffer_memset (frame, 0, 235, 16 * 16);
+  fail_unless_equals_int (gst_harness_push (f.crop, meta_crop (frame, 8, 4,
+              32, 24, 16, 16)), GST_FLOW_OK);
+  fail_unless (gst_harness_push_event (f.crop, gst_event_new_eos ()));
+  out = gst_harness_pull (f.full);
+  fail_unless (out != NULL);
+  caps = gst_pad_get_current_caps (f.full->sinkpad);
+  fail_unless_equals_string (gst_structure_get_string (gst_caps_get_structure
+          (caps, 0), "format"), "BGR");
+  gst_caps_unref (caps);
+  fail_unless_equals_uint64 (GST_BUFFER_PTS (out), 0);
+  fail_unless (gst_buffer_get_video_meta (out) == NULL);
+  fail_unless (op_buffer_get_annotation (out) != NULL);
+  fail_unless_equals_uint64 (op_buffer_get_annotation (out)->frame_index, 3);
+  fail_unless (gst_buffer_map (out, &map, GST_MAP_READ));
+  fail_unless_equals_int (map.size, 64 * 48 * 3);
+  for (y = 0; y < 48; y++)
+    for (x = 0; x < 64; x++)
+      for (c = 0; c < 3; c++) {
+        gboolean in = x >= 8 && x < 40 && y >= 4 && y < 28;
+
+        fail_unless_equals_int (map.data[(y * 64 + x) * 3 + c], in ? 255 : 128);
+      }
+  gst_buffer_unmap (out, &map);
+  gst_buffer_unref (out);
+  fixture_clear (&f);
+}
+
+GST_END_TEST;
+
+/* An odd size (row ends past the last 16-pixel block, a half chroma
+ * sample at the right and bottom edge) and varied chroma, no crop: every
+ * byte within 1 of the BT.601 limited-range formula in doubles, chroma of
+ * the pixel's 2x2 block; in RGB and BGR order. */
+GST_START_TEST (test_i420_to_rgb_odd_size)
+{
+  const gchar *outs[] = { "BGR", "RGB" };
+  const gint w = 37, h = 13;
+  guint k;
+
+  for (k = 0; k < G_N_ELEMENTS (outs); k++) {
+    Fixture f;
+    GstBuffer *frame, *out;
+    GstVideoInfo info;
+    GstVideoFrame in, o;
+    gint x, y, c, worst = 0;
+    gchar *caps = g_strdup_printf ("video/x-raw,format=%s", outs[k]);
+
+    fixture_init_downstream (&f, "video/x-raw,format=I420,width=37,"
+        "height=13,framerate=30/1,colorimetry=bt601",
+        "video/x-raw,format=I420,width=4,height=4,framerate=0/1", NULL, caps);
+    frame = pattern_buffer (GST_VIDEO_FORMAT_I420, w, h, 9, 0);
+    fail_unless_equals_int (gst_harness_push (f.full,
+            gst_buffer_ref (frame)), GST_FLOW_OK);
+    fail_unless (gst_harness_push_event (f.crop, gst_event_new_eos ()));
+    out = gst_harness_pull (f.full);
+    fail_unless (out != NULL);
+    gst_video_info_set_format (&info, GST_VIDEO_FORMAT_I420, w, h);
+    fail_unless (gst_video_frame_map (&in, &info, frame, GST_MAP_READ));
+    gst_video_info_set_format (&info, gst_video_format_from_string (outs[k]),
+        w, h);
+    fail_unless (gst_video_frame_map (&o, &info, out, GST_MAP_READ));
+    for (y = 0; y < h; y++)
+      for (x = 0; x < w; x++) {
+        const guint8 *py = GST_VIDEO_FRAME_COMP_DATA (&in, 0);
+        const guint8 *pu = GST_VIDEO_FRAME_COMP_DATA (&in, 1);
+        const guint8 *pv = GST_VIDEO_FRAME_COMP_DATA (&in, 2);
+        gdouble Y = (py[y * GST_VIDEO_FRAME_COMP_STRIDE (&in, 0) + x] - 16) *
+            255.0 / 219;
+        gdouble U = (pu[y / 2 * GST_VIDEO_FRAME_COMP_STRIDE (&in, 1) + x / 2] -
+            128) * 255.0 / 224;
+        gdouble V = (pv[y / 2 * GST_VIDEO_FRAME_COMP_STRIDE (&in, 2) + x / 2] -
+            128) * 255.0 / 224;
+        gdouble rgb[3] = { Y + 1.402 * V,
+          Y - 0.114 * 1.772 / 0.587 * U - 0.299 * 1.402 / 0.587 * V,
+          Y + 1.772 * U
+        };
+        const guint8 *px = (const guint8 *) GST_VIDEO_FRAME_PLANE_DATA (&o,
+            0) + y * GST_VIDEO_FRAME_PLANE_STRIDE (&o, 0) + 3 * x;
+
+        for (c = 0; c < 3; c++) {
+          gint want = CLAMP ((gint) lrint (rgb[k == 0 ? 2 - c : c]), 0, 255);
+
+          worst = MAX (worst, ABS (px[c] - want));
+        }
+      }
+    GST_INFO ("%s: worst %d", outs[k], worst);
+    fail_unless (worst <= 1, "%s off by %d", outs[k], worst);
+    gst_video_frame_unmap (&o);
+    gst_video_frame_unmap (&in);
+    gst_buffer_unref (out);
+    gst_buffer_unref (frame);
+    fixture_clear (&f);
+    g_free (caps);
+  }
+}
+
+GST_END_TEST;
+
 /* A smooth test image: sums of slow sinusoids, like natural content. */
 static guint8
 smooth (gint x, gint y, gint c)
@@ -1257,6 +1403,8 @@ compositor328_suite (void)
 
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_unscaled_exact_in_place);
+  tcase_add_test (tc, test_i420_to_bgr);
+  tcase_add_test (tc, test_i420_to_rgb_odd_size);
   tcase_add_test (tc, test_shared_frame_not_modified);
   tcase_add_test (tc, test_scaled_hand_values);
   tcase_add_loop_test (tc, test_formats, 0, G_N_ELEMENTS (formats));
