@@ -373,6 +373,89 @@ fill_wtab_pairs (OpCropScaler * s, guint dx0, guint n, guint ch)
     }
   }
 }
+
+/* One byte per pixel (GRAY8, the planes of I420 and the like): per output
+ * column the pair [wa, wb] (7 bits, as in hrow), packed, for gather8_1. */
+static void
+fill_wtab_1 (OpCropScaler * s, guint dx0, guint n)
+{
+  guint x;
+
+  for (x = 0; x < n; x++) {
+    gint16 wb = (s->xw[dx0 + x] + 1) >> 1;
+
+    s->wtab[2 * x] = 128 - wb;
+    s->wtab[2 * x + 1] = wb;
+  }
+}
+
+static inline gint
+load16 (const guint8 * p)
+{
+  guint16 t;
+
+  memcpy (&t, p, 2);
+  return t;
+}
+
+/* Eight output pixels of one byte each: the two taps of a pixel are the
+ * adjacent bytes src[a] and src[a + 1] (the right tap's weight is 0 where
+ * build_axis clamped it onto the left one), one 16-bit load each; times
+ * the [wa, wb] pairs of fill_wtab_1 with pmaddwd: value * 128 per pixel in
+ * 16-bit lanes, the same integers as hrow. Reads src[a .. a + 1]. */
+static inline __m128i
+gather8_1 (const guint8 * src, const gint * xa, const gint16 * w)
+{
+  const __m128i zero = _mm_setzero_si128 ();
+  __m128i v = _mm_cvtsi32_si128 (load16 (src + xa[0]));
+
+  v = _mm_insert_epi16 (v, load16 (src + xa[1]), 1);
+  v = _mm_insert_epi16 (v, load16 (src + xa[2]), 2);
+  v = _mm_insert_epi16 (v, load16 (src + xa[3]), 3);
+  v = _mm_insert_epi16 (v, load16 (src + xa[4]), 4);
+  v = _mm_insert_epi16 (v, load16 (src + xa[5]), 5);
+  v = _mm_insert_epi16 (v, load16 (src + xa[6]), 6);
+  v = _mm_insert_epi16 (v, load16 (src + xa[7]), 7);
+  return _mm_packs_epi32 (_mm_madd_epi16 (_mm_unpacklo_epi8 (v, zero),
+          _mm_loadu_si128 ((const __m128i *) w)),
+      _mm_madd_epi16 (_mm_unpackhi_epi8 (v, zero),
+          _mm_loadu_si128 ((const __m128i *) (w + 8))));
+}
+
+/* hrow for one byte per pixel, eight columns at a time; returns how many
+ * columns it did (a multiple of 8, at most @n) */
+static guint
+hrow_simd_1 (gint16 * restrict out, const guint8 * restrict src,
+    const gint * restrict xa, const gint16 * restrict wtab, guint n)
+{
+  guint i;
+
+  for (i = 0; i + 8 <= n; i += 8)
+    _mm_storeu_si128 ((__m128i *) (out + i), gather8_1 (src, xa + i,
+            wtab + 2 * i));
+  return i;
+}
+
+/* hrow + pack for one byte per pixel, from the vertically blended span
+ * (padded, so a + 1 may pass its end): the same integers as the plain
+ * loops */
+static void
+gather_pack_1ch (guint8 * restrict out, const guint8 * restrict tmp,
+    const gint * restrict xa, const gint16 * restrict wtab, guint n)
+{
+  const __m128i round = _mm_set1_epi16 (64);
+  guint i;
+
+  for (i = 0; i + 8 <= n; i += 8) {
+    __m128i v = _mm_srai_epi16 (_mm_add_epi16 (gather8_1 (tmp, xa + i,
+                wtab + 2 * i), round), 7);
+
+    _mm_storel_epi64 ((__m128i *) (out + i), _mm_packus_epi16 (v, v));
+  }
+  for (; i < n; i++)
+    out[i] = (guint8) ((tmp[xa[i]] * wtab[2 * i] +
+            tmp[xa[i] + 1] * wtab[2 * i + 1] + 64) >> 7);
+}
 #endif
 
 /* kept out of line, as it was before the shrinking path stopped using it
@@ -386,7 +469,8 @@ hrow_any (gint16 * out, const guint8 * src, const gint * xa, const gint * xb,
 
 #ifdef __SSE2__
   if (n_simd > 0)
-    done = hrow_simd (out, src, xa, wtab, n_simd, ch);
+    done = ch == 1 ? hrow_simd_1 (out, src, xa, wtab, n_simd) :
+        hrow_simd (out, src, xa, wtab, n_simd, ch);
 #endif
   out += done * ch;
   xa += done;
@@ -564,12 +648,20 @@ op_crop_scale_plane (OpCropScaler * s, const OpPlaneMap * map,
       s->xa[x] *= ch;
       s->xb[x] *= ch;
     }
-    /* SIMD columns: 3 or 4 channels, the 8-byte load inside the row */
+    /* SIMD columns: 3 or 4 channels, the 8-byte load inside the row; 1
+     * channel, the 2-byte load (SSE2 builds only: else hrow does all) */
     if (ch >= 3) {
       while (n_simd < n && s->xa[dx0 + n_simd] + 8 <= (gint) (src_w * ch))
         n_simd++;
     }
-    fill_wtab (s, dx0, n_simd, ch);
+#ifdef __SSE2__
+    if (ch == 1) {
+      while (n_simd < n && s->xa[dx0 + n_simd] + 2 <= (gint) src_w)
+        n_simd++;
+      fill_wtab_1 (s, dx0, n_simd);
+    } else
+#endif
+      fill_wtab (s, dx0, n_simd, ch);
     s->row_y[0] = s->row_y[1] = -1;
     for (y = dy0; y < dy1; y++) {
       const gint16 *r0 = cached_row (s, s->ya[y], src, src_stride, dx0,
@@ -592,6 +684,16 @@ op_crop_scale_plane (OpCropScaler * s, const OpPlaneMap * map,
   if (ch >= 3) {
     shrink_rows_simd (s, src, src_stride, dst, dst_stride, dx0, dy0, dy1,
         sx0, span, n, ch);
+    return;
+  }
+  if (ch == 1) {
+    fill_wtab_1 (s, dx0, n);
+    for (y = dy0; y < dy1; y++) {
+      vblend (s->tmp, src + (gsize) s->ya[y] * src_stride + sx0,
+          src + (gsize) s->yb[y] * src_stride + sx0, s->yw[y], span);
+      gather_pack_1ch (dst + (gsize) y * dst_stride + dx0, s->tmp,
+          s->xa + dx0, s->wtab, n);
+    }
     return;
   }
 #endif
