@@ -111,7 +111,8 @@ row seed_uniform $py "$shared/bench/seed_sleap_extract.py" "${labels[uniform:0.1
 row cluster $src ! $dec ! annotfilter location="${labels[cluster:0.02]}" ! cropextract ! fakesink
 
 echo "# $name: $video (${w}x$h, $n frames, $nonref B-frames), median of $runs runs"
-for k in "${names[@]}"; do echo "$k: ${cmds[$k]}"; done
+# paths relative to the repository root, as the docs show them
+for k in "${names[@]}"; do echo "$k: ${cmds[$k]//$root\//}"; done
 
 declare -A cpu wall
 t=$scratch/time.txt
@@ -156,7 +157,7 @@ crops_ours=$(find "$scratch/out" -name '*.jpg' 2>/dev/null | wc -l)
   printf 'stats_uniform=%s\nstats_cluster=%s\ncrops_seed=%s\ncrops_ours=%s\n' \
     "$st_uniform" "$st_cluster" "${crops_seed:-?}" "$crops_ours"
   for k in "${names[@]}"; do
-    printf '%s.cmd=%s\n%s.cpus=%s\n%s.walls=%s\n' "$k" "${cmds[$k]}" "$k" "${cpu[$k]:-}" \
+    printf '%s.cmd=%s\n%s.cpus=%s\n%s.walls=%s\n' "$k" "${cmds[$k]//$root\//}" "$k" "${cpu[$k]:-}" \
       "$k" "${wall[$k]:-}"
   done
 } >"$scratch/res"

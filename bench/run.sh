@@ -259,8 +259,12 @@ put load_end "$(cut -d' ' -f1-3 /proc/loadavg)"
 put total_secs "$(($(date +%s) - t_start))"
 
 # ---------------------------------------------------------------- report
-commit() { # HEAD's commit, read from .git without running git
+commit() { # HEAD's commit: git when it works (worktrees), else read from .git
   local g=$root/.git h ref
+  if h=$(git -C "$root" rev-parse HEAD 2>/dev/null); then
+    echo "$h ($(git -C "$root" rev-parse --abbrev-ref HEAD 2>/dev/null))"
+    return
+  fi
   [ -f "$g/HEAD" ] || { echo unknown; return; }
   h=$(cat "$g/HEAD")
   case $h in
