@@ -14,7 +14,7 @@
 #   bench/decodeskip.sh [--runs N] [--results FILE] [--markdown FILE]
 #                       [--name NAME] [VIDEO]
 #
-# VIDEO defaults to the design's real-structure clip: data/sample's
+# VIDEO (H.264 in MP4) defaults to the design's real-structure clip: data/sample's
 # centered_pair_low_quality.mp4 re-encoded at 1024x1024 with x264's defaults
 # by ../shared/bench/make_x264_default_video.sh (1100 frames, 74% B-frames),
 # made once in bench/.cache. Labels: ../shared/bench/make_sleap_labels.py at
@@ -63,6 +63,12 @@ if [ ! -f "$video" ]; then
     "$root/data/sample/centered_pair_low_quality.mp4" "$video.tmp.mp4" &&
     mv "$video.tmp.mp4" "$video" || exit 1
 fi
+# the rows name the H.264 elements (qtdemux ! h264parse ! avdec_h264)
+codec=$(ffprobe -v error -select_streams v:0 -show_entries stream=codec_name -of csv=p=0 "$video")
+case $video:$codec in
+  *.mp4:h264|*.mov:h264) ;;
+  *) echo "$video: needs H.264 in MP4/MOV (has ${codec:-no video})" >&2; exit 1 ;;
+esac
 base=$(basename "$video" .mp4)
 name=${name:-$base}
 read -r w h n < <(ffprobe -v error -select_streams v:0 -count_packets -show_entries \
