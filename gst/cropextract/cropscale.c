@@ -29,6 +29,11 @@
 #include <immintrin.h>
 #define OP_CROP_HAVE_AVX2 1
 #endif
+/* and an SSSE3 (pshufb) gather for one byte per pixel, likewise */
+#if defined(__SSE2__) && defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define OP_CROP_HAVE_SSSE3 1
+#endif
 
 struct _OpCropScaler
 {
@@ -45,6 +50,12 @@ struct _OpCropScaler
   gint16 *wtab_mem;
   gint row_y[2];                /* which source row each holds, -1 none */
   gboolean avx2;                /* vblend16_avx2 usable (checked at new) */
+  gboolean ssse3;               /* gather8_1_ssse3 usable (checked at new) */
+  guint8 *shuf;                 /* one byte per pixel: per 8 output columns
+                                 * a pshufb mask, 16-byte aligned in shuf_mem */
+  guint8 *shuf_mem;
+  guint8 *fit;                  /* per 8 columns: the mask's 16 bytes hold
+                                 * all taps */
 };
 
 OpCropScaler *
@@ -60,6 +71,9 @@ op_crop_scaler_new (guint max_dst_w, guint max_dst_h, guint max_src_w,
 #ifdef OP_CROP_HAVE_AVX2
   s->avx2 = __builtin_cpu_supports ("avx2");
 #endif
+#ifdef OP_CROP_HAVE_SSSE3
+  s->ssse3 = __builtin_cpu_supports ("ssse3");
+#endif
   s->xa = g_new (gint, max_dst_w);
   s->xb = g_new (gint, max_dst_w);
   s->xw = g_new (guint16, max_dst_w);
@@ -67,7 +81,9 @@ op_crop_scaler_new (guint max_dst_w, guint max_dst_h, guint max_src_w,
   s->yb = g_new (gint, max_dst_h);
   s->yw = g_new (guint16, max_dst_h);
   /* zeroed + 8: SIMD loads may read past the span (with weight 0) */
-  s->tmp = g_new0 (guint8, (gsize) max_src_w * max_ch + 8);
+  /* + 16: the SSSE3 gather loads 16 bytes from a tap (weight 0 past the
+   * span) */
+  s->tmp = g_new0 (guint8, (gsize) max_src_w * max_ch + 16);
   /* zeroed + 8: gather_px reads up to 3 lanes past the span (weight 0) */
   s->tmp16 = g_new0 (guint16, (gsize) max_src_w * max_ch + 8);
   /* + 4: the SIMD path stores 4 lanes per 3-byte pixel */
@@ -75,6 +91,9 @@ op_crop_scaler_new (guint max_dst_w, guint max_dst_h, guint max_src_w,
   s->rows[1] = g_new (gint16, (gsize) max_dst_w * max_ch + 4);
   s->wtab_mem = g_new (gint16, (gsize) max_dst_w * 8 + 8);
   s->wtab = (gint16 *) (((guintptr) s->wtab_mem + 15) & ~(guintptr) 15);
+  s->shuf_mem = g_new0 (guint8, (gsize) max_dst_w * 2 + 32);
+  s->shuf = (guint8 *) (((guintptr) s->shuf_mem + 15) & ~(guintptr) 15);
+  s->fit = g_new0 (guint8, max_dst_w / 8 + 1);
   return s;
 }
 
@@ -94,6 +113,8 @@ op_crop_scaler_free (OpCropScaler * s)
   g_free (s->rows[0]);
   g_free (s->rows[1]);
   g_free (s->wtab_mem);
+  g_free (s->shuf_mem);
+  g_free (s->fit);
   g_free (s);
 }
 
@@ -121,8 +142,9 @@ build_axis (gdouble scale, gdouble off, guint src_n, guint dst_n,
     if (first == dst_n)
       first = d;
     p = CLAMP (e - 0.5, 0.0, (gdouble) src_n - 1.0);
-    i = (gint) floor (p);
-    w = (guint) floor ((p - i) * 256.0 + 0.5);
+    /* p >= 0, so truncation is floor (without a libm call per pixel) */
+    i = (gint) p;
+    w = (guint) ((p - i) * 256.0 + 0.5);
     if (w >= 256) {
       i++;
       w = 0;
@@ -373,6 +395,183 @@ fill_wtab_pairs (OpCropScaler * s, guint dx0, guint n, guint ch)
     }
   }
 }
+
+/* One byte per pixel (GRAY8, the planes of I420 and the like): per output
+ * column the pair [wa, wb] (7 bits, as in hrow), packed, for gather8_1. */
+static void
+fill_wtab_1 (OpCropScaler * s, guint dx0, guint n)
+{
+  guint x;
+
+  for (x = 0; x < n; x++) {
+    gint16 wb = (s->xw[dx0 + x] + 1) >> 1;
+
+    s->wtab[2 * x] = 128 - wb;
+    s->wtab[2 * x + 1] = wb;
+  }
+}
+
+static inline gint
+load16 (const guint8 * p)
+{
+  guint16 t;
+
+  memcpy (&t, p, 2);
+  return t;
+}
+
+/* Eight output pixels of one byte each: the two taps of a pixel are the
+ * adjacent bytes src[a] and src[a + 1] (the right tap's weight is 0 where
+ * build_axis clamped it onto the left one), one 16-bit load each; times
+ * the [wa, wb] pairs of fill_wtab_1 with pmaddwd: value * 128 per pixel in
+ * 16-bit lanes, the same integers as hrow. Reads src[a .. a + 1]. */
+static inline __m128i
+gather8_1 (const guint8 * src, const gint * xa, const gint16 * w)
+{
+  const __m128i zero = _mm_setzero_si128 ();
+  __m128i v = _mm_cvtsi32_si128 (load16 (src + xa[0]));
+
+  v = _mm_insert_epi16 (v, load16 (src + xa[1]), 1);
+  v = _mm_insert_epi16 (v, load16 (src + xa[2]), 2);
+  v = _mm_insert_epi16 (v, load16 (src + xa[3]), 3);
+  v = _mm_insert_epi16 (v, load16 (src + xa[4]), 4);
+  v = _mm_insert_epi16 (v, load16 (src + xa[5]), 5);
+  v = _mm_insert_epi16 (v, load16 (src + xa[6]), 6);
+  v = _mm_insert_epi16 (v, load16 (src + xa[7]), 7);
+  return _mm_packs_epi32 (_mm_madd_epi16 (_mm_unpacklo_epi8 (v, zero),
+          _mm_loadu_si128 ((const __m128i *) w)),
+      _mm_madd_epi16 (_mm_unpackhi_epi8 (v, zero),
+          _mm_loadu_si128 ((const __m128i *) (w + 8))));
+}
+
+/* Per 8 output columns from @dx0 (taps @xa relative to the row or span):
+ * the pshufb mask that picks both taps of the 8 pixels out of the 16 bytes
+ * at the group's first tap, and whether it can: the taps lie within those
+ * 16 bytes (enlarging, or shrinking by at most 2) and the 16-byte load ends
+ * by @limit. */
+static void
+fill_shuf_1 (OpCropScaler * s, const gint * xa, guint n, gint limit)
+{
+  guint g, k;
+
+  for (g = 0; g < n / 8; g++) {
+    const gint *t = xa + 8 * g;
+
+    s->fit[g] = t[7] + 1 - t[0] <= 15 && t[0] + 16 <= limit;
+    for (k = 0; k < 8 && s->fit[g]; k++) {
+      s->shuf[16 * g + 2 * k] = t[k] - t[0];
+      s->shuf[16 * g + 2 * k + 1] = t[k] - t[0] + 1;
+    }
+  }
+}
+
+#ifdef OP_CROP_HAVE_SSSE3
+/* gather8_1 with one 16-byte load and a pshufb per 8 pixels where the taps
+ * fit (fill_shuf_1): the same integers */
+/* *INDENT-OFF* */
+__attribute__ ((target ("ssse3")))
+static inline __m128i
+gather8_1_ssse3 (const guint8 * src, const gint * xa, const gint16 * w,
+    const guint8 * shuf, gboolean fit)
+/* *INDENT-ON* */
+{
+  const __m128i zero = _mm_setzero_si128 ();
+  __m128i v;
+
+  if (!fit)
+    return gather8_1 (src, xa, w);
+  v = _mm_shuffle_epi8 (_mm_loadu_si128 ((const __m128i *) (src + xa[0])),
+      _mm_load_si128 ((const __m128i *) shuf));
+  return _mm_packs_epi32 (_mm_madd_epi16 (_mm_unpacklo_epi8 (v, zero),
+          _mm_loadu_si128 ((const __m128i *) w)),
+      _mm_madd_epi16 (_mm_unpackhi_epi8 (v, zero),
+          _mm_loadu_si128 ((const __m128i *) (w + 8))));
+}
+
+/* *INDENT-OFF* */
+__attribute__ ((target ("ssse3")))
+static guint
+hrow_ssse3_1 (gint16 * restrict out, const guint8 * restrict src,
+    const gint * restrict xa, const gint16 * restrict wtab,
+    const guint8 * shuf, const guint8 * fit, guint n)
+/* *INDENT-ON* */
+
+{
+  guint i;
+
+  for (i = 0; i + 8 <= n; i += 8)
+    _mm_storeu_si128 ((__m128i *) (out + i), gather8_1_ssse3 (src, xa + i,
+            wtab + 2 * i, shuf + 2 * i, fit[i / 8]));
+  return i;
+}
+
+/* *INDENT-OFF* */
+__attribute__ ((target ("ssse3")))
+static guint
+gather_pack_ssse3_1 (guint8 * restrict out, const guint8 * restrict tmp,
+    const gint * restrict xa, const gint16 * restrict wtab,
+    const guint8 * shuf, const guint8 * fit, guint n)
+/* *INDENT-ON* */
+
+{
+  const __m128i round = _mm_set1_epi16 (64);
+  guint i;
+
+  for (i = 0; i + 8 <= n; i += 8) {
+    __m128i v = _mm_srai_epi16 (_mm_add_epi16 (gather8_1_ssse3 (tmp, xa + i,
+                wtab + 2 * i, shuf + 2 * i, fit[i / 8]), round), 7);
+
+    _mm_storel_epi64 ((__m128i *) (out + i), _mm_packus_epi16 (v, v));
+  }
+  return i;
+}
+#endif
+
+/* hrow for one byte per pixel, eight columns at a time (@shuf and @fit
+ * from fill_shuf_1, or NULL); returns how many columns it did (a multiple
+ * of 8, at most @n) */
+static guint
+hrow_simd_1 (gint16 * restrict out, const guint8 * restrict src,
+    const gint * restrict xa, const gint16 * restrict wtab,
+    const guint8 * shuf, const guint8 * fit, guint n)
+{
+  guint i;
+
+#ifdef OP_CROP_HAVE_SSSE3
+  if (shuf)
+    return hrow_ssse3_1 (out, src, xa, wtab, shuf, fit, n);
+#endif
+  for (i = 0; i + 8 <= n; i += 8)
+    _mm_storeu_si128 ((__m128i *) (out + i), gather8_1 (src, xa + i,
+            wtab + 2 * i));
+  return i;
+}
+
+/* hrow + pack for one byte per pixel, from the vertically blended span
+ * (padded, so a + 1 may pass its end): the same integers as the plain
+ * loops */
+static void
+gather_pack_1ch (guint8 * restrict out, const guint8 * restrict tmp,
+    const gint * restrict xa, const gint16 * restrict wtab,
+    const guint8 * shuf, const guint8 * fit, guint n)
+{
+  const __m128i round = _mm_set1_epi16 (64);
+  guint i = 0;
+
+#ifdef OP_CROP_HAVE_SSSE3
+  if (shuf)
+    i = gather_pack_ssse3_1 (out, tmp, xa, wtab, shuf, fit, n);
+#endif
+  for (; i + 8 <= n; i += 8) {
+    __m128i v = _mm_srai_epi16 (_mm_add_epi16 (gather8_1 (tmp, xa + i,
+                wtab + 2 * i), round), 7);
+
+    _mm_storel_epi64 ((__m128i *) (out + i), _mm_packus_epi16 (v, v));
+  }
+  for (; i < n; i++)
+    out[i] = (guint8) ((tmp[xa[i]] * wtab[2 * i] +
+            tmp[xa[i] + 1] * wtab[2 * i + 1] + 64) >> 7);
+}
 #endif
 
 /* kept out of line, as it was before the shrinking path stopped using it
@@ -380,13 +579,15 @@ fill_wtab_pairs (OpCropScaler * s, guint dx0, guint n, guint ch)
  * enlarging path about 4% more instructions */
 G_GNUC_NO_INLINE static void
 hrow_any (gint16 * out, const guint8 * src, const gint * xa, const gint * xb,
-    const guint16 * xw, const gint16 * wtab, guint n_simd, guint n, guint ch)
+    const guint16 * xw, const gint16 * wtab, const guint8 * shuf,
+    const guint8 * fit, guint n_simd, guint n, guint ch)
 {
   guint done = 0;
 
 #ifdef __SSE2__
   if (n_simd > 0)
-    done = hrow_simd (out, src, xa, wtab, n_simd, ch);
+    done = ch == 1 ? hrow_simd_1 (out, src, xa, wtab, shuf, fit, n_simd) :
+        hrow_simd (out, src, xa, wtab, n_simd, ch);
 #endif
   out += done * ch;
   xa += done;
@@ -455,7 +656,8 @@ cached_row (OpCropScaler * s, gint y, const guint8 * src, gint src_stride,
   /* rows come in increasing order: replace the older one */
   slot = s->row_y[0] < s->row_y[1] ? 0 : 1;
   hrow_any (s->rows[slot], src + (gsize) y * src_stride, s->xa + dx0,
-      s->xb + dx0, s->xw + dx0, s->wtab, n_simd, n, ch);
+      s->xb + dx0, s->xw + dx0, s->wtab, ch == 1 && s->ssse3 ? s->shuf : NULL,
+      s->fit, n_simd, n, ch);
   s->row_y[slot] = y;
   return s->rows[slot];
 }
@@ -564,12 +766,22 @@ op_crop_scale_plane (OpCropScaler * s, const OpPlaneMap * map,
       s->xa[x] *= ch;
       s->xb[x] *= ch;
     }
-    /* SIMD columns: 3 or 4 channels, the 8-byte load inside the row */
+    /* SIMD columns: 3 or 4 channels, the 8-byte load inside the row; 1
+     * channel, the 2-byte load (SSE2 builds only: else hrow does all) */
     if (ch >= 3) {
       while (n_simd < n && s->xa[dx0 + n_simd] + 8 <= (gint) (src_w * ch))
         n_simd++;
     }
-    fill_wtab (s, dx0, n_simd, ch);
+#ifdef __SSE2__
+    if (ch == 1) {
+      while (n_simd < n && s->xa[dx0 + n_simd] + 2 <= (gint) src_w)
+        n_simd++;
+      fill_wtab_1 (s, dx0, n_simd);
+      if (s->ssse3)
+        fill_shuf_1 (s, s->xa + dx0, n_simd, src_w);
+    } else
+#endif
+      fill_wtab (s, dx0, n_simd, ch);
     s->row_y[0] = s->row_y[1] = -1;
     for (y = dy0; y < dy1; y++) {
       const gint16 *r0 = cached_row (s, s->ya[y], src, src_stride, dx0,
@@ -594,6 +806,18 @@ op_crop_scale_plane (OpCropScaler * s, const OpPlaneMap * map,
         sx0, span, n, ch);
     return;
   }
+  if (ch == 1) {
+    fill_wtab_1 (s, dx0, n);
+    if (s->ssse3)
+      fill_shuf_1 (s, s->xa + dx0, n, span + 16);
+    for (y = dy0; y < dy1; y++) {
+      vblend (s->tmp, src + (gsize) s->ya[y] * src_stride + sx0,
+          src + (gsize) s->yb[y] * src_stride + sx0, s->yw[y], span);
+      gather_pack_1ch (dst + (gsize) y * dst_stride + dx0, s->tmp,
+          s->xa + dx0, s->wtab, s->ssse3 ? s->shuf : NULL, s->fit, n);
+    }
+    return;
+  }
 #endif
   for (y = dy0; y < dy1; y++) {
     const guint8 *r0 = src + (gsize) s->ya[y] * src_stride + sx0 * ch;
@@ -601,7 +825,7 @@ op_crop_scale_plane (OpCropScaler * s, const OpPlaneMap * map,
 
     vblend (s->tmp, r0, r1, s->yw[y], span * ch);
     hrow_any (s->rows[0], s->tmp, s->xa + dx0, s->xb + dx0, s->xw + dx0,
-        s->wtab, 0, n, ch);
+        s->wtab, NULL, NULL, 0, n, ch);
     pack (dst + (gsize) y * dst_stride + dx0 * ch, s->rows[0], n * ch);
   }
 }
