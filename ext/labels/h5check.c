@@ -29,6 +29,8 @@
 #define MAX_CHUNK_BYTES G_MAXUINT32
 /* a float's exponent is read into a 64-bit integer (H5T__bit_get_d) */
 #define MAX_EXPONENT_BITS 64
+/* SLEAP tables have a few hundred chunks */
+#define MAX_CHECKED_CHUNKS 65536
 
 #define CORRUPT(...) g_set_error (error, OP_LABELS_ERROR, \
     OP_LABELS_ERROR_CORRUPT, __VA_ARGS__)
@@ -139,6 +141,25 @@ check_super (hid_t type, const gchar * what, guint depth, GError ** error)
   return ok;
 }
 
+/* A variable-length string is a sequence of 1-byte characters: the read
+ * allocates length x the base's size, so a damaged base size of 3 GB
+ * makes it clear gigabytes for a 6-byte name. */
+static gboolean
+check_string_base (hid_t type, const gchar * what, GError ** error)
+{
+  hid_t base = H5Tget_super (type);
+  gsize size = base >= 0 ? H5Tget_size (base) : 0;
+
+  if (base >= 0)
+    H5Tclose (base);
+  H5Eclear2 (H5E_DEFAULT);
+  if (size == 1)
+    return TRUE;
+  CORRUPT ("%s: its variable-length strings have characters of %"
+      G_GSIZE_FORMAT " bytes", what, size);
+  return FALSE;
+}
+
 static gboolean
 check_type (hid_t type, const gchar * what, guint depth, GError ** error)
 {
@@ -165,6 +186,9 @@ check_type (hid_t type, const gchar * what, guint depth, GError ** error)
     case H5T_ENUM:
     case H5T_VLEN:
       return check_super (type, what, depth, error);
+    case H5T_STRING:
+      return H5Tis_variable_str (type) <= 0
+          || check_string_base (type, what, error);
     default:
       return TRUE;
   }
@@ -434,10 +458,67 @@ check_string_heap (hid_t obj, gboolean is_attr, guint64 n,
   return ok;
 }
 
+/* Each chunk the read can use, looked up by its coordinates as the read
+ * looks it up, must lie inside the file; one stored without its filters (no
+ * pipeline, or a filter mask skipping them all) must hold a whole chunk,
+ * since libhdf5 copies a whole chunk out of it. Bounded: past
+ * MAX_CHECKED_CHUNKS the grid is left to libhdf5. */
+static gboolean
+check_chunks (hid_t dset, hid_t dcpl, gint rank, const hsize_t * dims,
+    const hsize_t * cdims, guint64 chunk_bytes, const gchar * what,
+    GError ** error)
+{
+  gint n_filters = H5Pget_nfilters (dcpl), i;
+  guint all = n_filters >= 32 ? G_MAXUINT : (1u << MAX (n_filters, 0)) - 1;
+  hsize_t at[MAX_RANK] = { 0, }, size;
+  guint64 cells = 1;
+  unsigned mask;
+  haddr_t addr;
+  FileInfo fi;
+
+  for (i = 0; i < rank; i++)
+    cells = dims[i] ? MIN (MAX_CHECKED_CHUNKS + 1,
+        cells * ((dims[i] + cdims[i] - 1) / cdims[i])) : 0;
+  if (cells == 0 || cells > MAX_CHECKED_CHUNKS || !get_file_info (dset, &fi))
+    return TRUE;
+  do {
+    if (H5Dget_chunk_info_by_coord (dset, at, &mask, &addr, &size) >= 0
+        && addr != HADDR_UNDEF) {
+      gboolean raw = n_filters <= 0 || (mask & all) == all;
+
+      if (size == 0 || addr > fi.eof || size > fi.eof - addr
+          || (raw && size < chunk_bytes)) {
+        GString *where = g_string_new (NULL);
+
+        for (i = 0; i < rank; i++)
+          g_string_append_printf (where, "%s%" G_GUINT64_FORMAT, i ? ", " : "",
+              (guint64) at[i]);
+        CORRUPT ("%s: its chunk at (%s) is damaged (%" G_GUINT64_FORMAT
+            " bytes%s at byte %" G_GUINT64_FORMAT " of a %" G_GUINT64_FORMAT
+            "-byte file; a chunk is %" G_GUINT64_FORMAT " bytes)", what,
+            where->str, (guint64) size, raw ? " stored unfiltered" : "",
+            (guint64) addr, fi.eof, chunk_bytes);
+        g_string_free (where, TRUE);
+        H5Eclear2 (H5E_DEFAULT);
+        return FALSE;
+      }
+    }
+    /* the next chunk, last dimension fastest */
+    for (i = rank - 1; i >= 0; i--) {
+      at[i] += cdims[i];
+      if (at[i] < dims[i])
+        break;
+      at[i] = 0;
+    }
+  } while (i >= 0);
+  H5Eclear2 (H5E_DEFAULT);
+  return TRUE;
+}
+
 /* chunk shape against the dataset; stored bytes against the file */
 static gboolean
-check_layout (hid_t dset, hid_t dcpl, gint rank, guint64 n_bytes,
-    gsize type_size, const gchar * what, GError ** error)
+check_layout (hid_t dset, hid_t dcpl, gint rank, const hsize_t * dims,
+    guint64 n_bytes, gsize type_size, const gchar * what, GError ** error)
 {
   H5D_layout_t layout = H5Pget_layout (dcpl);
   hsize_t cdims[H5S_MAX_RANK];
@@ -461,6 +542,7 @@ check_layout (hid_t dset, hid_t dcpl, gint rank, guint64 n_bytes,
       }
       bytes *= cdims[i];
     }
+    return check_chunks (dset, dcpl, rank, dims, cdims, bytes, what, error);
   } else if (layout == H5D_CONTIGUOUS || layout == H5D_COMPACT) {
     addr = layout == H5D_CONTIGUOUS ? H5Dget_offset (dset) : HADDR_UNDEF;
     /* nothing stored yet reads as fill values */
@@ -503,8 +585,8 @@ op_h5_check_dataset (hid_t dset, const gchar * what, GError ** error)
   ok = ok && check_type (type, what, 0, error)
       && check_space (space, H5Tget_size (type), what, &rank, dims, &n_bytes,
       error)
-      && check_layout (dset, dcpl, rank, n_bytes, H5Tget_size (type), what,
-      error);
+      && check_layout (dset, dcpl, rank, dims, n_bytes, H5Tget_size (type),
+      what, error);
   if (ok && H5Tis_variable_str (type) > 0)
     ok = check_string_heap (dset, FALSE, n_bytes / H5Tget_size (type), what,
         error);

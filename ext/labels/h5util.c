@@ -536,8 +536,8 @@ op_h5_read_string (hid_t loc, const gchar * name, GError ** error)
  *
  * Refuses datasets that claim far more data than the file stores: reading
  * them would only allocate and produce fill values. Checks first the
- * metadata libhdf5 trusts (op_h5_check_dataset()): every reader calls this
- * before it reads a dataset.
+ * metadata libhdf5 trusts (op_h5_check_dataset()), since the table and
+ * string readers here and the analysis reader call this before a read.
  */
 gboolean
 op_h5_check_storage (hid_t dset, const gchar * name, guint64 n_bytes,
