@@ -308,7 +308,9 @@ load_collection (const FileInfo * fi, guint64 addr, GHashTable * objs,
     const gchar * what, GError ** error)
 {
   gsize head = 8 + fi->sizeof_size, ohead = 8 + fi->sizeof_size;
-  guint8 *h = read_bytes (fi, fi->base + addr, head), *buf = NULL;
+  /* no wrap-around: an address past the file reads nothing */
+  guint64 off = addr < fi->eof ? fi->base + addr : G_MAXUINT64;
+  guint8 *h = read_bytes (fi, off, head), *buf = NULL;
   guint64 size = 0, p;
   gboolean ok = FALSE;
 
@@ -318,11 +320,11 @@ load_collection (const FileInfo * fi, guint64 addr, GHashTable * objs,
     goto done;
   }
   size = get_le (h + 8, fi->sizeof_size);
-  buf = size >= head ? read_bytes (fi, fi->base + addr, size) : NULL;
+  buf = size >= head ? read_bytes (fi, off, size) : NULL;
   if (buf == NULL) {
     CORRUPT ("%s: the global heap collection at byte %" G_GUINT64_FORMAT
-        " claims %" G_GUINT64_FORMAT " bytes, past the end of the file",
-        what, addr, size);
+        " claims %" G_GUINT64_FORMAT " bytes, %s", what, addr, size,
+        size < head ? "fewer than its header" : "past the end of the file");
     goto done;
   }
   for (p = head; p + ohead <= size;) {
