@@ -16,6 +16,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "oplabelreaders.h"
 #include "h5util.h"
+#include "h5check.h"
 
 #include <json-glib/json-glib.h>
 #include <string.h>
@@ -134,6 +135,10 @@ open_array (hid_t file, Array * a, const gchar * name, const gint * want,
     g_free (why);
     return FALSE;
   }
+  /* what libhdf5 trusts (chunk addresses, filter masks, types): checked
+   * before any read of the array */
+  if (!op_h5_check_dataset (a->dset, name, error))
+    return FALSE;
   space = H5Dget_space (a->dset);
   type = H5Dget_type (a->dset);
   a->rank = H5Sget_simple_extent_ndims (space);

@@ -6,6 +6,8 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "h5util.h"
 
+#include "h5check.h"
+
 #include <glib/gstdio.h>
 #include "oplabels.h"
 #include <string.h>
@@ -356,7 +358,9 @@ op_h5_read_string_attr (hid_t obj, const gchar * obj_name, const gchar * attr,
   t = H5Aget_type (a);
   s = H5Aget_space (a);
   cls = t >= 0 ? H5Tget_class (t) : H5T_NO_CLASS;
-  if (cls == H5T_STRING && s >= 0 && count_elements (s, 1) == 1) {
+  if (!op_h5_check_attribute (a, obj_name, attr, error)) {
+    /* damaged metadata: the error says what */
+  } else if (cls == H5T_STRING && s >= 0 && count_elements (s, 1) == 1) {
     if ((v = read_strings (a, -1, t, s, 1, what, error))) {
       value = g_strdup (v[0]);
       g_strfreev (v);
@@ -398,6 +402,10 @@ op_h5_read_double_attr (hid_t obj, const gchar * obj_name, const gchar * attr,
   a = H5Aopen (obj, attr, H5P_DEFAULT);
   if (a < 0) {
     set_h5_error (error, OP_LABELS_ERROR_CORRUPT, attr);
+    return FALSE;
+  }
+  if (!op_h5_check_attribute (a, obj_name, attr, error)) {
+    H5Aclose (a);
     return FALSE;
   }
   t = H5Aget_type (a);
@@ -527,14 +535,19 @@ op_h5_read_string (hid_t loc, const gchar * name, GError ** error)
  * @n_bytes: what reading the whole dataset will produce in memory
  *
  * Refuses datasets that claim far more data than the file stores: reading
- * them would only allocate and produce fill values.
+ * them would only allocate and produce fill values. Checks first the
+ * metadata libhdf5 trusts (op_h5_check_dataset()), since the table and
+ * string readers here and the analysis reader call this before a read.
  */
 gboolean
 op_h5_check_storage (hid_t dset, const gchar * name, guint64 n_bytes,
     GError ** error)
 {
-  guint64 stored = H5Dget_storage_size (dset);
+  guint64 stored;
 
+  if (!op_h5_check_dataset (dset, name, error))
+    return FALSE;
+  stored = H5Dget_storage_size (dset);
   H5Eclear2 (H5E_DEFAULT);
   if (n_bytes <= SMALL_DATASET || stored >= n_bytes / MAX_EXPANSION)
     return TRUE;
