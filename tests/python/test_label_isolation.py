@@ -147,21 +147,25 @@ def damaged_fixtures():
     through the loader each is an error naming it and saying it crashed;
     tests/data/damaged/: files the checks refuse in-process."""
     crash = sorted(glob.glob(os.path.join(DATA, "damaged", "crash", "*")))
+    # libhdf5 reads garbage there: it crashes, or (another memory layout)
+    # loops; both must end as an error naming the file
+    stopped = ("crashed", "did not finish")
     for path in crash:
-        p, _ = tool(path, {"ONEPASS_LABEL_LOAD_TIMEOUT": "20"})
-        check(p.returncode == 1 and path in p.stderr and "crashed" in p.stderr
-              and p.stdout == "",
+        p, _ = tool(path, {"ONEPASS_LABEL_LOAD_TIMEOUT": "5"})
+        check(p.returncode == 1 and path in p.stderr and p.stdout == ""
+              and any(w in p.stderr for w in stopped),
               "%s: libhdf5 crashes on it, the pipeline gets an error: %s"
               % (os.path.basename(path), p.stderr.strip()[:160]))
-    e = dict(os.environ, ONEPASS_LABEL_LOAD_TIMEOUT="20")
-    for path in crash[:1]:
+    e = dict(os.environ, ONEPASS_LABEL_LOAD_TIMEOUT="5")
+    for path in crash:
         g = subprocess.run(["gst-launch-1.0", "-q", "videotestsrc",
                             "num-buffers=3", "!", "annotfilter",
                             "location=" + path, "!", "fakesink"],
                            capture_output=True, text=True, env=e, timeout=60)
         out = g.stdout + g.stderr
         check(g.returncode != 0 and "ERROR: from element" in out
-              and "crashed" in out and "Caught SIG" not in out,
+              and path in out and any(w in out for w in stopped)
+              and "Caught SIG" not in out,
               "annotfilter on %s: an element error, the process lives"
               % os.path.basename(path))
     check(len(crash) >= 1 or not os.path.isdir(os.path.join(DATA, "damaged")),
