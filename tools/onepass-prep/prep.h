@@ -65,6 +65,10 @@ void prep_progress_video_done (PrepProgress * p, guint done,
 void prep_progress_free (PrepProgress * p);
 
 /* runner.c */
+/* errorwatch.c: errors decodebin drops reach the job anyway */
+#define PREP_ERROR_MESSAGE "onepass-prep-error"
+void prep_error_watch_start (void);
+
 void prep_run (const PrepOptions * opt, GPtrArray * todo,
     PrepProgress * progress);
 

@@ -26,6 +26,9 @@ typedef struct
   guint watch;
   gint64 t0;
   gint frames;                  /* atomic: frames into annotfilter */
+  gchar *seen_error;            /* from errorwatch.c, until the ERROR */
+  GstElement *seen_from;        /* the element that posted it */
+  guint error_timeout;
 } Job;
 
 struct _Runner
@@ -67,6 +70,10 @@ finish (Job * job, const gchar * error)
     v->frames_decoded = g_atomic_int_get (&job->frames);
   r->frames_done += v->frames_decoded;
   r->samples_done += v->samples;
+  if (job->error_timeout)
+    g_source_remove (job->error_timeout);
+  g_free (job->seen_error);
+  g_clear_object (&job->seen_from);
   g_source_remove (job->watch);
   gst_object_unref (job->pipeline);
   g_ptr_array_remove (r->jobs, job);
@@ -77,10 +84,42 @@ finish (Job * job, const gchar * error)
   start_next (r);
 }
 
+/* the ERROR that errorwatch.c saw never came: decodebin dropped it */
+static gboolean
+swallowed_error (gpointer user_data)
+{
+  Job *job = user_data;
+  gchar *text = job->seen_error;
+
+  job->error_timeout = 0;
+  job->seen_error = NULL;
+  /* a replaced factory's error: decodebin went on without it */
+  if (!gst_object_has_as_ancestor (GST_OBJECT (job->seen_from),
+          GST_OBJECT (job->pipeline))) {
+    g_clear_object (&job->seen_from);
+    g_free (text);
+    return G_SOURCE_REMOVE;
+  }
+  g_debug ("%s: decodebin dropped this error; the job ends with it", text);
+  finish (job, text);
+  g_free (text);
+  return G_SOURCE_REMOVE;
+}
+
 static void
 element_message (Job * job, const GstStructure * s)
 {
-  if (gst_structure_has_name (s, "batchsink-progress")) {
+  if (gst_structure_has_name (s, PREP_ERROR_MESSAGE)) {
+    /* the ERROR itself normally follows at once: wait for it a moment */
+    if (!job->seen_error) {
+      gst_structure_get (s, "element", GST_TYPE_ELEMENT, &job->seen_from, NULL);
+      job->seen_error = g_strdup_printf ("%s: %s: %s", job->v->video,
+          job->seen_from ? GST_OBJECT_NAME (job->seen_from) : "?",
+          gst_structure_get_string (s, "message"));
+    }
+    if (!job->error_timeout && job->seen_from)
+      job->error_timeout = g_timeout_add (2000, swallowed_error, job);
+  } else if (gst_structure_has_name (s, "batchsink-progress")) {
     gst_structure_get_uint64 (s, "samples", &job->v->samples);
     gst_structure_get_uint64 (s, "bytes", &job->v->bytes);
   } else if (gst_structure_has_name (s, "annotfilter-stats")) {
@@ -238,6 +277,7 @@ prep_run (const PrepOptions * opt, GPtrArray * todo, PrepProgress * progress)
   r.progress = progress;
   r.jobs = g_ptr_array_new ();
   r.loop = g_main_loop_new (NULL, FALSE);
+  prep_error_watch_start ();
   t = g_timeout_add (200, tick, &r);
   start_next (&r);
   if (r.running > 0)
