@@ -439,10 +439,13 @@ GST_START_TEST (test_jsonl_round_trip)
   gchar *json, *path = NULL;
   GError *err = NULL;
   gint fd = g_file_open_tmp ("onepass-rt-XXXXXX.jsonl", &path, NULL);
-  OpAnnotation ann = f->ann;
+  OpAnnotation ann;
 
   fail_unless (fd >= 0);
   close (fd);
+  /* a copy: the annotation owns its source */
+  op_annotation_init (&ann);
+  op_annotation_copy_into (&ann, &f->ann);
   op_annotation_set_source (&ann, "typical");
   json = op_annotation_to_json (&ann, TRUE);
   fail_unless (g_file_set_contents (path, json, -1, NULL));
@@ -452,6 +455,7 @@ GST_START_TEST (test_jsonl_round_trip)
   assert_same_labels (l, back);
   labels_free (back);
   labels_free (l);
+  op_annotation_clear (&ann);
   g_free (json);
   g_unlink (path);
   g_free (path);
