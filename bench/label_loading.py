@@ -18,7 +18,7 @@ per frame, every frame): as made (user instances, /points) and converted to
 predictions (/pred_points with scores, instance_type 1), the layout of a
 SLEAP inference output. Cached in $ONEPASS_BENCH_DIR (/tmp/onepass-bench).
 
-usage: bench/label_loading.py [--runs 3] [--frames 270000]
+usage: bench/label_loading.py [--runs 3] [--frames 270000] [--tool PATH]
 """
 import argparse
 import os
@@ -91,7 +91,7 @@ def h5py_once(path):
     return float(took), int(nbytes), int(rss), float(cpu)
 
 
-def ours_once(path, env):
+def ours_once(path, env, tool):
     """wall, CPU (tool + loader), peak RSS of the largest process: each run
     in its own python child so that RUSAGE_CHILDREN covers only it"""
     code = r"""
@@ -102,7 +102,7 @@ w = time.perf_counter() - t
 r = resource.getrusage(resource.RUSAGE_CHILDREN)
 print(w, r.ru_utime + r.ru_stime, r.ru_maxrss * 1024)
 """
-    out = subprocess.run(["/usr/bin/python3", "-c", code, TOOL, "--summary",
+    out = subprocess.run(["/usr/bin/python3", "-c", code, tool, "--summary",
                           path], check=True, capture_output=True, text=True,
                          env=dict(os.environ, **env)).stdout
     w, cpu, rss = out.split()
@@ -117,6 +117,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--frames", type=int, default=270000)
+    ap.add_argument("--tool", default=TOOL)
     a = ap.parse_args()
     cache = os.environ.get("ONEPASS_BENCH_DIR", "/tmp/onepass-bench")
     os.makedirs(cache, exist_ok=True)
@@ -128,8 +129,8 @@ def main():
         make(path, a.frames, predicted)
         h = [h5py_once(path) for _ in range(a.runs)]
         tables = h[0][1]
-        o = [ours_once(path, {}) for _ in range(a.runs)]
-        p = [ours_once(path, {"ONEPASS_LABEL_LOADER": "in-process"})
+        o = [ours_once(path, {}, a.tool) for _ in range(a.runs)]
+        p = [ours_once(path, {"ONEPASS_LABEL_LOADER": "in-process"}, a.tool)
              for _ in range(a.runs)]
         print("%-12s %-22s %8.3f %8.3f %9.0f %9.2f" % (
             kind, "h5py raw tables", median(h, 0), median(h, 3),

@@ -12,7 +12,8 @@
 #   --only PARTS  comma-separated subset: core (rows 1-3), scripts (rows 4-9),
 #              decode (bench/decodeskip.sh on the real-structure 1024x1024 clip
 #              and on data/sample's clip), prep (bench/prep.py), s3
-#              (bench/s3_requests.py), labels (bench/labelreaders.py).
+#              (bench/s3_requests.py), labels (bench/labelreaders.py and
+#              bench/label_loading.py, the design's 7M-point row).
 #              Default: all. Sections of parts that did not run are kept.
 #   --no-doc   print only; --doc FILE writes FILE instead of docs/benchmarks.md.
 #
@@ -239,6 +240,8 @@ want scripts && script framestats $py "$root/bench/framestats.py" --runs "$runs"
 want prep && script prep $py "$root/bench/prep.py" --runs "$runs" --build "$build"
 want s3 && script s3 $py "$root/bench/s3_requests.py" --crops 1000
 want labels && script labelreaders $py "$root/bench/labelreaders.py" --runs "$runs" \
+  --tool "$build/tools/onepass-labels"
+want labels && script label_loading $py "$root/bench/label_loading.py" --runs "$runs" \
   --tool "$build/tools/onepass-labels"
 
 # ---------------------------------- decode rows on real SLEAP videos
@@ -513,7 +516,8 @@ baseline measured side by side in the same run, on the same machine and inputs.
                            + block("cropextract", "Row 8: bench/cropextract.py")
                            + block("framestats", "Row 9: bench/framestats.py"))
 for name, title in (("prep", "bench/prep.py"), ("s3", "bench/s3_requests.py"),
-                    ("labelreaders", "bench/labelreaders.py")):
+                    ("labelreaders", "bench/labelreaders.py"),
+                    ("label_loading", "bench/label_loading.py")):
     if name + "_rc" in R:
         sections[name] = run_line + "\n\n" + block(name, title)
 for md in sorted(glob.glob(os.path.join(logs, "decode-*.md"))):
