@@ -752,13 +752,6 @@ done:
   return t;
 }
 
-/**
- * op_h5_table_read:
- * @defaults: one row of values for the members the file lacks
- * @rows: room for @count rows
- *
- * Reads rows @start .. @start + @count - 1.
- */
 /* constant sizes: the compiler makes plain loads and stores of them */
 static inline void
 copy_member (guint8 * dst, const guint8 * src, gsize size)
@@ -779,10 +772,11 @@ copy_member (guint8 * dst, const guint8 * src, gsize size)
   }
 }
 
-/* rows in the file's own layout (the raw plan) */
+/* rows @start .. @start + @count - 1 as @type: the file's own layout (the
+ * raw plan) or the caller's row (libhdf5 converts) */
 static gboolean
-read_raw_block (OpH5Table * t, gsize start, gsize count, guint8 * raw,
-    GError ** error)
+read_block (OpH5Table * t, hid_t type, gsize start, gsize count,
+    gpointer buf, GError ** error)
 {
   hsize_t off = start, n = count;
   hid_t fspace = H5Dget_space (t->dset);
@@ -791,58 +785,9 @@ read_raw_block (OpH5Table * t, gsize start, gsize count, guint8 * raw,
       NULL);
 
   if (rc >= 0)
-    rc = H5Dread (t->dset, t->raw_type, mspace, fspace, H5P_DEFAULT, raw);
+    rc = H5Dread (t->dset, type, mspace, fspace, H5P_DEFAULT, buf);
   H5Sclose (mspace);
   H5Sclose (fspace);
-  if (rc < 0) {
-    gchar *w = g_strdup_printf ("%s: cannot read the rows", t->what);
-    set_h5_error (error, OP_LABELS_ERROR_CORRUPT, w);
-    g_free (w);
-    H5Eclear2 (H5E_DEFAULT);
-    return FALSE;
-  }
-  return TRUE;
-}
-
-gboolean
-op_h5_table_read (OpH5Table * t, gsize start, gsize count,
-    gconstpointer defaults, gpointer rows, GError ** error)
-{
-  /* the raw path reads through a bounded buffer, never a second table */
-  gsize block = t->raw ? MAX (1, (1 << 21) / t->raw_size) : count;
-  guint8 *raw = NULL;
-  herr_t rc = 0;
-  gsize r, done;
-
-  g_return_val_if_fail (start + count <= t->n_rows, FALSE);
-  /* the raw path writes every member itself when the file has them all */
-  for (r = 0; !(t->raw && t->all_present) && r < count; r++)
-    memcpy ((guint8 *) rows + r * t->row_size, defaults, t->row_size);
-  if (t->raw)
-    raw = g_malloc (MIN (block, MAX (count, 1)) * t->raw_size);
-  for (done = 0; done < count && rc >= 0; done += block) {
-    hsize_t off = start + done, n = MIN (block, count - done);
-    guint8 *dst = (guint8 *) rows + done * t->row_size;
-    hid_t fspace = H5Dget_space (t->dset);
-    hid_t mspace = H5Screate_simple (1, &n, NULL);
-
-    rc = H5Sselect_hyperslab (fspace, H5S_SELECT_SET, &off, NULL, &n, NULL);
-    if (rc >= 0 && raw) {
-      rc = H5Dread (t->dset, t->raw_type, mspace, fspace, H5P_DEFAULT, raw);
-      for (r = 0; rc >= 0 && r < n; r++) {
-        const guint8 *src = raw + r * t->raw_size;
-        guint f;
-        for (f = 0; f < t->n_raw; f++)
-          copy_member (dst + r * t->row_size + t->raw[f].row_offset,
-              src + t->raw[f].file_offset, t->raw[f].size);
-      }
-    } else if (rc >= 0) {
-      rc = H5Dread (t->dset, t->mtype, mspace, fspace, H5P_DEFAULT, dst);
-    }
-    H5Sclose (mspace);
-    H5Sclose (fspace);
-  }
-  g_free (raw);
   if (rc < 0) {
     gchar *w = g_strdup_printf ("%s: cannot read the rows (wrong field types?)",
         t->what);
@@ -852,6 +797,50 @@ op_h5_table_read (OpH5Table * t, gsize start, gsize count,
     return FALSE;
   }
   return TRUE;
+}
+
+/**
+ * op_h5_table_read:
+ * @defaults: one row of values for the members the file lacks
+ * @rows: room for @count rows
+ *
+ * Reads rows @start .. @start + @count - 1.
+ */
+gboolean
+op_h5_table_read (OpH5Table * t, gsize start, gsize count,
+    gconstpointer defaults, gpointer rows, GError ** error)
+{
+  /* the raw path reads through a bounded buffer, never a second table */
+  gsize block = t->raw ? MAX (1, (1 << 21) / t->raw_size) : MAX (count, 1);
+  guint8 *raw = NULL;
+  gboolean ok = TRUE;
+  gsize r, done;
+
+  g_return_val_if_fail (start + count <= t->n_rows, FALSE);
+  /* the raw path writes every member itself when the file has them all */
+  for (r = 0; !(t->raw && t->all_present) && r < count; r++)
+    memcpy ((guint8 *) rows + r * t->row_size, defaults, t->row_size);
+  if (t->raw)
+    raw = g_malloc (MIN (block, MAX (count, 1)) * t->raw_size);
+  for (done = 0; ok && done < count; done += block) {
+    gsize n = MIN (block, count - done);
+    guint8 *dst = (guint8 *) rows + done * t->row_size;
+
+    if (!raw) {
+      ok = read_block (t, t->mtype, start + done, n, dst, error);
+      continue;
+    }
+    ok = read_block (t, t->raw_type, start + done, n, raw, error);
+    for (r = 0; ok && r < n; r++) {
+      const guint8 *src = raw + r * t->raw_size;
+      guint f;
+      for (f = 0; f < t->n_raw; f++)
+        copy_member (dst + r * t->row_size + t->raw[f].row_offset,
+            src + t->raw[f].file_offset, t->raw[f].size);
+    }
+  }
+  g_free (raw);
+  return ok;
 }
 
 /**
@@ -888,7 +877,7 @@ op_h5_table_read_columns (OpH5Table * t, gsize start, gsize count,
       }
       continue;
     }
-    ok = read_raw_block (t, start + done, n, buf, error);
+    ok = read_block (t, t->raw_type, start + done, n, buf, error);
     for (f = 0; ok && f < t->n_raw; f++) {
       const RawField *rf = &t->raw[f];
       guint8 *col = columns[rf->field];

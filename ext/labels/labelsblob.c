@@ -144,14 +144,13 @@ static gboolean
 write_blob (gint fd, const OpLabels * l, BlobHeader * h,
     gconstpointer cols[N_COLS], GError ** error)
 {
-  guint64 end = sizeof (BlobHeader);
+  /* after whatever the arena already holds (nothing without one) */
+  guint64 end = MAX (sizeof (BlobHeader), (guint64) MAX (lseek (fd, 0,
+              SEEK_END), 0));
   gsize off;
   guint c;
 
   memcpy (h->magic, BLOB_MAGIC, 8);
-  if (l && op_labels_mapping_offset (l, l->frames ? (gconstpointer) l->frames
-          : l->x, &off))
-    end = MAX (end, (guint64) lseek (fd, 0, SEEK_END));
   for (c = 0; c < N_COLS; c++) {
     gsize size = h->count[c] * row_size[c];
     if (size && l && op_labels_mapping_offset (l, cols[c], &off)) {

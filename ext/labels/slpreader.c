@@ -663,53 +663,44 @@ read_tracks (SlpReader * r, GError ** error)
   return TRUE;
 }
 
-/* the row count of point table @name (0 when there is none) */
+/* point table @name opened (*t NULL when the file has none: it reads as
+ * empty, and any use of it is then out of range, reported with the
+ * instance that uses it) */
 static gboolean
-point_rows (SlpReader * r, const gchar * name, gsize * n, GError ** error)
+open_points (SlpReader * r, const gchar * name, const OpH5Field * fields,
+    guint n_fields, OpH5Table ** t, gsize * n_rows, GError ** error)
 {
-  const OpH5Field fields[] = {
-    {"x", H5T_NATIVE_DOUBLE, 0, TRUE},
-  };
-  OpH5Table *t;
-
-  *n = 0;
+  *t = NULL;
+  *n_rows = 0;
   if (!op_h5_exists (r->file, name))
     return TRUE;
-  t = op_h5_table_open (r->file, name, fields, 1, sizeof (gdouble), n, error);
-  op_h5_table_close (t);
-  return t != NULL;
+  *t = op_h5_table_open (r->file, name, fields, n_fields, sizeof (PointRow),
+      n_rows, error);
+  return *t != NULL;
 }
 
 /* rows read per HDF5 call: a bounded buffer (2 MiB), never the table */
 #define POINT_BLOCK 65536
 
-/* Reads the point table @name straight into the labels' point columns
+/* Reads point table @t (@n rows) straight into the labels' point columns
  * (17 or 25 bytes a point instead of the table's 18 to 26 plus our own
  * copy), applying format 1.0's -0.5 shift; a point without coordinates is
  * missing whatever its visible flag says. */
 static gboolean
-read_points (SlpReader * r, const gchar * name, const OpH5Field * fields,
-    guint n_fields, gsize * base, gsize * n_rows, GError ** error)
+read_points (SlpReader * r, OpH5Table * t, gsize n, gboolean scored,
+    gsize * base, GError ** error)
 {
   const PointRow pdef = { NAN, NAN, 1, NAN };
-  gboolean scored = n_fields == 4;
   gdouble shift = r->format_id < 1.1 ? -0.5 : 0.0;
   OpLabels *l = r->labels;
-  OpH5Table *t;
-  gboolean ok = FALSE;
-  gsize start, n;
+  gsize start;
 
-  *n_rows = 0;
   *base = l->n_points;
-  if (!op_h5_exists (r->file, name))
-    return TRUE;
-  t = op_h5_table_open (r->file, name, fields, n_fields, sizeof (PointRow),
-      &n, error);
   if (t == NULL)
-    return FALSE;
+    return TRUE;
   /* every column of every point is written below */
   if (!op_labels_reserve_points_unset (l, n, scored && n > 0, base, error))
-    goto done;
+    return FALSE;
   for (start = 0; start < n; start += POINT_BLOCK) {
     gsize count = MIN (POINT_BLOCK, n - start), k, i0 = *base + start;
     /* members straight into the columns, in the fields' order */
@@ -717,7 +708,7 @@ read_points (SlpReader * r, const gchar * name, const OpH5Field * fields,
       scored ? l->score + i0 : NULL
     };
     if (!op_h5_table_read_columns (t, start, count, &pdef, cols, error))
-      goto done;
+      return FALSE;
     /* a point without coordinates is missing whatever its flag says */
     for (k = i0; k < i0 + count; k++) {
       if (G_UNLIKELY (isnan (l->x[k]) || isnan (l->y[k]))) {
@@ -730,30 +721,7 @@ read_points (SlpReader * r, const gchar * name, const OpH5Field * fields,
       l->y[k] += shift;
     }
   }
-  *n_rows = n;
-  ok = TRUE;
-
-done:
-  op_h5_table_close (t);
-  return ok;
-}
-
-/* every frame, instance and point in the columns at once: no growth, and
- * in the label loader the columns are the hand-over file itself */
-static gboolean
-reserve_columns (SlpReader * r, GError ** error)
-{
-  gsize n_points = 0, n_pred = 0;
-
-  if (!point_rows (r, "points", &n_points, error)
-      || !point_rows (r, "pred_points", &n_pred, error))
-    return FALSE;
-  if (n_points > G_MAXSIZE - n_pred) {
-    CORRUPT ("the point tables are too large");
-    return FALSE;
-  }
-  return op_labels_reserve (r->labels, r->n_frames, r->n_insts,
-      n_points + n_pred, n_pred > 0, error);
+  return TRUE;
 }
 
 static gboolean
@@ -789,6 +757,8 @@ read_tables (SlpReader * r, GError ** error)
     {"visible", H5T_NATIVE_UINT8, G_STRUCT_OFFSET (PointRow, visible), FALSE},
     {"score", H5T_NATIVE_DOUBLE, G_STRUCT_OFFSET (PointRow, score), FALSE},
   };
+  OpH5Table *user = NULL, *pred = NULL;
+  gboolean ok;
 
   if (!op_h5_exists (r->file, "frames")) {
     CORRUPT ("the /frames table is missing");
@@ -806,13 +776,22 @@ read_tables (SlpReader * r, GError ** error)
       G_N_ELEMENTS (ifields), sizeof (InstRow), &idef, &r->n_insts, error);
   if (r->insts == NULL)
     return FALSE;
-  if (!reserve_columns (r, error))
-    return FALSE;
-  /* a missing point table reads as empty: any use of it is then out of
-   * range, reported with the instance that uses it */
-  return read_points (r, "points", pfields, 3, &r->user_base, &r->n_points,
-      error) && read_points (r, "pred_points", pfields, 4, &r->pred_base,
-      &r->n_pred_points, error);
+  ok = open_points (r, "points", pfields, 3, &user, &r->n_points, error)
+      && open_points (r, "pred_points", pfields, 4, &pred, &r->n_pred_points,
+      error);
+  if (ok && r->n_points > G_MAXSIZE - r->n_pred_points) {
+    CORRUPT ("the point tables are too large");
+    ok = FALSE;
+  }
+  /* every frame, instance and point in the columns at once: no growth, and
+   * in the label loader the columns are the hand-over file itself */
+  ok = ok && op_labels_reserve (r->labels, r->n_frames, r->n_insts,
+      r->n_points + r->n_pred_points, r->n_pred_points > 0, error)
+      && read_points (r, user, r->n_points, FALSE, &r->user_base, error)
+      && read_points (r, pred, r->n_pred_points, TRUE, &r->pred_base, error);
+  op_h5_table_close (user);
+  op_h5_table_close (pred);
+  return ok;
 }
 
 typedef struct
