@@ -16,6 +16,8 @@ explicit demuxer ! parser ! decoder:
   and, read independently from the packets' bytes (ffprobe -show_data),
   a non-reference picture at the highest temporal layer (or a frame of an
   intra-only stream);
+- with labels in the first 40 frames only, no frame after the last labeled
+  one in decode order is decoded, reference frames included;
 - a decoder that also feeds another branch through a tee, or framestats
   between it and annotfilter, is spared nothing."""
 import json
@@ -31,6 +33,7 @@ import numpy as np
 W, H, N = 320, 240, 100
 FAILURES = []
 LABELS = sorted(set(range(2, N, 9)) | {5, 6, 7, 41, 62})
+HEAD_LABELS = [5, 6, 7, 11, 20, 29, 38]
 
 
 def fail(msg):
@@ -74,7 +77,8 @@ def ffmpeg_frames(path, pix_fmt):
 
 def packet_refs(path, codec):
     """Frame index -> True when another frame may depend on it, read from the
-    packets' NAL headers (length-prefixed, 4 bytes) through ffprobe."""
+    packets' NAL headers (length-prefixed, 4 bytes) through ffprobe; and
+    frame index -> its packet's position in decode (file) order."""
     out = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "v:0", "-show_packets",
                           "-show_data", "-of", "json", path],
                          check=True, capture_output=True, text=True).stdout
@@ -87,10 +91,11 @@ def packet_refs(path, codec):
             n = int.from_bytes(data[pos:pos + 4], "big")
             nals.append(data[pos + 4:pos + 4 + n])
             pos += 4 + n
-        packets.append((float(p["pts_time"]), nals))
+        packets.append((float(p["pts_time"]), len(packets), nals))
     packets.sort()
+    decode_pos = [d for _, d, _ in packets]
     info = []
-    for _, nals in packets:
+    for _, _, nals in packets:
         if codec == "h264":
             vcl = [n for n in nals if 1 <= (n[0] & 31) <= 5]
             ref = any(n[0] >> 5 & 3 for n in vcl) or any((n[0] & 31) in (7, 8) for n in nals)
@@ -102,7 +107,7 @@ def packet_refs(path, codec):
             info.append((ref, max((n[1] & 7) - 1 for n in vcl)))
     top = max(t for _, t in info)
     # a sub-layer non-reference picture below the top layer may be referenced
-    return [ref or t != top for ref, t in info]
+    return [ref or t != top for ref, t in info], decode_pos
 
 
 def same_frame(codec, img, truth, n):
@@ -117,9 +122,9 @@ def same_frame(codec, img, truth, n):
     return min(dist, key=dist.get) == n and dist[n] < 2
 
 
-def write_labels(path):
+def write_labels(path, wanted=LABELS):
     with open(path, "w") as f:
-        for i, n in enumerate(LABELS):
+        for i, n in enumerate(wanted):
             d = {"frame_index": n, "width": W, "height": H,
                  "instances": [{"kind": "user", "track": -1, "keypoints": [[n + 0.5, 7.5, 1, None]]}]}
             if i == 0:
@@ -150,13 +155,19 @@ def run(video, decode, labels, skip, out):
     return stats, kept, lines, images
 
 
-def check_video(tmp, codec, video, labels):
+def check_video(tmp, codec, video, labels, wanted=LABELS, decoders=None):
     # MJPEG is full range: no range conversion, as jpegdec
     truth = ffmpeg_frames(video, "yuvj420p" if codec == "mjpeg" else "yuv420p")
-    refs = [False] * len(truth) if codec in ("mjpeg", "intra") else packet_refs(video, codec)
+    if codec in ("mjpeg", "intra"):
+        refs, decode_pos = [False] * len(truth), list(range(len(truth)))
+    else:
+        refs, decode_pos = packet_refs(video, codec)
+    # after the last labeled frame in decode order nothing needed depends
+    # on a frame: those are kept from the decoder whatever their kind
+    last = max(decode_pos[n] for n in wanted)
     out = os.path.join(tmp, "out")
     os.makedirs(out, exist_ok=True)
-    for decode in ["decodebin", "uridecodebin", EXPLICIT[codec]]:
+    for decode in decoders or ["decodebin", "uridecodebin", EXPLICIT[codec]]:
         what = "%s via %s" % (codec, decode.split()[0])
         decoded, images_by_skip = {}, {}
         for skip in ["true", "false"]:
@@ -165,8 +176,8 @@ def check_video(tmp, codec, video, labels):
                 continue
             stats, kept, lines, images = r
             idx = [o["frame_index"] for o in lines]
-            if idx != LABELS:
-                fail("%s skip=%s: passed frames %s, labeled %s" % (what, skip, idx, LABELS))
+            if idx != wanted:
+                fail("%s skip=%s: passed frames %s, labeled %s" % (what, skip, idx, wanted))
             images_by_skip[skip] = images
             for n, img in zip(idx, images):
                 if n < len(truth) and not same_frame(codec, img, truth, n):
@@ -177,18 +188,23 @@ def check_video(tmp, codec, video, labels):
                      (what, skip, stats.get("frames-decoded"), stats.get("frames-not-decoded"),
                       len(truth)))
             for f in kept:
-                if f in LABELS:
+                if f in wanted:
                     fail("%s: labeled frame %d was kept from the decoder" % (what, f))
-                elif refs[f]:
+                elif refs[f] and decode_pos[f] <= last:
                     fail("%s: frame %d was kept from the decoder, but other frames reference it"
                          % (what, f))
             if skip == "false":
                 if kept or stats.get("frames-decoded") != len(truth) or stats.get("frames-not-decoded"):
                     fail("%s skip=false: %d frames kept from the decoder, stats %s" %
                          (what, len(kept), stats))
-            elif len(set(kept)) < (len(truth) - len(LABELS)) * (0.8 if codec in ("mjpeg", "intra")
+            elif len(set(kept)) < (len(truth) - len(wanted)) * (0.8 if codec in ("mjpeg", "intra")
                                                                 else 0.25):
                 fail("%s: only %d frames kept from the decoder" % (what, len(set(kept))))
+            elif wanted is not LABELS and (
+                    stats["frames-decoded"] > last + 1
+                    or not any(refs[f] and decode_pos[f] > last for f in kept)):
+                fail("%s, labels up to decode position %d: %d frames decoded, kept %s" %
+                     (what, last, stats["frames-decoded"], sorted(set(kept))))
             else:
                 print("%s: %d of %d frames decoded (%d kept from the decoder, not decoded %d)" %
                       (what, stats["frames-decoded"], len(truth), len(set(kept)),
@@ -237,6 +253,12 @@ def main():
         write_labels(labels)
         for codec, video in videos.items():
             check_video(tmp, codec, video, labels)
+        # labels in the first 40 frames only: the tail, reference frames
+        # included, is never given to the decoder
+        head = os.path.join(tmp, "head.jsonl")
+        write_labels(head, HEAD_LABELS)
+        for codec in ("h264", "h265"):
+            check_video(tmp, codec, videos[codec], head, HEAD_LABELS, ["decodebin"])
         check_walk_stops(tmp, videos["h264"], labels)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
