@@ -9,9 +9,8 @@
  * (OpStreamIndex) says which frames are droppable (no other frame depends
  * on them); a packet is recognised by its timestamp in that table, never
  * by counting, and is dropped only when the packet's own NAL headers agree
- * (op_packet_classify). Every packet after the last labeled frame in
- * decode order is dropped too, whatever its kind. The same probe counts
- * the frames the decoder is given, for annotfilter-stats.
+ * (op_packet_classify). The same probe counts the frames the decoder is
+ * given, for annotfilter-stats.
  *
  * The probe is installed when annotfilter sees its first frame (the
  * decoder exists then, also inside decodebin); the decoder has by then
@@ -27,17 +26,6 @@
 GST_DEBUG_CATEGORY_STATIC (op_decode_skip_debug);
 #define GST_CAT_DEFAULT op_decode_skip_debug
 
-/* what the probe does with a frame's packet */
-enum
-{
-  DROP_NEVER,
-  /* no labeled frame needs it if its NAL headers agree (non-reference) */
-  DROP_UNREFERENCED,
-  /* after every labeled frame in decode order: nothing needed can depend
-   * on it (a reference precedes what uses it), whatever its kind */
-  DROP_AFTER_LAST
-};
-
 /* how many elements upstream of annotfilter to look for the decoder */
 #define MAX_HOPS 32
 
@@ -50,10 +38,9 @@ struct _OpDecodeSkip
   GstCaps *caps;                /* the decoder's input caps */
   OpStreamIndex *table;         /* own copy of the frame timestamps */
   GArray *decode_pos;           /* guint32 per frame */
-  guint8 *drop;                 /* per frame: DROP_* */
+  guint8 *drop;                 /* per frame: droppable and not needed */
   guint8 *decoded;              /* per frame: given to the decoder */
   gboolean started;
-  gboolean flushed;             /* a seek before the first watched packet */
   guint64 n_given;              /* frame packets given to the decoder */
   guint64 n_distinct;           /* frames of the table given at least once */
 };
@@ -203,20 +190,14 @@ op_decode_skip_find_decoder (GstPad * sinkpad)
 
 /* --------------------------------------------------------- the probe */
 
-/* At the first packet watched: the decoder was given every packet before
- * it in decode order, from the start of the stream. Unless annotfilter
- * sought first (its first labeled frame is far in): then it was given the
- * first packets up to its first picture, and how many more the queues let
- * it run ahead is unknown. Those are counted as the fewest it needed (the
- * packets up to the first frame shown), a lower bound, not a guess. */
+/* at the first packet watched: the decoder was given every packet before
+ * it in decode order (from the start of the stream) */
 static void
 count_before (OpDecodeSkip * skip, guint64 frame)
 {
   guint32 first = g_array_index (skip->decode_pos, guint32, frame);
   guint i;
 
-  if (skip->flushed)
-    first = g_array_index (skip->decode_pos, guint32, 0) + 1;
   for (i = 0; i < skip->decode_pos->len; i++)
     if (g_array_index (skip->decode_pos, guint32, i) < first
         && !skip->decoded[i]) {
@@ -235,15 +216,9 @@ on_decoder_input (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
   OpPacketInfo pkt;
   guint64 frame;
 
-  if (info->type & (GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM
-          | GST_PAD_PROBE_TYPE_EVENT_FLUSH)) {
+  if (info->type & GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM) {
     GstEvent *ev = GST_PAD_PROBE_INFO_EVENT (info);
-    if (GST_EVENT_TYPE (ev) == GST_EVENT_FLUSH_STOP) {
-      g_mutex_lock (&skip->lock);
-      if (!skip->started)
-        skip->flushed = TRUE;
-      g_mutex_unlock (&skip->lock);
-    } else if (GST_EVENT_TYPE (ev) == GST_EVENT_CAPS) {
+    if (GST_EVENT_TYPE (ev) == GST_EVENT_CAPS) {
       GstCaps *caps;
       gst_event_parse_caps (ev, &caps);
       g_mutex_lock (&skip->lock);
@@ -274,10 +249,9 @@ on_decoder_input (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
   if (!skip->started && skip->decode_pos->len > frame)
     count_before (skip, frame);
   skip->started = TRUE;
-  if (skip->drop && (skip->drop[frame] == DROP_AFTER_LAST
-          || (skip->drop[frame] == DROP_UNREFERENCED
-              && op_packet_classify (skip->caps, buf, &pkt)
-              && (pkt.intra || !pkt.referenced)))) {
+  if (skip->drop && skip->drop[frame]
+      && op_packet_classify (skip->caps, buf, &pkt)
+      && (pkt.intra || !pkt.referenced)) {
     GST_LOG ("frame %" G_GUINT64_FORMAT " (pts %" GST_TIME_FORMAT "): no "
         "labeled frame needs it, not decoded", frame,
         GST_TIME_ARGS (GST_BUFFER_PTS (buf)));
@@ -322,29 +296,18 @@ op_decode_skip_attach (GstPad * decoder_sink, const OpStreamIndex * index,
   }
   if (skip->table && needed && index->droppable->len == n) {
     skip->drop = g_memdup2 (index->droppable->data, n);
-    guint32 last = 0;
     for (i = 0; i < needed->targets->len; i++) {
       guint64 f = g_array_index (needed->targets, OpTarget, i).frame_index;
-      if (f < n) {
-        skip->drop[f] = DROP_NEVER;
-        last = MAX (last, g_array_index (skip->decode_pos, guint32, f));
-      }
+      if (f < n)
+        skip->drop[f] = 0;
     }
-    /* the tail after the last labeled frame: annotfilter seeks to the end
-     * of the stream, which makes the demuxer start again at the keyframe
-     * before the end; that GOP is not decoded */
-    for (i = 0; i < n; i++) {
-      if (needed->targets->len > 0 && skip->decode_pos->len == n
-          && g_array_index (skip->decode_pos, guint32, i) > last)
-        skip->drop[i] = DROP_AFTER_LAST;
-      n_drop += skip->drop[i] != DROP_NEVER;
-    }
+    for (i = 0; i < n; i++)
+      n_drop += skip->drop[i];
   }
   GST_INFO_OBJECT (decoder_sink, "watching the decoder's input: %u of %u "
       "frames need not be decoded", n_drop, n);
   skip->probe_id = gst_pad_add_probe (decoder_sink, GST_PAD_PROBE_TYPE_BUFFER
-      | GST_PAD_PROBE_TYPE_BUFFER_LIST | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM
-      | GST_PAD_PROBE_TYPE_EVENT_FLUSH,
+      | GST_PAD_PROBE_TYPE_BUFFER_LIST | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
       on_decoder_input, op_decode_skip_ref (skip), op_decode_skip_unref);
   return skip;
 }
