@@ -150,7 +150,6 @@ op_labels_mapping_offset (const OpLabels * l, gconstpointer col, gsize * offset)
   return TRUE;
 }
 
-/* room for @need more rows of @elt bytes in @col (length @len) */
 /* Large columns are faulted in 2 MiB at a time where the kernel allows
  * transparent huge pages on request ("madvise" mode, Debian's default):
  * with 4 KiB pages, zeroing and faulting in ~200 MB of fresh columns was
@@ -168,6 +167,7 @@ advise_huge_pages (gpointer p, gsize size)
 #endif
 }
 
+/* room for @need more rows of @elt bytes in @col (length @len) */
 static gboolean
 grow_in (const OpLabelsStore * st, gpointer * col, gsize * cap, gsize len,
     gsize need, gsize elt)
