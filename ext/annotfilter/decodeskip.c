@@ -9,8 +9,11 @@
  * (OpStreamIndex) says which frames are droppable (no other frame depends
  * on them); a packet is recognised by its timestamp in that table, never
  * by counting, and is dropped only when the packet's own NAL headers agree
- * (op_packet_classify). The same probe counts the frames the decoder is
- * given, for annotfilter-stats.
+ * (op_packet_classify). After annotfilter's seek to the end of the stream
+ * (no labeled frame is left), every packet is dropped: the demuxer starts
+ * again at the keyframe before the end, and that GOP's frames would be
+ * decoded only to be clipped. The same probe counts the frames the decoder
+ * is given, for annotfilter-stats.
  *
  * The probe is installed when annotfilter sees its first frame (the
  * decoder exists then, also inside decodebin); the decoder has by then
@@ -41,6 +44,9 @@ struct _OpDecodeSkip
   guint8 *drop;                 /* per frame: droppable and not needed */
   guint8 *decoded;              /* per frame: given to the decoder */
   gboolean started;
+  gboolean flushed;             /* a seek before the first watched packet */
+  guint32 end_seqnum;           /* annotfilter's seek to the end, if sent */
+  gboolean ended;               /* that seek's flush went by: drop all */
   guint64 n_given;              /* frame packets given to the decoder */
   guint64 n_distinct;           /* frames of the table given at least once */
 };
@@ -190,13 +196,20 @@ op_decode_skip_find_decoder (GstPad * sinkpad)
 
 /* --------------------------------------------------------- the probe */
 
-/* at the first packet watched: the decoder was given every packet before
- * it in decode order (from the start of the stream) */
+/* At the first packet watched: the decoder was given every packet before
+ * it in decode order, from the start of the stream. Unless a seek came
+ * first (annotfilter's first labeled frame is far in): then the decoder
+ * was given the packets up to its first picture and an unknown number
+ * more that the queues let it run ahead. Those are counted as the fewest
+ * it needed (up to the first frame in decode order), a lower bound. */
 static void
 count_before (OpDecodeSkip * skip, guint64 frame)
 {
   guint32 first = g_array_index (skip->decode_pos, guint32, frame);
   guint i;
+
+  if (skip->flushed)
+    first = MIN (first, g_array_index (skip->decode_pos, guint32, 0) + 1);
 
   for (i = 0; i < skip->decode_pos->len; i++)
     if (g_array_index (skip->decode_pos, guint32, i) < first
@@ -216,9 +229,18 @@ on_decoder_input (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
   OpPacketInfo pkt;
   guint64 frame;
 
-  if (info->type & GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM) {
+  if (info->type & (GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM
+          | GST_PAD_PROBE_TYPE_EVENT_FLUSH)) {
     GstEvent *ev = GST_PAD_PROBE_INFO_EVENT (info);
-    if (GST_EVENT_TYPE (ev) == GST_EVENT_CAPS) {
+    if (GST_EVENT_TYPE (ev) == GST_EVENT_FLUSH_STOP) {
+      g_mutex_lock (&skip->lock);
+      if (!skip->started)
+        skip->flushed = TRUE;
+      /* any other seek (an application's) wants frames again */
+      skip->ended = skip->end_seqnum != GST_SEQNUM_INVALID
+          && gst_event_get_seqnum (ev) == skip->end_seqnum;
+      g_mutex_unlock (&skip->lock);
+    } else if (GST_EVENT_TYPE (ev) == GST_EVENT_CAPS) {
       GstCaps *caps;
       gst_event_parse_caps (ev, &caps);
       g_mutex_lock (&skip->lock);
@@ -229,10 +251,13 @@ on_decoder_input (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
   }
   if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST) {
     g_mutex_lock (&skip->lock);
-    skip->n_given +=
-        gst_buffer_list_length (GST_PAD_PROBE_INFO_BUFFER_LIST (info));
+    if (skip->ended)
+      ret = GST_PAD_PROBE_DROP;
+    else
+      skip->n_given +=
+          gst_buffer_list_length (GST_PAD_PROBE_INFO_BUFFER_LIST (info));
     g_mutex_unlock (&skip->lock);
-    return GST_PAD_PROBE_OK;
+    return ret;
   }
   buf = GST_PAD_PROBE_INFO_BUFFER (info);
   /* codec headers are no frames */
@@ -240,6 +265,12 @@ on_decoder_input (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
     return GST_PAD_PROBE_OK;
 
   g_mutex_lock (&skip->lock);
+  if (skip->ended) {
+    GST_LOG ("pts %" GST_TIME_FORMAT ": after the seek to the end, not "
+        "decoded", GST_TIME_ARGS (GST_BUFFER_PTS (buf)));
+    ret = GST_PAD_PROBE_DROP;
+    goto done;
+  }
   if (skip->table == NULL
       || !op_stream_index_find (skip->table, GST_BUFFER_PTS (buf), FALSE,
           &frame)) {
@@ -285,6 +316,7 @@ op_decode_skip_attach (GstPad * decoder_sink, const OpStreamIndex * index,
   guint n = op_stream_index_n_frames (index), i, n_drop = 0;
 
   skip->refcount = 1;
+  skip->end_seqnum = GST_SEQNUM_INVALID;
   g_mutex_init (&skip->lock);
   skip->pad = gst_object_ref (decoder_sink);
   skip->caps = gst_pad_get_current_caps (decoder_sink);
@@ -307,8 +339,9 @@ op_decode_skip_attach (GstPad * decoder_sink, const OpStreamIndex * index,
   GST_INFO_OBJECT (decoder_sink, "watching the decoder's input: %u of %u "
       "frames need not be decoded", n_drop, n);
   skip->probe_id = gst_pad_add_probe (decoder_sink, GST_PAD_PROBE_TYPE_BUFFER
-      | GST_PAD_PROBE_TYPE_BUFFER_LIST | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
-      on_decoder_input, op_decode_skip_ref (skip), op_decode_skip_unref);
+      | GST_PAD_PROBE_TYPE_BUFFER_LIST | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM
+      | GST_PAD_PROBE_TYPE_EVENT_FLUSH, on_decoder_input,
+      op_decode_skip_ref (skip), op_decode_skip_unref);
   return skip;
 }
 
@@ -326,6 +359,21 @@ op_decode_skip_detach (OpDecodeSkip * skip)
   gst_pad_remove_probe (skip->pad, skip->probe_id);
   gst_object_unref (skip->pad);
   op_decode_skip_unref (skip);
+}
+
+/**
+ * op_decode_skip_end_with_seek:
+ * @seqnum: the seqnum of annotfilter's seek to the end of the stream
+ *
+ * Once that seek's flush reaches the decoder, no packet is given to it
+ * any more (until another seek's flush): nothing after it is shown.
+ */
+void
+op_decode_skip_end_with_seek (OpDecodeSkip * skip, guint32 seqnum)
+{
+  g_mutex_lock (&skip->lock);
+  skip->end_seqnum = seqnum;
+  g_mutex_unlock (&skip->lock);
 }
 
 /**

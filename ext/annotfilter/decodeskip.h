@@ -18,6 +18,8 @@ OpDecodeSkip *op_decode_skip_attach (GstPad * decoder_sink,
                                      const OpStreamIndex * index,
                                      const OpTargetList * needed);
 void          op_decode_skip_detach (OpDecodeSkip * skip);
+void          op_decode_skip_end_with_seek (OpDecodeSkip * skip,
+                                            guint32 seqnum);
 void          op_decode_skip_counts (OpDecodeSkip * skip, guint64 * decoded,
                                      guint64 * not_decoded);
 

@@ -70,9 +70,11 @@
  * highest temporal layer, and any unlabeled frame of an intra-only stream
  * (MJPEG, PNG, FFV1 keyframes only, all-IDR H.264/H.265). A packet is
  * recognised by its timestamp in the table, never by counting, and only
- * dropped when its own NAL headers agree. A short tail after the last
- * labeled frame (up to `skip-min-frames`) is decoded through instead of
- * sought over (the seek would decode the last GOP twice).
+ * dropped when its own NAL headers agree. After annotfilter's seek to the
+ * end, nothing reaches the decoder (the demuxer's restart at the last
+ * keyframe is not decoded); without such a probe, a short tail after the
+ * last labeled frame (up to `skip-min-frames`) is decoded through instead
+ * of sought over.
  *
  * ## Messages
  *
@@ -88,8 +90,9 @@
  *   reached (beyond its end, or absent from the stream)
  * * `seeks` (guint): seeks sent upstream
  * * `frames-decoded` (guint64): frames given to the decoder, its work (a
- *   frame decoded again after a seek counts again); without a decoder
- *   found upstream, `frames-seen`
+ *   frame decoded again after a seek counts again; after an early seek, a
+ *   lower bound for the packets before it); without a decoder found
+ *   upstream, `frames-seen`
  * * `frames-not-decoded` (guint64): frames of the video never given to
  *   the decoder (kept from it, jumped over by seeks, after an early end);
  *   without a decoder found upstream or without a frame table,
@@ -1039,9 +1042,11 @@ frames_in_stream (OpAnnotFilter * self)
 }
 
 /* sends a flushing seek to @start (stream time) from a helper thread;
- * FALSE when none was sent (one in flight, or upstream refuses seeks) */
+ * FALSE when none was sent (one in flight, or upstream refuses seeks).
+ * @to_end: the seek ends the stream, so the decoder is given nothing
+ * after its flush (told before the seek goes, which may be at once) */
 static gboolean
-send_seek (OpAnnotFilter * self, GstClockTime start)
+send_seek (OpAnnotFilter * self, GstClockTime start, gboolean to_end)
 {
   GstEvent *seek;
   guint32 seqnum;
@@ -1059,6 +1064,8 @@ send_seek (OpAnnotFilter * self, GstClockTime start)
       (gint64) start, GST_SEEK_TYPE_NONE, -1);
   gst_event_set_seqnum (seek, seqnum);
   self->stats.seeks++;
+  if (to_end && self->decode_skip)
+    op_decode_skip_end_with_seek (self->decode_skip, seqnum);
   /* never from the streaming thread: the seek flushes through it */
   gst_element_call_async (GST_ELEMENT (self), do_seek, seek,
       (GDestroyNotify) gst_event_unref);
@@ -1082,7 +1089,7 @@ seek_to_frame (OpAnnotFilter * self, guint64 target)
   }
   start = gst_segment_to_stream_time (&GST_BASE_TRANSFORM (self)->segment,
       GST_FORMAT_TIME, pos);
-  if (!GST_CLOCK_TIME_IS_VALID (start) || !send_seek (self, start))
+  if (!GST_CLOCK_TIME_IS_VALID (start) || !send_seek (self, start, FALSE))
     return;
   GST_DEBUG_OBJECT (self, "seeking to frame %" G_GUINT64_FORMAT " at %"
       GST_TIME_FORMAT, target, GST_TIME_ARGS (start));
@@ -1093,19 +1100,22 @@ static guint64 skip_threshold (OpAnnotFilter * self);
 
 /* After the last labeled frame: a seek to the end, so upstream finishes
  * (and sends EOS) by itself. Ending the stream with a flow return instead
- * leaves decoders mid-GOP, and they report errors after the EOS. A short
- * tail is decoded through: the seek would make the demuxer start again at
- * the keyframe before the end, and the decoder decode that GOP twice. */
+ * leaves decoders mid-GOP, and they report errors after the EOS. The seek
+ * makes the demuxer start again at the keyframe before the end; with the
+ * decoder's input watched, those packets are dropped there, so any tail
+ * is worth the seek. Without, a short tail is decoded through, else the
+ * decoder would decode the last GOP twice. */
 static void
 skip_to_end (OpAnnotFilter * self, guint64 index)
 {
   guint64 total = frames_in_stream (self);
+  guint64 worth = self->decode_skip ? 0 : skip_threshold (self);
 
   if (self->ending || !GST_CLOCK_TIME_IS_VALID (self->duration))
     return;
-  if (total > 0 && total <= index + 1 + skip_threshold (self))
+  if (total > 0 && total <= index + 1 + worth)
     return;
-  if (!send_seek (self, self->duration))
+  if (!send_seek (self, self->duration, TRUE))
     return;
   self->ending = TRUE;
   if (total > index + 1)

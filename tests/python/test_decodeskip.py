@@ -17,7 +17,12 @@ explicit demuxer ! parser ! decoder:
   a non-reference picture at the highest temporal layer (or a frame of an
   intra-only stream);
 - a decoder that also feeds another branch through a tee, or framestats
-  between it and annotfilter, is spared nothing."""
+  between it and annotfilter, is spared nothing;
+- with one cluster of labels mid-video (annotfilter seeks to it, then to
+  the end), the packets the decoder's own log shows it was given
+  (GstVideoDecoder's "chain PTS") are at least frames-decoded and include
+  nothing of the last GOP (the seek to the end makes the demuxer start
+  again at its keyframe; those packets are dropped, not decoded)."""
 import json
 import os
 import re
@@ -117,9 +122,9 @@ def same_frame(codec, img, truth, n):
     return min(dist, key=dist.get) == n and dist[n] < 2
 
 
-def write_labels(path):
+def write_labels(path, frames=LABELS):
     with open(path, "w") as f:
-        for i, n in enumerate(LABELS):
+        for i, n in enumerate(frames):
             d = {"frame_index": n, "width": W, "height": H,
                  "instances": [{"kind": "user", "track": -1, "keypoints": [[n + 0.5, 7.5, 1, None]]}]}
             if i == 0:
@@ -229,6 +234,53 @@ def check_walk_stops(tmp, video, labels):
         print("framestats before annotfilter: saw all %d frames" % N)
 
 
+def check_cluster_seeks(tmp):
+    """frames-decoded is never more than the decoder was given, after a seek
+    to the first labeled frame and one to the end; the last GOP, which the
+    seek to the end makes the demuxer send again, reaches no decoder."""
+    n, rate, keyint = 400, 25, 60
+    video = os.path.join(tmp, "cluster.mp4")
+    ff("-f", "lavfi", "-i", "testsrc2=size=%dx%d:rate=%d" % (W, H, rate), "-frames:v", str(n),
+       "-c:v", "libx264", "-pix_fmt", "yuv420p",
+       "-x264-params", "bframes=3:b-pyramid=normal:keyint=%d:min-keyint=%d:scenecut=0"
+       % (keyint, keyint), video)
+    cluster = list(range(200, 210))
+    labels = os.path.join(tmp, "cluster.jsonl")
+    write_labels(labels, cluster)
+    last_gop_pts = (n - n % keyint if n % keyint else n - keyint) / rate
+    env = dict(os.environ, GST_DEBUG="videodecoder:6", GST_DEBUG_NO_COLOR="1")
+    for decode in ["decodebin", "qtdemux ! h264parse ! avdec_h264",
+                   "qtdemux ! h264parse ! queue ! avdec_h264 ! queue"]:
+        what = "cluster via %s" % decode
+        cmd = (["gst-launch-1.0", "-m", "filesrc", "location=" + video, "!"] + decode.split() +
+               ["!", "annotfilter", "location=" + labels, "!", "fakesink"])
+        p = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
+        stats = {k: int(v) for k, v in re.findall(r"(frames-[a-z-]+)=\(guint64\)(\d+)", p.stdout)}
+        chained = [int(h) * 3600 + int(m) * 60 + float(sec) for h, m, sec in
+                   re.findall(r"gst_video_decoder_chain:.*? chain PTS (\d+):(\d+):([\d.]+)",
+                              p.stderr)]
+        if p.returncode != 0 or "frames-decoded" not in stats:
+            fail("%s: gst-launch rc %d, stats %s: %s" % (what, p.returncode, stats,
+                                                           p.stderr[-600:]))
+            continue
+        tail = [t for t in chained if t >= last_gop_pts - 1e-6]
+        if stats["frames-decoded"] > len(chained):
+            fail("%s: frames-decoded %d, but the decoder was given %d packets" %
+                 (what, stats["frames-decoded"], len(chained)))
+        elif stats["frames-decoded"] + stats["frames-not-decoded"] < n:
+            fail("%s: decoded %d + not decoded %d < %d frames" %
+                 (what, stats["frames-decoded"], stats["frames-not-decoded"], n))
+        elif tail:
+            fail("%s: the decoder was given %d packets of the last GOP (from %.2f s)" %
+                 (what, len(tail), last_gop_pts))
+        elif len(chained) > 2 * keyint + 20:
+            fail("%s: the decoder was given %d packets for one cluster of %d labels" %
+                 (what, len(chained), len(cluster)))
+        else:
+            print("%s: decoder given %d packets, frames-decoded %d, not decoded %d" %
+                  (what, len(chained), stats["frames-decoded"], stats["frames-not-decoded"]))
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="test-decodeskip-")
     try:
@@ -238,6 +290,7 @@ def main():
         for codec, video in videos.items():
             check_video(tmp, codec, video, labels)
         check_walk_stops(tmp, videos["h264"], labels)
+        check_cluster_seeks(tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     print("decodeskip: %d failures" % len(FAILURES))
