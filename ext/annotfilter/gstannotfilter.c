@@ -259,6 +259,8 @@ struct _OpAnnotFilter
   /* the seek handshake with the helper thread (OBJECT_LOCK) */
   guint32 seek_seqnum;          /* GST_SEQNUM_INVALID when none in flight */
   gboolean seek_refused;
+  gboolean ended;               /* EOS went downstream (until a foreign
+                                 * flush): no seek of ours may restart it */
 };
 
 static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
@@ -539,6 +541,7 @@ reset_streaming_state (OpAnnotFilter * self)
   GST_OBJECT_LOCK (self);
   self->seek_seqnum = GST_SEQNUM_INVALID;
   self->seek_refused = FALSE;
+  self->ended = FALSE;
   GST_OBJECT_UNLOCK (self);
 }
 
@@ -1016,16 +1019,25 @@ do_seek (GstElement * element, gpointer user_data)
 {
   OpAnnotFilter *self = OP_ANNOT_FILTER (element);
   GstEvent *seek = user_data;
-  gboolean ok;
+  gboolean ok, ended;
 
-  ok = gst_pad_push_event (GST_BASE_TRANSFORM_SINK_PAD (self),
+  /* The seek was queued from the streaming thread; on a loaded machine the
+   * stream can reach its end first. Sent then, it would make the demuxer
+   * play the end again after the EOS (seen: stats posted twice, and
+   * gst-launch failing with qtdemux's "reason error"). */
+  GST_OBJECT_LOCK (self);
+  ended = self->ended;
+  GST_OBJECT_UNLOCK (self);
+  ok = ended || gst_pad_push_event (GST_BASE_TRANSFORM_SINK_PAD (self),
       gst_event_ref (seek));
   GST_OBJECT_LOCK (self);
   if (!ok)
     self->seek_refused = TRUE;
   self->seek_seqnum = GST_SEQNUM_INVALID;
   GST_OBJECT_UNLOCK (self);
-  if (!ok)
+  if (ended)
+    GST_INFO_OBJECT (self, "the stream ended before the seek was sent");
+  else if (!ok)
     GST_INFO_OBJECT (self, "upstream refused the seek; decoding through");
 }
 
@@ -1198,6 +1210,9 @@ op_annot_filter_sink_event (GstBaseTransform * trans, GstEvent * event)
       self->out_end = GST_CLOCK_TIME_NONE;
       self->ending = FALSE;
       self->last_passed = -1;
+      GST_OBJECT_LOCK (self);
+      self->ended = FALSE;
+      GST_OBJECT_UNLOCK (self);
       break;
     case GST_EVENT_SEGMENT:
       if (self->swallow_segment) {
@@ -1207,6 +1222,16 @@ op_annot_filter_sink_event (GstBaseTransform * trans, GstEvent * event)
       }
       break;
     case GST_EVENT_EOS:
+      GST_OBJECT_LOCK (self);
+      if (self->ended) {
+        /* the end again, after a seek of ours that went out just before
+         * the first EOS: downstream has had its EOS */
+        GST_OBJECT_UNLOCK (self);
+        gst_event_unref (event);
+        return TRUE;
+      }
+      self->ended = TRUE;
+      GST_OBJECT_UNLOCK (self);
       if (self->labels)
         post_stats (self);
       break;
@@ -1297,6 +1322,13 @@ op_annot_filter_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
 
   if (!self->resolved && !resolve_video (self))
     return GST_FLOW_ERROR;
+  if (G_UNLIKELY (self->ended)) {
+    /* a seek of ours that raced the EOS restarted the stream: nothing
+     * after the EOS goes downstream */
+    GST_DEBUG_OBJECT (self, "frame at %" GST_TIME_FORMAT " after the EOS",
+        GST_TIME_ARGS (pts));
+    return GST_FLOW_EOS;
+  }
 
   self->stats.seen++;
   res = op_frame_clock_locate (&self->clock, pts, &index);
