@@ -66,35 +66,60 @@ hpass (const guint8 * s, const gint * o0, const gint * o1, const gint * w,
 }
 
 #ifdef __SSE2__
-/* Packed 3- and 4-byte pixels, one pixel per step: the two source pixels
- * interleaved as 16-bit lanes, one multiply-add by (wa, wb). @row_bytes
- * bounds the 4-byte loads; @out has room for one spare value. */
+/* Packed 3- and 4-byte pixels, two pixels a step: each one's two source
+ * pixels interleaved as 16-bit lanes, one multiply-add by (wa, wb), the
+ * two results packed and stored @n values apart (the second store
+ * overwrites the first one's spare value). @wq holds each column's
+ * (WONE - w, w) 16-bit pair four times, the multiplier of _mm_madd_epi16.
+ * @row_bytes bounds the 4-byte loads; @out has room for one spare value. */
 static void
 hpass_packed_sse2 (const guint8 * s, const gint * o0, const gint * o1,
-    const gint * w, gint cols, gint n, gint row_bytes, gint16 * out)
+    const gint * w, const guint32 * wq, gint cols, gint n, gint row_bytes,
+    gint16 * out)
 {
   const __m128i zero = _mm_setzero_si128 ();
-  gint i;
+  gint i = 0, safe = cols;
 
-  for (i = 0; i < cols; i++) {
+  /* o1 never decreases: the columns before @safe load inside the row */
+  while (safe > 0 && o1[safe - 1] + 4 > row_bytes)
+    safe--;
+  for (; i + 2 <= safe; i += 2) {
+    guint32 a0, b0, a1, b1;
+    __m128i x, r0, r1, v;
+
+    memcpy (&a0, s + o0[i], 4);
+    memcpy (&b0, s + o1[i], 4);
+    memcpy (&a1, s + o0[i + 1], 4);
+    memcpy (&b1, s + o1[i + 1], 4);
+    x = _mm_unpacklo_epi64 (_mm_unpacklo_epi8 (_mm_cvtsi32_si128 ((gint) a0),
+            _mm_cvtsi32_si128 ((gint) b0)),
+        _mm_unpacklo_epi8 (_mm_cvtsi32_si128 ((gint) a1),
+            _mm_cvtsi32_si128 ((gint) b1)));
+    r0 = _mm_madd_epi16 (_mm_unpacklo_epi8 (x, zero),
+        _mm_loadu_si128 ((const __m128i *) (wq + 4 * i)));
+    r1 = _mm_madd_epi16 (_mm_unpackhi_epi8 (x, zero),
+        _mm_loadu_si128 ((const __m128i *) (wq + 4 * i + 4)));
+    v = _mm_packs_epi32 (_mm_srai_epi32 (r0, 4), _mm_srai_epi32 (r1, 4));
+    _mm_storel_epi64 ((__m128i *) out, v);
+    _mm_storel_epi64 ((__m128i *) (out + n), _mm_unpackhi_epi64 (v, v));
+    out += 2 * n;
+  }
+  for (; i < safe; i++) {
     guint32 pa, pb;
     __m128i x, r;
 
-    if (o1[i] + 4 > row_bytes) {
-      hpass (s, o0 + i, o1 + i, w + i, 1, n, out);
-      out += n;
-      continue;
-    }
     memcpy (&pa, s + o0[i], 4);
     memcpy (&pb, s + o1[i], 4);
     x = _mm_unpacklo_epi8 (_mm_cvtsi32_si128 ((gint) pa),
         _mm_cvtsi32_si128 ((gint) pb));
-    x = _mm_unpacklo_epi8 (x, zero);
-    r = _mm_madd_epi16 (x, _mm_set1_epi32 ((WONE - w[i]) | (w[i] << 16)));
+    r = _mm_madd_epi16 (_mm_unpacklo_epi8 (x, zero),
+        _mm_loadu_si128 ((const __m128i *) (wq + 4 * i)));
     r = _mm_srai_epi32 (r, 4);
     _mm_storel_epi64 ((__m128i *) out, _mm_packs_epi32 (r, r));
     out += n;
   }
+  /* the last pixels of the row, whose 4-byte loads would pass its end */
+  hpass (s, o0 + i, o1 + i, w + i, cols - i, n, out);
 }
 
 /* One-byte pixels (planar YUV, GRAY8), eight a step: the two source bytes
@@ -130,11 +155,12 @@ hpass_planar_sse2 (const guint8 * s, const gint * o0, const gint * o1,
 /* Specialised for the pixel sizes we have, so the inner loop unrolls. */
 static void
 hpass_any (const guint8 * s, const gint * o0, const gint * o1,
-    const gint * w, gint cols, gint n, gint row_bytes, gint16 * out)
+    const gint * w, const guint32 * wq, gint cols, gint n, gint row_bytes,
+    gint16 * out)
 {
 #ifdef __SSE2__
   if (n == 3 || n == 4) {
-    hpass_packed_sse2 (s, o0, o1, w, cols, n, row_bytes, out);
+    hpass_packed_sse2 (s, o0, o1, w, wq, cols, n, row_bytes, out);
     return;
   }
   if (n == 1) {
@@ -210,6 +236,7 @@ paste_plane (const OpPixelPlane * dst, const OpPixelPlane * src,
   gdouble rw = (gdouble) rect[2] / dst->sx, rh = (gdouble) rect[3] / dst->sy;
   gint x0, x1, y0, y1, cols, i, y;
   gint *o0, *o1, *w;
+  guint32 *wq;
   gint16 *rows[2];
   gint cached[2] = { -1, -1 };
 
@@ -231,6 +258,7 @@ paste_plane (const OpPixelPlane * dst, const OpPixelPlane * src,
   o0 = g_new (gint, 3 * cols);
   o1 = o0 + cols;
   w = o1 + cols;
+  wq = g_new (guint32, 4 * cols);
   /* one spare value per row for the 8-byte stores of 3-byte pixels */
   rows[0] = g_new (gint16, 2 * (cols * n + 4));
   rows[1] = rows[0] + cols * n + 4;
@@ -241,6 +269,8 @@ paste_plane (const OpPixelPlane * dst, const OpPixelPlane * src,
     map_axis (x0 + i, rx, rw, src->width, &s0, &s1, &w[i]);
     o0[i] = s0 * n;
     o1[i] = s1 * n;
+    wq[4 * i] = wq[4 * i + 1] = wq[4 * i + 2] = wq[4 * i + 3] =
+        (guint32) (WONE - w[i]) | ((guint32) w[i] << 16);
   }
 
   for (y = y0; y < y1; y++) {
@@ -252,14 +282,14 @@ paste_plane (const OpPixelPlane * dst, const OpPixelPlane * src,
     sa = cached[0] == v0 ? 0 : cached[1] == v0 ? 1 : -1;
     if (sa < 0) {
       sa = (cached[0] == v1) ? 1 : 0;
-      hpass_any (src->data + (gsize) v0 * src->stride, o0, o1, w, cols, n,
+      hpass_any (src->data + (gsize) v0 * src->stride, o0, o1, w, wq, cols, n,
           src->width * n, rows[sa]);
       cached[sa] = v0;
     }
     sb = cached[0] == v1 ? 0 : cached[1] == v1 ? 1 : -1;
     if (sb < 0) {
       sb = 1 - sa;
-      hpass_any (src->data + (gsize) v1 * src->stride, o0, o1, w, cols, n,
+      hpass_any (src->data + (gsize) v1 * src->stride, o0, o1, w, wq, cols, n,
           src->width * n, rows[sb]);
       cached[sb] = v1;
     }
@@ -267,6 +297,7 @@ paste_plane (const OpPixelPlane * dst, const OpPixelPlane * src,
         rows[sb], wy, cols * n, alpha);
   }
   g_free (rows[0]);
+  g_free (wq);
   g_free (o0);
 }
 
