@@ -46,7 +46,7 @@ struct _OpDecodeSkip
   gboolean started;
   gboolean flushed;             /* a seek before the first watched packet */
   guint32 end_seqnum;           /* annotfilter's seek to the end, if sent */
-  gboolean ended;               /* that seek's flush went by: drop all */
+  gboolean past_end_seek;       /* that seek's flush went by: drop all */
   guint64 n_given;              /* frame packets given to the decoder */
   guint64 n_distinct;           /* frames of the table given at least once */
 };
@@ -237,7 +237,7 @@ on_decoder_input (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
       if (!skip->started)
         skip->flushed = TRUE;
       /* any other seek (an application's) wants frames again */
-      skip->ended = skip->end_seqnum != GST_SEQNUM_INVALID
+      skip->past_end_seek = skip->end_seqnum != GST_SEQNUM_INVALID
           && gst_event_get_seqnum (ev) == skip->end_seqnum;
       g_mutex_unlock (&skip->lock);
     } else if (GST_EVENT_TYPE (ev) == GST_EVENT_CAPS) {
@@ -251,7 +251,7 @@ on_decoder_input (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
   }
   if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST) {
     g_mutex_lock (&skip->lock);
-    if (skip->ended)
+    if (skip->past_end_seek)
       ret = GST_PAD_PROBE_DROP;
     else
       skip->n_given +=
@@ -265,7 +265,7 @@ on_decoder_input (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
     return GST_PAD_PROBE_OK;
 
   g_mutex_lock (&skip->lock);
-  if (skip->ended) {
+  if (skip->past_end_seek) {
     GST_LOG ("pts %" GST_TIME_FORMAT ": after the seek to the end, not "
         "decoded", GST_TIME_ARGS (GST_BUFFER_PTS (buf)));
     ret = GST_PAD_PROBE_DROP;

@@ -259,7 +259,7 @@ struct _OpAnnotFilter
   /* the seek handshake with the helper thread (OBJECT_LOCK) */
   guint32 seek_seqnum;          /* GST_SEQNUM_INVALID when none in flight */
   gboolean seek_refused;
-  gboolean ended;               /* EOS went downstream (until a foreign
+  gboolean eos_pushed;          /* EOS went downstream (until a foreign
                                  * flush): no seek of ours may restart it */
 };
 
@@ -541,7 +541,7 @@ reset_streaming_state (OpAnnotFilter * self)
   GST_OBJECT_LOCK (self);
   self->seek_seqnum = GST_SEQNUM_INVALID;
   self->seek_refused = FALSE;
-  self->ended = FALSE;
+  self->eos_pushed = FALSE;
   GST_OBJECT_UNLOCK (self);
 }
 
@@ -1019,23 +1019,23 @@ do_seek (GstElement * element, gpointer user_data)
 {
   OpAnnotFilter *self = OP_ANNOT_FILTER (element);
   GstEvent *seek = user_data;
-  gboolean ok, ended;
+  gboolean ok, too_late;
 
   /* The seek was queued from the streaming thread; on a loaded machine the
    * stream can reach its end first. Sent then, it would make the demuxer
    * play the end again after the EOS (seen: stats posted twice, and
    * gst-launch failing with qtdemux's "reason error"). */
   GST_OBJECT_LOCK (self);
-  ended = self->ended;
+  too_late = self->eos_pushed;
   GST_OBJECT_UNLOCK (self);
-  ok = ended || gst_pad_push_event (GST_BASE_TRANSFORM_SINK_PAD (self),
+  ok = too_late || gst_pad_push_event (GST_BASE_TRANSFORM_SINK_PAD (self),
       gst_event_ref (seek));
   GST_OBJECT_LOCK (self);
   if (!ok)
     self->seek_refused = TRUE;
   self->seek_seqnum = GST_SEQNUM_INVALID;
   GST_OBJECT_UNLOCK (self);
-  if (ended)
+  if (too_late)
     GST_INFO_OBJECT (self, "the stream ended before the seek was sent");
   else if (!ok)
     GST_INFO_OBJECT (self, "upstream refused the seek; decoding through");
@@ -1211,7 +1211,7 @@ op_annot_filter_sink_event (GstBaseTransform * trans, GstEvent * event)
       self->ending = FALSE;
       self->last_passed = -1;
       GST_OBJECT_LOCK (self);
-      self->ended = FALSE;
+      self->eos_pushed = FALSE;
       GST_OBJECT_UNLOCK (self);
       break;
     case GST_EVENT_SEGMENT:
@@ -1223,14 +1223,14 @@ op_annot_filter_sink_event (GstBaseTransform * trans, GstEvent * event)
       break;
     case GST_EVENT_EOS:
       GST_OBJECT_LOCK (self);
-      if (self->ended) {
+      if (self->eos_pushed) {
         /* the end again, after a seek of ours that went out just before
          * the first EOS: downstream has had its EOS */
         GST_OBJECT_UNLOCK (self);
         gst_event_unref (event);
         return TRUE;
       }
-      self->ended = TRUE;
+      self->eos_pushed = TRUE;
       GST_OBJECT_UNLOCK (self);
       if (self->labels)
         post_stats (self);
@@ -1322,7 +1322,7 @@ op_annot_filter_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
 
   if (!self->resolved && !resolve_video (self))
     return GST_FLOW_ERROR;
-  if (G_UNLIKELY (self->ended)) {
+  if (G_UNLIKELY (self->eos_pushed)) {
     /* a seek of ours that raced the EOS restarted the stream: nothing
      * after the EOS goes downstream */
     GST_DEBUG_OBJECT (self, "frame at %" GST_TIME_FORMAT " after the EOS",

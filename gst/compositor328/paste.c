@@ -255,10 +255,11 @@ paste_plane (const OpPixelPlane * dst, const OpPixelPlane * src,
           (gsize) (x0 - (gint) rx) * n, (gsize) cols * n);
     return;
   }
-  o0 = g_new (gint, 3 * cols);
+  /* o0, o1, w, then wq (four values a column), in one block */
+  o0 = g_new (gint, 7 * cols);
   o1 = o0 + cols;
   w = o1 + cols;
-  wq = g_new (guint32, 4 * cols);
+  wq = (guint32 *) (w + cols);
   /* one spare value per row for the 8-byte stores of 3-byte pixels */
   rows[0] = g_new (gint16, 2 * (cols * n + 4));
   rows[1] = rows[0] + cols * n + 4;
@@ -297,7 +298,6 @@ paste_plane (const OpPixelPlane * dst, const OpPixelPlane * src,
         rows[sb], wy, cols * n, alpha);
   }
   g_free (rows[0]);
-  g_free (wq);
   g_free (o0);
 }
 

@@ -86,7 +86,7 @@ def run(video, labels, hold_seek_to, release):
         "filesrc location=%s ! qtdemux ! h264parse ! avdec_h264 name=dec ! "
         "annotfilter name=af location=%s skip=true skip-min-frames=5 ! "
         "appsink name=sink sync=false emit-signals=false" % (video, labels))
-    state = {"eos": False, "frames": [], "images": [], "held": False}
+    state = {"eos": False, "images": [], "held": False}
     cond = threading.Condition()
     target = hold_seek_to / RATE
 
