@@ -269,8 +269,15 @@ read_skeleton (hid_t file, hsize_t n_nodes, OpLabels * labels, GError ** error)
     g_strfreev (nodes);
     return NULL;
   }
-  if (H5Aexists (file, "skeleton_name") > 0)
-    name = op_h5_read_string_attr (file, "/", "skeleton_name", NULL);
+  /* both are optional: unreadable ones are warned about, not fatal */
+  if (H5Aexists (file, "skeleton_name") > 0) {
+    GError *err = NULL;
+    name = op_h5_read_string_attr (file, "/", "skeleton_name", &err);
+    if (name == NULL)
+      op_labels_add_warning (labels, "the skeleton_name attribute cannot be "
+          "read (%s); the skeleton is unnamed", err ? err->message : "?");
+    g_clear_error (&err);
+  }
   H5Eclear2 (H5E_DEFAULT);
   sk = op_skeleton_new (name, (const gchar * const *) nodes, n);
   g_free (name);
@@ -278,7 +285,12 @@ read_skeleton (hid_t file, hsize_t n_nodes, OpLabels * labels, GError ** error)
 
   /* edges by name: edge_inds may be absent in the oldest files */
   if (op_h5_exists (file, "edge_names")) {
-    edge_names = op_h5_read_strings_nd (file, "edge_names", 2, &n_en, NULL);
+    GError *err = NULL;
+    edge_names = op_h5_read_strings_nd (file, "edge_names", 2, &n_en, &err);
+    if (edge_names == NULL)
+      op_labels_add_warning (labels, "the edge_names dataset cannot be read "
+          "(%s); the skeleton has no edges", err ? err->message : "?");
+    g_clear_error (&err);
     H5Eclear2 (H5E_DEFAULT);
   }
   for (i = 0; edge_names && i < n_en / 2; i++) {

@@ -658,6 +658,21 @@ def damaged(tmp):
                          "no occupied frame")
     check(out == "", "empty.analysis.h5: printed frames")
 
+    # optional skeleton parts that cannot be read: said, not dropped silently
+    def int_edges(f):
+        del f["edge_names"]
+        f.create_dataset("edge_names", data=np.zeros((2, 2), np.int32))
+    out = expect_warning(edit(tmp, "untracked_single_standard.analysis.h5",
+                              "intedges.analysis.h5", int_edges),
+                         "edge_names", "no edges")
+    check(len(out.splitlines()) > 0, "intedges.analysis.h5: frames lost")
+
+    def int_name(f):
+        f.attrs["skeleton_name"] = np.arange(3, dtype=np.float32)
+    expect_warning(edit(tmp, "untracked_single_standard.analysis.h5",
+                        "intname.analysis.h5", int_name),
+                   "skeleton_name", "unnamed")
+
 
 def set_videos_json(f, entries):
     del f["videos_json"]
