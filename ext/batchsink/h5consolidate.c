@@ -121,6 +121,28 @@ chunks_fit (hid_t from, hid_t to, hsize_t at, gint rank,
   return ok;
 }
 
+/* the stored size of @from's chunk at @off, 0 if it was never written.
+ * libhdf5 1.10's H5Dget_chunk_info_by_coord walks the whole chunk index
+ * on every call (quadratic in chunks); H5Dget_chunk_storage_size looks
+ * the chunk up, but fails alike for an unwritten chunk and a real error,
+ * so it serves only when every chunk is stored (@all_stored: what
+ * batchsink's own shards hold). */
+static gboolean
+stored_size (hid_t from, const hsize_t * off, gboolean all_stored,
+    hsize_t * size)
+{
+  haddr_t addr;
+  guint32 mask;
+
+  if (all_stored)
+    return H5Dget_chunk_storage_size (from, off, size) >= 0;
+  if (H5Dget_chunk_info_by_coord (from, off, &mask, &addr, size) < 0)
+    return FALSE;
+  if (addr == HADDR_UNDEF)
+    *size = 0;
+  return TRUE;
+}
+
 /* Every stored chunk of @from, moved down by @at rows, as it is on disk;
  * chunks never written stay unwritten (both read as the same fill). */
 static gboolean
@@ -128,9 +150,10 @@ copy_chunks (hid_t from, hid_t to, hsize_t at, gint rank,
     const hsize_t * din, const hsize_t * chunk)
 {
   hsize_t n[MAX_RANK], off[MAX_RANK], total = 1, i, rest, size, room = 0;
+  hsize_t n_stored = 0;
+  hid_t space = H5Dget_space (from);
   guint8 *buf = NULL;
-  gboolean ok = TRUE;
-  haddr_t addr;
+  gboolean ok = space >= 0, all_stored;
   guint32 mask;
   gint a;
 
@@ -138,16 +161,20 @@ copy_chunks (hid_t from, hid_t to, hsize_t at, gint rank,
     n[a] = (din[a] + chunk[a] - 1) / chunk[a];
     total *= n[a];
   }
+  ok = ok && H5Dget_num_chunks (from, space, &n_stored) >= 0;
+  if (space >= 0)
+    H5Sclose (space);
+  all_stored = n_stored == total;
   for (i = 0; ok && i < total; i++) {
     for (rest = i, a = rank - 1; a >= 0; a--) {
       off[a] = (rest % n[a]) * chunk[a];
       rest /= n[a];
     }
-    if (H5Dget_chunk_info_by_coord (from, off, &mask, &addr, &size) < 0) {
+    if (!stored_size (from, off, all_stored, &size)) {
       ok = FALSE;
       break;
     }
-    if (addr == HADDR_UNDEF || size == 0)
+    if (size == 0)
       continue;
     if (size > room) {
       room = size;
