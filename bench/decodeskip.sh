@@ -103,6 +103,8 @@ row decode $ff -i "$video" -f null -
 row noref $ff -skip_frame noref -i "$video" -f null -
 row gstdecode $src ! $dec ! fakesink
 row dense $src ! $dec ! annotfilter location="${labels[dense]}" ! cropextract ! fakesink
+row dense_jpeg_tar $src ! $dec ! annotfilter location="${labels[dense]}" ! cropextract ! \
+  jpegenc ! batchsink format=tar location=@OUT
 row dense_tar $src ! $dec ! annotfilter location="${labels[dense]}" ! cropextract ! \
   videoconvert ! video/x-raw,format=RGB ! batchsink format=tar location=@OUT
 row dense_decodebin gst-launch-1.0 -q filesrc location="$video" ! decodebin ! \
@@ -194,7 +196,8 @@ rows = [
     ("noref", "ffmpeg `-skip_frame noref` (I and P frames only; diagnostic)", "decode", None, None, None),
     ("gstdecode", "GStreamer decode alone: `qtdemux ! h264parse ! avdec_h264 max-threads=1 ! fakesink` (diagnostic)", "decode", None, None, None),
     ("dense", "dense: `annotfilter ! cropextract ! fakesink`", "decode", 1.15, 0.95, None),
-    ("dense_tar", "dense, on to tar: `... ! cropextract ! videoconvert ! video/x-raw,format=RGB ! batchsink format=tar`", "decode", 1.15, 0.95, None),
+    ("dense_jpeg_tar", "dense, on to tar as JPEG: `... ! cropextract ! jpegenc ! batchsink format=tar`", "decode", 1.15, 0.95, None),
+    ("dense_tar", "dense, on to tar as raw RGB (322 KB a 328x328 crop; what writing that much costs; diagnostic): `... ! cropextract ! videoconvert ! video/x-raw,format=RGB ! batchsink format=tar`", "decode", None, None, None),
     ("dense_decodebin", "dense, `decodebin` (avdec_h264's own thread count; diagnostic)", "decode", None, None, None),
     ("uniform", "10%% uniform: `annotfilter ! cropextract ! fakesink` (%s)" % R.get("stats_uniform", "").strip(), "decode", 0.6, None, None),
     ("uniform_noskip", "10% uniform, `skip=false` (every frame decoded; diagnostic)", "decode", None, None, None),
