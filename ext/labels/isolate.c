@@ -2,11 +2,12 @@
  *
  * libhdf5 does not validate everything it reads: a damaged .slp can make
  * it crash or loop forever (issue "Nothing lost, no crash on any input"),
- * and inside a pipeline that takes the application down. So the readers
- * run in onepass-label-loader, spawned with posix_spawn (safe in a
- * threaded process, unlike fork), which writes the loaded columns into a
- * memory file (memfd) that this process then maps: the labels are not
- * copied, and a crash or a hang of the child is an error naming the file.
+ * and inside a pipeline that takes the application down. So HDF5 files
+ * are read in onepass-label-loader (op_label_readers_load() decides),
+ * spawned with posix_spawn (safe in a threaded process, unlike fork),
+ * which writes the loaded columns into a memory file (memfd) that this
+ * process then maps: the labels are not copied, and a crash or a hang of
+ * the child is an error naming the file.
  *
  * The loader is found as $ONEPASS_LABEL_LOADER, else installed in
  * libexecdir, else in the build tree; without one, labels are read in

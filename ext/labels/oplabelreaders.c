@@ -4,6 +4,9 @@
 #include "h5util.h"
 #include "isolate.h"
 
+#include <stdio.h>
+#include <sys/stat.h>
+
 /* Last resort for HDF5 files that neither SLEAP reader claimed: says why,
  * instead of the dispatcher's generic "not a label file". */
 static gboolean
@@ -51,18 +54,47 @@ const OpLabelReader *const op_label_readers[] = {
   NULL
 };
 
+/* Whether @path goes to the label loader. The loader exists for
+ * libhdf5, which can crash or loop forever on a damaged file; every
+ * reader that uses it first checks the HDF5 signature in the file's first
+ * 1024 bytes, so a regular file without one is read here, saving the
+ * loader's start (10-20 ms, which onepass-prep paid on its main thread
+ * for every video). Anything else (an HDF5 file, a FIFO or device whose
+ * read could block, a file that cannot be read here) goes to the loader,
+ * whose time limit and messages cover it. */
+static gboolean
+needs_loader (const gchar * path)
+{
+  guint8 head[1024];
+  struct stat st;
+  gsize len;
+  FILE *f;
+
+  if (path == NULL || stat (path, &st) != 0 || !S_ISREG (st.st_mode))
+    return TRUE;
+  f = fopen (path, "rb");
+  if (f == NULL)
+    return TRUE;
+  len = fread (head, 1, sizeof (head), f);
+  fclose (f);
+  return op_h5_has_signature (head, len);
+}
+
 /**
  * op_label_readers_load:
  *
- * Loads @path with whichever reader recognises its content, in the label
- * loader process when there is one (isolate.c).
+ * Loads @path with whichever reader recognises its content; HDF5 files in
+ * the label loader process when there is one (isolate.c).
  */
 OpLabels *
 op_label_readers_load (const gchar * path, GError ** error)
 {
-  gchar *loader = op_labels_find_loader ();
+  gchar *loader;
   OpLabels *labels;
 
+  if (!needs_loader (path))
+    return op_labels_load (path, op_label_readers, error);
+  loader = op_labels_find_loader ();
   if (loader == NULL)
     return op_labels_load (path, op_label_readers, error);
   labels = op_labels_load_isolated (path, op_label_readers, loader,

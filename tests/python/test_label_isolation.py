@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""Label files are parsed in a child process (ext/labels/isolate.c).
+"""HDF5 label files are parsed in a child process (ext/labels/isolate.c);
+text ones (JSON lines, COCO, MOT, DeepLabCut CSV) in the process.
 
 What a user would check:
 - the labels the pipeline gets through the loader are exactly those read in
@@ -15,7 +16,9 @@ What a user would check:
   signal, and the pipeline process survives to report it;
 - a loader that returns garbage is refused ("inconsistent"), never used;
 - real files that crash libhdf5 (tests/data/damaged/crash/) are errors
-  naming them, for onepass-labels and annotfilter.
+  naming them, for onepass-labels and annotfilter;
+- text label files never reach the loader (a crashing stand-in loader does
+  not touch them), HDF5 ones always do.
 """
 import glob
 import os
@@ -141,6 +144,31 @@ def crash_is_an_error(tmp, some_file):
           "a loader that writes nothing is an error")
 
 
+def text_files_in_process(tmp):
+    """only HDF5 files go to the loader: with a stand-in loader that dies
+    of SIGSEGV, every text label file still loads, with the same lines as
+    in-process, and every HDF5 one is the crash error"""
+    loader = fake_loader(tmp, "kill -SEGV $$")
+    n_text = n_h5 = 0
+    for path in label_files(tmp):
+        with open(path, "rb") as f:
+            head = f.read(1024)
+        hdf5 = any(head[o:o + 8] == b"\x89HDF\r\n\x1a\n" for o in (0, 512))
+        p, _ = tool(path, {"ONEPASS_LABEL_LOADER": loader})
+        if hdf5:
+            n_h5 += 1
+            check(p.returncode == 1 and "crashed" in p.stderr,
+                  "%s (HDF5) went to the loader: %s" % (path, p.stderr.strip()[:160]))
+        else:
+            n_text += 1
+            ref, _ = tool(path, {"ONEPASS_LABEL_LOADER": "in-process"})
+            check("crashed" not in p.stderr and p.returncode == ref.returncode
+                  and p.stdout == ref.stdout,
+                  "%s (text) read in the process, not by the loader: %s"
+                  % (path, p.stderr.strip()[:160]))
+    check(n_text >= 2 and n_h5 >= 1, "text files %d, HDF5 files %d" % (n_text, n_h5))
+
+
 def damaged_fixtures():
     """tests/data/damaged/crash/: real files that crash libhdf5 1.10.8 inside
     H5Dopen2/H5Aexists (before any check can run, see test_damaged_labels.py):
@@ -185,6 +213,7 @@ def main():
         same_labels_both_ways(tmp)
         hang_is_an_error(tmp)
         crash_is_an_error(tmp, os.path.join(DATA, "sleap", "typical.slp"))
+        text_files_in_process(tmp)
         damaged_fixtures()
     if failures:
         print("%d failure(s)" % len(failures))
