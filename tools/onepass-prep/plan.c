@@ -165,8 +165,7 @@ build_stages (const PrepOptions * opt, const PrepVideo * v, GError ** error)
   PROP (s, "format=%s", opt->format);
   PROP (s, "location=%s", loc);
   /* no shard-prefix: the run is named by its first sample's source, which
-   * is v->source (annotfilter source=), so a tar/dir run claims nothing in
-   * start() and the start lock in runner.c cannot deadlock with it */
+   * is v->source (annotfilter source=) */
   if (opt->split)
     PROP (s, "split=%s", opt->split);
   if (opt->split_by)

@@ -10,12 +10,6 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "prep.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <string.h>
-#include <unistd.h>
-#include <sys/file.h>
-
 typedef struct _Runner Runner;
 
 typedef struct
@@ -189,35 +183,6 @@ tick (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
-/* batchsink's tar and dir writers prove the folder writable in start()
- * by creating and deleting `dataset.json.partial`, without the dataset
- * lock, so a pipeline starting while another rewrites dataset.json can
- * delete that one's file under it ("Could not rename to dataset.json").
- * Until batchsink probes with a name of its own, tar and dir starts are
- * made under the same lock (they claim nothing else in start(): see
- * plan.c). */
-static void
-start_locked (const PrepOptions * opt, GstElement * pipeline)
-{
-  gchar *path;
-  gint fd;
-
-  /* jsonl and hdf5 probe their own file, and jsonl writes its manifest
-   * (so takes this lock) in start(): only tar and dir need it */
-  if (strcmp (opt->format, "tar") && strcmp (opt->format, "dir")) {
-    gst_element_set_state (pipeline, GST_STATE_PLAYING);
-    return;
-  }
-  path = g_build_filename (opt->out, ".dataset.json.lock", NULL);
-  fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-
-  while (fd >= 0 && flock (fd, LOCK_EX) != 0 && errno == EINTR);
-  gst_element_set_state (pipeline, GST_STATE_PLAYING);
-  if (fd >= 0)
-    close (fd);
-  g_free (path);
-}
-
 static void
 start_one (Runner * r, PrepVideo * v)
 {
@@ -251,8 +216,11 @@ start_one (Runner * r, PrepVideo * v)
   gst_object_unref (bus);
   g_ptr_array_add (r->jobs, job);
   r->running++;
-  /* a failure to start still arrives as an ERROR message on the bus */
-  start_locked (r->opt, job->pipeline);
+  /* a failure to start still arrives as an ERROR message on the bus.
+   * Runs sharing the folder need no lock here: batchsink proves the folder
+   * writable with a probe file of its own and takes the folder's dataset
+   * lock itself whenever it rewrites dataset.json */
+  gst_element_set_state (job->pipeline, GST_STATE_PLAYING);
 }
 
 static void
