@@ -225,7 +225,9 @@ commit_shard (OpShards * s, OpShard * shard, gboolean last, GError ** error)
   g_free (final);
   g_clear_pointer (&shard->last_key, g_free);
   g_ptr_array_set_size (shard->sources, 0);
-  return ok && op_shards_write_manifest (s, FALSE, error);
+  /* at close (@last) the complete manifest lists every split's shard in one
+   * write: each write rebuilds the folder's dataset.json under its lock */
+  return ok && (last || op_shards_write_manifest (s, FALSE, error));
 }
 
 static void
